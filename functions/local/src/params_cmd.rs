@@ -1,0 +1,173 @@
+//! `swi params`: every parameter in force on a date, with value, source and status, so an
+//! operator sees at a glance which figures are assumed or pending.
+
+use std::io::Write;
+
+use anyhow::Result;
+use chrono::{Datelike, NaiveDate};
+use swi_rules::params::{Lookup, Status};
+use swi_rules::{ParamSet, RuleError};
+
+#[derive(serde::Serialize)]
+struct Row {
+    #[serde(rename = "parameter")]
+    name: String,
+    status: String,
+    value: String,
+    from: String,
+    source: String,
+    title: String,
+}
+
+fn rows(params: &ParamSet, on: NaiveDate) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for (name, p) in params.parameters() {
+        let lookup_on = match p.lookup {
+            // Yearly statistics are listed by the year before `on`: the figure a death on `on`
+            // would use.
+            Lookup::SameYear => NaiveDate::from_ymd_opt(on.year() - 1, 1, 1).unwrap_or(on),
+            Lookup::InForce => on,
+        };
+        let chosen = match p.lookup {
+            Lookup::InForce => p.values.iter().rev().find(|v| v.from <= lookup_on),
+            Lookup::SameYear => p.values.iter().find(|v| v.from.year() == lookup_on.year()),
+        };
+        let unit = p.unit.as_str();
+        let index = p
+            .index
+            .as_ref()
+            .map(|i| format!(" by {} from {}", i.name, i.first))
+            .unwrap_or_default();
+        let row = match (chosen, params.value_on(name, lookup_on)) {
+            (Some(v), Ok(found)) => Row {
+                status: v.status.to_string(),
+                name: name.to_owned(),
+                value: format!("{} {unit}{index}", found.value),
+                from: v.from.to_string(),
+                source: v.source.to_string(),
+                title: p.title.clone(),
+            },
+            (Some(v), Err(_)) => Row {
+                status: Status::Pending.to_string(),
+                name: name.to_owned(),
+                value: "— (to be set by the city)".to_owned(),
+                from: v.from.to_string(),
+                source: v.source.to_string(),
+                title: p.title.clone(),
+            },
+            (None, Err(RuleError::ParameterPending { .. })) => Row {
+                status: Status::Pending.to_string(),
+                name: name.to_owned(),
+                value: format!("— (no value for {})", lookup_on.year()),
+                from: String::new(),
+                source: p
+                    .values
+                    .last()
+                    .map(|v| v.source.to_string())
+                    .unwrap_or_default(),
+                title: p.title.clone(),
+            },
+            (None, _) => Row {
+                status: "not_in_force".to_owned(),
+                name: name.to_owned(),
+                value: "—".to_owned(),
+                from: p.values.first().map(|v| v.from.to_string()).unwrap_or_default(),
+                source: p
+                    .values
+                    .first()
+                    .map(|v| v.source.to_string())
+                    .unwrap_or_default(),
+                title: p.title.clone(),
+            },
+        };
+        rows.push(row);
+    }
+    for (track, r) in params.retirement_rules() {
+        rows.push(Row {
+            status: r.status.to_string(),
+            name: format!("retirement.{track}"),
+            value: format!(
+                "{} → {} years, +1 month per {} months of birth from {}",
+                r.original_age, r.target_age, r.months_per_step, r.first_cohort
+            ),
+            from: String::new(),
+            source: r.source.to_string(),
+            title: r.title.clone(),
+        });
+    }
+    match params.calendar_year(on.year()) {
+        Ok(cal) => rows.push(Row {
+            status: cal.status.to_string(),
+            name: format!("calendar.{}", cal.year),
+            value: format!(
+                "{} working days ({} holidays, {} make-up working days)",
+                cal.working_days(),
+                cal.holidays.len(),
+                cal.workdays.len()
+            ),
+            from: format!("{}-01-01", cal.year),
+            source: cal.source.to_string(),
+            title: "工作日历 Working-day calendar".to_owned(),
+        }),
+        Err(_) => rows.push(Row {
+            status: "not_loaded".to_owned(),
+            name: format!("calendar.{}", on.year()),
+            value: "— (terms in this year answer calendar_not_loaded)".to_owned(),
+            from: String::new(),
+            source: String::new(),
+            title: "工作日历 Working-day calendar".to_owned(),
+        }),
+    }
+    rows
+}
+
+/// Prints the parameters in force on `on` as a table or as JSON lines.
+///
+/// # Errors
+/// Only writing to `out`.
+pub fn print(
+    params: &ParamSet,
+    on: NaiveDate,
+    json: bool,
+    overlay: Option<&str>,
+    out: &mut impl Write,
+) -> Result<()> {
+    let rows = rows(params, on);
+    if json {
+        for r in &rows {
+            serde_json::to_writer(&mut *out, r)?;
+            writeln!(out)?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Parameters in force on {on} ({}):",
+        overlay.map_or("built-in set".to_owned(), |f| format!("built-in set merged with {f}"))
+    )?;
+    let width = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
+    for r in &rows {
+        writeln!(out)?;
+        writeln!(out, "{:<12} {:<width$}  {}", r.status, r.name, r.value)?;
+        writeln!(out, "{:<12} {:<width$}  {}", "", "", r.title)?;
+        let from = if r.from.is_empty() {
+            String::new()
+        } else {
+            format!("from {}; ", r.from)
+        };
+        writeln!(out, "{:<12} {:<width$}  {from}{}", "", "", r.source)?;
+    }
+    let count = |s: &str| rows.iter().filter(|r| r.status == s).count();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} figures: {} confirmed, {} secondary, {} assumed, {} pending, {} not in force.",
+        rows.len(),
+        count("confirmed"),
+        count("secondary"),
+        count("assumed"),
+        count("pending"),
+        count("not_in_force")
+    )?;
+    Ok(())
+}
