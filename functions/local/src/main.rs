@@ -64,8 +64,7 @@ fn load_params(path: Option<&PathBuf>) -> Result<ParamSet> {
 fn main() -> Result<()> {
     match run() {
         Err(e)
-            if e
-                .chain()
+            if e.chain()
                 .filter_map(|c| c.downcast_ref::<io::Error>())
                 .any(|io| io.kind() == io::ErrorKind::BrokenPipe) =>
         {
@@ -92,7 +91,13 @@ fn run() -> Result<()> {
         Command::Params { on, json } => {
             let on = on.unwrap_or_else(china_today);
             let source = cli.params.as_ref().map(|p| p.display().to_string());
-            params_cmd::print(&params, on, json, source.as_deref(), &mut io::stdout().lock())?;
+            params_cmd::print(
+                &params,
+                on,
+                json,
+                source.as_deref(),
+                &mut io::stdout().lock(),
+            )?;
         }
     }
     Ok(())

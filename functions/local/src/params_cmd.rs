@@ -71,7 +71,11 @@ fn rows(params: &ParamSet, on: NaiveDate) -> Vec<Row> {
                 status: "not_in_force".to_owned(),
                 name: name.to_owned(),
                 value: "—".to_owned(),
-                from: p.values.first().map(|v| v.from.to_string()).unwrap_or_default(),
+                from: p
+                    .values
+                    .first()
+                    .map(|v| v.from.to_string())
+                    .unwrap_or_default(),
                 source: p
                     .values
                     .first()
@@ -143,9 +147,15 @@ pub fn print(
     writeln!(
         out,
         "Parameters in force on {on} ({}):",
-        overlay.map_or("built-in set".to_owned(), |f| format!("built-in set merged with {f}"))
+        overlay.map_or("built-in set".to_owned(), |f| format!(
+            "built-in set merged with {f}"
+        ))
     )?;
-    let width = rows.iter().map(|r| r.name.chars().count()).max().unwrap_or(0);
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for r in &rows {
         writeln!(out)?;
         writeln!(out, "{:<12} {:<width$}  {}", r.status, r.name, r.value)?;

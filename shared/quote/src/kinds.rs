@@ -68,13 +68,19 @@ fn category(r: &Request<'_>) -> Result<Category, Refused> {
 }
 
 fn item(r: &Request<'_>) -> Result<Item, Refused> {
-    field(&r.item, "item")?.parse::<Item>().map_err(|e| Refused {
-        code: "unknown_item",
-        message: e.to_string(),
-    })
+    field(&r.item, "item")?
+        .parse::<Item>()
+        .map_err(|e| Refused {
+            code: "unknown_item",
+            message: e.to_string(),
+        })
 }
 
-fn opt_date(q: &Quoter<'_>, v: &Option<std::borrow::Cow<'_, str>>, name: &str) -> Result<NaiveDate, Refused> {
+fn opt_date(
+    q: &Quoter<'_>,
+    v: &Option<std::borrow::Cow<'_, str>>,
+    name: &str,
+) -> Result<NaiveDate, Refused> {
     v.as_deref().map_or(Ok(q.today), |s| wire::date(s, name))
 }
 
@@ -82,12 +88,19 @@ fn china_date(v: &Option<std::borrow::Cow<'_, str>>, name: &str) -> Result<Naive
     Ok(wire::china_datetime(field(v, name)?, name)?.date())
 }
 
-fn opt_money(v: &Option<std::borrow::Cow<'_, str>>, name: &str) -> Result<Option<Decimal>, Refused> {
+fn opt_money(
+    v: &Option<std::borrow::Cow<'_, str>>,
+    name: &str,
+) -> Result<Option<Decimal>, Refused> {
     v.as_deref().map(|s| wire::money(s, name)).transpose()
 }
 
 fn track(r: &Request<'_>) -> Result<Option<Track>, Refused> {
-    r.track.as_deref().map(Track::parse).transpose().map_err(Refused::invalid)
+    r.track
+        .as_deref()
+        .map(Track::parse)
+        .transpose()
+        .map_err(Refused::invalid)
 }
 
 fn resident_id(r: &Request<'_>) -> Result<ResidentId, Refused> {
@@ -123,7 +136,7 @@ fn premium(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     o.dec("base", round_fen(d.value.base))
         .dec("rate", display_rate(d.value.rate))
         .dec("amount", d.value.amount)
-        .raw("industry_class", d.value.industry_class);
+        .int("industry_class", i64::from(d.value.industry_class.get()));
     finish(o, &d);
     Ok(())
 }
@@ -161,7 +174,8 @@ fn paid_leave(r: &Request<'_>) -> Result<(NaiveDate, NaiveDate), Refused> {
 fn nursing(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     let period = paid_leave(r)?;
     let d = nursing_subsidy(q.params, period, &stays(r)?).map_err(rule_error)?;
-    o.raw("days", d.value.days).dec("amount", d.value.amount);
+    o.int("days", i64::from(d.value.days))
+        .dec("amount", d.value.amount);
     finish(o, &d);
     Ok(())
 }
@@ -170,7 +184,7 @@ fn cover(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     let entered = china_date(&r.entered, "entered")?;
     let paid = china_date(&r.paid, "paid")?;
     let d = cover_start(q.params, entered, paid).map_err(rule_error)?;
-    o.plain("date", d.value);
+    o.date("date", d.value);
     finish(o, &d);
     Ok(())
 }
@@ -182,7 +196,7 @@ fn term(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>, payment: bool) -> Answ
         review_by(q.params, china_date(&r.received, "received")?)
     }
     .map_err(rule_error)?;
-    o.plain("date", d.value);
+    o.date("date", d.value);
     finish(o, &d);
     Ok(())
 }
@@ -199,12 +213,12 @@ fn resident(r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     let value = field(&r.value, "value")?;
     match ResidentId::parse(value) {
         Ok(id) => {
-            o.raw("valid", true)
-                .plain("birth", id.birth())
+            o.bool("valid", true)
+                .date("birth", id.birth())
                 .str("sex", id.sex().as_str());
         }
         Err(e) => {
-            o.raw("valid", false)
+            o.bool("valid", false)
                 .str("reason", e.code())
                 .str("message", &e.to_string());
         }
@@ -216,10 +230,10 @@ fn resident(r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
 fn credit(r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     match CreditCode::parse(field(&r.value, "value")?) {
         Ok(_) => {
-            o.raw("valid", true);
+            o.bool("valid", true);
         }
         Err(e) => {
-            o.raw("valid", false).str("message", &e.to_string());
+            o.bool("valid", false).str("message", &e.to_string());
         }
     }
     finish(o, &no_params((), &[art(9), doc(Doc::Gb32100)]));
@@ -254,9 +268,9 @@ fn retire(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     let d = retirement(q.params, birth, track).map_err(rule_error)?;
     let (y, m) = d.value.month();
     o.plain("month", format_args!("{y:04}-{m:02}"))
-        .raw("age_years", d.value.age_years)
-        .raw("age_months", d.value.age_months)
-        .plain("date", d.value.reached_on)
+        .int("age_years", i64::from(d.value.age_years))
+        .int("age_months", i64::from(d.value.age_months))
+        .date("date", d.value.reached_on)
         .str("track", track.as_str());
     finish(o, &d);
     Ok(())
@@ -280,13 +294,13 @@ fn eligible(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
         pays_basic_pension: r.pays_basic_pension,
     };
     let d = eligibility(q.params, &person, on).map_err(rule_error)?;
-    o.raw("eligible", d.value.eligible())
-        .raw("age", swi_rules::age::full_years(id.birth(), on));
+    o.bool("eligible", d.value.eligible())
+        .int("age", i64::from(swi_rules::age::full_years(id.birth(), on)));
     if let Some(why) = d.value.ineligible {
         o.str("reason", why.code()).str("message", &why.message());
     }
     if let Some(end) = d.value.cover_end {
-        o.plain("cover_end", end);
+        o.date("cover_end", end);
     }
     finish(o, &d);
     Ok(())
@@ -307,10 +321,10 @@ fn wage(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
             })
         })
         .collect::<Result<Vec<_>, Refused>>()?;
-    let d = insured_wage(q.params, injury, &wages, r.project.unwrap_or(false))
-        .map_err(rule_error)?;
+    let d =
+        insured_wage(q.params, injury, &wages, r.project.unwrap_or(false)).map_err(rule_error)?;
     o.dec("amount", d.value.amount)
-        .raw("months_used", d.value.months_used);
+        .int("months_used", i64::from(d.value.months_used));
     finish(o, &d);
     Ok(())
 }
@@ -324,7 +338,10 @@ fn pay_to(r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
 }
 
 fn prevention(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
-    let income = wire::money(field(&r.premium_income, "premium_income")?, "premium_income")?;
+    let income = wire::money(
+        field(&r.premium_income, "premium_income")?,
+        "premium_income",
+    )?;
     let on = opt_date(q, &r.on, "on")?;
     let d = prevention_fund(q.params, income, on).map_err(rule_error)?;
     o.dec("amount", d.value);
@@ -405,19 +422,22 @@ fn benefit_kind(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
             None
         },
         stays: stays(r)?,
-        paid_by_work_injury_fund: opt_money(&r.paid_by_work_injury_fund, "paid_by_work_injury_fund")?,
+        paid_by_work_injury_fund: opt_money(
+            &r.paid_by_work_injury_fund,
+            "paid_by_work_injury_fund",
+        )?,
         judgment_medical: opt_money(&r.judgment_medical, "judgment_medical")?,
     };
     let d = benefit(q.params, item, category, &facts).map_err(rule_error)?;
     let b = &d.value;
-    o.raw("eligible", b.refusal.is_none());
+    o.bool("eligible", b.refusal.is_none());
     if let Some(amount) = b.amount {
         o.dec("amount", amount)
-            .raw("monthly", b.monthly)
-            .raw("ends_cover", b.ends_cover);
+            .bool("monthly", b.monthly)
+            .bool("ends_cover", b.ends_cover);
     }
     if let Some(days) = b.days {
-        o.raw("days", days);
+        o.int("days", i64::from(days));
     }
     if let Some(no) = &b.refusal {
         o.str("reason", no.code).str("message", &no.message);
@@ -430,10 +450,10 @@ fn benefit_kind(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
 fn cycle(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     let m = wire::month(field(&r.month, "month")?, "month")?;
     let d = fund_cycle(q.params, m.year(), m.month()).map_err(rule_error)?;
-    o.plain("payouts_by", d.value.payouts_by)
-        .plain("request_by", d.value.request_by)
-        .plain("transfer_by", d.value.transfer_by)
-        .plain("pay_by", d.value.pay_by);
+    o.date("payouts_by", d.value.payouts_by)
+        .date("request_by", d.value.request_by)
+        .date("transfer_by", d.value.transfer_by)
+        .date("pay_by", d.value.pay_by);
     finish(o, &d);
     Ok(())
 }
@@ -442,7 +462,7 @@ fn notice(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     let registered = wire::china_datetime(field(&r.registered, "registered")?, "registered")?;
     let effective = wire::china_datetime(field(&r.effective, "effective")?, "effective")?;
     let d = change_notice(q.params, registered, effective).map_err(rule_error)?;
-    o.raw("timely", d.value.timely).plain(
+    o.bool("timely", d.value.timely).plain(
         "latest",
         format_args!("{}+08:00", d.value.latest.format("%Y-%m-%dT%H:%M:%S")),
     );
@@ -451,8 +471,14 @@ fn notice(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
 }
 
 fn third_party(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
-    let benefit = wire::money(field(&r.benefit_medical, "benefit_medical")?, "benefit_medical")?;
-    let judgment = wire::money(field(&r.judgment_medical, "judgment_medical")?, "judgment_medical")?;
+    let benefit = wire::money(
+        field(&r.benefit_medical, "benefit_medical")?,
+        "benefit_medical",
+    )?;
+    let judgment = wire::money(
+        field(&r.judgment_medical, "judgment_medical")?,
+        "judgment_medical",
+    )?;
     let (amount, cite) = third_party_top_up(benefit, judgment);
     o.dec("amount", amount);
     let t = Trace::new(q.params, &[cite]);
@@ -466,7 +492,7 @@ fn class(r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
         .map_err(|_| format!("{division} is not a GB/T 4754-2011 division"))
         .and_then(industry_class_of_division)
         .map_err(Refused::invalid)?;
-    o.raw("industry_class", c);
+    o.int("industry_class", i64::from(c.get()));
     finish(o, &no_params((), &[art(13), cite]));
     Ok(())
 }

@@ -89,13 +89,16 @@ impl<'p> Quoter<'p> {
         line: &'l [u8],
         out: &mut Vec<u8>,
     ) -> Result<(), (Option<&'l str>, Option<String>, Refused)> {
-        let text = std::str::from_utf8(line)
-            .map_err(|_| (None, None, Refused::invalid("the line is not UTF-8")))?;
-        let text = text.strip_suffix('\r').unwrap_or(text);
-        if text.trim().is_empty() {
-            return Err((None, None, Refused::invalid("empty line: one JSON request per line")));
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Err((
+                None,
+                None,
+                Refused::invalid("empty line: one JSON request per line"),
+            ));
         }
-        let req: Request<'l> = serde_json::from_str(text).map_err(|e| {
+        // serde_json checks UTF-8 where it matters (inside strings); anything else that is not
+        // ASCII is a syntax error.
+        let req: Request<'l> = serde_json::from_slice(line).map_err(|e| {
             let e = e.to_string();
             // serde lists every known field after an unknown one: name the culprit only.
             let e = e.split(", expected one of").next().unwrap_or(&e);
@@ -144,13 +147,13 @@ fn finish<T>(o: &mut Obj<'_>, d: &Determination<'_, T>) {
     o.list("basis", &d.basis, |c, cite| {
         c.str("doc", cite.doc.as_str());
         if let Some(a) = cite.article {
-            c.raw("article", a);
+            c.int("article", i64::from(a));
         }
     });
     o.list("assumptions", d.assumptions(), |a, u| {
         a.str("parameter", u.parameter)
             .str("status", u.status.as_str())
-            .str("source", &u.source.to_string());
+            .str("source", u.source.label());
     });
 }
 
@@ -165,7 +168,11 @@ pub struct RunStats {
 ///
 /// # Errors
 /// Only reading `input` or writing `output` can fail; a bad request is an answer, not an error.
-pub fn run(quoter: &Quoter<'_>, mut input: impl BufRead, output: impl Write) -> io::Result<RunStats> {
+pub fn run(
+    quoter: &Quoter<'_>,
+    mut input: impl BufRead,
+    output: impl Write,
+) -> io::Result<RunStats> {
     let mut output = io::BufWriter::with_capacity(1 << 16, output);
     let mut line = Vec::with_capacity(1024);
     let mut out = Vec::with_capacity(1 << 16);

@@ -172,7 +172,12 @@ fn digits(b: &[u8]) -> Option<u32> {
 /// `YYYY-MM-DD`.
 pub fn date(s: &str, field: &str) -> Result<NaiveDate, Refused> {
     let b = s.as_bytes();
-    let bad = || Refused::invalid(format!("`{field}` must be a date YYYY-MM-DD, got `{}`", clip(s)));
+    let bad = || {
+        Refused::invalid(format!(
+            "`{field}` must be a date YYYY-MM-DD, got `{}`",
+            clip(s)
+        ))
+    };
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(bad());
     }
@@ -188,7 +193,12 @@ pub fn date(s: &str, field: &str) -> Result<NaiveDate, Refused> {
 /// `YYYY-MM` → its first day.
 pub fn month(s: &str, field: &str) -> Result<NaiveDate, Refused> {
     let b = s.as_bytes();
-    let bad = || Refused::invalid(format!("`{field}` must be a month YYYY-MM, got `{}`", clip(s)));
+    let bad = || {
+        Refused::invalid(format!(
+            "`{field}` must be a month YYYY-MM, got `{}`",
+            clip(s)
+        ))
+    };
     if b.len() != 7 || b[4] != b'-' {
         return Err(bad());
     }
@@ -228,7 +238,12 @@ pub fn china_datetime(s: &str, field: &str) -> Result<NaiveDateTime, Refused> {
 
 /// A decimal given as a JSON string.
 pub fn decimal(s: &str, field: &str) -> Result<Decimal, Refused> {
-    let bad = || Refused::invalid(format!("`{field}` must be a decimal string, got `{}`", clip(s)));
+    let bad = || {
+        Refused::invalid(format!(
+            "`{field}` must be a decimal string, got `{}`",
+            clip(s)
+        ))
+    };
     if s.is_empty() || s.len() > 40 || s.contains(['e', 'E', '_']) {
         return Err(bad());
     }

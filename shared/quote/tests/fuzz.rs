@@ -2,6 +2,11 @@
 //! from the protocol's own field names, random bytes. Every line gets exactly one JSON answer and
 //! nothing panics.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -16,10 +21,36 @@ fn quoter() -> Quoter<'static> {
 }
 
 const FIELDS: [&str; 30] = [
-    "category", "month", "wage", "industry_class", "rate_band", "cost", "on", "paid_leave",
-    "stays", "entered", "paid", "approved", "received", "value", "birth", "resident_id", "track",
-    "agreement_end", "injury_date", "wages", "project", "item", "advanced_by_unit",
-    "premium_income", "grade", "insured_wage", "fees", "days", "dependants", "retirement_on",
+    "category",
+    "month",
+    "wage",
+    "industry_class",
+    "rate_band",
+    "cost",
+    "on",
+    "paid_leave",
+    "stays",
+    "entered",
+    "paid",
+    "approved",
+    "received",
+    "value",
+    "birth",
+    "resident_id",
+    "track",
+    "agreement_end",
+    "injury_date",
+    "wages",
+    "project",
+    "item",
+    "advanced_by_unit",
+    "premium_income",
+    "grade",
+    "insured_wage",
+    "fees",
+    "days",
+    "dependants",
+    "retirement_on",
 ];
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -33,8 +64,18 @@ fn leaf() -> impl Strategy<Value = Value> {
             .prop_map(Value::String),
         "[0-9X]{15,19}".prop_map(Value::String),
         prop::sample::select(vec![
-            "employee", "flexible", "over_age", "intern", "medical", "nursing_subsidy", "male",
-            "female_50", "spouse", "", "中文", "\u{0}",
+            "employee",
+            "flexible",
+            "over_age",
+            "intern",
+            "medical",
+            "nursing_subsidy",
+            "male",
+            "female_50",
+            "spouse",
+            "",
+            "中文",
+            "\u{0}",
         ])
         .prop_map(|s| Value::String(s.to_owned())),
         any::<String>().prop_map(Value::String),
@@ -46,7 +87,16 @@ fn value() -> impl Strategy<Value = Value> {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
             prop::collection::btree_map(
-                prop::sample::select(vec!["from", "to", "admitted", "discharged", "month", "wage", "relation", "x"]),
+                prop::sample::select(vec![
+                    "from",
+                    "to",
+                    "admitted",
+                    "discharged",
+                    "month",
+                    "wage",
+                    "relation",
+                    "x"
+                ]),
                 inner,
                 0..4
             )
@@ -86,7 +136,10 @@ fn assert_one_answer(line: &str, answer: &str) {
         assert!(err["message"].as_str().is_some_and(|m| !m.is_empty()));
     } else {
         assert!(obj.contains_key("basis"), "success without basis: {answer}");
-        assert!(obj.contains_key("assumptions"), "success without assumptions: {answer}");
+        assert!(
+            obj.contains_key("assumptions"),
+            "success without assumptions: {answer}"
+        );
     }
 }
 
@@ -147,7 +200,12 @@ fn malformed_lines_are_answered_in_order_and_the_rest_still_computed() {
     assert_eq!(answers.len(), 9);
     assert_eq!(answers[0]["amount"], "20.36");
     for i in [1, 2, 3, 4, 5, 7] {
-        assert_eq!(answers[i]["error"]["code"], "invalid_request", "line {}", i + 1);
+        assert_eq!(
+            answers[i]["error"]["code"],
+            "invalid_request",
+            "line {}",
+            i + 1
+        );
     }
     assert_eq!(answers[6]["date"], "2025-02-13");
     assert_eq!(answers[8]["date"], "2025-02-13");
@@ -156,9 +214,9 @@ fn malformed_lines_are_answered_in_order_and_the_rest_still_computed() {
 #[test]
 fn the_id_is_echoed_on_answers_and_errors() {
     let q = quoter();
-    let ok: Value = serde_json::from_str(&q.answer_str(
-        r#"{"id":{"n":[1]},"kind":"pay_by","approved":"2025-01-24"}"#,
-    ))
+    let ok: Value = serde_json::from_str(
+        &q.answer_str(r#"{"id":{"n":[1]},"kind":"pay_by","approved":"2025-01-24"}"#),
+    )
     .unwrap();
     assert_eq!(ok["id"], json!({"n": [1]}));
     let err: Value =

@@ -1,5 +1,10 @@
 //! Runs every golden regulation case of `tests/regulation/*.toml` through the quote handler.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
@@ -90,8 +95,8 @@ fn every_golden_case_holds() {
     let mut count = 0;
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
-        let file: File = toml::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let file: File =
+            toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         for case in &file.case {
             count += 1;
             let today = case
@@ -112,7 +117,12 @@ fn every_golden_case_holds() {
         }
     }
     assert!(count >= 100, "only {count} golden cases");
-    assert!(failures.is_empty(), "{} of {count} golden cases fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {count} golden cases fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -136,7 +146,11 @@ fn every_successful_answer_carries_basis_and_assumptions() {
                 );
                 assert!(answer["assumptions"].is_array(), "{}", case.name);
             } else {
-                assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+                assert!(
+                    answer["error"]["message"]
+                        .as_str()
+                        .is_some_and(|m| !m.is_empty())
+                );
             }
         }
     }

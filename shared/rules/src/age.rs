@@ -310,10 +310,8 @@ pub fn eligibility<'p>(
                 ineligible = Some(Ineligible::AgreementEnded { end });
             }
         }
-        Category::Flexible => {
-            if person.pays_basic_pension == Some(false) {
-                ineligible = Some(Ineligible::NoBasicPension);
-            }
+        Category::Flexible if person.pays_basic_pension == Some(false) => {
+            ineligible = Some(Ineligible::NoBasicPension);
         }
         Category::Employee => {
             if let Some(track) = track_for(person)? {

@@ -65,6 +65,28 @@ pub struct Source {
     /// What else a reader needs: the analogy used, the secondary sources, the annex.
     #[serde(default)]
     pub note: Option<String>,
+    /// The rendered text, made once on first use (answers quote it on every line).
+    #[serde(skip)]
+    label: OnceLock<String>,
+}
+
+impl Source {
+    /// A source citing `doc`, its article and a note.
+    #[must_use]
+    pub fn new(doc: impl Into<String>, article: Option<u16>, note: Option<String>) -> Self {
+        Source {
+            doc: doc.into(),
+            article,
+            note,
+            label: OnceLock::new(),
+        }
+    }
+
+    /// The source as one line of text, e.g. `赣市人社字〔2025〕7号 第十四条 (note)`.
+    #[must_use]
+    pub fn label(&self) -> &str {
+        self.label.get_or_init(|| self.to_string())
+    }
 }
 
 impl fmt::Display for Source {
@@ -775,10 +797,12 @@ impl<'p> Trace<'p> {
     /// Starts a trace citing `basis`.
     #[must_use]
     pub fn new(params: &'p ParamSet, basis: &[Citation]) -> Self {
+        let mut own = Vec::with_capacity(basis.len() + 3);
+        own.extend_from_slice(basis);
         Trace {
             params,
-            basis: basis.to_vec(),
-            used: Vec::new(),
+            basis: own,
+            used: Vec::with_capacity(4),
         }
     }
 

@@ -1,5 +1,10 @@
 //! Invariants of the rules, checked on generated facts (proptest).
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -28,7 +33,8 @@ fn wage() -> impl Strategy<Value = Decimal> {
 }
 
 fn date_2025() -> impl Strategy<Value = NaiveDate> {
-    (0i64..365).prop_map(|d| NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::TimeDelta::days(d))
+    (0i64..365)
+        .prop_map(|d| NaiveDate::from_ymd_opt(2025, 1, 1).unwrap() + chrono::TimeDelta::days(d))
 }
 
 fn facts(category: Category, month: NaiveDate, wage: Decimal, class: u32) -> PremiumFacts {

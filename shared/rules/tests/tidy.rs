@@ -1,6 +1,11 @@
 //! Repository rules as tests: the rules crate stays pure and exact (no I/O, no clock, no async
 //! runtime, no floats, no bare `round_dp`), and every Rust module says what it is for.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
 use std::path::{Path, PathBuf};
 
 fn crate_dir() -> PathBuf {
@@ -11,7 +16,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            if !path.ends_with("target") && !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+            if !path.ends_with("target")
+                && !path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            {
                 rust_files(&path, out);
             }
         } else if path.extension().is_some_and(|e| e == "rs") {
@@ -23,8 +32,18 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Dependencies the rules crate must never have: async runtimes, cloud SDKs, network, clocks,
 /// randomness, databases.
 const FORBIDDEN_DEPENDENCIES: [&str; 12] = [
-    "tokio", "async-std", "futures", "aws-", "reqwest", "hyper", "rand", "rusqlite", "sqlx",
-    "lambda", "axum", "std-fs",
+    "tokio",
+    "async-std",
+    "futures",
+    "aws-",
+    "reqwest",
+    "hyper",
+    "rand",
+    "rusqlite",
+    "sqlx",
+    "lambda",
+    "axum",
+    "std-fs",
 ];
 
 /// Text that must not appear in the rules crate's sources (outside comments).
@@ -102,7 +121,11 @@ fn the_rules_sources_have_no_float_clock_io_or_bare_round_dp() {
             }
         }
     }
-    assert!(hits.is_empty(), "shared/rules must stay pure and exact:\n{}", hits.join("\n"));
+    assert!(
+        hits.is_empty(),
+        "shared/rules must stay pure and exact:\n{}",
+        hits.join("\n")
+    );
 }
 
 #[test]
@@ -123,7 +146,11 @@ fn every_rust_module_of_the_workspace_opens_with_a_header() {
         })
         .map(|f| f.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "modules without a `//!` header:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "modules without a `//!` header:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -131,6 +158,9 @@ fn the_tidy_checks_can_fail() {
     assert!(contains_word("let x: f64 = 1.0;", "f64"));
     assert!(!contains_word("let half64 = 1;", "f64"));
     assert!(contains_word("d.round_dp(2)", ".round_dp("));
-    assert!(!contains_word("d.round_dp_with_strategy(2, s)", ".round_dp("));
+    assert!(!contains_word(
+        "d.round_dp_with_strategy(2, s)",
+        ".round_dp("
+    ));
     assert_eq!(code_of("let a = 1; // f64 in a comment"), "let a = 1; ");
 }
