@@ -1,7 +1,10 @@
 //! The `swi` binary as an operator uses it: `swi quote` on standard input, `swi params`, and a
 //! parameter file supplied at run time.
 
-#![allow(clippy::unwrap_used, reason = "a test fails loudly on what it does not expect")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -39,9 +42,19 @@ fn answers(out: &Output) -> Vec<Value> {
 fn quote_answers_every_example_line_in_order_and_exits_zero() {
     let input = example();
     let out = swi(&["quote", "--today", "2025-06-01"], &input);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let answers = answers(&out);
-    assert_eq!(answers.len(), input.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count());
+    assert_eq!(
+        answers.len(),
+        input
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count()
+    );
     for (i, a) in answers.iter().enumerate() {
         assert_eq!(a["id"], i + 1, "answers keep the order of the requests");
     }
@@ -73,7 +86,14 @@ fn params_lists_every_parameter_with_its_status() {
     for (name, _) in ParamSet::builtin().unwrap().parameters() {
         assert!(text.contains(name), "{name} missing from swi params");
     }
-    for word in ["confirmed", "secondary", "assumed", "pending", "retirement.male", "calendar.2025"] {
+    for word in [
+        "confirmed",
+        "secondary",
+        "assumed",
+        "pending",
+        "retirement.male",
+        "calendar.2025",
+    ] {
         assert!(text.contains(word), "{word} missing");
     }
     assert!(text.contains("4 pending"), "{text}");
@@ -83,13 +103,19 @@ fn params_lists_every_parameter_with_its_status() {
 fn params_as_json_lines_say_value_source_and_status() {
     let out = swi(&["params", "--on", "2025-06-01", "--json"], b"");
     let rows = answers(&out);
-    let wage = rows.iter().find(|r| r["parameter"] == "average_wage.jiangxi").unwrap();
+    let wage = rows
+        .iter()
+        .find(|r| r["parameter"] == "average_wage.jiangxi")
+        .unwrap();
     assert_eq!(wage["status"], "secondary");
     assert!(wage["value"].as_str().unwrap().starts_with("6525"));
     let pending = rows.iter().filter(|r| r["status"] == "pending").count();
     assert_eq!(pending, 4);
     let before = answers(&swi(&["params", "--on", "2024-06-01", "--json"], b""));
-    let rate = before.iter().find(|r| r["parameter"] == "rate.special").unwrap();
+    let rate = before
+        .iter()
+        .find(|r| r["parameter"] == "rate.special")
+        .unwrap();
     assert_eq!(rate["status"], "not_in_force");
 }
 
@@ -113,15 +139,34 @@ source = { doc = "赣州市社会保险服务中心 设定", note = "test" }
     let out = swi(&["--params", good.to_str().unwrap(), "quote"], request);
     assert!(out.status.success());
     assert_eq!(answers(&out)[0]["amount"], "7500.00");
-    let listed = swi(&["--params", good.to_str().unwrap(), "params", "--on", "2025-06-01"], b"");
-    assert!(String::from_utf8(listed.stdout).unwrap().contains("3 pending"));
+    let listed = swi(
+        &[
+            "--params",
+            good.to_str().unwrap(),
+            "params",
+            "--on",
+            "2025-06-01",
+        ],
+        b"",
+    );
+    assert!(
+        String::from_utf8(listed.stdout)
+            .unwrap()
+            .contains("3 pending")
+    );
 
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "[[param.\"rate.specal\".values]]\nfrom = \"2025-01-01\"\nvalue = \"1\"\nstatus = \"confirmed\"\nsource = { doc = \"x\" }\n").unwrap();
     let out = swi(&["--params", bad.to_str().unwrap(), "quote"], request);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("rate.specal") && err.contains("unknown parameter"), "{err}");
-    assert!(out.stdout.is_empty(), "nothing is answered with a refused parameter set");
+    assert!(
+        err.contains("rate.specal") && err.contains("unknown parameter"),
+        "{err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing is answered with a refused parameter set"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
