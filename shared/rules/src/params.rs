@@ -230,6 +230,9 @@ pub struct Parameter {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RetirementRule {
+    /// The parameter's name, `retirement.<track>` (set when the file is read).
+    #[serde(skip)]
+    pub name: String,
     /// What the track is.
     pub title: String,
     /// The retirement age of cohorts born before `first_cohort`, in years.
@@ -887,7 +890,7 @@ impl<'p> Trace<'p> {
     pub fn retirement(&mut self, name: &str) -> Result<&'p RetirementRule, RuleError> {
         let (_, rule) = self.params.retirement(name)?;
         self.record(Used {
-            parameter: retirement_label(name),
+            parameter: &rule.name,
             status: rule.status,
             source: &rule.source,
         });
@@ -918,15 +921,6 @@ impl<'p> Trace<'p> {
             basis: self.basis,
             used: self.used,
         }
-    }
-}
-
-fn retirement_label(name: &str) -> &'static str {
-    match name {
-        "male" => "retirement.male",
-        "female_50" => "retirement.female_50",
-        "female_55" => "retirement.female_55",
-        _ => "retirement",
     }
 }
 
