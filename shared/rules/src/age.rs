@@ -365,6 +365,13 @@ mod tests {
     }
 
     #[test]
+    fn the_retirement_track_is_named_among_the_figures_used() {
+        let r = retirement(params(), d("1970-05-05"), Track::Female55).unwrap();
+        assert_eq!(r.used.len(), 1);
+        assert_eq!(r.used[0].parameter, "retirement.female_55");
+    }
+
+    #[test]
     fn men_born_before_1965_retire_at_60() {
         let r = retirement(params(), d("1964-12-10"), Track::Male)
             .unwrap()
