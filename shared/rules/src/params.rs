@@ -479,12 +479,10 @@ impl ParamSet {
                 return Err(invalid(&name, "given twice"));
             }
         }
-        for (name, r) in raw.retirement {
+        for (name, mut r) in raw.retirement {
+            r.name = format!("retirement.{name}");
             if base.is_some_and(|b| !b.retirement.contains_key(&name)) {
-                return Err(invalid(
-                    format!("retirement.{name}"),
-                    "unknown retirement track",
-                ));
+                return Err(invalid(&r.name, "unknown retirement track"));
             }
             set.retirement.insert(name, r);
         }
