@@ -1,0 +1,1 @@
+//! The AWS backend (DynamoDB + S3) of the storage ports.

@@ -1,0 +1,328 @@
+//! Documents in a directory: `sha256/<first two hex digits>/<hex>`. A put streams into
+//! `tmp/`, hashing on the async side while a blocking thread writes and fsyncs; the finished file
+//! is then hard-linked under its name (which fails if the name exists: create-only, atomic) and
+//! the directory fsynced. A crash leaves at most a stray file in `tmp/`, never a half-written or
+//! misnamed document.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use hmac::{Hmac, Mac};
+use sha2::Digest;
+use swi_store::docs::{
+    DocError, DocMeta, DocReader, Documents, PresignedPut, Sha256, VerifyReport, VerifyingReader,
+};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// The largest document accepted, as S3's largest single upload: 5 GiB.
+pub const MAX_DOCUMENT_BYTES: u64 = 5 << 30;
+
+const CHUNK: usize = 1 << 20;
+
+/// Documents under one directory.
+#[derive(Debug, Clone)]
+pub struct EmbeddedDocuments {
+    root: PathBuf,
+    public_url: String,
+    upload_key: [u8; 32],
+}
+
+fn fsync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+impl EmbeddedDocuments {
+    /// Opens (creating if needed) the document directory `root`. `public_url` is where `swi`
+    /// serves uploads (presigned URLs point there).
+    ///
+    /// # Errors
+    /// The directories or the upload key cannot be created.
+    pub fn open(root: &Path, public_url: &str) -> std::io::Result<Self> {
+        std::fs::create_dir_all(root.join("sha256"))?;
+        std::fs::create_dir_all(root.join("tmp"))?;
+        let key_path = root.join("upload.key");
+        let upload_key = match std::fs::read(&key_path) {
+            Ok(k) if k.len() == 32 => {
+                let mut key = [0u8; 32];
+                key.copy_from_slice(&k);
+                key
+            }
+            _ => {
+                let mut key = [0u8; 32];
+                getrandom::fill(&mut key).map_err(|e| std::io::Error::other(e.to_string()))?;
+                let tmp = root.join("tmp/upload.key");
+                let mut f = File::create(&tmp)?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                }
+                f.write_all(&key)?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &key_path)?;
+                fsync_dir(root)?;
+                key
+            }
+        };
+        Ok(EmbeddedDocuments {
+            root: root.to_owned(),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            upload_key,
+        })
+    }
+
+    /// Where a document lives.
+    #[must_use]
+    pub fn path_of(&self, sha256: &Sha256) -> PathBuf {
+        let hex = sha256.hex();
+        self.root.join("sha256").join(&hex[..2]).join(hex)
+    }
+
+    /// Stores `body`, refusing it (and storing nothing) unless it is exactly `len` bytes hashing
+    /// to `expected` (the upload endpoint's check; `None` accepts any bytes).
+    ///
+    /// # Errors
+    /// `Corrupt` for other bytes, `TooLarge`, `Io`.
+    pub async fn put_checked(
+        &self,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        expected: Option<(Sha256, u64)>,
+    ) -> Result<DocMeta, DocError> {
+        let limit = expected.map_or(MAX_DOCUMENT_BYTES, |(_, len)| len);
+        let tmp = self.root.join("tmp").join(format!(
+            "{}-{}",
+            std::process::id(),
+            hex::encode(random_bytes::<8>()?)
+        ));
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4);
+        let tmp_w = tmp.clone();
+        let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut f = File::create(&tmp_w)?;
+            for chunk in rx {
+                f.write_all(&chunk)?;
+            }
+            f.sync_all()
+        });
+        let mut hasher = sha2::Sha256::new();
+        let mut size: u64 = 0;
+        let read = async {
+            loop {
+                let mut buf = vec![0u8; CHUNK];
+                let mut filled = 0;
+                while filled < CHUNK {
+                    let n = body.read(&mut buf[filled..]).await?;
+                    if n == 0 {
+                        break;
+                    }
+                    filled += n;
+                }
+                if filled == 0 {
+                    return Ok::<(), DocError>(());
+                }
+                buf.truncate(filled);
+                size += filled as u64;
+                if size > limit {
+                    return Err(DocError::TooLarge { size, limit });
+                }
+                hasher.update(&buf);
+                if tx.send(buf).is_err() {
+                    // The writer failed; its error is reported below.
+                    return Ok(());
+                }
+                if filled < CHUNK {
+                    return Ok(());
+                }
+            }
+        }
+        .await;
+        drop(tx);
+        let written = writer
+            .await
+            .map_err(|e| DocError::Unavailable(e.to_string()))?;
+        let cleanup = |e: DocError| {
+            let _ = std::fs::remove_file(&tmp);
+            e
+        };
+        read.map_err(cleanup)?;
+        written.map_err(|e| cleanup(DocError::Io(e)))?;
+        let sha256 = Sha256::from_bytes(hasher.finalize().into());
+        if let Some((want, len)) = expected
+            && (want != sha256 || len != size)
+        {
+            return Err(cleanup(DocError::Corrupt {
+                expected: want,
+                actual: sha256,
+            }));
+        }
+        let path = self.path_of(&sha256);
+        let created = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+            let dir = path.parent().map(Path::to_owned).unwrap_or_default();
+            std::fs::create_dir_all(&dir)?;
+            let created = match std::fs::hard_link(&tmp, &path) {
+                Ok(()) => true,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                Err(e) => {
+                    let _ = std::fs::remove_file(&tmp);
+                    return Err(e);
+                }
+            };
+            std::fs::remove_file(&tmp)?;
+            if created {
+                fsync_dir(&dir)?;
+            }
+            Ok(created)
+        })
+        .await
+        .map_err(|e| DocError::Unavailable(e.to_string()))??;
+        Ok(DocMeta {
+            sha256,
+            size,
+            created,
+        })
+    }
+
+    fn signature(&self, sha256: &Sha256, len: u64, expires: u64) -> String {
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.upload_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(format!("PUT\n{}\n{len}\n{expires}", sha256.hex()).as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Checks a presigned upload's parameters: signature, expiry and length.
+    #[must_use]
+    pub fn check_upload(&self, sha256: &Sha256, len: u64, expires: u64, signature: &str) -> bool {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(u64::MAX, |d| d.as_secs());
+        let want = self.signature(sha256, len, expires);
+        let same = want.len() == signature.len()
+            && want
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        same && now <= expires
+    }
+
+    /// The document directory.
+    #[must_use]
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], DocError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| DocError::Unavailable(e.to_string()))?;
+    Ok(b)
+}
+
+fn hash_file(path: &Path) -> std::io::Result<(Sha256, u64)> {
+    let mut f = File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut len = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((Sha256::from_bytes(hasher.finalize().into()), len))
+}
+
+#[async_trait]
+impl Documents for EmbeddedDocuments {
+    async fn put(&self, body: &mut (dyn AsyncRead + Send + Unpin)) -> Result<DocMeta, DocError> {
+        self.put_checked(body, None).await
+    }
+
+    async fn get(&self, sha256: &Sha256) -> Result<DocReader, DocError> {
+        match tokio::fs::File::open(self.path_of(sha256)).await {
+            Ok(f) => Ok(Box::pin(VerifyingReader::new(
+                tokio::io::BufReader::with_capacity(CHUNK, f),
+                *sha256,
+            ))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DocError::NotFound(*sha256)),
+            Err(e) => Err(DocError::Io(e)),
+        }
+    }
+
+    async fn head(&self, sha256: &Sha256) -> Result<Option<u64>, DocError> {
+        match tokio::fs::metadata(self.path_of(sha256)).await {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(DocError::Io(e)),
+        }
+    }
+
+    async fn presign_put(
+        &self,
+        sha256: &Sha256,
+        len: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedPut, DocError> {
+        let expires = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|e| DocError::Unavailable(e.to_string()))?
+            .as_secs()
+            + expires_in.as_secs();
+        let sig = self.signature(sha256, len, expires);
+        Ok(PresignedPut {
+            url: format!(
+                "{}/documents/uploads/{}?len={len}&expires={expires}&sig={sig}",
+                self.public_url,
+                sha256.hex()
+            ),
+            headers: vec![
+                ("content-length".to_owned(), len.to_string()),
+                ("x-amz-checksum-sha256".to_owned(), sha256.base64()),
+            ],
+            expires_in,
+        })
+    }
+
+    async fn verify_all(&self) -> Result<VerifyReport, DocError> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || -> Result<VerifyReport, DocError> {
+            let mut report = VerifyReport::default();
+            for shard in std::fs::read_dir(root.join("sha256"))? {
+                let shard = shard?.path();
+                if !shard.is_dir() {
+                    report.foreign.push(shard.display().to_string());
+                    continue;
+                }
+                for entry in std::fs::read_dir(&shard)? {
+                    let path = entry?.path();
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let Ok(expected) = Sha256::parse(&name) else {
+                        report.foreign.push(path.display().to_string());
+                        continue;
+                    };
+                    let (actual, len) = hash_file(&path)?;
+                    report.bytes += len;
+                    if actual == expected {
+                        report.ok += 1;
+                    } else {
+                        report.mismatched.push((expected.key(), actual.hex()));
+                    }
+                }
+            }
+            for entry in std::fs::read_dir(root.join("tmp"))? {
+                report.foreign.push(entry?.path().display().to_string());
+            }
+            Ok(report)
+        })
+        .await
+        .map_err(|e| DocError::Unavailable(e.to_string()))?
+    }
+}

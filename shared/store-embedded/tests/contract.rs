@@ -1,0 +1,103 @@
+//! The contract suite on the embedded backend (always run).
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use swi_store::contract::{self, Harness};
+use swi_store::docs::{Documents, Sha256};
+use swi_store::state::StateStore;
+use swi_store_embedded::{EmbeddedDocuments, EmbeddedState, upload_router};
+
+struct Embedded {
+    _dir: tempfile::TempDir,
+    state: Arc<EmbeddedState>,
+    docs: Arc<EmbeddedDocuments>,
+}
+
+#[async_trait]
+impl Harness for Embedded {
+    fn state(&self) -> &dyn StateStore {
+        self.state.as_ref()
+    }
+    fn docs(&self) -> &dyn Documents {
+        self.docs.as_ref()
+    }
+    fn run_id(&self) -> &str {
+        "run"
+    }
+    async fn corrupt(&self, sha256: &Sha256, bytes: &[u8]) {
+        std::fs::write(self.docs.path_of(sha256), bytes).unwrap();
+    }
+}
+
+async fn harness() -> Embedded {
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (state, docs) = swi_store_embedded::open(dir.path(), &url).unwrap();
+    let router = upload_router(Arc::clone(&docs));
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    Embedded {
+        _dir: dir,
+        state,
+        docs,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_backend_meets_the_contract() {
+    contract::run_all(&harness().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_or_forged_upload_url_is_refused() {
+    let h = harness().await;
+    let body = b"scan".to_vec();
+    let sha = Sha256::of(&body);
+    let p = h
+        .docs
+        .presign_put(&sha, 4, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let forged = p.url.replace("sig=", "sig=0");
+    assert_eq!(contract::http_put(&forged, &p.headers, &body).await, 403);
+    let expired = h
+        .docs
+        .presign_put(&sha, 4, std::time::Duration::from_secs(0))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(
+        contract::http_put(&expired.url, &expired.headers, &body).await,
+        403
+    );
+    assert!(!h.docs.exists(&sha).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_survives_reopening_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (state, _) = swi_store_embedded::open(dir.path(), "http://127.0.0.1:1").unwrap();
+        state
+            .transact(vec![swi_store::TxOp::Put {
+                item: swi_store::Item::new("p", "s", &serde_json::json!({"k": "v"})).unwrap(),
+                condition: swi_store::Condition::NotExists,
+            }])
+            .await
+            .unwrap();
+    }
+    let (state, _) = swi_store_embedded::open(dir.path(), "http://127.0.0.1:1").unwrap();
+    let got = state
+        .get(&swi_store::Key::new("p", "s"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.version, 1);
+    assert!(state.health().await.unwrap().contains("1 items"));
+}

@@ -1,0 +1,533 @@
+//! The contract suite: one set of `pub async fn` tests that every backend must pass, so that
+//! nothing above the ports can tell the backends apart. Each backend's test binary builds a
+//! [`Harness`] and calls [`run_all`] (or the tests one by one).
+//!
+//! Each test works in its own partitions (prefixed by the harness's run id), so the suite can run
+//! against a shared table.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "the contract suite is a test: it fails loudly on what it does not expect"
+)]
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::docs::{DocError, Documents, Sha256};
+use crate::state::{
+    Condition, Index, Item, Key, MAX_ITEM_BYTES, Query, SkRange, StateError, StateStore, TxOp,
+};
+
+/// What a backend's test provides.
+#[async_trait]
+pub trait Harness: Send + Sync {
+    /// The state store under test.
+    fn state(&self) -> &dyn StateStore;
+    /// The document store under test.
+    fn docs(&self) -> &dyn Documents;
+    /// A prefix unique to this run, for keys.
+    fn run_id(&self) -> &str;
+    /// Replaces a stored document's bytes behind the store's back (disk rot, a tampered object).
+    async fn corrupt(&self, sha256: &Sha256, bytes: &[u8]);
+}
+
+fn put(item: Item, condition: Condition) -> TxOp {
+    TxOp::Put { item, condition }
+}
+
+fn item(pk: &str, sk: &str, body: serde_json::Value) -> Item {
+    Item {
+        pk: pk.to_owned(),
+        sk: sk.to_owned(),
+        version: 0,
+        gsi1: None,
+        body,
+    }
+}
+
+/// Puts, gets, conditional updates and deletes round-trip with versions.
+pub async fn round_trip(h: &dyn Harness) {
+    let s = h.state();
+    let pk = format!("{}#round", h.run_id());
+    let key = Key::new(&pk, "A");
+    assert_eq!(s.get(&key).await.unwrap(), None);
+    let body = json!({"name": "赣州", "n": 3, "nested": {"list": [1, "two", null, true]}});
+    s.transact(vec![put(
+        item(&pk, "A", body.clone()),
+        Condition::NotExists,
+    )])
+    .await
+    .unwrap();
+    let got = s.get(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (got.version, &got.body, got.gsi1.as_ref()),
+        (1, &body, None)
+    );
+
+    let updated = json!({"name": "赣州市", "n": 4});
+    s.transact(vec![put(
+        item(&pk, "A", updated.clone()),
+        Condition::VersionIs(1),
+    )])
+    .await
+    .unwrap();
+    let got = s.get(&key).await.unwrap().unwrap();
+    assert_eq!((got.version, &got.body), (2, &updated));
+
+    s.transact(vec![TxOp::Delete {
+        key: key.clone(),
+        condition: Condition::VersionIs(2),
+    }])
+    .await
+    .unwrap();
+    assert_eq!(s.get(&key).await.unwrap(), None);
+
+    // Unconditional put keeps the caller's version.
+    let mut free = item(&pk, "B", json!({}));
+    free.version = 7;
+    s.transact(vec![put(free, Condition::None)]).await.unwrap();
+    assert_eq!(
+        s.get(&Key::new(&pk, "B")).await.unwrap().unwrap().version,
+        7
+    );
+}
+
+/// Unicode in keys and bodies is stored and ordered byte-wise.
+pub async fn unicode(h: &dyn Harness) {
+    let s = h.state();
+    let pk = format!("{}#单位#91360702MA35G6QL6T", h.run_id());
+    let sks = ["人员#360702198001011238", "人员#灵活就业", "项目#🏗️ 章贡区"];
+    for sk in sks {
+        let body = json!({"名称": "赣州市章贡区某某有限公司", "emoji": "✅", "sk": sk});
+        s.transact(vec![put(item(&pk, sk, body), Condition::NotExists)])
+            .await
+            .unwrap();
+    }
+    let page = s
+        .query(&Query::partition(&pk).range(SkRange::Prefix("人员#".into())))
+        .await
+        .unwrap();
+    let got: Vec<&str> = page.items.iter().map(|i| i.sk.as_str()).collect();
+    assert_eq!(got, vec![sks[0], sks[1]]);
+    assert_eq!(page.items[1].body["名称"], "赣州市章贡区某某有限公司");
+}
+
+/// Pages cover a partition exactly once, in order, both directions; ranges filter; `next` is set
+/// exactly when items follow; a forged cursor is refused.
+pub async fn pagination(h: &dyn Harness) {
+    let s = h.state();
+    let pk = format!("{}#pages", h.run_id());
+    let items: Vec<Item> = (0..25)
+        .map(|i| item(&pk, &format!("item#{i:03}"), json!({ "i": i })))
+        .collect();
+    s.batch_put(items).await.unwrap();
+
+    let collect = |q: Query| async move {
+        let mut all = Vec::new();
+        let mut pages = 0;
+        let mut cursor = None;
+        loop {
+            let page = s.query(&q.clone().after(cursor)).await.unwrap();
+            pages += 1;
+            assert!(page.items.len() <= q.limit as usize);
+            all.extend(page.items.into_iter().map(|i| i.sk));
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        (all, pages)
+    };
+    let expected: Vec<String> = (0..25).map(|i| format!("item#{i:03}")).collect();
+    let (all, pages) = collect(Query::partition(&pk).limit(10)).await;
+    assert_eq!((all.clone(), pages), (expected.clone(), 3));
+    let (all, pages) = collect(Query::partition(&pk).limit(5)).await;
+    assert_eq!(
+        (all.len(), pages),
+        (25, 5),
+        "an exact last page has no next"
+    );
+    let (back, _) = collect(Query::partition(&pk).limit(7).backward()).await;
+    let mut reversed = expected.clone();
+    reversed.reverse();
+    assert_eq!(back, reversed);
+
+    let between =
+        Query::partition(&pk).range(SkRange::Between("item#005".into(), "item#009".into()));
+    assert_eq!(collect(between.limit(2)).await.0, expected[5..=9].to_vec());
+    let from = Query::partition(&pk).range(SkRange::From("item#020".into()));
+    assert_eq!(collect(from).await.0, expected[20..].to_vec());
+    let to = Query::partition(&pk)
+        .range(SkRange::To("item#002".into()))
+        .backward();
+    assert_eq!(
+        collect(to).await.0,
+        vec!["item#002", "item#001", "item#000"]
+    );
+    let prefix = Query::partition(&pk).range(SkRange::Prefix("item#01".into()));
+    assert_eq!(collect(prefix).await.0, expected[10..20].to_vec());
+    let none = Query::partition(format!("{}#empty", h.run_id()));
+    let page = s.query(&none).await.unwrap();
+    assert!(page.items.is_empty() && page.next.is_none());
+
+    let forged = Query::partition(&pk).after(Some(crate::state::Cursor::from_text("not-a-cursor")));
+    assert_eq!(s.query(&forged).await.unwrap_err(), StateError::BadCursor);
+    assert!(matches!(
+        s.query(&Query::partition(&pk).limit(0)).await,
+        Err(StateError::InvalidQuery(_))
+    ));
+}
+
+/// The secondary index answers by its own keys, in order, with pages.
+pub async fn index_queries(h: &dyn Harness) {
+    let s = h.state();
+    let run = h.run_id();
+    let by_county = format!("{run}#county#360702");
+    let mut items = Vec::new();
+    for i in 0..12 {
+        let unit = format!("{run}#unit#{i:02}");
+        let it = item(&unit, "PROFILE", json!({ "i": i }))
+            .with_gsi1(&by_county, format!("2025-{:02}-01#{unit}", 12 - i));
+        items.push(it);
+    }
+    // One item in another county, one not indexed at all.
+    items.push(
+        item(&format!("{run}#unit#x"), "PROFILE", json!({}))
+            .with_gsi1(format!("{run}#county#360703"), "2025-01-01"),
+    );
+    items.push(item(&format!("{run}#unit#y"), "PROFILE", json!({})));
+    for it in items {
+        s.transact(vec![put(it, Condition::NotExists)])
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = s
+            .query_index(
+                Index::Gsi1,
+                &Query::partition(&by_county).limit(5).after(cursor),
+            )
+            .await
+            .unwrap();
+        seen.extend(page.items.iter().map(|i| i.body["i"].as_i64().unwrap()));
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (0..12).rev().collect::<Vec<i64>>());
+    let page = s
+        .query_index(
+            Index::Gsi1,
+            &Query::partition(&by_county).range(SkRange::Prefix("2025-12".into())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].gsi1.as_ref().unwrap().pk, by_county);
+    assert_eq!(page.items[0].version, 1);
+}
+
+/// Failed conditions are typed conflicts naming the operation, and change nothing.
+pub async fn conditional_conflicts(h: &dyn Harness) {
+    let s = h.state();
+    let pk = format!("{}#cond", h.run_id());
+    s.transact(vec![put(
+        item(&pk, "A", json!({"v": 1})),
+        Condition::NotExists,
+    )])
+    .await
+    .unwrap();
+    let err = s
+        .transact(vec![put(
+            item(&pk, "A", json!({"v": 2})),
+            Condition::NotExists,
+        )])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StateError::Conflict { index: 0, key, condition: Condition::NotExists, .. } if key.sk == "A"),
+        "{err:?}"
+    );
+    let err = s
+        .transact(vec![put(
+            item(&pk, "A", json!({"v": 2})),
+            Condition::VersionIs(5),
+        )])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StateError::Conflict { index: 0, .. }),
+        "{err:?}"
+    );
+    let err = s
+        .transact(vec![TxOp::Delete {
+            key: Key::new(&pk, "A"),
+            condition: Condition::VersionIs(2),
+        }])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StateError::Conflict { .. }), "{err:?}");
+    let err = s
+        .transact(vec![TxOp::Check {
+            key: Key::new(&pk, "missing"),
+            condition: Condition::VersionIs(1),
+        }])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StateError::Conflict { .. }), "{err:?}");
+    let got = s.get(&Key::new(&pk, "A")).await.unwrap().unwrap();
+    assert_eq!((got.version, got.body), (1, json!({"v": 1})));
+}
+
+/// A transaction whose last condition fails applies none of its operations.
+pub async fn all_or_nothing(h: &dyn Harness) {
+    let s = h.state();
+    let pk = format!("{}#atomic", h.run_id());
+    s.transact(vec![put(
+        item(&pk, "existing", json!({})),
+        Condition::NotExists,
+    )])
+    .await
+    .unwrap();
+    let ops = vec![
+        put(item(&pk, "new-1", json!({})), Condition::NotExists),
+        put(item(&pk, "new-2", json!({})), Condition::NotExists),
+        TxOp::Delete {
+            key: Key::new(&pk, "existing"),
+            condition: Condition::VersionIs(1),
+        },
+        TxOp::Check {
+            key: Key::new(&pk, "existing"),
+            condition: Condition::NotExists,
+        },
+    ];
+    // The same key twice is refused before anything runs.
+    assert!(matches!(
+        s.transact(ops.clone()).await,
+        Err(StateError::DuplicateKey(_))
+    ));
+    let mut ops = ops;
+    ops[3] = TxOp::Check {
+        key: Key::new(&pk, "other"),
+        condition: Condition::VersionIs(1),
+    };
+    let err = s.transact(ops).await.unwrap_err();
+    assert!(
+        matches!(err, StateError::Conflict { index: 3, .. }),
+        "{err:?}"
+    );
+    assert_eq!(s.get(&Key::new(&pk, "new-1")).await.unwrap(), None);
+    assert_eq!(s.get(&Key::new(&pk, "new-2")).await.unwrap(), None);
+    assert!(s.get(&Key::new(&pk, "existing")).await.unwrap().is_some());
+}
+
+/// 100 operations pass, 101 are refused; items over 400 KB are refused by every write.
+pub async fn limits(h: &dyn Harness) {
+    let s = h.state();
+    let pk = format!("{}#limits", h.run_id());
+    let ops: Vec<TxOp> = (0..100)
+        .map(|i| {
+            put(
+                item(&pk, &format!("{i:03}"), json!({ "i": i })),
+                Condition::NotExists,
+            )
+        })
+        .collect();
+    s.transact(ops).await.unwrap();
+    let page = s.query(&Query::partition(&pk).limit(1000)).await.unwrap();
+    assert_eq!(page.items.len(), 100);
+    let ops: Vec<TxOp> = (0..101)
+        .map(|i| {
+            put(
+                item(&pk, &format!("x{i:03}"), json!({})),
+                Condition::NotExists,
+            )
+        })
+        .collect();
+    assert_eq!(
+        s.transact(ops).await.unwrap_err(),
+        StateError::TooManyOperations(101)
+    );
+    assert_eq!(
+        s.transact(vec![]).await.unwrap_err(),
+        StateError::TooManyOperations(0)
+    );
+
+    let big = item(
+        &pk,
+        "big",
+        json!({ "text": "字".repeat(MAX_ITEM_BYTES / 3 + 10) }),
+    );
+    assert!(big.size() > MAX_ITEM_BYTES);
+    let err = s
+        .transact(vec![put(big.clone(), Condition::NotExists)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StateError::ItemTooLarge { .. }), "{err:?}");
+    let err = s.batch_put(vec![big]).await.unwrap_err();
+    assert!(matches!(err, StateError::ItemTooLarge { .. }), "{err:?}");
+    assert_eq!(s.get(&Key::new(&pk, "big")).await.unwrap(), None);
+    let fits = item(&pk, "fits", json!({ "text": "x".repeat(300 * 1024) }));
+    s.transact(vec![put(fits, Condition::NotExists)])
+        .await
+        .unwrap();
+    assert!(s.get(&Key::new(&pk, "fits")).await.unwrap().is_some());
+}
+
+/// Bulk loads land whole and are queryable.
+pub async fn bulk_load(h: &dyn Harness) {
+    let s = h.state();
+    let pk = format!("{}#bulk", h.run_id());
+    let items: Vec<Item> = (0..260)
+        .map(|i| {
+            let mut it = item(&pk, &format!("{i:04}"), json!({ "i": i }));
+            it.version = 3;
+            it
+        })
+        .collect();
+    s.batch_put(items).await.unwrap();
+    let page = s.query(&Query::partition(&pk).limit(1000)).await.unwrap();
+    assert_eq!(page.items.len(), 260);
+    assert!(page.items.iter().all(|i| i.version == 3));
+    assert!(s.health().await.is_ok());
+}
+
+async fn read_all(docs: &dyn Documents, sha: &Sha256) -> std::io::Result<Vec<u8>> {
+    let mut reader = docs
+        .get(sha)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut out = Vec::new();
+    reader.read_to_end(&mut out).await?;
+    Ok(out)
+}
+
+/// Documents are named by their hash, stored once, and read back verified.
+pub async fn documents(h: &dyn Harness) {
+    let d = h.docs();
+    let body = format!("{} 扫描件 scan {}", h.run_id(), "x".repeat(200_000)).into_bytes();
+    let sha = Sha256::of(&body);
+    assert!(!d.exists(&sha).await.unwrap());
+    let meta = d.put(&mut body.as_slice()).await.unwrap();
+    assert_eq!(
+        (meta.sha256, meta.size, meta.created),
+        (sha, body.len() as u64, true)
+    );
+    let again = d.put(&mut body.as_slice()).await.unwrap();
+    assert_eq!(
+        (again.sha256, again.created),
+        (sha, false),
+        "create-only: a no-op"
+    );
+    assert_eq!(d.head(&sha).await.unwrap(), Some(body.len() as u64));
+    assert!(d.exists(&sha).await.unwrap());
+    assert_eq!(read_all(d, &sha).await.unwrap(), body);
+    let empty = d.put(&mut &b""[..]).await.unwrap();
+    assert_eq!(empty.size, 0);
+    assert_eq!(read_all(d, &empty.sha256).await.unwrap(), b"");
+    let missing = Sha256::of(format!("{} never stored", h.run_id()).as_bytes());
+    assert!(matches!(d.get(&missing).await, Err(DocError::NotFound(_))));
+    assert_eq!(d.head(&missing).await.unwrap(), None);
+}
+
+/// A document whose stored bytes changed fails on read and is reported by `verify_all`.
+pub async fn corruption_is_detected(h: &dyn Harness) {
+    let d = h.docs();
+    let body = format!("{} document to rot", h.run_id()).into_bytes();
+    let sha = d.put(&mut body.as_slice()).await.unwrap().sha256;
+    let before = d.verify_all().await.unwrap();
+    assert!(
+        !before
+            .mismatched
+            .iter()
+            .any(|(k, _)| k.contains(&sha.hex()))
+    );
+    h.corrupt(&sha, b"tampered bytes").await;
+    let err = read_all(d, &sha).await.unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+    let report = d.verify_all().await.unwrap();
+    assert!(
+        report
+            .mismatched
+            .iter()
+            .any(|(k, _)| k.contains(&sha.hex())),
+        "{report:?}"
+    );
+}
+
+/// A presigned upload accepts exactly the announced bytes and nothing else.
+pub async fn presigned_upload(h: &dyn Harness) {
+    let d = h.docs();
+    let good = format!("{} presigned upload 上传", h.run_id()).into_bytes();
+    let sha = Sha256::of(&good);
+    let p = d
+        .presign_put(&sha, good.len() as u64, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let mut wrong = good.clone();
+    wrong[0] ^= 1;
+    let status = http_put(&p.url, &p.headers, &wrong).await;
+    assert!(
+        (400..500).contains(&status),
+        "wrong bytes answered {status}"
+    );
+    assert!(
+        !d.exists(&sha).await.unwrap(),
+        "wrong bytes must not be stored"
+    );
+    let status = http_put(&p.url, &p.headers, &good).await;
+    assert!(
+        (200..300).contains(&status),
+        "right bytes answered {status}"
+    );
+    assert_eq!(read_all(d, &sha).await.unwrap(), good);
+}
+
+/// Every test of the suite, in order.
+pub async fn run_all(h: &dyn Harness) {
+    round_trip(h).await;
+    unicode(h).await;
+    pagination(h).await;
+    index_queries(h).await;
+    conditional_conflicts(h).await;
+    all_or_nothing(h).await;
+    limits(h).await;
+    bulk_load(h).await;
+    documents(h).await;
+    corruption_is_detected(h).await;
+    presigned_upload(h).await;
+}
+
+/// A minimal HTTP/1.1 PUT over plain TCP (the presigned URLs of the tests are `http://` on
+/// loopback): returns the status code.
+pub async fn http_put(url: &str, headers: &[(String, String)], body: &[u8]) -> u16 {
+    let rest = url.strip_prefix("http://").expect("http:// URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let mut request = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        if !k.eq_ignore_ascii_case("host") && !k.eq_ignore_ascii_case("content-length") {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,299 @@
+//! The document port: scanned files named by their SHA-256, written create-only and re-hashed on
+//! every read, so that a file that changed on disk or in the bucket can never be served as the
+//! document it claims to be.
+
+use std::fmt;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sha2::Digest;
+use tokio::io::{AsyncRead, ReadBuf};
+
+/// A SHA-256 digest: the name of a document.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sha256([u8; 32]);
+
+impl Sha256 {
+    /// From 64 lowercase or uppercase hex digits.
+    ///
+    /// # Errors
+    /// `InvalidHash` for anything else.
+    pub fn parse(hex_text: &str) -> Result<Self, DocError> {
+        let mut out = [0u8; 32];
+        if hex_text.len() != 64 || hex::decode_to_slice(hex_text, &mut out).is_err() {
+            return Err(DocError::InvalidHash(hex_text.chars().take(80).collect()));
+        }
+        Ok(Sha256(out))
+    }
+
+    /// From raw digest bytes.
+    #[must_use]
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Sha256(bytes)
+    }
+
+    /// The digest of `data`.
+    #[must_use]
+    pub fn of(data: &[u8]) -> Self {
+        Sha256(sha2::Sha256::digest(data).into())
+    }
+
+    /// The raw digest.
+    #[must_use]
+    pub const fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hex.
+    #[must_use]
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// The storage key: `sha256/<hex>`.
+    #[must_use]
+    pub fn key(&self) -> String {
+        format!("sha256/{}", self.hex())
+    }
+
+    /// Base64 of the digest, as S3's `x-amz-checksum-sha256` carries it.
+    #[must_use]
+    pub fn base64(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(self.0)
+    }
+}
+
+impl fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl fmt::Debug for Sha256 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sha256({})", self.hex())
+    }
+}
+
+/// What a put stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocMeta {
+    /// The document's name.
+    pub sha256: Sha256,
+    /// Its length in bytes.
+    pub size: u64,
+    /// False when the same bytes were already stored (the put was a no-op).
+    pub created: bool,
+}
+
+/// A presigned upload: a client PUTs the exact bytes to `url` with `headers`; the store refuses
+/// any other bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedPut {
+    /// Where to PUT.
+    pub url: String,
+    /// Headers the PUT must carry exactly.
+    pub headers: Vec<(String, String)>,
+    /// How long the URL is valid.
+    pub expires_in: Duration,
+}
+
+/// The result of re-hashing every stored document.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// Documents whose bytes match their name.
+    pub ok: u64,
+    /// Bytes read.
+    pub bytes: u64,
+    /// Documents whose bytes do not match their name (key, what the bytes hash to).
+    pub mismatched: Vec<(String, String)>,
+    /// Entries that are not documents at all (stray or temporary files, foreign keys).
+    pub foreign: Vec<String>,
+}
+
+/// Errors of the document port.
+#[derive(Debug, thiserror::Error)]
+pub enum DocError {
+    /// Not a SHA-256 in hex.
+    #[error("`{0}` is not a SHA-256 (64 hex digits)")]
+    InvalidHash(String),
+    /// No document with that hash.
+    #[error("no document sha256/{0}")]
+    NotFound(Sha256),
+    /// The stored bytes no longer hash to the document's name.
+    #[error("document sha256/{expected} is corrupt: its bytes hash to {actual}")]
+    Corrupt {
+        /// The name.
+        expected: Sha256,
+        /// What the bytes hash to.
+        actual: Sha256,
+    },
+    /// Larger than the store accepts.
+    #[error("document of {size} bytes exceeds the limit of {limit} bytes")]
+    TooLarge {
+        /// Bytes received.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Reading the input or writing the store failed.
+    #[error("document I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The backend is unavailable or failed.
+    #[error("document store unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A document being read; its bytes are re-hashed as they pass and the last read fails with
+/// `InvalidData` if they do not match the document's name.
+pub type DocReader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// The document port. Both backends MUST behave identically; the contract suite checks it.
+#[async_trait]
+pub trait Documents: Send + Sync {
+    /// Stores the bytes read from `body` under their SHA-256, computed while streaming; the same
+    /// bytes stored twice are kept once (`created: false`). Nothing is visible under the name
+    /// before all bytes are durably written.
+    ///
+    /// # Errors
+    /// `TooLarge`, `Io`, `Unavailable`.
+    async fn put(&self, body: &mut (dyn AsyncRead + Send + Unpin)) -> Result<DocMeta, DocError>;
+
+    /// The document's bytes as a stream that fails if they no longer hash to `sha256`.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unavailable`.
+    async fn get(&self, sha256: &Sha256) -> Result<DocReader, DocError>;
+
+    /// The document's size, if it exists.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn head(&self, sha256: &Sha256) -> Result<Option<u64>, DocError>;
+
+    /// Whether the document exists.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn exists(&self, sha256: &Sha256) -> Result<bool, DocError> {
+        Ok(self.head(sha256).await?.is_some())
+    }
+
+    /// A URL through which a client uploads exactly `len` bytes hashing to `sha256`; the store
+    /// itself refuses other bytes.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn presign_put(
+        &self,
+        sha256: &Sha256,
+        len: u64,
+        expires_in: Duration,
+    ) -> Result<PresignedPut, DocError>;
+
+    /// Re-hashes every stored document.
+    ///
+    /// # Errors
+    /// `Io`, `Unavailable` (a mismatch is reported, not an error).
+    async fn verify_all(&self) -> Result<VerifyReport, DocError>;
+}
+
+/// Wraps a reader of a document's bytes: hashes as it reads and fails at the end if the bytes do
+/// not hash to `expected`.
+pub struct VerifyingReader<R> {
+    inner: R,
+    hasher: sha2::Sha256,
+    expected: Sha256,
+    done: bool,
+}
+
+impl<R: AsyncRead + Unpin> VerifyingReader<R> {
+    /// Verifies `inner` against `expected`.
+    pub fn new(inner: R, expected: Sha256) -> Self {
+        VerifyingReader {
+            inner,
+            hasher: sha2::Sha256::new(),
+            expected,
+            done: false,
+        }
+    }
+}
+
+impl<R: AsyncRead + Unpin> AsyncRead for VerifyingReader<R> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if this.done {
+            return Poll::Ready(Ok(()));
+        }
+        let before = buf.filled().len();
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                let fresh = &buf.filled()[before..];
+                if fresh.is_empty() {
+                    this.done = true;
+                    let actual = Sha256(std::mem::take(&mut this.hasher).finalize().into());
+                    if actual != this.expected {
+                        return Poll::Ready(Err(std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            DocError::Corrupt {
+                                expected: this.expected,
+                                actual,
+                            },
+                        )));
+                    }
+                } else {
+                    this.hasher.update(fresh);
+                }
+                Poll::Ready(Ok(()))
+            }
+            other => other,
+        }
+    }
+}
+
+/// Reads all of `reader` while hashing: the digest and the length.
+///
+/// # Errors
+/// Reading fails.
+pub async fn hash_stream(
+    reader: &mut (dyn AsyncRead + Send + Unpin),
+) -> std::io::Result<(Sha256, u64)> {
+    use tokio::io::AsyncReadExt;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut len = 0u64;
+    loop {
+        let n = reader.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok((Sha256(hasher.finalize().into()), len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_parse_and_print_as_lowercase_hex() {
+        let h = Sha256::of(b"abc");
+        assert_eq!(
+            h.hex(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(Sha256::parse(&h.hex().to_uppercase()).unwrap(), h);
+        assert_eq!(h.key(), format!("sha256/{}", h.hex()));
+        assert!(Sha256::parse("xyz").is_err());
+        assert!(Sha256::parse(&"g".repeat(64)).is_err());
+    }
+}
