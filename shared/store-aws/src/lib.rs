@@ -1,1 +1,50 @@
-//! The AWS backend (DynamoDB + S3) of the storage ports.
+//! The AWS backend of the storage ports: state in one DynamoDB table (`pk`, `sk`, `gsi1pk`,
+//! `gsi1sk`, `version`, `body` as a map via `serde_dynamo`), documents in one S3 bucket under
+//! `sha256/<hex>`, written with `If-None-Match: *` and `x-amz-checksum-sha256` so that S3 itself
+//! enforces create-only and the hash.
+//!
+//! Clients are built once from [`sdk_config`]: the endpoint comes from `AWS_ENDPOINT_URL` when set
+//! (LocalStack), with path-style S3 addressing; throttling is retried by the SDK's standard retry
+//! with backoff, and unprocessed batch items are retried here.
+
+mod documents;
+mod state;
+
+pub use documents::S3Documents;
+pub use state::DynamoState;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_smithy_http_client::tls;
+
+/// The SDK configuration shared by both clients: rustls (ring) HTTPS client, standard retries
+/// with backoff (8 attempts, for throttling), and `endpoint` when given.
+pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http)
+        .retry_config(RetryConfig::standard().with_max_attempts(8));
+    if let Some(url) = endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// Both stores on one configuration.
+pub async fn open(table: &str, bucket: &str, endpoint: Option<&str>) -> (DynamoState, S3Documents) {
+    let sdk = sdk_config(endpoint).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(endpoint.is_some())
+            .build(),
+    );
+    (
+        DynamoState::new(dynamo, table),
+        S3Documents::new(s3, bucket),
+    )
+}
