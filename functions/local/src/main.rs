@@ -1,9 +1,11 @@
 //! `swi`: the local host of every step of the supplementary work-injury insurance system.
 //!
-//! Today it answers questions to the rules (`swi quote`, JSON lines in and out) and lists the
-//! parameters in force (`swi params`). Later steps mount here on the embedded store.
+//! Today it answers questions to the rules (`swi quote`, JSON lines in and out), lists the
+//! parameters in force (`swi params`), and gives operators the stores (`swi doc`, `swi store`)
+//! on the backend the environment names. Later steps mount here on the same stores.
 
 mod params_cmd;
+mod store_cmd;
 
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
@@ -42,6 +44,41 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Scanned documents, named by their SHA-256 (store chosen by SWI_STORE and friends).
+    Doc {
+        #[command(subcommand)]
+        command: DocCommand,
+    },
+    /// The state and document stores.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DocCommand {
+    /// Store a file (`-` for standard input) and print its SHA-256.
+    Put {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Write a document, verified against its hash, to standard output or a file.
+    Get {
+        /// The document's SHA-256 (64 hex digits).
+        hash: String,
+        /// Write to this file instead (it appears only if every byte checks out).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Re-hash every document; exit non-zero if any does not match its name.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Check that the state and document stores answer.
+    Health,
 }
 
 /// Today's civil date in China (UTC+8): the only place `swi` reads the clock.
@@ -61,17 +98,21 @@ fn load_params(path: Option<&PathBuf>) -> Result<ParamSet> {
         .with_context(|| format!("parameter file {} refused", path.display()))
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e)
             if e.chain()
                 .filter_map(|c| c.downcast_ref::<io::Error>())
                 .any(|io| io.kind() == io::ErrorKind::BrokenPipe) =>
         {
             // The reader went away (`swi params | head`): not an error of ours.
-            Ok(())
+            std::process::ExitCode::SUCCESS
         }
-        other => other,
+        Err(e) => {
+            eprintln!("swi: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 
@@ -99,6 +140,30 @@ fn run() -> Result<()> {
                 &mut io::stdout().lock(),
             )?;
         }
+        Command::Doc { command } => runtime()?.block_on(async {
+            let stores = store_cmd::open().await?;
+            match command {
+                DocCommand::Put { file } => store_cmd::put(&stores, &file).await,
+                DocCommand::Get { hash, output } => {
+                    store_cmd::get(&stores, &hash, output.as_ref()).await
+                }
+                DocCommand::Verify => store_cmd::verify(&stores).await,
+            }
+        })?,
+        Command::Store {
+            command: StoreCommand::Health,
+        } => runtime()?.block_on(async {
+            let stores = store_cmd::open().await?;
+            store_cmd::health(&stores).await
+        })?,
     }
     Ok(())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

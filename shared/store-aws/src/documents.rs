@@ -27,8 +27,12 @@ pub struct S3Documents {
     bucket: String,
 }
 
-fn unavailable<E: std::error::Error + 'static>(e: &E) -> DocError {
-    DocError::Unavailable(aws_smithy_types::error::display::DisplayErrorContext(e).to_string())
+fn unavailable<E, R>(e: &SdkError<E, R>) -> DocError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    DocError::Unavailable(crate::describe(e))
 }
 
 /// The HTTP status of a service error.

@@ -10,6 +10,26 @@
 mod documents;
 mod state;
 
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// A short description of an SDK error: the service's code and message, or the cause chain of
+/// a transport failure (never the raw response).
+pub(crate) fn describe<E, R>(e: &aws_sdk_dynamodb::error::SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match e {
+        aws_sdk_dynamodb::error::SdkError::ServiceError(se) => format!(
+            "{}: {}",
+            se.err().code().unwrap_or("ServiceError"),
+            se.err().message().unwrap_or_default()
+        ),
+        other => DisplayErrorContext(other).to_string(),
+    }
+}
+
 pub use documents::S3Documents;
 pub use state::DynamoState;
 

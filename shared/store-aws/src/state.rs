@@ -178,7 +178,7 @@ impl DynamoState {
                         StateError::InvalidQuery(se.message().unwrap_or_default().to_owned())
                     }
                 }
-                _ => unavailable(aws_smithy_types::error::display::DisplayErrorContext(&e)),
+                _ => unavailable(crate::describe(&e)),
             })?;
             for a in out.items.unwrap_or_default() {
                 items.push(from_attrs(a)?);
@@ -271,7 +271,7 @@ impl StateStore for DynamoState {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| unavailable(aws_smithy_types::error::display::DisplayErrorContext(&e)))?;
+            .map_err(|e| unavailable(crate::describe(&e)))?;
         out.item.map(from_attrs).transpose()
     }
 
@@ -336,9 +336,7 @@ impl StateStore for DynamoState {
             };
             attempt += 1;
             if !retry_conflict || attempt >= 5 {
-                return Err(unavailable(
-                    aws_smithy_types::error::display::DisplayErrorContext(&err),
-                ));
+                return Err(unavailable(crate::describe(&err)));
             }
             // Another transaction held one of the items: back off and try again.
             tokio::time::sleep(Duration::from_millis(20 << attempt)).await;
@@ -368,9 +366,7 @@ impl StateStore for DynamoState {
                     .request_items(&self.table, requests)
                     .send()
                     .await
-                    .map_err(|e| {
-                        unavailable(aws_smithy_types::error::display::DisplayErrorContext(&e))
-                    })?;
+                    .map_err(|e| unavailable(crate::describe(&e)))?;
                 requests = out
                     .unprocessed_items
                     .and_then(|mut m| m.remove(&self.table))
@@ -396,7 +392,7 @@ impl StateStore for DynamoState {
             .table_name(&self.table)
             .send()
             .await
-            .map_err(|e| unavailable(aws_smithy_types::error::display::DisplayErrorContext(&e)))?;
+            .map_err(|e| unavailable(crate::describe(&e)))?;
         let status = out
             .table
             .and_then(|t| t.table_status)
