@@ -44,6 +44,7 @@ impl EmbeddedDocuments {
     pub fn open(root: &Path, public_url: &str) -> std::io::Result<Self> {
         std::fs::create_dir_all(root.join("sha256"))?;
         std::fs::create_dir_all(root.join("tmp"))?;
+        sweep_tmp(&root.join("tmp"));
         let key_path = root.join("upload.key");
         let upload_key = match std::fs::read(&key_path) {
             Ok(k) if k.len() == 32 => {
@@ -212,6 +213,24 @@ impl EmbeddedDocuments {
     #[must_use]
     pub fn root(&self) -> &Path {
         &self.root
+    }
+}
+
+/// Removes temporary files left by processes that no longer run (a crash mid-put). Names start
+/// with the writer's PID; files of live processes (a concurrent `swi`) are left alone.
+fn sweep_tmp(tmp: &Path) {
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        let alive = Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && Path::new("/proc/self").exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
