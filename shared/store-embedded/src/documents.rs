@@ -7,7 +7,6 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -99,12 +98,16 @@ impl EmbeddedDocuments {
             std::process::id(),
             hex::encode(random_bytes::<8>()?)
         ));
-        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(4);
+        // Buffers go to the writer thread full and come back empty: no allocation per chunk,
+        // and the async side waits (never blocks) when the disk is behind.
+        let (full_tx, mut full_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+        let (empty_tx, mut empty_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
         let tmp_w = tmp.clone();
         let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             let mut f = File::create(&tmp_w)?;
-            for chunk in rx {
+            while let Some(chunk) = full_rx.blocking_recv() {
                 f.write_all(&chunk)?;
+                let _ = empty_tx.send(chunk);
             }
             f.sync_all()
         });
@@ -112,7 +115,8 @@ impl EmbeddedDocuments {
         let mut size: u64 = 0;
         let read = async {
             loop {
-                let mut buf = vec![0u8; CHUNK];
+                let mut buf = empty_rx.try_recv().unwrap_or_default();
+                buf.resize(CHUNK, 0);
                 let mut filled = 0;
                 while filled < CHUNK {
                     let n = body.read(&mut buf[filled..]).await?;
@@ -130,7 +134,7 @@ impl EmbeddedDocuments {
                     return Err(DocError::TooLarge { size, limit });
                 }
                 hasher.update(&buf);
-                if tx.send(buf).is_err() {
+                if full_tx.send(buf).await.is_err() {
                     // The writer failed; its error is reported below.
                     return Ok(());
                 }
@@ -140,7 +144,7 @@ impl EmbeddedDocuments {
             }
         }
         .await;
-        drop(tx);
+        drop(full_tx);
         let written = writer
             .await
             .map_err(|e| DocError::Unavailable(e.to_string()))?;

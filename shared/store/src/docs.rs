@@ -267,7 +267,7 @@ pub async fn hash_stream(
 ) -> std::io::Result<(Sha256, u64)> {
     use tokio::io::AsyncReadExt;
     let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
+    let mut buf = vec![0u8; 1 << 20];
     let mut len = 0u64;
     loop {
         let n = reader.read(&mut buf).await?;
