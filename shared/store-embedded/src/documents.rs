@@ -22,6 +22,9 @@ pub const MAX_DOCUMENT_BYTES: u64 = 5 << 30;
 
 const CHUNK: usize = 1 << 20;
 
+/// Bytes written between two background flushes of a document being stored.
+const SYNC_EVERY: usize = 128 << 20;
+
 /// Documents under one directory.
 #[derive(Debug, Clone)]
 pub struct EmbeddedDocuments {
@@ -98,20 +101,53 @@ impl EmbeddedDocuments {
             std::process::id(),
             hex::encode(random_bytes::<8>()?)
         ));
-        // Buffers go to the writer thread full and come back empty: no allocation per chunk,
-        // and the async side waits (never blocks) when the disk is behind.
+        // Three stages overlap: this task reads, a hashing thread hashes, a writing thread
+        // writes (and has the disk flush behind it while it goes on). Buffers travel full and
+        // come back empty: no allocation per chunk, bounded memory, and the reading side waits
+        // (never blocks) when a later stage is behind.
         let (full_tx, mut full_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
         let (empty_tx, mut empty_rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+        let (hashed_tx, hashed_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+        let hasher = tokio::task::spawn_blocking(move || -> Sha256 {
+            let mut hasher = sha2::Sha256::new();
+            while let Some(chunk) = full_rx.blocking_recv() {
+                hasher.update(&chunk);
+                if hashed_tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+            Sha256::from_bytes(hasher.finalize().into())
+        });
         let tmp_w = tmp.clone();
         let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
             let mut f = File::create(&tmp_w)?;
-            while let Some(chunk) = full_rx.blocking_recv() {
+            let (sync_tx, sync_rx) = std::sync::mpsc::channel::<()>();
+            let behind = f.try_clone()?;
+            // Flushes what is written so far while writing goes on, so that the final sync
+            // waits only for the tail.
+            let syncer = std::thread::spawn(move || -> std::io::Result<()> {
+                while sync_rx.recv().is_ok() {
+                    while sync_rx.try_recv().is_ok() {}
+                    behind.sync_data()?;
+                }
+                Ok(())
+            });
+            let mut since_sync = 0usize;
+            for chunk in hashed_rx {
                 f.write_all(&chunk)?;
+                since_sync += chunk.len();
+                if since_sync >= SYNC_EVERY {
+                    let _ = sync_tx.send(());
+                    since_sync = 0;
+                }
                 let _ = empty_tx.send(chunk);
             }
+            drop(sync_tx);
+            syncer
+                .join()
+                .map_err(|_| std::io::Error::other("the flushing thread panicked"))??;
             f.sync_all()
         });
-        let mut hasher = sha2::Sha256::new();
         let mut size: u64 = 0;
         let read = async {
             loop {
@@ -133,7 +169,6 @@ impl EmbeddedDocuments {
                 if size > limit {
                     return Err(DocError::TooLarge { size, limit });
                 }
-                hasher.update(&buf);
                 if full_tx.send(buf).await.is_err() {
                     // The writer failed; its error is reported below.
                     return Ok(());
@@ -145,6 +180,9 @@ impl EmbeddedDocuments {
         }
         .await;
         drop(full_tx);
+        let hashed = hasher
+            .await
+            .map_err(|e| DocError::Unavailable(e.to_string()));
         let written = writer
             .await
             .map_err(|e| DocError::Unavailable(e.to_string()))?;
@@ -154,7 +192,7 @@ impl EmbeddedDocuments {
         };
         read.map_err(cleanup)?;
         written.map_err(|e| cleanup(DocError::Io(e)))?;
-        let sha256 = Sha256::from_bytes(hasher.finalize().into());
+        let sha256 = hashed?;
         if let Some((want, len)) = expected
             && (want != sha256 || len != size)
         {
