@@ -1,0 +1,12 @@
+//! The business model of swi that is not arithmetic (the arithmetic is `swi-rules`): who may do
+//! what and where ([`access`]), that no person performs two review steps of one case
+//! ([`duties`], Art. 5, 34), and the audit events every state change leaves, chained by hash per
+//! case ([`audit`]).
+//!
+//! Architecture invariant: pure. No I/O, no clock (times come in as values), no async runtime.
+
+pub mod access;
+pub mod audit;
+pub mod duties;
+
+pub use access::{Action, Actor, Denied, Jurisdiction, Owner, Role};
