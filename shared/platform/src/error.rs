@@ -1,0 +1,148 @@
+//! JSON errors: `{"error": {"code": "…", "zh": "…", "en": "…"}}` with the HTTP status that fits.
+//! Internal causes are logged, never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use swi_domain::Denied;
+use swi_store::StateError;
+
+/// An error answered to a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// 中文说明.
+    pub zh: String,
+    /// English message.
+    pub en: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    zh: &'a str,
+    en: &'a str,
+}
+
+impl ApiError {
+    /// An error.
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        ApiError {
+            status,
+            code,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    /// 400 `invalid_request`: the request is malformed or a field is invalid.
+    pub fn invalid(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", zh, en)
+    }
+
+    /// 401 `unauthenticated`.
+    pub fn unauthenticated(en: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "未登录或登录凭证无效、已过期，请重新登录",
+            en,
+        )
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", zh, en)
+    }
+
+    /// 409 with a code.
+    pub fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, zh, en)
+    }
+
+    /// 422 `rule_refused`: valid input the regulation does not allow.
+    pub fn refused(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en)
+    }
+
+    /// 500 `internal`, with the cause kept out of the answer.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        eprintln!("swi: internal error: {cause}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "系统内部错误，请稍后重试",
+            "internal error; please try again later",
+        )
+    }
+
+    /// 503 `unavailable`: the store is unreachable; retrying may help.
+    pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
+        eprintln!("swi: store unavailable: {cause}");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "服务暂时不可用，请稍后重试",
+            "service temporarily unavailable; please retry",
+        )
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> Self {
+        let zh = match &d {
+            Denied::Role { .. } => "当前岗位无权办理此业务".to_owned(),
+            Denied::County { .. } => "不能办理其他县（市、区）的业务".to_owned(),
+            Denied::NotOwner => "只能办理本单位或本人的业务".to_owned(),
+            Denied::Duties(_) => {
+                "同一业务的受理、承办、初审、复核不得由同一人办理（第五条、第三十四条）".to_owned()
+            }
+        };
+        ApiError::new(StatusCode::FORBIDDEN, d.code(), zh, d.to_string())
+    }
+}
+
+impl From<StateError> for ApiError {
+    fn from(e: StateError) -> Self {
+        match e {
+            StateError::Conflict { .. } => ApiError::conflict(
+                "concurrent_change",
+                "记录已被他人修改，请刷新后重试",
+                "the record was changed meanwhile; reload and retry",
+            ),
+            StateError::ItemTooLarge { .. } => {
+                ApiError::invalid("提交的内容过大", "the record is too large")
+            }
+            StateError::BadCursor => ApiError::invalid("分页参数无效", "invalid page cursor"),
+            StateError::Unavailable(_) => ApiError::unavailable(&e),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            error: Inner {
+                code: self.code,
+                zh: &self.zh,
+                en: &self.en,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,35 @@
+//! The floor every step's HTTP API stands on:
+//!
+//! - [`error::ApiError`]: JSON errors with a stable `code` and a Chinese and an English message,
+//!   never internals;
+//! - [`auth`]: bearer tokens (`sub`, `role`, `county`, `name`, `unit`) verified into a
+//!   [`swi_domain::Actor`]; 401 without a valid token, 403 when the actor may not;
+//! - [`mutation`]: every state change runs once per idempotency key and writes its audit events,
+//!   chained per case, in the same transaction as the change;
+//! - [`clock::Clock`]: the only source of "now" (China time).
+//!
+//! [`Platform`] bundles them for the routers.
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod mutation;
+
+use std::sync::Arc;
+
+use swi_store::{Documents, StateStore};
+
+pub use error::ApiError;
+
+/// The dependencies of every step's router, built once per process.
+#[derive(Clone)]
+pub struct Platform {
+    /// The state store.
+    pub state: Arc<dyn StateStore>,
+    /// The document store.
+    pub docs: Arc<dyn Documents>,
+    /// Verifies bearer tokens.
+    pub tokens: Arc<auth::TokenKeys>,
+    /// The clock.
+    pub clock: Arc<dyn clock::Clock>,
+}

@@ -1,0 +1,240 @@
+//! Idempotent, audited state changes.
+//!
+//! A mutating request carries an `Idempotency-Key`. [`apply`] runs a command once per (actor,
+//! key): the change, its audit events (one per case touched, chained by hash per case) and the
+//! record of the answer are written in **one** conditional transaction, so a retry returns the
+//! first answer and changes nothing, and no change exists without its audit event.
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use swi_domain::Actor;
+use swi_domain::audit::{Event, verify_chain};
+use swi_store::{Condition, Item, Key, Query, StateError, TxOp};
+
+use crate::{ApiError, Platform};
+
+/// The `Idempotency-Key` header of a mutating request (8-128 characters of `A-Z a-z 0-9 - _ . :`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "变更类请求须携带 Idempotency-Key 请求头",
+                    "a changing request needs an Idempotency-Key header",
+                )
+            })?;
+        let ok = (8..=128).contains(&value.len())
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+        if !ok {
+            return Err(ApiError::invalid(
+                "Idempotency-Key 须为 8-128 个字母、数字或 - _ . :",
+                "Idempotency-Key must be 8-128 characters of A-Z a-z 0-9 - _ . :",
+            ));
+        }
+        Ok(IdempotencyKey(value.to_owned()))
+    }
+}
+
+/// One audit event to write with a change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Audit {
+    /// The case (e.g. `unit#91360702MA35G6QL6T`).
+    pub case: String,
+    /// The command (e.g. `unit.register`).
+    pub command: String,
+    /// The change, of which the event keeps a digest.
+    pub change: Value,
+}
+
+/// What a command does: the operations, the audit events, the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The state operations.
+    pub ops: Vec<TxOp>,
+    /// One event per case changed.
+    pub audit: Vec<Audit>,
+    /// The HTTP status of the answer.
+    pub status: StatusCode,
+    /// The answer's body.
+    pub response: Value,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Recorded {
+    fingerprint: String,
+    status: u16,
+    response: Value,
+    at: String,
+}
+
+fn idem_key(actor: &Actor, key: &IdempotencyKey) -> Key {
+    Key::new(format!("idem#{}", actor.sub), key.0.clone())
+}
+
+/// The partition of a case's audit events.
+#[must_use]
+pub fn audit_partition(case: &str) -> String {
+    format!("audit#{case}")
+}
+
+/// The fingerprint of a request: what a retry must repeat exactly.
+#[must_use]
+pub fn fingerprint(route: &str, request: &impl Serialize) -> String {
+    use sha2::Digest;
+    let body = serde_json::to_vec(request).unwrap_or_default();
+    let mut h = sha2::Sha256::new();
+    h.update(route.as_bytes());
+    h.update([0]);
+    h.update(&body);
+    hex::encode(h.finalize())
+}
+
+async fn replay(
+    p: &Platform,
+    key: &Key,
+    fingerprint: &str,
+) -> Result<Option<(StatusCode, Value)>, ApiError> {
+    let Some(item) = p.state.get(key).await? else {
+        return Ok(None);
+    };
+    let rec: Recorded = item.body().map_err(|e| ApiError::internal(&e))?;
+    if rec.fingerprint != fingerprint {
+        return Err(ApiError::conflict(
+            "idempotency_key_reused",
+            "该 Idempotency-Key 已用于另一请求",
+            "this Idempotency-Key was already used for a different request",
+        ));
+    }
+    let status = StatusCode::from_u16(rec.status).unwrap_or(StatusCode::OK);
+    Ok(Some((status, rec.response)))
+}
+
+/// The last event of a case, if any.
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn last_event(p: &Platform, case: &str) -> Result<Option<Event>, ApiError> {
+    let page = p
+        .state
+        .query(&Query::partition(audit_partition(case)).backward().limit(1))
+        .await?;
+    page.items
+        .first()
+        .map(|i| i.body::<Event>().map_err(|e| ApiError::internal(&e)))
+        .transpose()
+}
+
+/// Every event of a case, in order.
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn events(p: &Platform, case: &str) -> Result<Vec<Event>, ApiError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = p
+            .state
+            .query(
+                &Query::partition(audit_partition(case))
+                    .limit(500)
+                    .after(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            out.push(item.body::<Event>().map_err(|e| ApiError::internal(&e))?);
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Checks a case's audit chain.
+///
+/// # Errors
+/// The store is unavailable; `Ok(Err(…))` names the first broken event.
+pub async fn verify_case(
+    p: &Platform,
+    case: &str,
+) -> Result<Result<usize, swi_domain::audit::ChainBroken>, ApiError> {
+    let events = events(p, case).await?;
+    Ok(verify_chain(&events).map(|()| events.len()))
+}
+
+/// Runs a command once per idempotency key: replays the first answer for a repeated key (the
+/// same request), refuses a reused key (another request), and otherwise writes the change, its
+/// audit events and the answer in one transaction.
+///
+/// # Errors
+/// What `build` refuses; 409 for a reused key or a concurrent change of the same case;
+/// 503 when the store is unavailable.
+pub async fn apply<F>(
+    p: &Platform,
+    actor: &Actor,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    build: F,
+) -> Result<(StatusCode, Value), ApiError>
+where
+    F: std::future::Future<Output = Result<Change, ApiError>>,
+{
+    let ikey = idem_key(actor, key);
+    if let Some(answer) = replay(p, &ikey, fingerprint).await? {
+        return Ok(answer);
+    }
+    let change = build.await?;
+    let now = p.clock.now();
+    let at = now.to_rfc3339();
+    let mut ops = change.ops;
+    for a in &change.audit {
+        let prev = last_event(p, &a.case).await?;
+        let event = Event::next(prev.as_ref(), &a.case, &at, actor, &a.command, &a.change);
+        let item = Item::new(
+            audit_partition(&a.case),
+            format!("seq#{:012}", event.seq),
+            &event,
+        )?
+        .with_gsi1(
+            format!("audit-day#{}", now.date_naive()),
+            format!("{at}#{}#{:012}", a.case, event.seq),
+        );
+        ops.push(TxOp::Put {
+            item,
+            condition: Condition::NotExists,
+        });
+    }
+    let recorded = Recorded {
+        fingerprint: fingerprint.to_owned(),
+        status: change.status.as_u16(),
+        response: change.response.clone(),
+        at,
+    };
+    ops.push(TxOp::Put {
+        item: Item::new(ikey.pk.clone(), ikey.sk.clone(), &recorded)?,
+        condition: Condition::NotExists,
+    });
+    match p.state.transact(ops).await {
+        Ok(()) => Ok((change.status, change.response)),
+        Err(StateError::Conflict { key: k, .. }) if k == ikey => {
+            // The same request finished concurrently: answer as it did.
+            replay(p, &ikey, fingerprint)
+                .await?
+                .ok_or_else(|| ApiError::internal(&"idempotency record vanished"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,132 @@
+//! Idempotent, audited mutations on the embedded store.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use chrono::DateTime;
+use serde_json::json;
+use swi_domain::{Actor, Jurisdiction, Role};
+use swi_platform::Platform;
+use swi_platform::auth::TokenKeys;
+use swi_platform::clock::FixedClock;
+use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, audit_partition, verify_case};
+use swi_store::{Condition, Item, Key, TxOp};
+
+fn platform(dir: &std::path::Path) -> Platform {
+    let (state, docs) = swi_store_embedded::open(dir, "http://127.0.0.1:1").unwrap();
+    Platform {
+        state,
+        docs,
+        tokens: Arc::new(TokenKeys::from_secret(b"0123456789abcdef0123456789abcdef")),
+        clock: Arc::new(FixedClock(
+            DateTime::parse_from_rfc3339("2025-06-01T10:00:00+08:00").unwrap(),
+        )),
+    }
+}
+
+fn actor() -> Actor {
+    Actor {
+        sub: "clerk-1".into(),
+        role: Role::Acceptor,
+        jurisdiction: Jurisdiction::parse("360702").unwrap(),
+        name: "李四".into(),
+        unit: None,
+    }
+}
+
+fn change(n: u32) -> Change {
+    Change {
+        ops: vec![TxOp::Put {
+            item: Item::new("thing", format!("{n}"), &json!({ "n": n })).unwrap(),
+            condition: Condition::NotExists,
+        }],
+        audit: vec![Audit {
+            case: "thing#case".into(),
+            command: "thing.create".into(),
+            change: json!({ "n": n }),
+        }],
+        status: StatusCode::CREATED,
+        response: json!({ "n": n }),
+    }
+}
+
+#[tokio::test]
+async fn a_retry_returns_the_first_answer_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = platform(dir.path());
+    let key = IdempotencyKey("request-0001".into());
+    let first = apply(&p, &actor(), &key, "fp-1", async { Ok(change(1)) })
+        .await
+        .unwrap();
+    let again = apply(&p, &actor(), &key, "fp-1", async {
+        panic!("a replay must not run the command again")
+    })
+    .await
+    .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(first.0, StatusCode::CREATED);
+    let other = apply(&p, &actor(), &key, "fp-2", async { Ok(change(2)) })
+        .await
+        .unwrap_err();
+    assert_eq!(other.code, "idempotency_key_reused");
+    assert!(
+        p.state
+            .get(&Key::new("thing", "2"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn every_change_has_its_event_and_an_altered_event_breaks_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = platform(dir.path());
+    for n in 1..=3 {
+        let key = IdempotencyKey(format!("request-{n:04}"));
+        apply(&p, &actor(), &key, &format!("fp-{n}"), async move {
+            Ok(change(n))
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(verify_case(&p, "thing#case").await.unwrap().unwrap(), 3);
+
+    // Someone edits the stored second event behind the system's back.
+    let k = Key::new(audit_partition("thing#case"), format!("seq#{:012}", 2));
+    let mut item = p.state.get(&k).await.unwrap().unwrap();
+    item.body["command"] = json!("thing.delete");
+    p.state
+        .transact(vec![TxOp::Put {
+            item,
+            condition: Condition::VersionIs(1),
+        }])
+        .await
+        .unwrap();
+    let broken = verify_case(&p, "thing#case").await.unwrap().unwrap_err();
+    assert_eq!(broken.seq, 2);
+    assert_eq!(broken.reason, "altered after it was written");
+}
+
+#[tokio::test]
+async fn a_refused_command_writes_neither_change_nor_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = platform(dir.path());
+    let key = IdempotencyKey("request-0009".into());
+    let err = apply(&p, &actor(), &key, "fp", async {
+        Err(swi_platform::ApiError::invalid("错", "wrong"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, "invalid_request");
+    assert_eq!(verify_case(&p, "thing#case").await.unwrap().unwrap(), 0);
+    // The key was not consumed: the corrected request can use it.
+    apply(&p, &actor(), &key, "fp-fixed", async { Ok(change(9)) })
+        .await
+        .unwrap();
+}
