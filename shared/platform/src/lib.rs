@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod clock;
 pub mod error;
+pub mod json;
 pub mod mutation;
 
 use std::sync::Arc;

@@ -96,9 +96,11 @@ pub struct Premium {
     pub industry_class: IndustryClass,
 }
 
-/// The floating bands of the work-injury scheme (人社部发〔2015〕71号): class 1 floats to 100 %,
-/// 120 %, 150 %; classes 2-8 to 50 %, 80 %, 100 %, 120 %, 150 %.
-fn band_allowed(class: IndustryClass, band: Decimal) -> bool {
+/// Whether `band` is a floating band of the work-injury scheme for `class` (Art. 13, 15;
+/// 人社部发〔2015〕71号): class 1 floats to 100 %, 120 %, 150 %; classes 2-8 to 50 %, 80 %, 100 %,
+/// 120 %, 150 %.
+#[must_use]
+pub fn band_allowed(class: IndustryClass, band: Decimal) -> bool {
     let allowed: &[(i64, u32)] = if class.get() == 1 {
         &[(10, 1), (12, 1), (15, 1)]
     } else {
