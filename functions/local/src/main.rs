@@ -5,6 +5,7 @@
 //! on the backend the environment names. Later steps mount here on the same stores.
 
 mod params_cmd;
+mod serve_cmd;
 mod store_cmd;
 
 use std::io::{self, IsTerminal};
@@ -53,6 +54,34 @@ enum Command {
     Store {
         #[command(subcommand)]
         command: StoreCommand,
+    },
+    /// Serve every step's API locally (same paths as in AWS) on the configured store.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+    },
+    /// Mint a bearer token for `swi serve`, signed with the local key of the data directory.
+    Token {
+        /// Role: citizen, employer, acceptor, handler, first_reviewer, re_reviewer, finance,
+        /// agency_officer, supervisor, archivist, operator.
+        #[arg(long)]
+        role: String,
+        /// County code (e.g. 360702), or 360700 for the city.
+        #[arg(long)]
+        county: String,
+        /// Display name.
+        #[arg(long, default_value = "本地用户")]
+        name: String,
+        /// Employers: the unit's unified social credit code.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Subject (user id); defaults to role@county.
+        #[arg(long)]
+        sub: Option<String>,
+        /// Hours until it expires.
+        #[arg(long, default_value_t = 8)]
+        hours: i64,
     },
 }
 
@@ -156,6 +185,15 @@ fn run() -> Result<()> {
             let stores = store_cmd::open().await?;
             store_cmd::health(&stores).await
         })?,
+        Command::Serve { addr } => runtime()?.block_on(serve_cmd::serve(addr))?,
+        Command::Token {
+            role,
+            county,
+            name,
+            unit,
+            sub,
+            hours,
+        } => serve_cmd::token(&role, &county, &name, unit, sub, hours)?,
     }
     Ok(())
 }

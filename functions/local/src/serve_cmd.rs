@@ -1,0 +1,131 @@
+//! `swi serve`: every step's router in one local server, on the store the environment names, at
+//! the same paths as in AWS; and `swi token`, which mints the bearer tokens it accepts.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::routing::get;
+use swi_platform::Platform;
+use swi_platform::auth::{Claims, ISSUER, TokenKeys};
+use swi_platform::clock::{Clock, SystemClock};
+use swi_store::config::StoreConfig;
+
+/// Where local keys live: the embedded data directory (also when the stores are in AWS).
+fn key_dir() -> Result<PathBuf> {
+    Ok(match StoreConfig::from_env()? {
+        StoreConfig::Embedded { data_dir } => data_dir,
+        StoreConfig::Aws { .. } => {
+            std::env::var("SWI_DATA_DIR").map_or_else(|_| PathBuf::from(".swi/data"), PathBuf::from)
+        }
+    })
+}
+
+/// The local token keys.
+///
+/// # Errors
+/// The key cannot be read or created.
+pub fn keys() -> Result<TokenKeys> {
+    let dir = key_dir()?;
+    TokenKeys::local(&dir)
+        .with_context(|| format!("cannot read or create the token key in {}", dir.display()))
+}
+
+/// `swi token`: prints a signed bearer token.
+///
+/// # Errors
+/// Unknown role or county, or no key.
+pub fn token(
+    role: &str,
+    county: &str,
+    name: &str,
+    unit: Option<String>,
+    sub: Option<String>,
+    hours: i64,
+) -> Result<()> {
+    let keys = keys()?;
+    let now = SystemClock.now().timestamp();
+    let claims = Claims {
+        sub: sub.unwrap_or_else(|| format!("{role}@{county}")),
+        role: role.to_owned(),
+        county: county.to_owned(),
+        name: name.to_owned(),
+        unit,
+        iss: ISSUER.to_owned(),
+        iat: now,
+        exp: now + hours * 3600,
+    };
+    // Check the claims as the server will before handing the token out.
+    swi_platform::auth::actor_of(claims.clone()).map_err(|e| anyhow::anyhow!("{}", e.en))?;
+    let token = keys
+        .mint(&claims)
+        .map_err(|e| anyhow::anyhow!("{}", e.en))?;
+    println!("{token}");
+    Ok(())
+}
+
+/// The whole local application on `stores`.
+pub fn app(platform: Platform, uploads: Option<Router>) -> Router {
+    let mut app = Router::new()
+        .route("/api/health", get(|| async { "ok\n" }))
+        .merge(swi_enrollment::router(platform));
+    if let Some(u) = uploads {
+        app = app.merge(u);
+    }
+    app
+}
+
+/// `swi serve`: serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// The stores cannot be opened or the address cannot be bound.
+pub async fn serve(addr: SocketAddr) -> Result<()> {
+    let config = StoreConfig::from_env()?;
+    let stores = crate::store_cmd::open().await?;
+    let uploads = match &config {
+        StoreConfig::Embedded { data_dir } => {
+            let public =
+                std::env::var("SWI_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+            let docs =
+                swi_store_embedded::EmbeddedDocuments::open(&data_dir.join("documents"), &public)?;
+            Some(swi_store_embedded::upload_router(Arc::new(docs)))
+        }
+        StoreConfig::Aws { .. } => None,
+    };
+    let platform = Platform {
+        state: stores.state,
+        docs: stores.docs,
+        tokens: Arc::new(keys()?),
+        clock: Arc::new(SystemClock),
+    };
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    eprintln!(
+        "swi serve: listening on http://{addr} ({})",
+        stores.description
+    );
+    axum::serve(listener, app(platform, uploads))
+        .with_graceful_shutdown(async {
+            let ctrl_c = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            #[cfg(unix)]
+            let term = async {
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let term = std::future::pending::<()>();
+            tokio::select! { () = ctrl_c => {}, () = term => {} }
+            eprintln!("swi serve: shutting down");
+        })
+        .await
+        .context("server error")
+}
