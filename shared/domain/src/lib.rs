@@ -8,5 +8,6 @@
 pub mod access;
 pub mod audit;
 pub mod duties;
+pub mod enrolment;
 
 pub use access::{Action, Actor, Denied, Jurisdiction, Owner, Role};
