@@ -1,8 +1,10 @@
 //! The enrollment step (参保登记, Art. 6-12, 18) as an `axum::Router`: served by Lambda in AWS
 //! (`src/main.rs`) and by `swi serve` locally, at the same paths.
 //!
-//! Today: units and their work-injury facts (Art. 7, 9-10).
+//! Units and their work-injury facts (Art. 7, 9-10); persons' enrolments with materials,
+//! acceptance or return, payment and cover (Art. 6-8, 34).
 
+pub mod persons;
 pub mod units;
 mod wire;
 
@@ -17,5 +19,24 @@ pub fn router(platform: Platform) -> Router {
         .route("/api/units", post(units::register))
         .route("/api/units/{code}", get(units::get).patch(units::change))
         .route("/api/units/{code}/cancel", post(units::cancel))
+        .route("/api/units/{code}/persons", post(persons::enrol))
+        .route("/api/units/{code}/roster", get(persons::roster))
+        .route("/api/self/enrolments", post(persons::enrol_self))
+        .route("/api/enrolments/{id}", get(persons::get))
+        .route(
+            "/api/enrolments/{id}/materials/{material}",
+            axum::routing::put(persons::file_material),
+        )
+        .route("/api/enrolments/{id}/accept", post(persons::accept))
+        .route(
+            "/api/enrolments/{id}/return",
+            post(persons::return_with_notice),
+        )
+        .route(
+            "/api/enrolments/{id}/payments",
+            post(persons::record_payment),
+        )
+        .route("/api/enrolments/{id}/terminate", post(persons::terminate))
+        .route("/api/persons/history", post(persons::history))
         .with_state(platform)
 }

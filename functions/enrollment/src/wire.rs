@@ -86,3 +86,36 @@ pub fn rate_band(class: IndustryClass, band: Decimal) -> Result<(), ApiError> {
         ))
     }
 }
+
+/// At most 40 characters of a value for an error message.
+#[must_use]
+pub fn clip(s: &str) -> String {
+    let mut out: String = s.chars().take(40).collect();
+    if s.chars().count() > 40 {
+        out.push('…');
+    }
+    out
+}
+
+/// A moment as China local time: RFC 3339 with an offset, or `YYYY-MM-DDTHH:MM[:SS]` meaning
+/// China time.
+///
+/// # Errors
+/// 400 naming the field.
+pub fn china_datetime(s: &str, field: &str) -> Result<chrono::NaiveDateTime, ApiError> {
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(dt.with_timezone(&swi_platform::clock::CHINA).naive_local());
+    }
+    for fmt in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
+        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Ok(dt);
+        }
+    }
+    Err(ApiError::invalid(
+        format!("{field} 时间格式不正确"),
+        format!(
+            "`{field}` must be RFC 3339 or YYYY-MM-DDTHH:MM (China time), got `{}`",
+            clip(s)
+        ),
+    ))
+}

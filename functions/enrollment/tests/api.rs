@@ -29,6 +29,7 @@ struct Api {
 
 const UNIT: &str = "91360702MA35G6QL6T";
 const OTHER_UNIT: &str = "91360700158283010M";
+const STAFFED_UNIT: &str = "91360702MA35H7RM4A";
 
 fn clock() -> FixedClock {
     FixedClock(DateTime::parse_from_rfc3339("2025-06-02T09:30:00+08:00").unwrap())
@@ -69,6 +70,23 @@ impl Api {
                 iss: ISSUER.into(),
                 iat: now,
                 exp: now + exp_offset,
+            })
+            .unwrap()
+    }
+
+    fn token_for(&self, role: &str, county: &str, sub: &str) -> String {
+        let now = chrono::Utc::now().timestamp();
+        self.platform
+            .tokens
+            .mint(&Claims {
+                sub: format!("{sub}{}", self.run),
+                role: role.into(),
+                county: county.into(),
+                name: "测试用户".into(),
+                unit: None,
+                iss: ISSUER.into(),
+                iat: now,
+                exp: now + 3600,
             })
             .unwrap()
     }
@@ -471,12 +489,444 @@ async fn an_altered_audit_event_is_detected(api: &Api) {
     assert_eq!(broken.seq, 2);
 }
 
+fn person(name: &str, id: &str, category: &str) -> Value {
+    json!({
+        "name": name, "id_type": "resident_id", "id_number": id, "phone": "13907970101",
+        "category": category, "declared_wage": "4500.00", "start": "2025-06-02"
+    })
+}
+
+async fn file_all(api: &Api, token: &str, id: &str, materials: &[&str]) -> Value {
+    let mut last = Value::Null;
+    for m in materials {
+        let scan = format!("{id} {m} 扫描件 {}", api.run).into_bytes();
+        let sha = api
+            .platform
+            .docs
+            .put(&mut scan.as_slice())
+            .await
+            .unwrap()
+            .sha256
+            .hex();
+        let (status, e) = api
+            .call(
+                "PUT",
+                &format!("/api/enrolments/{id}/materials/{m}"),
+                Some(token),
+                Some(&format!("mat-{id}-{m}")),
+                Some(json!({ "sha256": sha })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{e}");
+        last = e;
+    }
+    last
+}
+
+async fn persons_of_every_category(api: &Api) {
+    assert_eq!(api.record_facts(STAFFED_UNIT, true).await.0, StatusCode::OK);
+    let emp = api.employer(STAFFED_UNIT);
+    let (status, _) = api
+        .call(
+            "POST",
+            "/api/units",
+            Some(&emp),
+            Some("reg-staffed"),
+            Some(api.registration(STAFFED_UNIT)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let clerk = api.clerk();
+    let enrol = |body: Value, key: String| {
+        let emp = emp.clone();
+        async move {
+            api.call(
+                "POST",
+                &format!("/api/units/{STAFFED_UNIT}/persons"),
+                Some(&emp),
+                Some(&key),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let pay = |id: String, key: String| {
+        let clerk = clerk.clone();
+        async move {
+            api.call(
+                "POST",
+                &format!("/api/enrolments/{id}/payments"),
+                Some(&clerk),
+                Some(&key),
+                Some(json!({ "paid_at": "2025-06-02T08:00" })),
+            )
+            .await
+        }
+    };
+
+    // An ordinary employee: no materials, awaiting payment, covered from the next day (Art. 8).
+    let (status, e) = enrol(
+        person("赵一", "360702198501010012", "employee"),
+        "p-employee".into(),
+    )
+    .await;
+    assert_eq!(
+        (status, e["status"].as_str()),
+        (StatusCode::CREATED, Some("awaiting_payment")),
+        "{e}"
+    );
+    assert_eq!(
+        e["id_number"], "360702********0012",
+        "the ID number is shown masked"
+    );
+    let (status, covered) = pay(e["id"].as_str().unwrap().into(), "pay-employee".into()).await;
+    assert_eq!(
+        (
+            status,
+            covered["status"].as_str(),
+            covered["cover_start"].as_str()
+        ),
+        (StatusCode::OK, Some("covered"), Some("2025-06-03"))
+    );
+
+    // Special persons: materials, acceptance, payment.
+    let special = [
+        (
+            "钱二",
+            "360702198602020113",
+            "village_cadre",
+            vec!["township_appointment", "village_official_proof"],
+        ),
+        (
+            "孙三",
+            "360702198703030214",
+            "platform_domestic",
+            vec![
+                "platform_qualification",
+                "platform_worker_agreement",
+                "registration_info_sealed",
+                "work_scope",
+            ],
+        ),
+        (
+            "李四",
+            "360702198804040315",
+            "platform_ride_hailing",
+            vec![
+                "platform_qualification",
+                "platform_worker_agreement",
+                "registration_info_sealed",
+                "work_scope",
+            ],
+        ),
+        (
+            "周五",
+            "360702198905050416",
+            "platform_food_delivery",
+            vec![
+                "platform_qualification",
+                "platform_worker_agreement",
+                "registration_info_sealed",
+                "work_scope",
+            ],
+        ),
+        (
+            "吴六",
+            "360702199006060519",
+            "platform_instant_delivery",
+            vec![
+                "platform_qualification",
+                "platform_worker_agreement",
+                "registration_info_sealed",
+                "work_scope",
+            ],
+        ),
+        (
+            "郑七",
+            "36070219910707061X",
+            "platform_freight",
+            vec![
+                "platform_qualification",
+                "platform_worker_agreement",
+                "registration_info_sealed",
+                "work_scope",
+            ],
+        ),
+        (
+            "王八",
+            "360702199309090811",
+            "cooperative",
+            vec!["cooperative_licence", "hiring_contract"],
+        ),
+        (
+            "冯九",
+            "360702195506152016",
+            "over_age",
+            vec!["work_injury_payment_proof", "labour_service_contract"],
+        ),
+    ];
+    for (name, idn, category, materials) in &special {
+        let (status, e) = enrol(person(name, idn, category), format!("p-{category}")).await;
+        assert_eq!(
+            (status, e["status"].as_str()),
+            (StatusCode::CREATED, Some("awaiting_materials")),
+            "{category}: {e}"
+        );
+        let id = e["id"].as_str().unwrap().to_owned();
+        let (status, err) = pay(id.clone(), format!("early-{category}")).await;
+        assert_eq!(
+            status,
+            StatusCode::CONFLICT,
+            "no payment before acceptance: {err}"
+        );
+        let e = file_all(api, &emp, &id, materials).await;
+        assert_eq!(e["status"], "awaiting_acceptance", "{category}");
+        let (status, e) = api
+            .call(
+                "POST",
+                &format!("/api/enrolments/{id}/accept"),
+                Some(&clerk),
+                Some(&format!("acc-{category}")),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, e["status"].as_str()),
+            (StatusCode::OK, Some("awaiting_payment")),
+            "{e}"
+        );
+        let (status, e) = pay(id, format!("pay-{category}")).await;
+        assert_eq!(
+            (status, e["cover_start"].as_str()),
+            (StatusCode::OK, Some("2025-06-03")),
+            "{e}"
+        );
+        if *category == "over_age" {
+            assert_eq!(
+                e["cover_end"], "2026-06-14",
+                "over-age cover ends the day before 71"
+            );
+        }
+    }
+
+    // An intern of 16: cover ends with the agreement (Art. 7).
+    let mut intern = person("陈十", "360721200903010049", "intern");
+    intern["agreement_end"] = json!("2025-08-31");
+    let (status, e) = enrol(intern, "p-intern".into()).await;
+    assert_eq!(
+        (status, e["cover_end"].as_str()),
+        (StatusCode::CREATED, Some("2025-08-31")),
+        "{e}"
+    );
+
+    // A volunteer returned with a one-time notice listing everything missing, then completed.
+    let (_, e) = enrol(
+        person("褚十一", "360702199208080710", "volunteer"),
+        "p-volunteer".into(),
+    )
+    .await;
+    let id = e["id"].as_str().unwrap().to_owned();
+    file_all(api, &emp, &id, &["volunteer_registration"]).await;
+    let (status, e) = api
+        .call(
+            "POST",
+            &format!("/api/enrolments/{id}/return"),
+            Some(&clerk),
+            Some("ret-volunteer"),
+            Some(json!({ "problems": ["志愿者注册信息未加盖公章"] })),
+        )
+        .await;
+    assert_eq!(
+        (status, e["status"].as_str()),
+        (StatusCode::OK, Some("returned")),
+        "{e}"
+    );
+    assert_eq!(
+        e["notice"]["missing"],
+        json!(["organisation_founding_document"])
+    );
+    assert_eq!(e["notice"]["problems"][0], "志愿者注册信息未加盖公章");
+    let e = file_all(api, &emp, &id, &["organisation_founding_document"]).await;
+    assert_eq!(e["status"], "awaiting_acceptance");
+
+    // A flexible worker enrols herself in another county (Art. 6, 16).
+    let citizen = api.token("citizen", "360703", None, 3600);
+    let mut flex = person("卫十二", "360703197211152049", "flexible");
+    flex["county"] = json!("360703");
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/self/enrolments",
+            Some(&citizen),
+            Some("self-1"),
+            Some(flex.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("no_basic_pension"))
+    );
+    flex["pays_basic_pension"] = json!(true);
+    let (status, e) = api
+        .call(
+            "POST",
+            "/api/self/enrolments",
+            Some(&citizen),
+            Some("self-2"),
+            Some(flex),
+        )
+        .await;
+    assert_eq!(
+        (status, e["status"].as_str(), e["county"].as_str()),
+        (
+            StatusCode::CREATED,
+            Some("awaiting_materials"),
+            Some("360703")
+        ),
+        "{e}"
+    );
+    let own = e["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        api.call(
+            "GET",
+            &format!("/api/enrolments/{own}"),
+            Some(&citizen),
+            None,
+            None
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let other_citizen = api.token_for("citizen", "360703", "someone-else");
+    assert_eq!(
+        api.call(
+            "GET",
+            &format!("/api/enrolments/{own}"),
+            Some(&other_citizen),
+            None,
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Refusals that change nothing.
+    let (status, err) = enrol(
+        person("错号", "360702198501010013", "employee"),
+        "bad-1".into(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request"))
+    );
+    let (status, err) = enrol(
+        person("未知", "360702198501010012", "retired"),
+        "bad-2".into(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("unknown_category"))
+    );
+    let (status, err) = enrol(
+        person("七十一", "360702195401010118", "over_age"),
+        "bad-3".into(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("above_maximum_age"))
+    );
+    let mut young = person("十五", "360702201001010213", "intern");
+    young["agreement_end"] = json!("2025-12-31");
+    let (status, err) = enrol(young, "bad-4".into()).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("below_minimum_age"))
+    );
+    let (status, err) = enrol(
+        person("赵一", "360702198501010012", "employee"),
+        "bad-5".into(),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("overlapping_cover"))
+    );
+    let other_clerk = api.token("acceptor", "360703", None, 3600);
+    let (status, err) = api
+        .call(
+            "POST",
+            &format!("/api/enrolments/{id}/accept"),
+            Some(&other_clerk),
+            Some("acc-other"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden_county"))
+    );
+
+    // The roster on a date and a person's history.
+    let (status, roster) = api
+        .call(
+            "GET",
+            &format!("/api/units/{STAFFED_UNIT}/roster?on=2025-07-01"),
+            Some(&clerk),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        roster["covered"].as_array().unwrap().len(),
+        1 + special.len(),
+        "{roster}"
+    );
+    let (_, before) = api
+        .call(
+            "GET",
+            &format!("/api/units/{STAFFED_UNIT}/roster?on=2025-06-02"),
+            Some(&clerk),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        before["covered"].as_array().unwrap().len(),
+        0,
+        "cover starts the day after payment"
+    );
+    let (status, hist) = api
+        .call(
+            "POST",
+            "/api/persons/history",
+            Some(&clerk),
+            None,
+            Some(json!({ "id_number": "360702195506152016" })),
+        )
+        .await;
+    assert_eq!(
+        (status, hist["enrolments"].as_array().unwrap().len()),
+        (StatusCode::OK, 1)
+    );
+    assert!(
+        !hist.to_string().contains("360702195506152016"),
+        "history shows the number masked"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrollment_on_the_embedded_store() {
     let api = embedded();
     units_register_change_and_cancel(&api).await;
     bad_input_is_refused_and_changes_nothing(&api).await;
     an_altered_audit_event_is_detected(&api).await;
+    persons_of_every_category(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -508,4 +958,5 @@ async fn enrollment_on_dynamodb_and_s3() {
     units_register_change_and_cancel(&api).await;
     bad_input_is_refused_and_changes_nothing(&api).await;
     an_altered_audit_event_is_detected(&api).await;
+    persons_of_every_category(&api).await;
 }

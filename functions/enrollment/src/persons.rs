@@ -1,0 +1,908 @@
+//! Persons' enrolments (Art. 6-8, 34): enrol (by the unit, or oneself as a flexible or platform
+//! worker), file materials, acceptance or return with a one-time notice, payment and the start
+//! of cover, termination; a unit's roster on a date and a person's cover history.
+//!
+//! Resident ID numbers are stored with the enrolment and shown masked; keys and audit cases use
+//! an opaque person key (a hash of the number), so the number never appears in a key, a log line
+//! or an audit event.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use sha2::Digest;
+use swi_domain::access::Owner;
+use swi_domain::duties::{Performed, Step, may_perform};
+use swi_domain::enrolment::{self, Command, Material, Status};
+use swi_domain::{Action, Actor};
+use swi_platform::auth::Authenticated;
+use swi_platform::json::ApiJson;
+use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
+use swi_platform::{ApiError, Platform};
+use swi_rules::age::{Person, Track, eligibility};
+use swi_rules::category::Category;
+use swi_rules::ids::{County, ResidentId};
+use swi_rules::{ParamSet, RuleError};
+use swi_store::{Condition, Index, Item, Key, Query as StoreQuery, Sha256, TxOp};
+
+use crate::units::{UnitStatus, load_unit};
+use crate::wire;
+
+/// A one-time notice (一次性告知书): everything missing or wrong, told at once (Art. 34).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Materials missing.
+    pub missing: Vec<Material>,
+    /// Other problems the window found, each a sentence.
+    pub problems: Vec<String>,
+    /// Issued on (China date).
+    pub issued_on: NaiveDate,
+    /// By (display name).
+    pub issued_by: String,
+}
+
+/// A person's enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    /// Enrolment id (`e-…`).
+    pub id: String,
+    /// The unit (unified social credit code); none for a self-enrolled worker.
+    pub unit: Option<String>,
+    /// For a self-enrolled worker: the citizen's subject.
+    pub owner: Option<String>,
+    /// County code.
+    pub county: String,
+    /// Real name.
+    pub name: String,
+    /// ID type (`resident_id`).
+    pub id_type: String,
+    /// The ID number (shown masked).
+    pub id_number: String,
+    /// Opaque person key (hash of the ID number).
+    pub person: String,
+    /// Mobile phone.
+    pub phone: String,
+    /// Category (glossary identifier).
+    pub category: String,
+    /// Declared monthly wage (Art. 17, 48).
+    pub declared_wage: Decimal,
+    /// Entry into the job or scheme asked for.
+    pub start: NaiveDate,
+    /// Retirement track, where given.
+    pub track: Option<String>,
+    /// Interns: the internship agreement's end (Art. 7).
+    pub agreement_end: Option<NaiveDate>,
+    /// Status.
+    pub status: Status,
+    /// Materials filed: kind → SHA-256 of the scan.
+    pub materials: BTreeMap<Material, String>,
+    /// Materials still missing.
+    pub missing: Vec<Material>,
+    /// The date the record was entered in the system (Art. 8).
+    pub entered_on: NaiveDate,
+    /// When the premium was paid (China time).
+    pub paid_at: Option<NaiveDateTime>,
+    /// First day of cover (Art. 8).
+    pub cover_start: Option<NaiveDate>,
+    /// Last day of cover, when bounded (agreement end, 71st birthday, termination).
+    pub cover_end: Option<NaiveDate>,
+    /// The last one-time notice.
+    pub notice: Option<Notice>,
+    /// Who performed which review step (Art. 5).
+    pub steps: Vec<Performed>,
+}
+
+impl Enrolment {
+    fn masked(&self) -> Self {
+        let mut e = self.clone();
+        e.id_number =
+            ResidentId::parse(&self.id_number).map_or_else(|_| "****".to_owned(), |id| id.masked());
+        e
+    }
+
+    fn category(&self) -> Result<Category, ApiError> {
+        self.category.parse().map_err(|e| ApiError::internal(&e))
+    }
+
+    fn owner(&self) -> Owner<'_> {
+        match (&self.unit, &self.owner) {
+            (Some(u), _) => Owner::Unit(u),
+            (None, Some(sub)) => Owner::Person(sub),
+            (None, None) => Owner::Nobody,
+        }
+    }
+
+    fn county(&self) -> Result<County, ApiError> {
+        County::parse(&self.county).map_err(|e| ApiError::internal(&e))
+    }
+
+    fn period(&self) -> (NaiveDate, Option<NaiveDate>) {
+        (self.cover_start.unwrap_or(self.start), self.cover_end)
+    }
+}
+
+/// An entry in a roster (unit or self-enrolled) pointing at an enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// Enrolment id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Category.
+    pub category: String,
+    /// Status.
+    pub status: Status,
+    /// Asked start.
+    pub start: NaiveDate,
+    /// Cover start.
+    pub cover_start: Option<NaiveDate>,
+    /// Cover end.
+    pub cover_end: Option<NaiveDate>,
+}
+
+/// Enrolment of a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrolPerson {
+    /// Real name.
+    pub name: String,
+    /// ID type: `resident_id` (居民身份证).
+    pub id_type: String,
+    /// ID number.
+    pub id_number: String,
+    /// Mobile phone.
+    pub phone: String,
+    /// Category (glossary identifier).
+    pub category: String,
+    /// Declared monthly wage.
+    pub declared_wage: Decimal,
+    /// Start (entry into the job).
+    pub start: NaiveDate,
+    /// Retirement track (women over-age: `female_50` or `female_55`).
+    #[serde(default)]
+    pub track: Option<String>,
+    /// Interns: the agreement's end.
+    #[serde(default)]
+    pub agreement_end: Option<NaiveDate>,
+    /// Flexible workers: paying basic pension insurance (Art. 6).
+    #[serde(default)]
+    pub pays_basic_pension: Option<bool>,
+    /// Self-enrolment: the county where the person works.
+    #[serde(default)]
+    pub county: Option<String>,
+}
+
+/// A filed material.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileMaterial {
+    /// SHA-256 of the uploaded scan.
+    pub sha256: String,
+}
+
+/// A return with a one-time notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnEnrolment {
+    /// Materials filed but not acceptable (they are listed as missing again).
+    #[serde(default)]
+    pub rejected: Vec<Material>,
+    /// Other problems, each a sentence.
+    #[serde(default)]
+    pub problems: Vec<String>,
+}
+
+/// A payment of the premium (until billing records them, Art. 8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordPayment {
+    /// When it was paid: RFC 3339, or `YYYY-MM-DDTHH:MM` China time.
+    pub paid_at: String,
+}
+
+/// A termination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terminate {
+    /// Last day of cover.
+    pub end: NaiveDate,
+    /// Why.
+    pub reason: String,
+}
+
+/// A person's cover history asked by ID number (in the body, so that it stays out of URLs and
+/// access logs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// ID number.
+    pub id_number: String,
+}
+
+/// `?on=YYYY-MM-DD`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct OnDate {
+    /// The date (defaults to today in China).
+    pub on: Option<NaiveDate>,
+}
+
+fn person_key(id: &ResidentId) -> String {
+    hex::encode(&sha2::Sha256::digest(id.expose().as_bytes())[..16])
+}
+
+fn enrolment_key(id: &str) -> Key {
+    Key::new(format!("enrolment#{id}"), "profile")
+}
+
+fn enrolment_case(id: &str) -> String {
+    format!("enrolment#{id}")
+}
+
+fn roster_pk(e: &Enrolment) -> String {
+    match (&e.unit, &e.owner) {
+        (Some(u), _) => format!("unit#{u}"),
+        (_, Some(o)) => format!("self#{o}"),
+        _ => "orphan".to_owned(),
+    }
+}
+
+fn member(e: &Enrolment) -> Member {
+    Member {
+        id: e.id.clone(),
+        name: e.name.clone(),
+        category: e.category.clone(),
+        status: e.status,
+        start: e.start,
+        cover_start: e.cover_start,
+        cover_end: e.cover_end,
+    }
+}
+
+/// The operations writing an enrolment and its roster entry.
+fn write_ops(e: &Enrolment, condition: Condition) -> Result<Vec<TxOp>, ApiError> {
+    let k = enrolment_key(&e.id);
+    let profile = Item::new(k.pk, k.sk, e)?.with_gsi1(
+        format!("person#{}", e.person),
+        format!("{}#{}", e.start, e.id),
+    );
+    let pointer = Item::new(roster_pk(e), format!("member#{}", e.id), &member(e))?;
+    Ok(vec![
+        TxOp::Put {
+            item: profile,
+            condition,
+        },
+        TxOp::Put {
+            item: pointer,
+            condition: Condition::None,
+        },
+    ])
+}
+
+fn rule_refusal(e: RuleError) -> ApiError {
+    match e {
+        RuleError::InvalidFacts(m) => ApiError::invalid("资料不符合规定", m),
+        RuleError::NotInForce { .. } => ApiError::refused(
+            "not_in_force",
+            "该日期不在补充工伤保险实施期内",
+            e.to_string(),
+        ),
+        other => ApiError::refused("parameter_pending", "所需参数尚未设定", other.to_string()),
+    }
+}
+
+async fn load(p: &Platform, id: &str) -> Result<(Enrolment, u64), ApiError> {
+    let item = p
+        .state
+        .get(&enrolment_key(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("未找到该参保登记", format!("no enrolment {id}")))?;
+    Ok((
+        item.body().map_err(|e| ApiError::internal(&e))?,
+        item.version,
+    ))
+}
+
+/// Validates and builds a new enrolment (not yet written).
+async fn new_enrolment(
+    p: &Platform,
+    params: &ParamSet,
+    req: &EnrolPerson,
+    unit: Option<String>,
+    owner: Option<String>,
+    county: County,
+) -> Result<Enrolment, ApiError> {
+    wire::name(&req.name, "name")?;
+    wire::mobile(&req.phone, "phone")?;
+    if req.id_type != "resident_id" {
+        return Err(ApiError::invalid(
+            "证件类型须为居民身份证（resident_id）",
+            "`id_type` must be `resident_id`",
+        ));
+    }
+    let id = ResidentId::parse(&req.id_number)
+        .map_err(|e| ApiError::invalid("公民身份号码不正确", format!("`id_number`: {e}")))?;
+    let category: Category = req.category.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_category",
+            "人员类别不正确",
+            format!("unknown category `{}`", wire::clip(&req.category)),
+        )
+    })?;
+    if req.declared_wage.is_sign_negative() || req.declared_wage.scale() > 2 {
+        return Err(ApiError::invalid(
+            "申报工资须为非负金额，至多两位小数",
+            "`declared_wage` must be a non-negative amount with at most 2 decimals",
+        ));
+    }
+    let track = req
+        .track
+        .as_deref()
+        .map(Track::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid("退休年龄类别不正确", e))?;
+    let person = Person {
+        category,
+        birth: id.birth(),
+        sex: id.sex(),
+        track,
+        agreement_end: req.agreement_end,
+        pays_basic_pension: req.pays_basic_pension,
+    };
+    if category == Category::Flexible && req.pays_basic_pension != Some(true) {
+        return Err(ApiError::refused(
+            "no_basic_pension",
+            "灵活就业人员须参加基本养老保险（第六条）",
+            "a flexible worker must pay basic pension insurance (Art. 6): set pays_basic_pension",
+        ));
+    }
+    let verdict = eligibility(params, &person, req.start).map_err(rule_refusal)?;
+    if let Some(why) = verdict.value.ineligible {
+        return Err(ApiError::refused(
+            why.code(),
+            "不符合该类人员的参保条件（第六条至第八条）",
+            why.message(),
+        ));
+    }
+    let pid = person_key(&id);
+    // One person, one unit, never twice over overlapping dates.
+    let mut cursor = None;
+    loop {
+        let page = p
+            .state
+            .query_index(
+                Index::Gsi1,
+                &StoreQuery::partition(format!("person#{pid}"))
+                    .limit(100)
+                    .after(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            let other: Enrolment = item.body().map_err(|e| ApiError::internal(&e))?;
+            let same_holder = other.unit == unit && other.owner == owner;
+            if same_holder
+                && enrolment::overlaps(other.period(), (req.start, verdict.value.cover_end))
+            {
+                return Err(ApiError::conflict(
+                    "overlapping_cover",
+                    "该人员在本单位已有重叠期间的参保登记",
+                    format!(
+                        "this person is already enrolled here for an overlapping period ({})",
+                        other.id
+                    ),
+                ));
+            }
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    let mut seed = sha2::Sha256::new();
+    seed.update(pid.as_bytes());
+    seed.update(
+        unit.as_deref()
+            .or(owner.as_deref())
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    seed.update(req.start.to_string().as_bytes());
+    let id_str = format!("e-{}", &hex::encode(seed.finalize())[..20]);
+    Ok(Enrolment {
+        id: id_str,
+        unit,
+        owner,
+        county: county.code().to_string(),
+        name: req.name.clone(),
+        id_type: req.id_type.clone(),
+        id_number: id.expose().to_owned(),
+        person: pid,
+        phone: req.phone.clone(),
+        category: category.as_str().to_owned(),
+        declared_wage: req.declared_wage,
+        start: req.start,
+        track: track.map(|t| t.as_str().to_owned()),
+        agreement_end: req.agreement_end,
+        status: enrolment::initial(category),
+        materials: BTreeMap::new(),
+        missing: enrolment::required_materials(category).to_vec(),
+        entered_on: p.clock.today(),
+        paid_at: None,
+        cover_start: None,
+        cover_end: verdict.value.cover_end,
+        notice: None,
+        steps: Vec::new(),
+    })
+}
+
+fn created(e: &Enrolment, command: &str) -> Result<Change, ApiError> {
+    let body = serde_json::to_value(e.masked()).map_err(|err| ApiError::internal(&err))?;
+    Ok(Change {
+        ops: write_ops(e, Condition::NotExists)?,
+        audit: vec![Audit {
+            case: enrolment_case(&e.id),
+            command: command.into(),
+            change: body.clone(),
+        }],
+        status: StatusCode::CREATED,
+        response: body,
+    })
+}
+
+fn params() -> Result<&'static ParamSet, ApiError> {
+    ParamSet::builtin().map_err(|e| ApiError::internal(&e))
+}
+
+/// `POST /api/units/{code}/persons`: a unit enrols a person (Art. 6-7).
+///
+/// # Errors
+/// 400 bad fields (ID check digit, unknown category); 403; 404 unknown unit; 409 cancelled unit or
+/// overlapping cover; 422 not eligible (over 70, under 16, not retired, …).
+pub async fn enrol(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<EnrolPerson>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/units/{code}/persons"), &req);
+    let (status, body) = apply(&p, &actor, &key, &fp, async {
+        let (unit, _) = load_unit(&p, &code).await?;
+        let county = County::parse(&unit.county).map_err(|e| ApiError::internal(&e))?;
+        actor.may(Action::ManagePersons, Some(county), Owner::Unit(&unit.code))?;
+        if unit.status == UnitStatus::Cancelled {
+            return Err(ApiError::conflict(
+                "unit_cancelled",
+                "该单位已注销",
+                "the unit is cancelled",
+            ));
+        }
+        if req.county.is_some() {
+            return Err(ApiError::invalid(
+                "单位参保人员的县（市、区）随单位",
+                "`county` is only for self-enrolment; a unit's persons are in its county",
+            ));
+        }
+        let e = new_enrolment(&p, params()?, &req, Some(unit.code.clone()), None, county).await?;
+        created(&e, "enrolment.create")
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}
+
+/// `POST /api/self/enrolments`: a flexible or platform worker enrols themselves (Art. 6, 16).
+///
+/// # Errors
+/// As [`enrol`]; 422 for a category that cannot self-enrol.
+pub async fn enrol_self(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    ApiJson(req): ApiJson<EnrolPerson>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint("POST /api/self/enrolments", &req);
+    let county = County::parse(req.county.as_deref().unwrap_or_default())
+        .map_err(|e| ApiError::invalid("须填写工作所在县（市、区）", e))?;
+    actor.may(Action::EnrolSelf, Some(county), Owner::Person(&actor.sub))?;
+    let category: Option<Category> = req.category.parse().ok();
+    if category.is_some_and(|c| !c.may_pay_personally()) {
+        return Err(ApiError::refused(
+            "category_not_self_enrolled",
+            "仅灵活就业人员和新业态从业人员可个人参保",
+            "only flexible and platform workers enrol themselves (Art. 16, 19)",
+        ));
+    }
+    let (status, body) = apply(&p, &actor, &key, &fp, async {
+        let e = new_enrolment(&p, params()?, &req, None, Some(actor.sub.clone()), county).await?;
+        created(&e, "enrolment.create_self")
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn transition<F>(
+    p: &Platform,
+    actor: &Actor,
+    key: &IdempotencyKey,
+    fp: &str,
+    id: &str,
+    action: Action,
+    command: &'static str,
+    change: F,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError>
+where
+    F: FnOnce(&mut Enrolment) -> Result<Value, ApiError>,
+{
+    let (status, body) = apply(p, actor, key, fp, async {
+        let (mut e, version) = load(p, id).await?;
+        actor.may(action, Some(e.county()?), e.owner())?;
+        let detail = change(&mut e)?;
+        e.missing = enrolment::missing(
+            e.category()?,
+            &e.materials.keys().copied().collect::<Vec<_>>(),
+        );
+        let body = serde_json::to_value(e.masked()).map_err(|err| ApiError::internal(&err))?;
+        Ok(Change {
+            ops: write_ops(&e, Condition::VersionIs(version))?,
+            audit: vec![Audit {
+                case: enrolment_case(&e.id),
+                command: command.into(),
+                change: detail,
+            }],
+            status: StatusCode::OK,
+            response: body,
+        })
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}
+
+fn step(e: &Enrolment, command: &Command) -> Result<Status, ApiError> {
+    let filed: Vec<Material> = e.materials.keys().copied().collect();
+    enrolment::next(e.status, command, e.category()?, &filed).map_err(|r| {
+        ApiError::conflict(
+            "invalid_transition",
+            "当前状态下不能办理该业务",
+            r.to_string(),
+        )
+    })
+}
+
+/// `PUT /api/enrolments/{id}/materials/{material}`: files an uploaded scan (Art. 7, 33).
+///
+/// # Errors
+/// 400 unknown material or hash; 403; 404; 409 wrong status; 422 scan not uploaded or not required.
+pub async fn file_material(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path((id, material)): Path<(String, String)>,
+    ApiJson(req): ApiJson<FileMaterial>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(
+        &format!("PUT /api/enrolments/{id}/materials/{material}"),
+        &req,
+    );
+    let kind: Material = serde_json::from_value(json!(material)).map_err(|_| {
+        ApiError::invalid(
+            "材料类型不正确",
+            format!("unknown material `{}`", wire::clip(&material)),
+        )
+    })?;
+    let sha = Sha256::parse(&req.sha256)
+        .map_err(|e| ApiError::invalid("材料哈希不正确", e.to_string()))?;
+    if !p
+        .docs
+        .exists(&sha)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?
+    {
+        return Err(ApiError::refused(
+            "document_missing",
+            "扫描件尚未上传",
+            "upload the scan first: its SHA-256 is not in the document store",
+        ));
+    }
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::UploadMaterials,
+        "enrolment.file_material",
+        |e| {
+            if !enrolment::required_materials(e.category()?).contains(&kind) {
+                return Err(ApiError::refused(
+                    "material_not_required",
+                    "该类人员无需此项材料",
+                    format!("{} does not file {material}", e.category),
+                ));
+            }
+            e.materials.insert(kind, sha.hex());
+            e.status = step(e, &Command::FileMaterial(kind))?;
+            Ok(json!({ "material": kind, "sha256": sha.hex() }))
+        },
+    )
+    .await
+}
+
+/// `POST /api/enrolments/{id}/accept`: the window accepts the materials (Art. 34).
+///
+/// # Errors
+/// 403 (also separation of duties); 404; 409 wrong status.
+pub async fn accept(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/enrolments/{id}/accept"), &());
+    let today = p.clock.today();
+    let sub = actor.sub.clone();
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::AcceptMaterials,
+        "enrolment.accept",
+        |e| {
+            may_perform(&e.steps, &sub, Step::Acceptance)?;
+            e.status = step(e, &Command::Accept)?;
+            e.steps.push(Performed {
+                step: Step::Acceptance,
+                sub: sub.clone(),
+            });
+            e.entered_on = today;
+            Ok(json!({ "accepted_on": today }))
+        },
+    )
+    .await
+}
+
+/// `POST /api/enrolments/{id}/return`: the window returns the enrolment with a one-time notice
+/// listing every missing material and every problem at once (Art. 34).
+///
+/// # Errors
+/// 400 nothing to tell; 403; 404; 409 wrong status.
+pub async fn return_with_notice(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ReturnEnrolment>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/enrolments/{id}/return"), &req);
+    for problem in &req.problems {
+        wire::name(problem, "problems")?;
+    }
+    let today = p.clock.today();
+    let (sub, name) = (actor.sub.clone(), actor.name.clone());
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::AcceptMaterials,
+        "enrolment.return",
+        |e| {
+            may_perform(&e.steps, &sub, Step::Acceptance)?;
+            for m in &req.rejected {
+                e.materials.remove(m);
+            }
+            let filed: Vec<Material> = e.materials.keys().copied().collect();
+            let missing = enrolment::missing(e.category()?, &filed);
+            if missing.is_empty() && req.problems.is_empty() {
+                return Err(ApiError::invalid(
+                    "一次性告知书须列明缺少或有误的材料",
+                    "a return needs something to tell: rejected materials or problems",
+                ));
+            }
+            e.status = step(e, &Command::Return)?;
+            let notice = Notice {
+                missing,
+                problems: req.problems.clone(),
+                issued_on: today,
+                issued_by: name.clone(),
+            };
+            e.notice = Some(notice.clone());
+            serde_json::to_value(&notice).map_err(|err| ApiError::internal(&err))
+        },
+    )
+    .await
+}
+
+/// `POST /api/enrolments/{id}/payments`: records the premium payment; cover starts the day after
+/// the later of entry and payment (Art. 8).
+///
+/// # Errors
+/// 400 bad time; 403; 404; 409 wrong status.
+pub async fn record_payment(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RecordPayment>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/enrolments/{id}/payments"), &req);
+    let paid = wire::china_datetime(&req.paid_at, "paid_at")?;
+    if paid > p.clock.now().naive_local() {
+        return Err(ApiError::invalid(
+            "缴费时间不能晚于当前时间",
+            "`paid_at` is in the future",
+        ));
+    }
+    let params = params()?;
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::RecordPayment,
+        "enrolment.record_payment",
+        |e| {
+            e.status = step(e, &Command::RecordPayment)?;
+            // Art. 8 counts from entry and payment; cover never starts before the job does.
+            let entered = e.entered_on.max(e.start.pred_opt().unwrap_or(e.start));
+            let start = swi_rules::cover::cover_start(params, entered, paid.date())
+                .map_err(rule_refusal)?
+                .value;
+            if e.cover_end.is_some_and(|end| start > end) {
+                return Err(ApiError::refused(
+                    "cover_would_start_after_end",
+                    "缴费晚于保障期结束，无法生效",
+                    "the payment comes after the end of the cover this person can have",
+                ));
+            }
+            e.paid_at = Some(paid);
+            e.cover_start = Some(start);
+            Ok(json!({ "paid_at": paid, "cover_start": start, "basis": "Art. 8" }))
+        },
+    )
+    .await
+}
+
+/// `POST /api/enrolments/{id}/terminate`: ends cover (Art. 9).
+///
+/// # Errors
+/// 400 bad end; 403; 404; 409 already terminated.
+pub async fn terminate(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<Terminate>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/enrolments/{id}/terminate"), &req);
+    wire::name(&req.reason, "reason")?;
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::ManagePersons,
+        "enrolment.terminate",
+        |e| {
+            if req.end < e.start {
+                return Err(ApiError::invalid(
+                    "终止日期早于参保开始日期",
+                    "`end` is before the start",
+                ));
+            }
+            e.status = step(e, &Command::Terminate)?;
+            e.cover_end = Some(e.cover_end.map_or(req.end, |b| b.min(req.end)));
+            Ok(json!({ "end": e.cover_end, "reason": req.reason }))
+        },
+    )
+    .await
+}
+
+/// `GET /api/enrolments/{id}`.
+///
+/// # Errors
+/// 403; 404.
+pub async fn get(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Enrolment>, ApiError> {
+    let (e, _) = load(&p, &id).await?;
+    actor.may(Action::Read, Some(e.county()?), e.owner())?;
+    Ok(axum::Json(e.masked()))
+}
+
+/// `GET /api/units/{code}/roster?on=DATE`: the unit's persons covered on a date.
+///
+/// # Errors
+/// 403; 404.
+pub async fn roster(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(code): Path<String>,
+    Query(q): Query<OnDate>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let (unit, _) = load_unit(&p, &code).await?;
+    let county = County::parse(&unit.county).map_err(|e| ApiError::internal(&e))?;
+    actor.may(Action::Read, Some(county), Owner::Unit(&unit.code))?;
+    let on = q.on.unwrap_or_else(|| p.clock.today());
+    let mut covered = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = p
+            .state
+            .query(
+                &StoreQuery::partition(format!("unit#{}", unit.code))
+                    .range(swi_store::SkRange::Prefix("member#".into()))
+                    .limit(500)
+                    .after(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
+            let on_cover =
+                m.cover_start.is_some_and(|s| s <= on) && m.cover_end.is_none_or(|e| on <= e);
+            if on_cover {
+                covered.push(m);
+            }
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(axum::Json(
+        json!({ "unit": unit.code, "on": on, "covered": covered }),
+    ))
+}
+
+/// `POST /api/persons/history`: a person's enrolments across units, oldest first.
+///
+/// # Errors
+/// 400 bad ID number; 403.
+pub async fn history(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    ApiJson(q): ApiJson<HistoryQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    actor.may(Action::Read, None, Owner::Nobody)?;
+    let id = ResidentId::parse(&q.id_number)
+        .map_err(|e| ApiError::invalid("公民身份号码不正确", format!("`id_number`: {e}")))?;
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = p
+            .state
+            .query_index(
+                Index::Gsi1,
+                &StoreQuery::partition(format!("person#{}", person_key(&id)))
+                    .limit(100)
+                    .after(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            let e: Enrolment = item.body().map_err(|err| ApiError::internal(&err))?;
+            // Each enrolment is shown only to whoever may read it.
+            if actor
+                .may(Action::Read, Some(e.county()?), e.owner())
+                .is_ok()
+            {
+                out.push(e.masked());
+            }
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(axum::Json(json!({ "enrolments": out })))
+}
