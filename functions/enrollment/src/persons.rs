@@ -906,3 +906,57 @@ pub async fn history(
     }
     Ok(axum::Json(json!({ "enrolments": out })))
 }
+
+/// The enrolments of a unit whose cover has not ended, with their versions.
+///
+/// # Errors
+/// The store is unavailable.
+pub(crate) async fn active_members(
+    p: &Platform,
+    unit: &str,
+) -> Result<Vec<(Enrolment, u64)>, ApiError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = p
+            .state
+            .query(
+                &StoreQuery::partition(format!("unit#{unit}"))
+                    .range(swi_store::SkRange::Prefix("member#".into()))
+                    .limit(500)
+                    .after(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
+            if m.status != Status::Terminated {
+                out.push(load(p, &m.id).await?);
+            }
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// Ends an enrolment's cover on `end` because its unit was cancelled (Art. 10): the operations
+/// and the audit entry, for the caller's transaction.
+///
+/// # Errors
+/// A stored enrolment that cannot be read back.
+pub(crate) fn end_with_unit(
+    mut e: Enrolment,
+    version: u64,
+    end: NaiveDate,
+) -> Result<(Vec<TxOp>, Audit), ApiError> {
+    e.status = Status::Terminated;
+    e.cover_end = Some(e.cover_end.map_or(end, |b| b.min(end)));
+    let ops = write_ops(&e, Condition::VersionIs(version))?;
+    let audit = Audit {
+        case: enrolment_case(&e.id),
+        command: "enrolment.end_with_unit".into(),
+        change: json!({ "end": e.cover_end, "basis": "Art. 10" }),
+    };
+    Ok((ops, audit))
+}

@@ -16,7 +16,7 @@ use swi_domain::access::Owner;
 use swi_domain::{Action, Actor};
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
-use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
+use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, audit_ops, fingerprint};
 use swi_platform::{ApiError, Platform};
 use swi_rules::category::IndustryClass;
 use swi_rules::ids::{County, CreditCode};
@@ -171,6 +171,10 @@ pub struct CancelUnit {
     /// Why (e.g. the work-injury registration was cancelled).
     pub reason: String,
 }
+
+/// Members ended per transaction when a unit is cancelled: 3 operations each (enrolment, roster
+/// entry, audit event) within DynamoDB's 100.
+const MEMBERS_PER_TRANSACTION: usize = 30;
 
 /// The key of a unit's profile.
 #[must_use]
@@ -500,21 +504,52 @@ pub async fn cancel(
             ));
         }
         let today = p.clock.today();
+        // Cancelling the unit ends every member's cover (Art. 10). Members are ended in batches
+        // that fit a transaction; the last batch goes with the unit itself. A batch that
+        // committed before a failure is skipped when the command is retried.
+        let members = crate::persons::active_members(&p, &unit.code).await?;
+        let mut batches: Vec<Vec<(crate::persons::Enrolment, u64)>> = Vec::new();
+        let mut rest = members;
+        while rest.len() > MEMBERS_PER_TRANSACTION {
+            let tail = rest.split_off(MEMBERS_PER_TRANSACTION);
+            batches.push(rest);
+            rest = tail;
+        }
+        let ended = batches.iter().map(Vec::len).sum::<usize>() + rest.len();
+        for batch in batches {
+            let mut ops = Vec::new();
+            let mut audit = Vec::new();
+            for (e, v) in batch {
+                let (o, a) = crate::persons::end_with_unit(e, v, today)?;
+                ops.extend(o);
+                audit.push(a);
+            }
+            ops.extend(audit_ops(&p, &actor, &audit).await?);
+            p.state.transact(ops).await?;
+        }
         unit.status = UnitStatus::Cancelled;
         unit.cancelled_on = Some(today);
         let k = unit_key(&unit.code);
-        let body = serde_json::to_value(&unit).map_err(|e| ApiError::internal(&e))?;
+        let mut body = serde_json::to_value(&unit).map_err(|e| ApiError::internal(&e))?;
+        body["members_ended"] = json!(ended);
+        let mut ops = vec![TxOp::Put {
+            item: Item::new(k.pk, k.sk, &unit)?
+                .with_gsi1(format!("units#{}", unit.county), unit.code.clone()),
+            condition: Condition::VersionIs(version),
+        }];
+        let mut audit = vec![Audit {
+            case: unit_case(&unit.code),
+            command: "unit.cancel".into(),
+            change: json!({ "reason": req.reason, "cancelled_on": today, "members_ended": ended }),
+        }];
+        for (e, v) in rest {
+            let (o, a) = crate::persons::end_with_unit(e, v, today)?;
+            ops.extend(o);
+            audit.push(a);
+        }
         Ok(Change {
-            ops: vec![TxOp::Put {
-                item: Item::new(k.pk, k.sk, &unit)?
-                    .with_gsi1(format!("units#{}", unit.county), unit.code.clone()),
-                condition: Condition::VersionIs(version),
-            }],
-            audit: vec![Audit {
-                case: unit_case(&unit.code),
-                command: "unit.cancel".into(),
-                change: json!({ "reason": req.reason, "cancelled_on": today }),
-            }],
+            ops,
+            audit,
             status: StatusCode::OK,
             response: body,
         })

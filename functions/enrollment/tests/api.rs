@@ -918,6 +918,77 @@ async fn persons_of_every_category(api: &Api) {
         !hist.to_string().contains("360702195506152016"),
         "history shows the number masked"
     );
+
+    // Many more staff, so that cancelling the unit ends cover over several transactions.
+    for i in 0..64u32 {
+        let idn = resident_id(&format!("36070219900101{:03}", 100 + i * 2 + 1));
+        let (status, e) = enrol(person("员工", &idn, "employee"), format!("p-bulk-{i}")).await;
+        assert_eq!(status, StatusCode::CREATED, "{e}");
+    }
+    let (status, cancelled) = api
+        .call(
+            "POST",
+            &format!("/api/units/{STAFFED_UNIT}/cancel"),
+            Some(&clerk),
+            Some("cancel-staffed"),
+            Some(json!({ "reason": "工伤保险登记注销" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    // The employee, eight special persons, the intern and the volunteer, and the 64 above.
+    assert_eq!(cancelled["members_ended"], 11 + 64, "{cancelled}");
+    let (_, after) = api
+        .call(
+            "GET",
+            &format!("/api/units/{STAFFED_UNIT}/roster?on=2025-07-01"),
+            Some(&clerk),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        after["covered"].as_array().unwrap().len(),
+        0,
+        "cancelling a unit ends every member's cover (Art. 10)"
+    );
+    let (_, e) = api
+        .call(
+            "POST",
+            "/api/persons/history",
+            Some(&clerk),
+            None,
+            Some(json!({ "id_number": "360702198501010012" })),
+        )
+        .await;
+    assert_eq!(
+        (
+            e["enrolments"][0]["status"].as_str(),
+            e["enrolments"][0]["cover_end"].as_str()
+        ),
+        (Some("terminated"), Some("2025-06-02"))
+    );
+    // The self-enrolled worker is not the unit's and keeps her enrolment.
+    let (_, own_after) = api
+        .call(
+            "GET",
+            &format!("/api/enrolments/{own}"),
+            Some(&citizen),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(own_after["status"], "awaiting_materials");
+}
+
+/// A resident ID number from its first 17 digits (GB 11643 check character).
+fn resident_id(first17: &str) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let sum: u32 = first17
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{first17}{}", b"10X98765432"[(sum % 11) as usize] as char)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -175,6 +175,40 @@ pub async fn verify_case(
     Ok(verify_chain(&events).map(|()| events.len()))
 }
 
+/// The operations writing `audit`'s events, each following the last event of its case (the
+/// `NotExists` condition on the event's position makes a concurrent writer of the same case
+/// conflict instead of forking the chain). Write them in the same transaction as the change.
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn audit_ops(
+    p: &Platform,
+    actor: &Actor,
+    audit: &[Audit],
+) -> Result<Vec<TxOp>, ApiError> {
+    let now = p.clock.now();
+    let at = now.to_rfc3339();
+    let mut ops = Vec::with_capacity(audit.len());
+    for a in audit {
+        let prev = last_event(p, &a.case).await?;
+        let event = Event::next(prev.as_ref(), &a.case, &at, actor, &a.command, &a.change);
+        let item = Item::new(
+            audit_partition(&a.case),
+            format!("seq#{:012}", event.seq),
+            &event,
+        )?
+        .with_gsi1(
+            format!("audit-day#{}", now.date_naive()),
+            format!("{at}#{}#{:012}", a.case, event.seq),
+        );
+        ops.push(TxOp::Put {
+            item,
+            condition: Condition::NotExists,
+        });
+    }
+    Ok(ops)
+}
+
 /// Runs a command once per idempotency key: replays the first answer for a repeated key (the
 /// same request), refuses a reused key (another request), and otherwise writes the change, its
 /// audit events and the answer in one transaction.
@@ -197,26 +231,9 @@ where
         return Ok(answer);
     }
     let change = build.await?;
-    let now = p.clock.now();
-    let at = now.to_rfc3339();
     let mut ops = change.ops;
-    for a in &change.audit {
-        let prev = last_event(p, &a.case).await?;
-        let event = Event::next(prev.as_ref(), &a.case, &at, actor, &a.command, &a.change);
-        let item = Item::new(
-            audit_partition(&a.case),
-            format!("seq#{:012}", event.seq),
-            &event,
-        )?
-        .with_gsi1(
-            format!("audit-day#{}", now.date_naive()),
-            format!("{at}#{}#{:012}", a.case, event.seq),
-        );
-        ops.push(TxOp::Put {
-            item,
-            condition: Condition::NotExists,
-        });
-    }
+    ops.extend(audit_ops(p, actor, &change.audit).await?);
+    let at = p.clock.now().to_rfc3339();
     let recorded = Recorded {
         fingerprint: fingerprint.to_owned(),
         status: change.status.as_u16(),
