@@ -4,6 +4,7 @@
 //! Units and their work-injury facts (Art. 7, 9-10); persons' enrolments with materials,
 //! acceptance or return, payment and cover (Art. 6-8, 34).
 
+pub mod documents;
 pub mod persons;
 pub mod units;
 mod wire;
@@ -38,5 +39,6 @@ pub fn router(platform: Platform) -> Router {
         )
         .route("/api/enrolments/{id}/terminate", post(persons::terminate))
         .route("/api/persons/history", post(persons::history))
+        .route("/api/documents/uploads", post(documents::presign))
         .with_state(platform)
 }

@@ -596,17 +596,16 @@ pub async fn file_material(
     })?;
     let sha = Sha256::parse(&req.sha256)
         .map_err(|e| ApiError::invalid("材料哈希不正确", e.to_string()))?;
-    if !p
-        .docs
-        .exists(&sha)
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?
-    {
-        return Err(ApiError::refused(
-            "document_missing",
-            "扫描件尚未上传",
-            "upload the scan first: its SHA-256 is not in the document store",
-        ));
+    match crate::documents::stored_type(&p, &sha).await? {
+        Some(t) if crate::documents::SCAN_TYPES.contains(&t) => {}
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_type",
+                "扫描件须为 PDF、JPEG、PNG 或 TIFF 文件",
+                "a scan must be a PDF, JPEG, PNG or TIFF file",
+            ));
+        }
     }
     transition(
         &p,

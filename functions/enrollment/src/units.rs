@@ -255,17 +255,16 @@ pub async fn record_facts(
     let evidence = Sha256::parse(&req.evidence_sha256)
         .map_err(|e| ApiError::invalid("佐证材料哈希不正确", e.to_string()))?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        if !p
-            .docs
-            .exists(&evidence)
-            .await
-            .map_err(|e| ApiError::unavailable(&e))?
-        {
-            return Err(ApiError::refused(
-                "evidence_missing",
-                "佐证材料尚未上传",
-                "upload the evidence scan first (its SHA-256 is not in the document store)",
-            ));
+        match crate::documents::stored_type(&p, &evidence).await? {
+            Some(t) if crate::documents::SCAN_TYPES.contains(&t) => {}
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_type",
+                    "佐证材料须为 PDF、JPEG、PNG 或 TIFF 扫描件",
+                    "the evidence must be a PDF, JPEG, PNG or TIFF scan",
+                ));
+            }
         }
         let facts = WorkInjuryFacts {
             code: code.as_str().to_owned(),

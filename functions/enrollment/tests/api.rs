@@ -134,7 +134,7 @@ impl Api {
     }
 
     async fn evidence(&self) -> String {
-        let scan = format!("工伤保险参保登记证明 {}", self.run).into_bytes();
+        let scan = format!("%PDF-1.4\n工伤保险参保登记证明 {}", self.run).into_bytes();
         self.platform
             .docs
             .put(&mut scan.as_slice())
@@ -499,7 +499,7 @@ fn person(name: &str, id: &str, category: &str) -> Value {
 async fn file_all(api: &Api, token: &str, id: &str, materials: &[&str]) -> Value {
     let mut last = Value::Null;
     for m in materials {
-        let scan = format!("{id} {m} 扫描件 {}", api.run).into_bytes();
+        let scan = format!("%PDF-1.7\n{id} {m} 扫描件 {}", api.run).into_bytes();
         let sha = api
             .platform
             .docs
@@ -748,6 +748,66 @@ async fn persons_of_every_category(api: &Api) {
     assert_eq!(e["notice"]["problems"][0], "志愿者注册信息未加盖公章");
     let e = file_all(api, &emp, &id, &["organisation_founding_document"]).await;
     assert_eq!(e["status"], "awaiting_acceptance");
+
+    // Uploads: a presigned URL for a scan of a valid type and size only; a file that is not a
+    // scan cannot be filed.
+    let ask = |body: Value| {
+        let emp = emp.clone();
+        async move {
+            api.call(
+                "POST",
+                "/api/documents/uploads",
+                Some(&emp),
+                None,
+                Some(body),
+            )
+            .await
+        }
+    };
+    let sha = "ab".repeat(32);
+    let (status, url) =
+        ask(json!({ "sha256": sha, "size": 1_000_000, "content_type": "application/pdf" })).await;
+    assert_eq!(
+        (status, url["method"].as_str()),
+        (StatusCode::OK, Some("PUT")),
+        "{url}"
+    );
+    assert!(url["url"].as_str().unwrap().contains(&sha));
+    let (status, err) =
+        ask(json!({ "sha256": sha, "size": 30_000_000, "content_type": "image/png" })).await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large"))
+    );
+    let (status, err) =
+        ask(json!({ "sha256": sha, "size": 1000, "content_type": "application/x-msdownload" }))
+            .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_type"))
+    );
+    let exe = b"MZ\x90\x00 not a scan".to_vec();
+    let exe_sha = api
+        .platform
+        .docs
+        .put(&mut exe.as_slice())
+        .await
+        .unwrap()
+        .sha256
+        .hex();
+    let (status, err) = api
+        .call(
+            "PUT",
+            &format!("/api/enrolments/{id}/materials/volunteer_registration"),
+            Some(&emp),
+            Some("mat-exe"),
+            Some(json!({ "sha256": exe_sha })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_type"))
+    );
 
     // A flexible worker enrols herself in another county (Art. 6, 16).
     let citizen = api.token("citizen", "360703", None, 3600);
