@@ -4,6 +4,7 @@
 //! parameters in force (`swi params`), and gives operators the stores (`swi doc`, `swi store`)
 //! on the backend the environment names. Later steps mount here on the same stores.
 
+mod demo;
 mod params_cmd;
 mod serve_cmd;
 mod store_cmd;
@@ -60,6 +61,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
+        /// Seed demo data (a unit and its staff, a self-enrolled worker) and write ready-made
+        /// tokens to demo-tokens.txt in the data directory.
+        #[arg(long)]
+        demo: bool,
     },
     /// Mint a bearer token for `swi serve`, signed with the local key of the data directory.
     Token {
@@ -185,7 +190,7 @@ fn run() -> Result<()> {
             let stores = store_cmd::open().await?;
             store_cmd::health(&stores).await
         })?,
-        Command::Serve { addr } => runtime()?.block_on(serve_cmd::serve(addr))?,
+        Command::Serve { addr, demo } => runtime()?.block_on(serve_cmd::serve(addr, demo))?,
         Command::Token {
             role,
             county,

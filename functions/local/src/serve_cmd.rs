@@ -81,7 +81,7 @@ pub fn app(platform: Platform, uploads: Option<Router>) -> Router {
 ///
 /// # Errors
 /// The stores cannot be opened or the address cannot be bound.
-pub async fn serve(addr: SocketAddr) -> Result<()> {
+pub async fn serve(addr: SocketAddr, demo: bool) -> Result<()> {
     let config = StoreConfig::from_env()?;
     let stores = crate::store_cmd::open().await?;
     let uploads = match &config {
@@ -100,6 +100,19 @@ pub async fn serve(addr: SocketAddr) -> Result<()> {
         tokens: Arc::new(keys()?),
         clock: Arc::new(SystemClock),
     };
+    if demo {
+        let file = key_dir()?.join("demo-tokens.txt");
+        crate::demo::seed(
+            swi_enrollment::router(platform.clone()),
+            platform.clone(),
+            &file,
+        )
+        .await?;
+        eprintln!(
+            "swi serve: demo data seeded; tokens in {} (try: curl -H \"Authorization: Bearer $TOKEN\" http://{addr}/api/units/91360702MA35G6QL6T)",
+            file.display()
+        );
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

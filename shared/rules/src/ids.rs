@@ -125,6 +125,21 @@ impl ResidentId {
         Ok(ResidentId { value, birth })
     }
 
+    /// Completes 17 digits (region, birth date, sequence) with their check character: for
+    /// generating test and demonstration numbers.
+    ///
+    /// # Errors
+    /// As [`ResidentId::parse`], for the 17 digits given.
+    pub fn with_check_character(first17: &str) -> Result<Self, ResidentIdError> {
+        if first17.len() != 17 || !first17.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ResidentIdError::Characters);
+        }
+        let mut value = [b'0'; 18];
+        value[..17].copy_from_slice(first17.as_bytes());
+        value[17] = check_character(&value);
+        Self::parse(std::str::from_utf8(&value).unwrap_or_default())
+    }
+
     /// The date of birth encoded in digits 7-14.
     #[must_use]
     pub const fn birth(&self) -> NaiveDate {
@@ -348,6 +363,14 @@ mod tests {
             ResidentId::parse("110105194912310021").unwrap_err(),
             ResidentIdError::CheckCharacter
         );
+    }
+
+    #[test]
+    fn seventeen_digits_are_completed_with_their_check_character() {
+        let id = ResidentId::with_check_character("11010519491231002").unwrap();
+        assert_eq!(id.expose(), "11010519491231002X");
+        assert!(ResidentId::with_check_character("1101051949123100").is_err());
+        assert!(ResidentId::with_check_character("11010519490231002").is_err());
     }
 
     #[test]
