@@ -24,7 +24,7 @@ pub const MAX_SCAN_BYTES: u64 = 20 << 20;
 pub const MAX_TABLE_BYTES: u64 = 50 << 20;
 
 /// What a client asks to upload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UploadRequest {
     /// SHA-256 of the file (hex).
@@ -94,6 +94,7 @@ pub async fn stored_type(p: &Platform, sha: &Sha256) -> Result<Option<&'static s
 ///
 /// # Errors
 /// 400 bad hash; 403; 413 too large; 415 unsupported type.
+#[utoipa::path(post, path = "/api/documents/uploads", tag = "documents", request_body = UploadRequest, responses((status = 200, description = "a presigned PUT", body = Object), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn presign(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,

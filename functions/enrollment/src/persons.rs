@@ -33,7 +33,7 @@ use crate::units::{UnitStatus, load_unit};
 use crate::wire;
 
 /// A one-time notice (一次性告知书): everything missing or wrong, told at once (Art. 34).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Notice {
     /// Materials missing.
     pub missing: Vec<Material>,
@@ -46,7 +46,7 @@ pub struct Notice {
 }
 
 /// A person's enrolment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Enrolment {
     /// Enrolment id (`e-…`).
     pub id: String,
@@ -126,7 +126,7 @@ impl Enrolment {
 }
 
 /// An entry in a roster (unit or self-enrolled) pointing at an enrolment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Member {
     /// Enrolment id.
     pub id: String,
@@ -145,7 +145,7 @@ pub struct Member {
 }
 
 /// Enrolment of a person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolPerson {
     /// Real name.
@@ -177,7 +177,7 @@ pub struct EnrolPerson {
 }
 
 /// A filed material.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FileMaterial {
     /// SHA-256 of the uploaded scan.
@@ -185,7 +185,7 @@ pub struct FileMaterial {
 }
 
 /// A return with a one-time notice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnEnrolment {
     /// Materials filed but not acceptable (they are listed as missing again).
@@ -197,7 +197,7 @@ pub struct ReturnEnrolment {
 }
 
 /// A payment of the premium (until billing records them, Art. 8).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordPayment {
     /// When it was paid: RFC 3339, or `YYYY-MM-DDTHH:MM` China time.
@@ -205,7 +205,7 @@ pub struct RecordPayment {
 }
 
 /// A termination.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Terminate {
     /// Last day of cover.
@@ -216,7 +216,7 @@ pub struct Terminate {
 
 /// A person's cover history asked by ID number (in the body, so that it stays out of URLs and
 /// access logs).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// ID number.
@@ -462,6 +462,7 @@ fn params() -> Result<&'static ParamSet, ApiError> {
 /// # Errors
 /// 400 bad fields (ID check digit, unknown category); 403; 404 unknown unit; 409 cancelled unit or
 /// overlapping cover; 422 not eligible (over 70, under 16, not retired, …).
+#[utoipa::path(post, path = "/api/units/{code}/persons", tag = "persons", request_body = EnrolPerson, params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 201, description = "enrolled", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn enrol(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -498,6 +499,7 @@ pub async fn enrol(
 ///
 /// # Errors
 /// As [`enrol`]; 422 for a category that cannot self-enrol.
+#[utoipa::path(post, path = "/api/self/enrolments", tag = "persons", request_body = EnrolPerson, params(("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 201, description = "enrolled", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn enrol_self(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -577,6 +579,7 @@ fn step(e: &Enrolment, command: &Command) -> Result<Status, ApiError> {
 ///
 /// # Errors
 /// 400 unknown material or hash; 403; 404; 409 wrong status; 422 scan not uploaded or not required.
+#[utoipa::path(put, path = "/api/enrolments/{id}/materials/{material}", tag = "persons", request_body = FileMaterial, params(("id" = String, Path), ("material" = Material, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "filed", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn file_material(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -635,6 +638,7 @@ pub async fn file_material(
 ///
 /// # Errors
 /// 403 (also separation of duties); 404; 409 wrong status.
+#[utoipa::path(post, path = "/api/enrolments/{id}/accept", tag = "persons", params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "accepted", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn accept(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -671,6 +675,7 @@ pub async fn accept(
 ///
 /// # Errors
 /// 400 nothing to tell; 403; 404; 409 wrong status.
+#[utoipa::path(post, path = "/api/enrolments/{id}/return", tag = "persons", request_body = ReturnEnrolment, params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "returned with a one-time notice", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn return_with_notice(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -724,6 +729,7 @@ pub async fn return_with_notice(
 ///
 /// # Errors
 /// 400 bad time; 403; 404; 409 wrong status.
+#[utoipa::path(post, path = "/api/enrolments/{id}/payments", tag = "persons", request_body = RecordPayment, params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "paid; cover starts the next day (Art. 8)", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn record_payment(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -774,6 +780,7 @@ pub async fn record_payment(
 ///
 /// # Errors
 /// 400 bad end; 403; 404; 409 already terminated.
+#[utoipa::path(post, path = "/api/enrolments/{id}/terminate", tag = "persons", request_body = Terminate, params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "terminated", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn terminate(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -810,6 +817,7 @@ pub async fn terminate(
 ///
 /// # Errors
 /// 403; 404.
+#[utoipa::path(get, path = "/api/enrolments/{id}", tag = "persons", params(("id" = String, Path)), responses((status = 200, description = "the enrolment (ID number masked)", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -824,6 +832,7 @@ pub async fn get(
 ///
 /// # Errors
 /// 403; 404.
+#[utoipa::path(get, path = "/api/units/{code}/roster", tag = "persons", params(("code" = String, Path), ("on" = Option<String>, Query, description = "YYYY-MM-DD; default today in China")), responses((status = 200, description = "members covered on the date", body = Object), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn roster(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -868,6 +877,7 @@ pub async fn roster(
 ///
 /// # Errors
 /// 400 bad ID number; 403.
+#[utoipa::path(post, path = "/api/persons/history", tag = "persons", request_body = HistoryQuery, responses((status = 200, description = "enrolments, oldest first, ID numbers masked", body = Object), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn history(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,

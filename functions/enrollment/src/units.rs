@@ -25,7 +25,7 @@ use swi_store::{Condition, Item, Key, Sha256, TxOp};
 use crate::wire;
 
 /// A unit's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitStatus {
     /// Enrolled.
@@ -35,7 +35,7 @@ pub enum UnitStatus {
 }
 
 /// A contact person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
     /// Name.
@@ -45,7 +45,7 @@ pub struct Contact {
 }
 
 /// The unit's payment account (for benefits paid to the unit, Art. 35).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Account {
     /// Bank (开户行).
@@ -57,7 +57,7 @@ pub struct Account {
 }
 
 /// The unit's facts in the work-injury scheme, as recorded here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkInjuryFacts {
     /// Unified social credit code.
     pub code: String,
@@ -84,7 +84,7 @@ pub struct WorkInjuryFacts {
 }
 
 /// A clerk's entry of a unit's work-injury facts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordFacts {
     /// Unified social credit code.
@@ -110,7 +110,7 @@ pub struct RecordFacts {
 }
 
 /// A unit as registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Unit {
     /// Unified social credit code.
     pub code: String,
@@ -137,7 +137,7 @@ pub struct Unit {
 }
 
 /// Registration of a unit (Art. 9).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterUnit {
     /// Unified social credit code.
@@ -153,7 +153,7 @@ pub struct RegisterUnit {
 }
 
 /// A change of a unit's particulars (Art. 9).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeUnit {
     /// New name.
@@ -165,7 +165,7 @@ pub struct ChangeUnit {
 }
 
 /// Cancellation of a unit (Art. 10).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelUnit {
     /// Why (e.g. the work-injury registration was cancelled).
@@ -237,6 +237,7 @@ fn may(actor: &Actor, action: Action, county: County, code: &str) -> Result<(), 
 ///
 /// # Errors
 /// 400 invalid fields; 403 wrong role or county; 422 evidence not uploaded.
+#[utoipa::path(post, path = "/api/work-injury/facts", tag = "units", request_body = RecordFacts, params(("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "recorded", body = WorkInjuryFacts), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn record_facts(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -306,6 +307,7 @@ pub async fn record_facts(
 /// # Errors
 /// 400 invalid fields; 403 wrong role, county or unit; 409 already registered; 422 not in the
 /// work-injury scheme.
+#[utoipa::path(post, path = "/api/units", tag = "units", request_body = RegisterUnit, params(("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 201, description = "registered", body = Unit), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn register(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -392,6 +394,7 @@ pub async fn register(
 ///
 /// # Errors
 /// 403 wrong role, county or unit; 404 unknown unit.
+#[utoipa::path(get, path = "/api/units/{code}", tag = "units", params(("code" = String, Path, description = "unified social credit code")), responses((status = 200, description = "the unit", body = Unit), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn get(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -407,6 +410,7 @@ pub async fn get(
 ///
 /// # Errors
 /// 400 invalid fields or nothing to change; 403; 404; 409 cancelled unit.
+#[utoipa::path(patch, path = "/api/units/{code}", tag = "units", request_body = ChangeUnit, params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "changed", body = Unit), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn change(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -477,6 +481,7 @@ pub async fn change(
 ///
 /// # Errors
 /// 403; 404; 409 already cancelled.
+#[utoipa::path(post, path = "/api/units/{code}/cancel", tag = "units", request_body = CancelUnit, params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "cancelled; every member's cover ended (Art. 10)", body = Unit), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn cancel(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,

@@ -1052,6 +1052,73 @@ fn resident_id(first17: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_served_and_describes_every_route() {
+    let api = embedded();
+    let (status, doc) = api.call("GET", "/api/openapi.json", None, None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for path in [
+        "/api/units",
+        "/api/units/{code}",
+        "/api/units/{code}/cancel",
+        "/api/units/{code}/persons",
+        "/api/units/{code}/roster",
+        "/api/self/enrolments",
+        "/api/enrolments/{id}",
+        "/api/enrolments/{id}/materials/{material}",
+        "/api/enrolments/{id}/accept",
+        "/api/enrolments/{id}/return",
+        "/api/enrolments/{id}/payments",
+        "/api/enrolments/{id}/terminate",
+        "/api/persons/history",
+        "/api/documents/uploads",
+        "/api/work-injury/facts",
+    ] {
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["schemas"]["Enrolment"].is_object());
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_verified_by_the_gateway_are_taken_and_a_header_cannot_fake_them() {
+    let api = embedded();
+    let claims = Claims {
+        sub: "cognito-sub-1".into(),
+        role: "supervisor".into(),
+        county: "360700".into(),
+        name: "督查".into(),
+        unit: None,
+        iss: "https://cognito-idp.example/pool".into(),
+        iat: 0,
+        exp: 0,
+    };
+    let mut req = Request::builder()
+        .uri(format!("/api/units/{UNIT}"))
+        .body(Body::empty())
+        .unwrap();
+    req.extensions_mut()
+        .insert(swi_platform::auth::GatewayClaims(claims));
+    let res = api.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(
+        res.status(),
+        StatusCode::NOT_FOUND,
+        "authenticated by the gateway's claims"
+    );
+    let req = Request::builder()
+        .uri(format!("/api/units/{UNIT}"))
+        .header("x-gateway-claims", "{\"role\":\"supervisor\"}")
+        .body(Body::empty())
+        .unwrap();
+    let res = api.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrollment_on_the_embedded_store() {
     let api = embedded();
     units_register_change_and_cancel(&api).await;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::access::{Denied, Role};
 
 /// A review step of a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
     /// 受理: materials checked and received at the window.
@@ -46,7 +46,7 @@ impl Step {
 }
 
 /// Who performed which step of a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Performed {
     /// The step.
     pub step: Step,

@@ -16,7 +16,19 @@ use serde::{Deserialize, Serialize};
 use swi_rules::category::Category;
 
 /// A kind of material (Art. 7: 特定人员参保须提供的材料).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Material {
     /// 用人单位缴纳工伤保险的证明.
@@ -105,7 +117,7 @@ pub fn required_materials(category: Category) -> &'static [Material] {
 }
 
 /// Where an enrolment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Required scans are missing.

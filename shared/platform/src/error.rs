@@ -26,6 +26,24 @@ struct Body<'a> {
     error: Inner<'a>,
 }
 
+/// The body of every error answer (for the OpenAPI document).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// An error's code and messages.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code (e.g. `invalid_request`, `forbidden_county`, `not_in_work_injury_scheme`).
+    pub code: String,
+    /// 中文说明.
+    pub zh: String,
+    /// English message.
+    pub en: String,
+}
+
 #[derive(Serialize)]
 struct Inner<'a> {
     code: &'a str,
