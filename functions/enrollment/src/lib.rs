@@ -4,6 +4,7 @@
 //! Units and their work-injury facts (Art. 7, 9-10); persons' enrolments with materials,
 //! acceptance or return, payment and cover (Art. 6-8, 34).
 
+pub mod declarations;
 pub mod documents;
 pub mod persons;
 pub mod units;
@@ -26,7 +27,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         units::record_facts, units::register, units::get, units::change, units::cancel,
         persons::enrol, persons::enrol_self, persons::file_material, persons::accept,
         persons::return_with_notice, persons::record_payment, persons::terminate, persons::get,
-        persons::roster, persons::history, documents::presign
+        persons::roster, persons::history, documents::presign,
+        declarations::declare, declarations::queue, declarations::report
     ),
     modifiers(&Bearer)
 )]
@@ -81,5 +83,18 @@ pub fn router(platform: Platform) -> Router {
         .route("/api/persons/history", post(persons::history))
         .route("/api/documents/uploads", post(documents::presign))
         .route("/api/openapi.json", get(openapi))
+        .route(
+            "/api/units/{code}/declarations",
+            post(declarations::declare),
+        )
+        .route(
+            "/api/counties/{county}/declarations",
+            get(declarations::queue),
+        )
+        .route("/api/declarations/{id}", get(declarations::get))
+        .route(
+            "/api/declarations/reports/{sha256}",
+            get(declarations::report),
+        )
         .with_state(platform)
 }

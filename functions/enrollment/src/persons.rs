@@ -130,6 +130,9 @@ impl Enrolment {
 pub struct Member {
     /// Enrolment id.
     pub id: String,
+    /// Opaque person key.
+    #[serde(default)]
+    pub person: String,
     /// Name.
     pub name: String,
     /// Category.
@@ -230,7 +233,7 @@ pub struct OnDate {
     pub on: Option<NaiveDate>,
 }
 
-fn person_key(id: &ResidentId) -> String {
+pub(crate) fn person_key(id: &ResidentId) -> String {
     hex::encode(&sha2::Sha256::digest(id.expose().as_bytes())[..16])
 }
 
@@ -253,6 +256,7 @@ fn roster_pk(e: &Enrolment) -> String {
 fn member(e: &Enrolment) -> Member {
     Member {
         id: e.id.clone(),
+        person: e.person.clone(),
         name: e.name.clone(),
         category: e.category.clone(),
         status: e.status,
@@ -306,15 +310,24 @@ async fn load(p: &Platform, id: &str) -> Result<(Enrolment, u64), ApiError> {
     ))
 }
 
-/// Validates and builds a new enrolment (not yet written).
-async fn new_enrolment(
-    p: &Platform,
-    params: &ParamSet,
-    req: &EnrolPerson,
-    unit: Option<String>,
-    owner: Option<String>,
-    county: County,
-) -> Result<Enrolment, ApiError> {
+/// A person's enrolment request checked against the rules, before any store is asked.
+pub(crate) struct Checked {
+    /// The parsed ID.
+    pub id: ResidentId,
+    /// The category.
+    pub category: Category,
+    /// The retirement track given.
+    pub track: Option<Track>,
+    /// The last day of cover the rules allow, if bounded.
+    pub cover_end: Option<NaiveDate>,
+}
+
+/// Checks an enrolment request: names, phone, ID type and check digit, category, wage, and
+/// eligibility on the start date (Art. 6-8). No store is asked.
+///
+/// # Errors
+/// 400 for malformed fields, 422 for a person the rules do not admit.
+pub(crate) fn check_request(params: &ParamSet, req: &EnrolPerson) -> Result<Checked, ApiError> {
     wire::name(&req.name, "name")?;
     wire::mobile(&req.phone, "phone")?;
     if req.id_type != "resident_id" {
@@ -368,6 +381,29 @@ async fn new_enrolment(
             why.message(),
         ));
     }
+    Ok(Checked {
+        id,
+        category,
+        track,
+        cover_end: verdict.value.cover_end,
+    })
+}
+
+/// Validates and builds a new enrolment (not yet written).
+async fn new_enrolment(
+    p: &Platform,
+    params: &ParamSet,
+    req: &EnrolPerson,
+    unit: Option<String>,
+    owner: Option<String>,
+    county: County,
+) -> Result<Enrolment, ApiError> {
+    let Checked {
+        id,
+        category,
+        track,
+        cover_end,
+    } = check_request(params, req)?;
     let pid = person_key(&id);
     // One person, one unit, never twice over overlapping dates.
     let mut cursor = None;
@@ -384,9 +420,7 @@ async fn new_enrolment(
         for item in &page.items {
             let other: Enrolment = item.body().map_err(|e| ApiError::internal(&e))?;
             let same_holder = other.unit == unit && other.owner == owner;
-            if same_holder
-                && enrolment::overlaps(other.period(), (req.start, verdict.value.cover_end))
-            {
+            if same_holder && enrolment::overlaps(other.period(), (req.start, cover_end)) {
                 return Err(ApiError::conflict(
                     "overlapping_cover",
                     "该人员在本单位已有重叠期间的参保登记",
@@ -433,7 +467,7 @@ async fn new_enrolment(
         entered_on: p.clock.today(),
         paid_at: None,
         cover_start: None,
-        cover_end: verdict.value.cover_end,
+        cover_end,
         notice: None,
         steps: Vec::new(),
     })
@@ -453,7 +487,7 @@ fn created(e: &Enrolment, command: &str) -> Result<Change, ApiError> {
     })
 }
 
-fn params() -> Result<&'static ParamSet, ApiError> {
+pub(crate) fn params() -> Result<&'static ParamSet, ApiError> {
     ParamSet::builtin().map_err(|e| ApiError::internal(&e))
 }
 

@@ -30,6 +30,7 @@ struct Api {
 const UNIT: &str = "91360702MA35G6QL6T";
 const OTHER_UNIT: &str = "91360700158283010M";
 const STAFFED_UNIT: &str = "91360702MA35H7RM4A";
+const DECLARING_UNIT: &str = "91360702MA35K8TN2H";
 
 fn clock() -> FixedClock {
     FixedClock(DateTime::parse_from_rfc3339("2025-06-02T09:30:00+08:00").unwrap())
@@ -131,6 +132,21 @@ impl Api {
                 .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
         };
         (status, value)
+    }
+
+    async fn raw_get(&self, path: &str, token: &str) -> (StatusCode, String) {
+        let req = Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let ct = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        (res.status(), ct)
     }
 
     async fn evidence(&self) -> String {
@@ -1118,6 +1134,193 @@ async fn claims_verified_by_the_gateway_are_taken_and_a_header_cannot_fake_them(
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
+async fn put_file(api: &Api, bytes: &[u8]) -> String {
+    api.platform
+        .docs
+        .put(&mut &bytes[..])
+        .await
+        .unwrap()
+        .sha256
+        .hex()
+}
+
+async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
+    assert_eq!(
+        api.record_facts(DECLARING_UNIT, true).await.0,
+        StatusCode::OK
+    );
+    let emp = api.employer(DECLARING_UNIT);
+    let (status, _) = api
+        .call(
+            "POST",
+            "/api/units",
+            Some(&emp),
+            Some("reg-declaring"),
+            Some(api.registration(DECLARING_UNIT)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let path = format!("/api/units/{DECLARING_UNIT}/declarations");
+
+    // A CSV with one bad row (wrong check digit) is refused whole, the row named.
+    let csv = "变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码\n\
+               增,赵一,360702198501010012,employee,4500.00,2025-06-02,13907970101\n\
+               增,钱二,360702198602020114,employee,4600.00,2025-06-03,13907970102\n\
+               增,孙三,360702198703030214,employee,4700.00,2025-06-04,13907970103\n";
+    let sha = put_file(api, csv.as_bytes()).await;
+    let (status, err) = api
+        .call(
+            "POST",
+            &path,
+            Some(&emp),
+            Some("decl-csv"),
+            Some(json!({ "month": "2025-06", "sha256": sha })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("declaration_rejected")
+        ),
+        "{err}"
+    );
+    assert_eq!(err["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        err["rows"][0]["row"], 3,
+        "the third spreadsheet row (header is row 1)"
+    );
+    assert!(
+        err["rows"][0]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("check character")
+    );
+    // The report downloads as a workbook that names the row.
+    let report = api
+        .platform
+        .docs
+        .get(&swi_store::Sha256::parse(err["report_sha256"].as_str().unwrap()).unwrap())
+        .await
+        .unwrap();
+    let mut bytes = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut { report }, &mut bytes)
+        .await
+        .unwrap();
+    let table = swi_enrollment::declarations::read_table(&bytes).unwrap();
+    assert_eq!(
+        (table[0][0].as_str(), table[1][0].as_str()),
+        ("行号 Row", "3")
+    );
+    let (status, content_type) = api.raw_get(err["report_url"].as_str().unwrap(), &emp).await;
+    assert!(content_type.contains("spreadsheetml"), "{content_type}");
+    assert_eq!(status, StatusCode::OK);
+    let (_, queue) = api
+        .call(
+            "GET",
+            "/api/counties/360702/declarations",
+            Some(&api.clerk()),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        queue.as_array().unwrap().len(),
+        0,
+        "a rejected file changes nothing"
+    );
+
+    // A valid XLSX file is accepted into the queue, due in 3 working days (Art. 18).
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let rows = [
+        [
+            "action",
+            "name",
+            "id_number",
+            "category",
+            "declared_wage",
+            "date",
+            "phone",
+        ],
+        [
+            "join",
+            "赵一",
+            "360702198501010012",
+            "employee",
+            "4500.00",
+            "2025-06-02",
+            "13907970101",
+        ],
+        [
+            "join",
+            "孙三",
+            "360702198703030214",
+            "employee",
+            "4700",
+            "2025-06-04",
+            "13907970103",
+        ],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, *v).unwrap();
+        }
+    }
+    let xlsx = book.save_to_buffer().unwrap();
+    let sha = put_file(api, &xlsx).await;
+    let (status, d) = api
+        .call(
+            "POST",
+            &path,
+            Some(&emp),
+            Some("decl-xlsx"),
+            Some(json!({ "month": "2025-06", "sha256": sha })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    assert_eq!(
+        (d["joiners"].as_u64(), d["review_by"].as_str()),
+        (Some(2), Some("2025-06-05"))
+    );
+    let (_, queue) = api
+        .call(
+            "GET",
+            "/api/counties/360702/declarations",
+            Some(&api.clerk()),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(queue[0]["id"], d["id"]);
+    let (status, _) = api
+        .call(
+            "GET",
+            "/api/counties/360702/declarations",
+            Some(&emp),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A file that is not a table.
+    let sha = put_file(api, b"%PDF-1.4 not a table").await;
+    let (status, err) = api
+        .call(
+            "POST",
+            &path,
+            Some(&emp),
+            Some("decl-pdf"),
+            Some(json!({ "month": "2025-06", "sha256": sha })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_type"))
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrollment_on_the_embedded_store() {
     let api = embedded();
@@ -1125,6 +1328,7 @@ async fn enrollment_on_the_embedded_store() {
     bad_input_is_refused_and_changes_nothing(&api).await;
     an_altered_audit_event_is_detected(&api).await;
     persons_of_every_category(&api).await;
+    declarations_are_accepted_or_rejected_whole(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1157,4 +1361,5 @@ async fn enrollment_on_dynamodb_and_s3() {
     bad_input_is_refused_and_changes_nothing(&api).await;
     an_altered_audit_event_is_detected(&api).await;
     persons_of_every_category(&api).await;
+    declarations_are_accepted_or_rejected_whole(&api).await;
 }

@@ -1,0 +1,679 @@
+//! Monthly declarations (人员变动增减表, Art. 18): a unit uploads its joiners and leavers of a
+//! month as XLSX or CSV; every row is checked and the file is accepted or rejected whole, with a
+//! row-by-row report (also as a downloadable XLSX). An accepted file enters the county's review
+//! queue, due 3 working days after receipt (Art. 18: 应于收到申报材料3个工作日内审核完毕).
+//!
+//! Columns (header row, Chinese or English): 变动类型/action (增 join · 减 leave), 姓名/name,
+//! 公民身份号码/id_number, 人员类别/category, 申报工资/declared_wage, 变动日期/date,
+//! 手机号码/phone, 退休类别/track, 协议截止日期/agreement_end.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use swi_domain::Action;
+use swi_domain::access::Owner;
+use swi_domain::enrolment::{Status, overlaps};
+use swi_platform::auth::Authenticated;
+use swi_platform::json::ApiJson;
+use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
+use swi_platform::{ApiError, Platform};
+use swi_rules::ParamSet;
+use swi_rules::ids::{County, ResidentId};
+use swi_store::{Condition, Index, Item, Key, Query, Sha256, TxOp};
+use tokio::io::AsyncReadExt;
+
+use crate::documents::{MAX_TABLE_BYTES, TABLE_TYPES, sniff};
+use crate::persons::{EnrolPerson, Member, check_request, person_key};
+use crate::units::{UnitStatus, load_unit};
+
+/// A row's change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RowChange {
+    /// 增: a joiner.
+    Join,
+    /// 减: a leaver.
+    Leave,
+}
+
+/// One data row of a declaration, as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// Spreadsheet row number (the header is row 1).
+    pub line: usize,
+    /// Join or leave.
+    pub change: RowChange,
+    /// The fields a joiner's enrolment needs.
+    pub person: EnrolPerson,
+}
+
+/// What is wrong with one row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RowReport {
+    /// Spreadsheet row number.
+    pub row: usize,
+    /// Every problem of the row (中文 — English).
+    pub errors: Vec<String>,
+}
+
+/// Why a file cannot be read as a table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableError(pub String);
+
+const COLUMNS: [(&str, &str); 9] = [
+    ("action", "变动类型"),
+    ("name", "姓名"),
+    ("id_number", "公民身份号码"),
+    ("category", "人员类别"),
+    ("declared_wage", "申报工资"),
+    ("date", "变动日期"),
+    ("phone", "手机号码"),
+    ("track", "退休类别"),
+    ("agreement_end", "协议截止日期"),
+];
+
+/// Reads the first sheet of an XLSX file, or a UTF-8 CSV file, as rows of text cells.
+///
+/// # Errors
+/// A file that is neither, or that cannot be read.
+pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
+    if sniff(bytes) == Some(TABLE_TYPES[1]) {
+        use calamine::{Reader, Xlsx};
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes))
+            .map_err(|e| TableError(format!("not a readable XLSX workbook: {e}")))?;
+        let range = book
+            .worksheet_range_at(0)
+            .ok_or_else(|| TableError("the workbook has no sheet".into()))?
+            .map_err(|e| TableError(format!("the first sheet cannot be read: {e}")))?;
+        return Ok(range
+            .rows()
+            .map(|r| {
+                r.iter()
+                    .map(|c| match c {
+                        calamine::Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                            format!("{}", *f as i64)
+                        }
+                        calamine::Data::DateTime(d) => d
+                            .as_datetime()
+                            .map_or_else(|| c.to_string(), |dt| dt.date().to_string()),
+                        other => other.to_string(),
+                    })
+                    .collect()
+            })
+            .collect());
+    }
+    if let Some(other) = sniff(bytes) {
+        return Err(TableError(format!("the file is {other}")));
+    }
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| TableError("neither an XLSX workbook nor UTF-8 CSV text".into()))?;
+    if text.contains('\0') {
+        return Err(TableError("neither an XLSX workbook nor CSV text".into()));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    reader
+        .records()
+        .map(|r| {
+            r.map(|rec| rec.iter().map(str::to_owned).collect())
+                .map_err(|e| TableError(format!("CSV: {e}")))
+        })
+        .collect()
+}
+
+fn date_of(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
+        .or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d"))
+        .ok()
+}
+
+/// Turns a table into rows, reporting every cell that cannot be read.
+///
+/// # Errors
+/// The header row lacks a required column (the file is refused as a whole).
+pub fn parse_rows(table: &[Vec<String>]) -> Result<(Vec<Row>, Vec<RowReport>), TableError> {
+    let header = table
+        .first()
+        .ok_or_else(|| TableError("the file is empty".into()))?;
+    let mut col: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        let h = h.trim();
+        if let Some((key, _)) = COLUMNS.iter().find(|(en, zh)| h == *en || h == *zh) {
+            col.insert(key, i);
+        }
+    }
+    for (en, zh) in &COLUMNS[..7] {
+        if !col.contains_key(en) {
+            return Err(TableError(format!("missing column {zh} ({en})")));
+        }
+    }
+    let mut rows = Vec::with_capacity(table.len());
+    let mut reports = Vec::new();
+    for (i, cells) in table.iter().enumerate().skip(1) {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let line = i + 1;
+        let cell = |k: &str| {
+            col.get(k)
+                .and_then(|&c| cells.get(c))
+                .map_or("", |s| s.trim())
+        };
+        let mut errors = Vec::new();
+        let change = match cell("action") {
+            "增" | "join" | "增加" => Some(RowChange::Join),
+            "减" | "leave" | "减少" => Some(RowChange::Leave),
+            other => {
+                errors.push(format!(
+                    "变动类型须为“增”或“减” — action must be join or leave, not `{}`",
+                    crate::wire::clip(other)
+                ));
+                None
+            }
+        };
+        let wage = match cell("declared_wage") {
+            "" => Decimal::ZERO,
+            w => w.parse::<Decimal>().unwrap_or_else(|_| {
+                errors.push("申报工资不是金额 — declared_wage is not an amount".into());
+                Decimal::ZERO
+            }),
+        };
+        let date = date_of(cell("date")).unwrap_or_else(|| {
+            errors.push("变动日期须为 YYYY-MM-DD — date must be YYYY-MM-DD".into());
+            NaiveDate::MIN
+        });
+        let agreement_end = match cell("agreement_end") {
+            "" => None,
+            s => date_of(s).or_else(|| {
+                errors
+                    .push("协议截止日期须为 YYYY-MM-DD — agreement_end must be YYYY-MM-DD".into());
+                None
+            }),
+        };
+        let track = Some(cell("track"))
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        let person = EnrolPerson {
+            name: cell("name").to_owned(),
+            id_type: "resident_id".into(),
+            id_number: cell("id_number").to_ascii_uppercase(),
+            phone: cell("phone").to_owned(),
+            category: cell("category").to_owned(),
+            declared_wage: wage,
+            start: date,
+            track,
+            agreement_end,
+            pays_basic_pension: None,
+            county: None,
+        };
+        match (change, errors.is_empty()) {
+            (Some(change), true) => rows.push(Row {
+                line,
+                change,
+                person,
+            }),
+            _ => reports.push(RowReport { row: line, errors }),
+        }
+    }
+    Ok((rows, reports))
+}
+
+/// A cover period: first day, and last day when bounded.
+pub type Period = (NaiveDate, Option<NaiveDate>);
+
+/// What the unit's roster says of one person.
+#[derive(Debug, Clone, Default)]
+pub struct Roster {
+    /// Person key → their enrolments in this unit (period, status).
+    pub members: HashMap<String, Vec<(Period, Status)>>,
+}
+
+/// Checks every row of a declaration of `month` against the rules and the unit's roster: joiners
+/// as enrolments (Art. 6-8) without overlapping cover, leavers as persons covered here; no person
+/// twice in one file; dates inside the month.
+#[must_use]
+pub fn check_rows(
+    params: &ParamSet,
+    rows: &[Row],
+    month: NaiveDate,
+    roster: &Roster,
+) -> Vec<RowReport> {
+    let mut reports = Vec::new();
+    let mut seen: HashSet<String> = HashSet::with_capacity(rows.len());
+    for row in rows {
+        let mut errors = Vec::new();
+        if row.person.start.year() != month.year() || row.person.start.month() != month.month() {
+            errors.push(format!(
+                "变动日期不在申报月份内 — the date is not in {}",
+                month.format("%Y-%m")
+            ));
+        }
+        let pid = match ResidentId::parse(&row.person.id_number) {
+            Ok(id) => Some(person_key(&id)),
+            Err(e) => {
+                errors.push(format!("公民身份号码不正确 — id_number: {e}"));
+                None
+            }
+        };
+        if let Some(pid) = &pid {
+            if !seen.insert(pid.clone()) {
+                errors.push(
+                    "同一人员在文件中出现多次 — the same person appears twice in the file".into(),
+                );
+            }
+            let here = roster
+                .members
+                .get(pid)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            match row.change {
+                RowChange::Join => {
+                    if let Err(e) = check_request(params, &row.person) {
+                        errors.push(format!("{} — {}", e.zh, e.en));
+                    } else if here.iter().any(|(period, status)| {
+                        *status != Status::Terminated && overlaps(*period, (row.person.start, None))
+                    }) {
+                        errors.push("该人员已在本单位参保 — already enrolled in this unit".into());
+                    }
+                }
+                RowChange::Leave => {
+                    let active = here.iter().any(|((start, end), status)| {
+                        *status != Status::Terminated
+                            && *start <= row.person.start
+                            && end.is_none_or(|e| row.person.start <= e)
+                    });
+                    if !active {
+                        errors.push(
+                            "该人员在本单位无有效参保记录 — not enrolled in this unit on that date"
+                                .into(),
+                        );
+                    }
+                }
+            }
+        }
+        if !errors.is_empty() {
+            reports.push(RowReport {
+                row: row.line,
+                errors,
+            });
+        }
+    }
+    reports
+}
+
+/// The row-by-row report as an XLSX workbook.
+///
+/// # Errors
+/// The workbook cannot be written (it can).
+pub fn report_xlsx(reports: &[RowReport], total: usize) -> Result<Vec<u8>, ApiError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(&e);
+    sheet
+        .write_string_with_format(0, 0, "行号 Row", &bold)
+        .map_err(fail)?;
+    sheet
+        .write_string_with_format(0, 1, "问题 Problems", &bold)
+        .map_err(fail)?;
+    sheet.set_column_width(1, 100).map_err(fail)?;
+    for (i, r) in reports.iter().enumerate() {
+        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        sheet.write_number(row, 0, r.row as f64).map_err(fail)?;
+        sheet
+            .write_string(row, 1, r.errors.join("；"))
+            .map_err(fail)?;
+    }
+    let last = u32::try_from(reports.len() + 2).unwrap_or(u32::MAX);
+    sheet
+        .write_string(
+            last,
+            0,
+            format!("共 {total} 行，{} 行有问题，整份文件未受理", reports.len()),
+        )
+        .map_err(fail)?;
+    book.save_to_buffer().map_err(fail)
+}
+
+/// A declaration's review status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    /// In the county's review queue.
+    Queued,
+}
+
+/// An accepted declaration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Declaration {
+    /// Id (`d-…`).
+    pub id: String,
+    /// The unit.
+    pub unit: String,
+    /// County.
+    pub county: String,
+    /// Month declared (first day).
+    pub month: NaiveDate,
+    /// The file (SHA-256).
+    pub sha256: String,
+    /// Joiners.
+    pub joiners: usize,
+    /// Leavers.
+    pub leavers: usize,
+    /// Status.
+    pub status: ReviewStatus,
+    /// Received on (China date).
+    pub received_on: NaiveDate,
+    /// Review due by (3 working days, Art. 18).
+    pub review_by: NaiveDate,
+}
+
+/// An upload of a declaration file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Declare {
+    /// Month declared, `YYYY-MM`.
+    pub month: String,
+    /// SHA-256 of the uploaded XLSX or CSV file.
+    pub sha256: String,
+}
+
+async fn roster_of(p: &Platform, unit: &str) -> Result<Roster, ApiError> {
+    let mut roster = Roster::default();
+    let mut cursor = None;
+    loop {
+        let page = p
+            .state
+            .query(
+                &Query::partition(format!("unit#{unit}"))
+                    .range(swi_store::SkRange::Prefix("member#".into()))
+                    .limit(1000)
+                    .after(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
+            roster
+                .members
+                .entry(m.person.clone())
+                .or_default()
+                .push(((m.cover_start.unwrap_or(m.start), m.cover_end), m.status));
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(roster),
+        }
+    }
+}
+
+async fn load_file(p: &Platform, sha: &Sha256) -> Result<Vec<u8>, ApiError> {
+    let size = p
+        .docs
+        .head(sha)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?
+        .ok_or_else(|| {
+            ApiError::refused(
+                "document_missing",
+                "申报文件尚未上传",
+                "upload the file first: its SHA-256 is not in the document store",
+            )
+        })?;
+    if size > MAX_TABLE_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "申报文件过大",
+            format!(
+                "a declaration file is at most {} MiB",
+                MAX_TABLE_BYTES >> 20
+            ),
+        ));
+    }
+    let mut reader = p
+        .docs
+        .get(sha)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    reader
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    Ok(bytes)
+}
+
+fn not_a_table(why: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_type",
+        "申报文件须为 XLSX 或 CSV 表格",
+        format!("a declaration must be an XLSX or CSV table: {why}"),
+    )
+}
+
+/// `POST /api/units/{code}/declarations`: files a month's declaration; accepted whole into the
+/// review queue, or rejected whole with a row-by-row report.
+///
+/// # Errors
+/// 400 bad month; 403; 404; 409 cancelled unit; 413/415 file; 422 rows refused (with `rows` and
+/// `report_sha256` in the error answer's companion fields).
+#[utoipa::path(post, path = "/api/units/{code}/declarations", tag = "declarations", request_body = Declare,
+    params(("code" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 201, description = "accepted into the review queue", body = Declaration),
+        (status = 422, description = "rejected whole: every problem by row, and the report as XLSX", body = Object),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn declare(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<Declare>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/units/{code}/declarations"), &req);
+    let month = NaiveDate::parse_from_str(&format!("{}-01", req.month), "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid("申报月份须为 YYYY-MM", "`month` must be YYYY-MM"))?;
+    let sha = Sha256::parse(&req.sha256)
+        .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
+    let (unit, _) = load_unit(&p, &code).await?;
+    let county = County::parse(&unit.county).map_err(|e| ApiError::internal(&e))?;
+    actor.may(Action::Declare, Some(county), Owner::Unit(&unit.code))?;
+    if unit.status == UnitStatus::Cancelled {
+        return Err(ApiError::conflict(
+            "unit_cancelled",
+            "该单位已注销",
+            "the unit is cancelled",
+        ));
+    }
+    let bytes = load_file(&p, &sha).await?;
+    let table = read_table(&bytes).map_err(|e| not_a_table(&e.0))?;
+    let (rows, mut reports) = parse_rows(&table).map_err(|e| {
+        ApiError::invalid(
+            "申报文件表头不正确",
+            format!("the header row is wrong: {}", e.0),
+        )
+    })?;
+    let total = rows.len() + reports.len();
+    if total == 0 {
+        return Err(ApiError::invalid(
+            "申报文件没有数据行",
+            "the file has no data rows",
+        ));
+    }
+    let params = crate::persons::params()?;
+    let roster = roster_of(&p, &unit.code).await?;
+    reports.extend(check_rows(params, &rows, month, &roster));
+    if !reports.is_empty() {
+        reports.sort_by_key(|r| r.row);
+        let xlsx = report_xlsx(&reports, total)?;
+        let meta = p
+            .docs
+            .put(&mut xlsx.as_slice())
+            .await
+            .map_err(|e| ApiError::unavailable(&e))?;
+        let mut err = json!({ "error": {
+            "code": "declaration_rejected",
+            "zh": format!("共 {total} 行，{} 行有问题，整份文件未受理，请修改后重新申报", reports.len()),
+            "en": format!("{} of {total} rows have problems; the whole file is refused", reports.len()),
+        }});
+        err["rows"] = json!(reports);
+        err["report_sha256"] = json!(meta.sha256.hex());
+        err["report_url"] = json!(format!("/api/declarations/reports/{}", meta.sha256.hex()));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(err)));
+    }
+    let today = p.clock.today();
+    let review_by = swi_rules::calendar::review_by(params, today)
+        .map_err(|e| ApiError::refused("calendar_not_loaded", "工作日历尚未载入", e.to_string()))?
+        .value;
+    let joiners = rows.iter().filter(|r| r.change == RowChange::Join).count();
+    let (status, body) = apply(&p, &actor, &key, &fp, async {
+        let id = format!("d-{}", &sha.hex()[..20]);
+        let d = Declaration {
+            id: id.clone(),
+            unit: unit.code.clone(),
+            county: unit.county.clone(),
+            month,
+            sha256: sha.hex(),
+            joiners,
+            leavers: rows.len() - joiners,
+            status: ReviewStatus::Queued,
+            received_on: today,
+            review_by,
+        };
+        let body = serde_json::to_value(&d).map_err(|e| ApiError::internal(&e))?;
+        let item = Item::new(format!("declaration#{id}"), "profile", &d)?.with_gsi1(
+            format!("declarations#{}", d.county),
+            format!("queued#{review_by}#{id}"),
+        );
+        Ok(Change {
+            ops: vec![TxOp::Put {
+                item,
+                condition: Condition::NotExists,
+            }],
+            audit: vec![Audit {
+                case: format!("declaration#{id}"),
+                command: "declaration.file".into(),
+                change: body.clone(),
+            }],
+            status: StatusCode::CREATED,
+            response: body,
+        })
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}
+
+/// `GET /api/counties/{county}/declarations`: the county's review queue, earliest due first.
+///
+/// # Errors
+/// 400 unknown county; 403.
+#[utoipa::path(get, path = "/api/counties/{county}/declarations", tag = "declarations",
+    params(("county" = String, Path)),
+    responses((status = 200, description = "queued declarations, earliest due first", body = [Declaration]),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn queue(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(county): Path<String>,
+) -> Result<axum::Json<Vec<Declaration>>, ApiError> {
+    let c = County::parse(&county).map_err(|e| ApiError::invalid("县（市、区）代码不正确", e))?;
+    actor.may(Action::ReviewDeclaration, Some(c), Owner::Nobody)?;
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = p
+            .state
+            .query_index(
+                Index::Gsi1,
+                &Query::partition(format!("declarations#{county}"))
+                    .range(swi_store::SkRange::Prefix("queued#".into()))
+                    .limit(500)
+                    .after(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            out.push(item.body().map_err(|e| ApiError::internal(&e))?);
+        }
+        match page.next {
+            Some(cur) => cursor = Some(cur),
+            None => return Ok(axum::Json(out)),
+        }
+    }
+}
+
+/// `GET /api/declarations/reports/{sha256}`: a rejection report as XLSX.
+///
+/// # Errors
+/// 403; 404 unknown report; 415 not a report.
+#[utoipa::path(get, path = "/api/declarations/reports/{sha256}", tag = "declarations",
+    params(("sha256" = String, Path)),
+    responses((status = 200, description = "the report workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn report(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(hash): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    actor.may(Action::UploadMaterials, None, Owner::Nobody)?;
+    let sha =
+        Sha256::parse(&hash).map_err(|e| ApiError::invalid("报告哈希不正确", e.to_string()))?;
+    let bytes = load_file(&p, &sha).await?;
+    let is_report = sniff(&bytes) == Some(TABLE_TYPES[1])
+        && read_table(&bytes)
+            .ok()
+            .and_then(|t| t.first().and_then(|h| h.first().cloned()))
+            .is_some_and(|h| h == "行号 Row");
+    if !is_report {
+        return Err(ApiError::not_found(
+            "未找到该报告",
+            "no such declaration report",
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, TABLE_TYPES[1].to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"declaration-report-{}.xlsx\"",
+                    &hash[..12]
+                ),
+            ),
+        ],
+        bytes,
+    ))
+}
+
+/// `GET /api/declarations/{id}`.
+///
+/// # Errors
+/// 403; 404.
+pub async fn get(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Declaration>, ApiError> {
+    let item = p
+        .state
+        .get(&Key::new(format!("declaration#{id}"), "profile"))
+        .await?
+        .ok_or_else(|| ApiError::not_found("未找到该申报", format!("no declaration {id}")))?;
+    let d: Declaration = item.body().map_err(|e| ApiError::internal(&e))?;
+    let county = County::parse(&d.county).map_err(|e| ApiError::internal(&e))?;
+    actor.may(Action::Read, Some(county), Owner::Unit(&d.unit))?;
+    Ok(axum::Json(d))
+}
