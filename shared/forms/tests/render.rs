@@ -1,0 +1,131 @@
+//! Renders a form and checks it as a reader would: poppler's `pdftotext` finds every Chinese
+//! text, `pdftoppm` rasterises the page, the font is embedded as a small subset.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
+use std::process::Command;
+
+use swi_forms::{Field, Font, Form, render};
+
+fn form() -> Form {
+    Form {
+        title: "赣州市补充工伤保险参保证明".into(),
+        number: "表号：GZBG-CB-01".into(),
+        serial: "编号：P-2025-0001".into(),
+        fields: vec![
+            Field { label: "项目名称".into(), value: "章贡区某某安置房建设工程".into() },
+            Field { label: "参保单位".into(), value: "赣州某某建设集团有限公司（91360702MA35G6QL6T）".into() },
+            Field { label: "保障期间".into(), value: "2025年6月3日至2026年12月31日".into() },
+            Field { label: "缴费金额".into(), value: "人民币 7,407.41 元（工程造价 12,345,678.00 元 × 0.6‰）".into() },
+        ],
+        statement: "兹证明上述建设项目已按《赣州市补充工伤保险业务经办规程》（赣市人社字〔2025〕7号）第十一条、第十二条参加补充工伤保险，保障期间与工伤保险一致。".into(),
+        signatures: vec!["经办人（签字）".into(), "承办机构（盖章）".into()],
+        date_line: "2025年6月2日".into(),
+    }
+}
+
+fn font() -> Font {
+    Font::from_env().expect("run `bash infra/fonts` (infra/test does) to fetch the CJK font")
+}
+
+#[test]
+fn a_form_is_a_valid_pdf_that_says_what_it_should() {
+    let pdf = render(&font(), &form()).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert!(
+        pdf.len() < 200_000,
+        "the font must be a subset: {} bytes",
+        pdf.len()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("certificate.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+
+    let out = Command::new("pdftotext")
+        .args(["-layout", file.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let compact: String = text.split_whitespace().collect();
+    for expected in [
+        "赣州市补充工伤保险参保证明",
+        "表号：GZBG-CB-01",
+        "章贡区某某安置房建设工程",
+        "7,407.41",
+        "承办机构（盖章）",
+        "第1页共1页",
+    ] {
+        assert!(
+            compact.contains(expected),
+            "`{expected}` not found in:\n{text}"
+        );
+    }
+
+    let png = dir.path().join("page");
+    let out = Command::new("pdftoppm")
+        .args([
+            "-r",
+            "50",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            file.to_str().unwrap(),
+            png.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rendered = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().ends_with(".png"))
+        .unwrap();
+    assert!(rendered.metadata().unwrap().len() > 1000);
+}
+
+#[test]
+fn long_forms_flow_onto_numbered_pages() {
+    let mut f = form();
+    for i in 0..40 {
+        f.fields.push(Field {
+            label: format!("参保人员{i}"),
+            value: "张三 工程施工员 申报工资 4,500.00 元".into(),
+        });
+    }
+    let pdf = render(&font(), &f).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("long.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .args([file.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text: String = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(
+        text.contains("第1页共3页") && text.contains("第3页共3页"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_missing_font_names_what_to_install() {
+    let err = Font::load(std::path::Path::new("/nonexistent/font.ttc")).unwrap_err();
+    assert!(err.to_string().contains("fonts-wqy-microhei"), "{err}");
+}
