@@ -7,6 +7,7 @@
 pub mod declarations;
 pub mod documents;
 pub mod persons;
+pub mod projects;
 pub mod units;
 mod wire;
 
@@ -28,7 +29,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         persons::enrol, persons::enrol_self, persons::file_material, persons::accept,
         persons::return_with_notice, persons::record_payment, persons::terminate, persons::get,
         persons::roster, persons::history, documents::presign,
-        declarations::declare, declarations::queue, declarations::report
+        declarations::declare, declarations::queue, declarations::report,
+        projects::enrol, projects::pay, projects::extend, projects::cancel,
+        projects::register_worker, projects::certificate
     ),
     modifiers(&Bearer)
 )]
@@ -96,5 +99,15 @@ pub fn router(platform: Platform) -> Router {
             "/api/declarations/reports/{sha256}",
             get(declarations::report),
         )
+        .route("/api/units/{code}/projects", post(projects::enrol))
+        .route("/api/projects/{id}", get(projects::get))
+        .route("/api/projects/{id}/payments", post(projects::pay))
+        .route("/api/projects/{id}/extend", post(projects::extend))
+        .route("/api/projects/{id}/cancel", post(projects::cancel))
+        .route(
+            "/api/projects/{id}/workers",
+            post(projects::register_worker),
+        )
+        .route("/api/projects/{id}/certificate", get(projects::certificate))
         .with_state(platform)
 }

@@ -1321,6 +1321,194 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
     );
 }
 
+async fn a_project_gets_its_certificate(api: &Api) {
+    let emp = api.employer(DECLARING_UNIT);
+    let clerk = api.clerk();
+    let enrol = |no: &str, start: &str, end: &str| {
+        let emp = emp.clone();
+        let body = json!({
+            "name": "章贡区某某安置房建设工程", "work_injury_project_no": no, "cost": "12345678",
+            "cost_kind": "total", "start": start, "end": end
+        });
+        let key = format!("proj-{no}");
+        async move {
+            api.call(
+                "POST",
+                &format!("/api/units/{DECLARING_UNIT}/projects"),
+                Some(&emp),
+                Some(&key),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (status, project) = enrol("GC-2025-001", "2025-06-03", "2026-12-31").await;
+    assert_eq!(
+        (
+            status,
+            project["premium"].as_str(),
+            project["status"].as_str()
+        ),
+        (
+            StatusCode::CREATED,
+            Some("7407.41"),
+            Some("awaiting_payment")
+        ),
+        "{project}"
+    );
+    let id = project["id"].as_str().unwrap().to_owned();
+    let (status, _) = api
+        .raw_get(&format!("/api/projects/{id}/certificate"), &emp)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no certificate before payment"
+    );
+    let (status, paid) = api
+        .call(
+            "POST",
+            &format!("/api/projects/{id}/payments"),
+            Some(&clerk),
+            Some("proj-pay-1"),
+            Some(json!({ "paid_at": "2025-06-02T09:00" })),
+        )
+        .await;
+    assert_eq!(
+        (status, paid["status"].as_str()),
+        (StatusCode::OK, Some("covered")),
+        "{paid}"
+    );
+    let text = certificate_text(api, paid["certificate_sha256"].as_str().unwrap()).await;
+    for expected in [
+        "赣州市补充工伤保险参保证明",
+        "2025年6月3日至2026年12月31日",
+        "7407.41",
+        "承办机构（盖章）",
+    ] {
+        assert!(
+            text.contains(expected),
+            "`{expected}` not in the certificate:\n{text}"
+        );
+    }
+    let (status, ct) = api
+        .raw_get(&format!("/api/projects/{id}/certificate"), &emp)
+        .await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, "application/pdf"));
+
+    // Real-name workers with their declared wage (Art. 48).
+    let worker =
+        json!({ "name": "张三", "id_number": "360702198501010012", "declared_wage": "5200.00" });
+    let (status, p) = api
+        .call(
+            "POST",
+            &format!("/api/projects/{id}/workers"),
+            Some(&emp),
+            Some("proj-w-1"),
+            Some(worker.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, p["workers"][0]["id_number"].as_str()),
+        (StatusCode::OK, Some("360702********0012"))
+    );
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/api/projects/{id}/workers"),
+            Some(&emp),
+            Some("proj-w-2"),
+            Some(worker),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // Extension before the end date, with a new certificate; cancellation before the start
+    // refunds the premium (Art. 12, 22).
+    let (status, ext) = api
+        .call(
+            "POST",
+            &format!("/api/projects/{id}/extend"),
+            Some(&emp),
+            Some("proj-ext-1"),
+            Some(json!({ "new_end": "2027-06-30" })),
+        )
+        .await;
+    assert_eq!(
+        (status, ext["end"].as_str()),
+        (StatusCode::OK, Some("2027-06-30")),
+        "{ext}"
+    );
+    assert_ne!(ext["certificate_sha256"], paid["certificate_sha256"]);
+    assert!(
+        certificate_text(api, ext["certificate_sha256"].as_str().unwrap())
+            .await
+            .contains("2027年6月30日")
+    );
+    let (status, cancelled) = api
+        .call(
+            "POST",
+            &format!("/api/projects/{id}/cancel"),
+            Some(&emp),
+            Some("proj-cancel-1"),
+            Some(json!({ "reason": "项目取消" })),
+        )
+        .await;
+    assert_eq!(
+        (status, cancelled["refund_due"].as_str()),
+        (StatusCode::OK, Some("7407.41"))
+    );
+
+    // A project that has ended cannot be extended any more.
+    let (_, old) = enrol("GC-2024-009", "2025-01-01", "2025-05-31").await;
+    let old_id = old["id"].as_str().unwrap().to_owned();
+    api.call(
+        "POST",
+        &format!("/api/projects/{old_id}/payments"),
+        Some(&clerk),
+        Some("proj-pay-2"),
+        Some(json!({ "paid_at": "2025-01-01T09:00" })),
+    )
+    .await;
+    let (status, err) = api
+        .call(
+            "POST",
+            &format!("/api/projects/{old_id}/extend"),
+            Some(&emp),
+            Some("proj-ext-2"),
+            Some(json!({ "new_end": "2025-12-31" })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("extension_too_late"))
+    );
+}
+
+async fn certificate_text(api: &Api, sha: &str) -> String {
+    let mut reader = api
+        .platform
+        .docs
+        .get(&swi_store::Sha256::parse(sha).unwrap())
+        .await
+        .unwrap();
+    let mut pdf = Vec::new();
+    tokio::io::AsyncReadExt::read_to_end(&mut reader, &mut pdf)
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("c.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args([file.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrollment_on_the_embedded_store() {
     let api = embedded();
@@ -1329,6 +1517,7 @@ async fn enrollment_on_the_embedded_store() {
     an_altered_audit_event_is_detected(&api).await;
     persons_of_every_category(&api).await;
     declarations_are_accepted_or_rejected_whole(&api).await;
+    a_project_gets_its_certificate(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1362,4 +1551,5 @@ async fn enrollment_on_dynamodb_and_s3() {
     an_altered_audit_event_is_detected(&api).await;
     persons_of_every_category(&api).await;
     declarations_are_accepted_or_rejected_whole(&api).await;
+    a_project_gets_its_certificate(&api).await;
 }
