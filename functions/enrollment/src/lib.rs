@@ -6,6 +6,7 @@
 
 pub mod declarations;
 pub mod documents;
+pub mod jobs;
 pub mod persons;
 pub mod projects;
 pub mod units;
@@ -31,7 +32,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         persons::roster, persons::history, documents::presign,
         declarations::declare, declarations::queue, declarations::report,
         projects::enrol, projects::pay, projects::extend, projects::cancel,
-        projects::register_worker, projects::certificate
+        projects::register_worker, projects::certificate, persons::register_change,
+        persons::alerts
     ),
     modifiers(&Bearer)
 )]
@@ -99,6 +101,11 @@ pub fn router(platform: Platform) -> Router {
             "/api/declarations/reports/{sha256}",
             get(declarations::report),
         )
+        .route(
+            "/api/enrolments/{id}/changes",
+            post(persons::register_change),
+        )
+        .route("/api/units/{code}/alerts", get(persons::alerts))
         .route("/api/units/{code}/projects", post(projects::enrol))
         .route("/api/projects/{id}", get(projects::get))
         .route("/api/projects/{id}/payments", post(projects::pay))

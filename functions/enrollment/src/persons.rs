@@ -94,6 +94,49 @@ pub struct Enrolment {
     pub notice: Option<Notice>,
     /// Who performed which review step (Art. 5).
     pub steps: Vec<Performed>,
+    /// Flexible workers: registered changes of hours, place or duties (Art. 18).
+    #[serde(default)]
+    pub changes: Vec<WorkChange>,
+    /// When the holder reaches the legal retirement age, where the ID and track tell.
+    #[serde(default)]
+    pub retirement_on: Option<NaiveDate>,
+}
+
+/// A flexible worker's change of working hours, place or duties (Art. 18).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkChange {
+    /// When the change takes effect (China time).
+    pub effective: NaiveDateTime,
+    /// New working hours, if they change.
+    #[serde(default)]
+    pub hours: Option<String>,
+    /// New place, if it changes.
+    #[serde(default)]
+    pub place: Option<String>,
+    /// New post and duties, if they change.
+    #[serde(default)]
+    pub duties: Option<String>,
+    /// When it was registered (set by the system).
+    #[serde(default)]
+    pub registered: Option<NaiveDateTime>,
+}
+
+/// A change to register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterChange {
+    /// When the change takes effect: RFC 3339 or `YYYY-MM-DDTHH:MM` China time.
+    pub effective: String,
+    /// New working hours.
+    #[serde(default)]
+    pub hours: Option<String>,
+    /// New place.
+    #[serde(default)]
+    pub place: Option<String>,
+    /// New post and duties.
+    #[serde(default)]
+    pub duties: Option<String>,
 }
 
 impl Enrolment {
@@ -436,6 +479,15 @@ async fn new_enrolment(
             None => break,
         }
     }
+    let retirement_on = match (track, id.sex()) {
+        (Some(t), _) => Some(t),
+        (None, swi_rules::ids::Sex::Male) => Some(Track::Male),
+        (None, swi_rules::ids::Sex::Female) => None,
+    }
+    .map(|t| swi_rules::age::retirement(params, id.birth(), t))
+    .transpose()
+    .map_err(rule_refusal)?
+    .map(|d| d.value.reached_on);
     let mut seed = sha2::Sha256::new();
     seed.update(pid.as_bytes());
     seed.update(
@@ -470,13 +522,27 @@ async fn new_enrolment(
         cover_end,
         notice: None,
         steps: Vec::new(),
+        changes: Vec::new(),
+        retirement_on,
     })
 }
 
 fn created(e: &Enrolment, command: &str) -> Result<Change, ApiError> {
     let body = serde_json::to_value(e.masked()).map_err(|err| ApiError::internal(&err))?;
+    let mut ops = write_ops(e, Condition::NotExists)?;
+    // Employees are watched for the legal retirement age (Art. 8, `jobs::retirement_check`).
+    if let (Some(unit), Some(reached_on), "employee") =
+        (&e.unit, e.retirement_on, e.category.as_str())
+    {
+        ops.push(crate::jobs::pointer_op(&crate::jobs::RetirementPointer {
+            enrolment: e.id.clone(),
+            unit: unit.clone(),
+            county: e.county.clone(),
+            reached_on,
+        })?);
+    }
     Ok(Change {
-        ops: write_ops(e, Condition::NotExists)?,
+        ops,
         audit: vec![Audit {
             case: enrolment_case(&e.id),
             command: command.into(),
@@ -1002,4 +1068,99 @@ pub(crate) fn end_with_unit(
         change: json!({ "end": e.cover_end, "basis": "Art. 10" }),
     };
     Ok((ops, audit))
+}
+
+/// `POST /api/enrolments/{id}/changes`: a flexible worker registers a change of working hours,
+/// place or duties at least 48 hours before it takes effect (Art. 18).
+///
+/// # Errors
+/// 400 nothing changes or bad time; 403; 404; 409 not a flexible worker's open enrolment;
+/// 422 registered less than 48 hours before.
+#[utoipa::path(post, path = "/api/enrolments/{id}/changes", tag = "persons", request_body = RegisterChange,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 200, description = "registered", body = Enrolment),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn register_change(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RegisterChange>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/enrolments/{id}/changes"), &req);
+    let effective = wire::china_datetime(&req.effective, "effective")?;
+    let fields = [&req.hours, &req.place, &req.duties];
+    if fields.iter().all(|f| f.is_none()) {
+        return Err(ApiError::invalid(
+            "须填写变化后的工作时段、场所或工作内容",
+            "give the new hours, place or duties",
+        ));
+    }
+    for f in fields.into_iter().flatten() {
+        wire::name(f, "hours/place/duties")?;
+    }
+    let now = p.clock.now().naive_local();
+    let params = params()?;
+    let notice = swi_rules::cover::change_notice(params, now, effective)
+        .map_err(rule_refusal)?
+        .value;
+    if !notice.timely {
+        return Err(ApiError::refused(
+            "change_notice_too_late",
+            "灵活就业人员须在工作时段、场所、工作内容变化前48小时申请变更登记（第十八条）",
+            format!(
+                "a change must be registered by {} (48 hours before it takes effect, Art. 18)",
+                notice.latest
+            ),
+        ));
+    }
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::UploadMaterials,
+        "enrolment.register_change",
+        |e| {
+            if e.category != "flexible" || e.status == Status::Terminated {
+                return Err(ApiError::conflict(
+                    "invalid_transition",
+                    "仅灵活就业人员的有效参保登记可办理变更",
+                    "only a flexible worker's open enrolment registers such changes",
+                ));
+            }
+            let change = WorkChange {
+                effective,
+                hours: req.hours.clone(),
+                place: req.place.clone(),
+                duties: req.duties.clone(),
+                registered: Some(now),
+            };
+            e.changes.push(change.clone());
+            serde_json::to_value(&change).map_err(|err| ApiError::internal(&err))
+        },
+    )
+    .await
+}
+
+/// `GET /api/units/{code}/alerts`: what the unit must act on (e.g. an employee past the legal
+/// retirement age, Art. 8).
+///
+/// # Errors
+/// 403; 404.
+#[utoipa::path(get, path = "/api/units/{code}/alerts", tag = "persons", params(("code" = String, Path)),
+    responses((status = 200, description = "alerts", body = [crate::jobs::Alert]),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn alerts(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(code): Path<String>,
+) -> Result<axum::Json<Vec<crate::jobs::Alert>>, ApiError> {
+    let (unit, _) = load_unit(&p, &code).await?;
+    let county = County::parse(&unit.county).map_err(|e| ApiError::internal(&e))?;
+    actor.may(Action::Read, Some(county), Owner::Unit(&unit.code))?;
+    Ok(axum::Json(crate::jobs::alerts(&p, &unit.code).await?))
 }

@@ -874,6 +874,37 @@ async fn persons_of_every_category(api: &Api) {
         .0,
         StatusCode::OK
     );
+    // Changes of hours, place or duties are registered 48 hours ahead (Art. 18).
+    let (status, changed) = api
+        .call(
+            "POST",
+            &format!("/api/enrolments/{own}/changes"),
+            Some(&citizen),
+            Some("chg-flex-1"),
+            Some(json!({ "effective": "2025-06-04T09:30", "place": "章贡区某某街道" })),
+        )
+        .await;
+    assert_eq!(
+        (status, changed["changes"][0]["place"].as_str()),
+        (StatusCode::OK, Some("章贡区某某街道")),
+        "{changed}"
+    );
+    let (status, err) = api
+        .call(
+            "POST",
+            &format!("/api/enrolments/{own}/changes"),
+            Some(&citizen),
+            Some("chg-flex-2"),
+            Some(json!({ "effective": "2025-06-04T09:29", "hours": "夜班" })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("change_notice_too_late")
+        )
+    );
     let other_citizen = api.token_for("citizen", "360703", "someone-else");
     assert_eq!(
         api.call(
@@ -1485,6 +1516,63 @@ async fn a_project_gets_its_certificate(api: &Api) {
     );
 }
 
+async fn employees_reaching_retirement_age_are_flagged(api: &Api) {
+    let emp = api.employer(DECLARING_UNIT);
+    // A man born in May 1965 retires at 60 years and 2 months: on 2025-07-15.
+    let body = json!({
+        "name": "吴某", "id_type": "resident_id", "id_number": resident_id("36070219650515031"),
+        "phone": "13907970199", "category": "employee", "declared_wage": "5000", "start": "2025-06-02"
+    });
+    let (status, e) = api
+        .call(
+            "POST",
+            &format!("/api/units/{DECLARING_UNIT}/persons"),
+            Some(&emp),
+            Some("p-retiring"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(
+        (status, e["retirement_on"].as_str()),
+        (StatusCode::CREATED, Some("2025-07-15")),
+        "{e}"
+    );
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let before = swi_enrollment::jobs::retirement_check(&api.platform, day("2025-07-14"), 12)
+        .await
+        .unwrap();
+    assert_eq!(before.alerted, 0);
+    let run = swi_enrollment::jobs::retirement_check(&api.platform, day("2025-07-20"), 12)
+        .await
+        .unwrap();
+    assert_eq!(run.alerted, 1, "{run:?}");
+    let again = swi_enrollment::jobs::retirement_check(&api.platform, day("2025-07-21"), 12)
+        .await
+        .unwrap();
+    assert_eq!(again.alerted, 0, "an alert is raised once");
+    let (status, alerts) = api
+        .call(
+            "GET",
+            &format!("/api/units/{DECLARING_UNIT}/alerts"),
+            Some(&emp),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            alerts[0]["kind"].as_str(),
+            alerts[0]["since"].as_str()
+        ),
+        (
+            StatusCode::OK,
+            Some("reached_retirement_age"),
+            Some("2025-07-15")
+        )
+    );
+}
+
 async fn certificate_text(api: &Api, sha: &str) -> String {
     let mut reader = api
         .platform
@@ -1518,6 +1606,7 @@ async fn enrollment_on_the_embedded_store() {
     persons_of_every_category(&api).await;
     declarations_are_accepted_or_rejected_whole(&api).await;
     a_project_gets_its_certificate(&api).await;
+    employees_reaching_retirement_age_are_flagged(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1552,4 +1641,5 @@ async fn enrollment_on_dynamodb_and_s3() {
     persons_of_every_category(&api).await;
     declarations_are_accepted_or_rejected_whole(&api).await;
     a_project_gets_its_certificate(&api).await;
+    employees_reaching_retirement_age_are_flagged(&api).await;
 }

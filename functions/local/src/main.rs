@@ -66,6 +66,11 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
+    /// Run a scheduled job now (what EventBridge Scheduler runs in AWS).
+    Run {
+        #[command(subcommand)]
+        job: Job,
+    },
     /// Mint a bearer token for `swi serve`, signed with the local key of the data directory.
     Token {
         /// Role: citizen, employer, acceptor, handler, first_reviewer, re_reviewer, finance,
@@ -107,6 +112,19 @@ enum DocCommand {
     },
     /// Re-hash every document; exit non-zero if any does not match its name.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum Job {
+    /// Daily: alert units of employees who reached the legal retirement age (Art. 8).
+    RetirementCheck {
+        /// The day to check (China); defaults to today.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        on: Option<NaiveDate>,
+        /// Months to look back, to catch up missed days.
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+    },
 }
 
 #[derive(Subcommand)]
@@ -190,6 +208,12 @@ fn run() -> Result<()> {
             let stores = store_cmd::open().await?;
             store_cmd::health(&stores).await
         })?,
+        Command::Run {
+            job: Job::RetirementCheck { on, months },
+        } => runtime()?.block_on(serve_cmd::retirement_check(
+            on.unwrap_or_else(china_today),
+            months,
+        ))?,
         Command::Serve { addr, demo } => runtime()?.block_on(serve_cmd::serve(addr, demo))?,
         Command::Token {
             role,

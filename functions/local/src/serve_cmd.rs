@@ -142,3 +142,25 @@ pub async fn serve(addr: SocketAddr, demo: bool) -> Result<()> {
         .await
         .context("server error")
 }
+
+/// `swi run retirement-check`: the daily job, on the configured store.
+///
+/// # Errors
+/// The stores cannot be opened or read.
+pub async fn retirement_check(on: chrono::NaiveDate, months: u32) -> Result<()> {
+    let stores = crate::store_cmd::open().await?;
+    let platform = Platform {
+        state: stores.state,
+        docs: stores.docs,
+        tokens: Arc::new(keys()?),
+        clock: Arc::new(SystemClock),
+    };
+    let report = swi_enrollment::jobs::retirement_check(&platform, on, months)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.en))?;
+    println!(
+        "retirement check for {on}: {} months read, {} employees watched, {} new alerts",
+        report.months, report.seen, report.alerted
+    );
+    Ok(())
+}

@@ -1,0 +1,202 @@
+//! Scheduled jobs of the enrollment step.
+//!
+//! `retirement_check` (daily): an ordinary employee who reaches the legal retirement age is no
+//! longer covered as an employee; the unit must switch them to over-age cover (Art. 8: 超过法定
+//! 退休年龄继续用工的，由用人单位按超龄人员参加补充工伤保险). Enrolments carry a pointer under the
+//! month their holder reaches the age; the job reads the months up to today and raises an alert
+//! to the unit, once per enrolment.
+
+use chrono::{Datelike, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use swi_domain::enrolment::Status;
+use swi_domain::{Actor, Jurisdiction, Role};
+use swi_platform::mutation::{Audit, audit_ops};
+use swi_platform::{ApiError, Platform};
+use swi_store::{Condition, Item, Key, Query, TxOp};
+
+/// A pointer: this enrolment's holder reaches the legal retirement age on `reached_on`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetirementPointer {
+    /// Enrolment id.
+    pub enrolment: String,
+    /// Unit.
+    pub unit: String,
+    /// County.
+    pub county: String,
+    /// The day the age is reached.
+    pub reached_on: NaiveDate,
+}
+
+/// An alert to a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Alert {
+    /// What kind (`reached_retirement_age`).
+    pub kind: String,
+    /// The enrolment concerned.
+    pub enrolment: String,
+    /// The person's name.
+    pub name: String,
+    /// Since when.
+    pub since: NaiveDate,
+    /// What to do (中文).
+    pub zh: String,
+    /// What to do (English).
+    pub en: String,
+}
+
+/// The partition of pointers of one month.
+#[must_use]
+pub fn pointer_partition(month: NaiveDate) -> String {
+    format!("retire#{}", month.format("%Y-%m"))
+}
+
+/// The operation writing a pointer, for the enrolment's own transaction.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn pointer_op(p: &RetirementPointer) -> Result<TxOp, ApiError> {
+    Ok(TxOp::Put {
+        item: Item::new(pointer_partition(p.reached_on), p.enrolment.clone(), p)?,
+        condition: Condition::None,
+    })
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Months read.
+    pub months: usize,
+    /// Pointers looked at.
+    pub seen: usize,
+    /// Alerts raised now.
+    pub alerted: usize,
+}
+
+fn job_actor() -> Actor {
+    Actor {
+        sub: "job:retirement-check".into(),
+        role: Role::Operator,
+        jurisdiction: Jurisdiction::City,
+        name: "定时任务：退休年龄检查".into(),
+        unit: None,
+    }
+}
+
+/// Runs the check for `on` over the last `months` months (so that a missed day is caught up).
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn retirement_check(
+    p: &Platform,
+    on: NaiveDate,
+    months: u32,
+) -> Result<Report, ApiError> {
+    let actor = job_actor();
+    let mut report = Report::default();
+    let first = on.with_day(1).unwrap_or(on);
+    for back in 0..months {
+        let Some(month) = first.checked_sub_months(Months::new(back)) else {
+            break;
+        };
+        report.months += 1;
+        let mut cursor = None;
+        loop {
+            let page = p
+                .state
+                .query(
+                    &Query::partition(pointer_partition(month))
+                        .limit(200)
+                        .after(cursor),
+                )
+                .await?;
+            for item in &page.items {
+                let ptr: RetirementPointer = item.body().map_err(|e| ApiError::internal(&e))?;
+                report.seen += 1;
+                if ptr.reached_on > on {
+                    continue;
+                }
+                let alert_key = Key::new(
+                    format!("alerts#unit#{}", ptr.unit),
+                    format!("retirement#{}", ptr.enrolment),
+                );
+                if p.state.get(&alert_key).await?.is_some() {
+                    continue;
+                }
+                let Some(e) = p
+                    .state
+                    .get(&Key::new(format!("enrolment#{}", ptr.enrolment), "profile"))
+                    .await?
+                else {
+                    continue;
+                };
+                let e: crate::persons::Enrolment =
+                    e.body().map_err(|err| ApiError::internal(&err))?;
+                if e.status == Status::Terminated || e.category != "employee" {
+                    continue;
+                }
+                let alert = Alert {
+                    kind: "reached_retirement_age".into(),
+                    enrolment: e.id.clone(),
+                    name: e.name.clone(),
+                    since: ptr.reached_on,
+                    zh: "该职工已达到法定退休年龄，请按超龄人员办理补充工伤保险参保（第八条）".into(),
+                    en: "this employee has reached the legal retirement age: enrol them as over_age (Art. 8)".into(),
+                };
+                let mut ops = vec![TxOp::Put {
+                    item: Item::new(alert_key.pk.clone(), alert_key.sk.clone(), &alert)?,
+                    condition: Condition::NotExists,
+                }];
+                ops.extend(
+                    audit_ops(
+                        p,
+                        &actor,
+                        &[Audit {
+                            case: format!("enrolment#{}", e.id),
+                            command: "job.retirement_alert".into(),
+                            change: json!({ "since": ptr.reached_on, "basis": "Art. 8" }),
+                        }],
+                    )
+                    .await?,
+                );
+                match p.state.transact(ops).await {
+                    Ok(()) => report.alerted += 1,
+                    // Another run raised it meanwhile.
+                    Err(swi_store::StateError::Conflict { .. }) => {}
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The alerts of a unit.
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn alerts(p: &Platform, unit: &str) -> Result<Vec<Alert>, ApiError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = p
+            .state
+            .query(
+                &Query::partition(format!("alerts#unit#{unit}"))
+                    .limit(500)
+                    .after(cursor),
+            )
+            .await?;
+        for item in &page.items {
+            out.push(item.body().map_err(|e| ApiError::internal(&e))?);
+        }
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
