@@ -417,7 +417,7 @@ async fn roster_of(p: &Platform, unit: &str) -> Result<Roster, ApiError> {
     }
 }
 
-async fn load_file(p: &Platform, sha: &Sha256) -> Result<Vec<u8>, ApiError> {
+pub(crate) async fn load_file(p: &Platform, sha: &Sha256) -> Result<Vec<u8>, ApiError> {
     let size = p
         .docs
         .head(sha)

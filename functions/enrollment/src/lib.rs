@@ -33,7 +33,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         declarations::declare, declarations::queue, declarations::report,
         projects::enrol, projects::pay, projects::extend, projects::cancel,
         projects::register_worker, projects::certificate, persons::register_change,
-        persons::alerts
+        persons::alerts, persons::notice_pdf, units::import_roster
     ),
     modifiers(&Bearer)
 )]
@@ -64,6 +64,7 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
 pub fn router(platform: Platform) -> Router {
     Router::new()
         .route("/api/work-injury/facts", post(units::record_facts))
+        .route("/api/work-injury/roster", post(units::import_roster))
         .route("/api/units", post(units::register))
         .route("/api/units/{code}", get(units::get).patch(units::change))
         .route("/api/units/{code}/cancel", post(units::cancel))
@@ -106,6 +107,7 @@ pub fn router(platform: Platform) -> Router {
             post(persons::register_change),
         )
         .route("/api/units/{code}/alerts", get(persons::alerts))
+        .route("/api/enrolments/{id}/notice", get(persons::notice_pdf))
         .route("/api/units/{code}/projects", post(projects::enrol))
         .route("/api/projects/{id}", get(projects::get))
         .route("/api/projects/{id}/payments", post(projects::pay))

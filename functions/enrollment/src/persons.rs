@@ -1164,3 +1164,72 @@ pub async fn alerts(
     actor.may(Action::Read, Some(county), Owner::Unit(&unit.code))?;
     Ok(axum::Json(crate::jobs::alerts(&p, &unit.code).await?))
 }
+
+/// `GET /api/enrolments/{id}/notice`: the last one-time notice (一次性告知书, Art. 34) as a PDF
+/// form, to hand or send to the unit or person.
+///
+/// # Errors
+/// 403; 404 unknown enrolment or no notice.
+#[utoipa::path(get, path = "/api/enrolments/{id}/notice", tag = "persons", params(("id" = String, Path)),
+    responses((status = 200, description = "the one-time notice", content_type = "application/pdf"),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn notice_pdf(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let (e, _) = load(&p, &id).await?;
+    actor.may(Action::Read, Some(e.county()?), e.owner())?;
+    let notice = e.notice.as_ref().ok_or_else(|| {
+        ApiError::not_found(
+            "该参保登记没有一次性告知书",
+            "this enrolment has no one-time notice",
+        )
+    })?;
+    let mut items: Vec<String> = notice
+        .missing
+        .iter()
+        .map(|m| format!("缺少材料：{}", m.chinese()))
+        .collect();
+    items.extend(notice.problems.iter().map(|p| format!("需补正：{p}")));
+    let category: Category = e.category()?;
+    let form = swi_forms::Form {
+        title: "补充工伤保险参保登记一次性告知书".into(),
+        number: "表号：GZBG-CB-02".into(),
+        serial: format!("编号：{}", e.id),
+        fields: [
+            swi_forms::Field { label: "参保人员".into(), value: format!("{}（{}）", e.name, e.masked().id_number) },
+            swi_forms::Field { label: "人员类别".into(), value: category.chinese().into() },
+            swi_forms::Field { label: "参保单位".into(), value: e.unit.clone().unwrap_or_else(|| "个人参保".into()) },
+        ]
+        .into_iter()
+        .chain(items.iter().enumerate().map(|(i, t)| swi_forms::Field {
+            label: format!("告知事项{}", i + 1),
+            value: t.clone(),
+        }))
+        .collect(),
+        statement: "经审查，您提交的参保登记材料不全或有误。根据《赣州市补充工伤保险业务经办规程》（赣市人社字〔2025〕7号）第三十四条，现一次性告知上述全部事项，请补齐或更正后重新提交。".into(),
+        signatures: vec![format!("受理人：{}", notice.issued_by), "承办机构（盖章）".into()],
+        date_line: {
+            use chrono::Datelike;
+            let d = notice.issued_on;
+            format!("{}年{}月{}日", d.year(), d.month(), d.day())
+        },
+    };
+    let font = swi_forms::Font::from_env().map_err(|err| ApiError::internal(&err))?;
+    let pdf = swi_forms::render(&font, &form).map_err(|err| ApiError::internal(&err))?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"notice-{id}.pdf\""),
+            ),
+        ],
+        pdf,
+    ))
+}

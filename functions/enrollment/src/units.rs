@@ -561,3 +561,254 @@ pub async fn cancel(
     .await?;
     Ok((status, axum::Json(body)))
 }
+
+/// An import of the work-injury system's roster of units (CSV or XLSX).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportRoster {
+    /// SHA-256 of the uploaded roster file.
+    pub sha256: String,
+}
+
+const ROSTER_COLUMNS: [(&str, &str); 9] = [
+    ("code", "统一社会信用代码"),
+    ("name", "单位名称"),
+    ("county", "县区代码"),
+    ("registration_no", "工伤保险登记号"),
+    ("insured", "参保状态"),
+    ("industry_class", "行业类别"),
+    ("rate_band", "浮动档次"),
+    ("band_decided_on", "浮动决定日期"),
+    ("as_of", "数据日期"),
+];
+
+/// Units' facts per transaction of an import: the facts and their audit event each.
+const FACTS_PER_TRANSACTION: usize = 45;
+
+fn roster_rows(
+    table: &[Vec<String>],
+    actor: &Actor,
+    source: &str,
+    evidence: &str,
+) -> Result<(Vec<WorkInjuryFacts>, Vec<crate::declarations::RowReport>), ApiError> {
+    let header = table
+        .first()
+        .ok_or_else(|| ApiError::invalid("花名册为空", "the roster is empty"))?;
+    let mut col = std::collections::HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        if let Some((en, _)) = ROSTER_COLUMNS
+            .iter()
+            .find(|(en, zh)| h.trim() == *en || h.trim() == *zh)
+        {
+            col.insert(*en, i);
+        }
+    }
+    if let Some((en, zh)) = ROSTER_COLUMNS.iter().find(|(en, _)| !col.contains_key(en)) {
+        return Err(ApiError::invalid(
+            format!("花名册缺少“{zh}”列"),
+            format!("the roster has no column {en}"),
+        ));
+    }
+    let mut facts = Vec::new();
+    let mut reports = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, cells) in table.iter().enumerate().skip(1) {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cell = |k: &str| {
+            col.get(k)
+                .and_then(|&c| cells.get(c))
+                .map_or("", |s| s.trim())
+        };
+        let mut errors = Vec::new();
+        let code = CreditCode::parse(cell("code"))
+            .map_err(|e| errors.push(format!("统一社会信用代码不正确 — code: {e}")))
+            .ok();
+        if let Some(c) = &code
+            && !seen.insert(c.as_str().to_owned())
+        {
+            errors.push("同一单位出现多次 — the same unit appears twice".into());
+        }
+        let county = County::parse(cell("county"))
+            .map_err(|e| errors.push(format!("县区代码不正确 — county: {e}")))
+            .ok();
+        if let Some(c) = county
+            && actor
+                .may(Action::RecordWorkInjuryFacts, Some(c), Owner::Nobody)
+                .is_err()
+        {
+            errors.push("不能导入其他县（市、区）的单位 — a unit of another county".into());
+        }
+        let insured = match cell("insured") {
+            "参保" | "true" | "是" => Some(true),
+            "停保" | "注销" | "false" | "否" => Some(false),
+            other => {
+                errors.push(format!(
+                    "参保状态须为“参保”或“停保” — insured, not `{}`",
+                    wire::clip(other)
+                ));
+                None
+            }
+        };
+        let class = cell("industry_class")
+            .parse::<u32>()
+            .ok()
+            .and_then(|c| IndustryClass::new(c).ok());
+        let band = cell("rate_band").parse::<Decimal>().ok();
+        match (class, band) {
+            (Some(c), Some(b)) if swi_rules::premium::band_allowed(c, b) => {}
+            (None, _) => errors.push("行业类别须为 1-8 — industry_class must be 1-8".into()),
+            _ => errors.push("浮动档次不存在 — rate_band does not exist for the class".into()),
+        }
+        let date = |k: &str, errors: &mut Vec<String>| {
+            NaiveDate::parse_from_str(cell(k), "%Y-%m-%d")
+                .map_err(|_| errors.push(format!("{k} 须为 YYYY-MM-DD")))
+                .ok()
+        };
+        let decided = date("band_decided_on", &mut errors);
+        let as_of = date("as_of", &mut errors);
+        if cell("name").is_empty() || cell("registration_no").is_empty() {
+            errors.push(
+                "单位名称和工伤保险登记号不能为空 — name and registration_no are required".into(),
+            );
+        }
+        match (code, county, insured, class, band, decided, as_of) {
+            (
+                Some(code),
+                Some(county),
+                Some(insured),
+                Some(class),
+                Some(band),
+                Some(decided),
+                Some(as_of),
+            ) if errors.is_empty() => {
+                facts.push(WorkInjuryFacts {
+                    code: code.as_str().to_owned(),
+                    name: cell("name").to_owned(),
+                    county: county.code().to_string(),
+                    registration_no: cell("registration_no").to_owned(),
+                    insured,
+                    industry_class: class.get(),
+                    rate_band: band,
+                    band_decided_on: decided,
+                    as_of,
+                    source: source.to_owned(),
+                    evidence_sha256: evidence.to_owned(),
+                });
+            }
+            _ => reports.push(crate::declarations::RowReport { row: i + 1, errors }),
+        }
+    }
+    Ok((facts, reports))
+}
+
+fn facts_change(f: &WorkInjuryFacts) -> Result<(TxOp, Audit), ApiError> {
+    let key = facts_key(&f.code);
+    Ok((
+        TxOp::Put {
+            item: Item::new(key.pk, key.sk, f)?,
+            condition: Condition::None,
+        },
+        Audit {
+            case: unit_case(&f.code),
+            command: "work_injury.import_facts".into(),
+            change: serde_json::to_value(f).map_err(|e| ApiError::internal(&e))?,
+        },
+    ))
+}
+
+/// `POST /api/work-injury/roster`: imports the work-injury system's roster of units (CSV or
+/// XLSX); checked row by row and accepted or rejected whole, like a declaration.
+///
+/// # Errors
+/// 403; 413/415 file; 422 rows refused (with the rows and a downloadable report).
+#[utoipa::path(post, path = "/api/work-injury/roster", tag = "units", request_body = ImportRoster,
+    params(("Idempotency-Key" = String, Header)),
+    responses((status = 200, description = "imported", body = Object),
+        (status = 422, description = "rejected whole, every problem by row", body = Object),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn import_roster(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    ApiJson(req): ApiJson<ImportRoster>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint("POST /api/work-injury/roster", &req);
+    actor.may(Action::RecordWorkInjuryFacts, None, Owner::Nobody)?;
+    let sha = Sha256::parse(&req.sha256)
+        .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
+    let bytes = crate::declarations::load_file(&p, &sha).await?;
+    let table = crate::declarations::read_table(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+            "花名册须为 XLSX 或 CSV 表格",
+            format!("a roster must be an XLSX or CSV table: {}", e.0),
+        )
+    })?;
+    let source = format!("roster:{}", sha.hex());
+    let (facts, mut reports) = roster_rows(&table, &actor, &source, &sha.hex())?;
+    if facts.is_empty() && reports.is_empty() {
+        return Err(ApiError::invalid(
+            "花名册没有数据行",
+            "the roster has no data rows",
+        ));
+    }
+    if !reports.is_empty() {
+        reports.sort_by_key(|r| r.row);
+        let total = facts.len() + reports.len();
+        let xlsx = crate::declarations::report_xlsx(&reports, total)?;
+        let report = p
+            .docs
+            .put(&mut xlsx.as_slice())
+            .await
+            .map_err(|e| ApiError::unavailable(&e))?;
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({
+                "error": {
+                    "code": "roster_rejected",
+                    "zh": format!("共 {total} 行，{} 行有问题，整份花名册未导入", reports.len()),
+                    "en": format!("{} of {total} rows have problems; nothing was imported", reports.len()),
+                },
+                "rows": reports,
+                "report_url": format!("/api/declarations/reports/{}", report.sha256.hex()),
+            })),
+        ));
+    }
+    let count = facts.len();
+    let (status, body) = apply(&p, &actor, &key, &fp, async {
+        // Batches that fit a transaction; the last one goes with the idempotency record, and a
+        // retry rewrites the same facts.
+        let mut chunks: Vec<&[WorkInjuryFacts]> = facts.chunks(FACTS_PER_TRANSACTION).collect();
+        let last = chunks.pop().unwrap_or_default();
+        for chunk in chunks {
+            let mut ops = Vec::new();
+            let mut audit = Vec::new();
+            for f in chunk {
+                let (op, a) = facts_change(f)?;
+                ops.push(op);
+                audit.push(a);
+            }
+            ops.extend(audit_ops(&p, &actor, &audit).await?);
+            p.state.transact(ops).await?;
+        }
+        let mut ops = Vec::new();
+        let mut audit = Vec::new();
+        for f in last {
+            let (op, a) = facts_change(f)?;
+            ops.push(op);
+            audit.push(a);
+        }
+        Ok(Change {
+            ops,
+            audit,
+            status: StatusCode::OK,
+            response: json!({ "imported": count, "source": source }),
+        })
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}

@@ -149,6 +149,16 @@ impl Api {
         (res.status(), ct)
     }
 
+    async fn get_bytes(&self, path: &str, token: &str) -> Vec<u8> {
+        let req = Request::builder()
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        res.into_body().collect().await.unwrap().to_bytes().to_vec()
+    }
+
     async fn evidence(&self) -> String {
         let scan = format!("%PDF-1.4\n工伤保险参保登记证明 {}", self.run).into_bytes();
         self.platform
@@ -762,6 +772,26 @@ async fn persons_of_every_category(api: &Api) {
         json!(["organisation_founding_document"])
     );
     assert_eq!(e["notice"]["problems"][0], "志愿者注册信息未加盖公章");
+    // The notice prints as a form listing everything at once.
+    let (status, ct) = api
+        .raw_get(&format!("/api/enrolments/{id}/notice"), &emp)
+        .await;
+    assert_eq!((status, ct.as_str()), (StatusCode::OK, "application/pdf"));
+    let text = pdf_text(
+        &api.get_bytes(&format!("/api/enrolments/{id}/notice"), &emp)
+            .await,
+    );
+    for expected in [
+        "一次性告知书",
+        "缺少材料：志愿组织成立文件",
+        "志愿者注册信息未加盖公章",
+        "第三十四条",
+    ] {
+        assert!(
+            text.contains(expected),
+            "`{expected}` not in the notice:\n{text}"
+        );
+    }
     let e = file_all(api, &emp, &id, &["organisation_founding_document"]).await;
     assert_eq!(e["status"], "awaiting_acceptance");
 
@@ -1573,6 +1603,68 @@ async fn employees_reaching_retirement_age_are_flagged(api: &Api) {
     );
 }
 
+fn pdf_text(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("f.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args([file.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect()
+}
+
+async fn the_work_injury_roster_is_imported_whole_or_not_at_all(api: &Api) {
+    let clerk = api.clerk();
+    let header = "统一社会信用代码,单位名称,县区代码,工伤保险登记号,参保状态,行业类别,浮动档次,浮动决定日期,数据日期\n";
+    let bad = format!(
+        "{header}91360702MA35XXXXXX,甲公司,360702,GS-1,参保,4,1.2,2025-01-01,2025-05-31\n\
+         91360700158283010M,乙公司,360703,GS-2,参保,4,1.2,2025-01-01,2025-05-31\n"
+    );
+    let sha = put_file(api, bad.as_bytes()).await;
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/work-injury/roster",
+            Some(&clerk),
+            Some("roster-bad"),
+            Some(json!({ "sha256": sha })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("roster_rejected")),
+        "{err}"
+    );
+    assert_eq!(
+        err["rows"].as_array().unwrap().len(),
+        2,
+        "a bad code and another county's unit: {err}"
+    );
+    let good = format!(
+        "{header}91360702MA35G6QL6T,赣州某某建材有限公司,360702,GS-360702-0001,参保,6,1.5,2025-01-01,2025-05-31\n"
+    );
+    let sha = put_file(api, good.as_bytes()).await;
+    let (status, ok) = api
+        .call(
+            "POST",
+            "/api/work-injury/roster",
+            Some(&clerk),
+            Some("roster-good"),
+            Some(json!({ "sha256": sha })),
+        )
+        .await;
+    assert_eq!(
+        (status, ok["imported"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{ok}"
+    );
+    assert!(ok["source"].as_str().unwrap().starts_with("roster:"));
+}
+
 async fn certificate_text(api: &Api, sha: &str) -> String {
     let mut reader = api
         .platform
@@ -1607,6 +1699,7 @@ async fn enrollment_on_the_embedded_store() {
     declarations_are_accepted_or_rejected_whole(&api).await;
     a_project_gets_its_certificate(&api).await;
     employees_reaching_retirement_age_are_flagged(&api).await;
+    the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1642,4 +1735,5 @@ async fn enrollment_on_dynamodb_and_s3() {
     declarations_are_accepted_or_rejected_whole(&api).await;
     a_project_gets_its_certificate(&api).await;
     employees_reaching_retirement_age_are_flagged(&api).await;
+    the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;
 }
