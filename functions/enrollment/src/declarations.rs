@@ -235,8 +235,8 @@ pub type Period = (NaiveDate, Option<NaiveDate>);
 /// What the unit's roster says of one person.
 #[derive(Debug, Clone, Default)]
 pub struct Roster {
-    /// Person key → their enrolments in this unit (period, status).
-    pub members: HashMap<String, Vec<(Period, Status)>>,
+    /// Person key → their enrolments in this unit (period, status, enrolment id).
+    pub members: HashMap<String, Vec<(Period, Status, String)>>,
 }
 
 /// Checks every row of a declaration of `month` against the rules and the unit's roster: joiners
@@ -281,14 +281,14 @@ pub fn check_rows(
                 RowChange::Join => {
                     if let Err(e) = check_request(params, &row.person) {
                         errors.push(format!("{} — {}", e.zh, e.en));
-                    } else if here.iter().any(|(period, status)| {
+                    } else if here.iter().any(|(period, status, _)| {
                         *status != Status::Terminated && overlaps(*period, (row.person.start, None))
                     }) {
                         errors.push("该人员已在本单位参保 — already enrolled in this unit".into());
                     }
                 }
                 RowChange::Leave => {
-                    let active = here.iter().any(|((start, end), status)| {
+                    let active = here.iter().any(|((start, end), status, _)| {
                         *status != Status::Terminated
                             && *start <= row.person.start
                             && end.is_none_or(|e| row.person.start <= e)
@@ -352,6 +352,10 @@ pub fn report_xlsx(reports: &[RowReport], total: usize) -> Result<Vec<u8>, ApiEr
 pub enum ReviewStatus {
     /// In the county's review queue.
     Queued,
+    /// Approved: its joiners enrolled and its leavers' cover ended.
+    Approved,
+    /// Rejected by the reviewer.
+    Rejected,
 }
 
 /// An accepted declaration.
@@ -377,6 +381,21 @@ pub struct Declaration {
     pub received_on: NaiveDate,
     /// Review due by (3 working days, Art. 18).
     pub review_by: NaiveDate,
+    /// Who reviewed (display name), when reviewed.
+    #[serde(default)]
+    pub reviewed_by: Option<String>,
+    /// When reviewed.
+    #[serde(default)]
+    pub reviewed_on: Option<NaiveDate>,
+    /// The reviewer's note.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Rows applied on approval.
+    #[serde(default)]
+    pub applied: usize,
+    /// Rows that no longer applied at approval (each with why).
+    #[serde(default)]
+    pub failed: Vec<RowReport>,
 }
 
 /// An upload of a declaration file.
@@ -404,11 +423,11 @@ async fn roster_of(p: &Platform, unit: &str) -> Result<Roster, ApiError> {
             .await?;
         for item in &page.items {
             let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
-            roster
-                .members
-                .entry(m.person.clone())
-                .or_default()
-                .push(((m.cover_start.unwrap_or(m.start), m.cover_end), m.status));
+            roster.members.entry(m.person.clone()).or_default().push((
+                (m.cover_start.unwrap_or(m.start), m.cover_end),
+                m.status,
+                m.id.clone(),
+            ));
         }
         match page.next {
             Some(c) => cursor = Some(c),
@@ -551,6 +570,11 @@ pub async fn declare(
             status: ReviewStatus::Queued,
             received_on: today,
             review_by,
+            reviewed_by: None,
+            reviewed_on: None,
+            note: None,
+            applied: 0,
+            failed: Vec::new(),
         };
         let body = serde_json::to_value(&d).map_err(|e| ApiError::internal(&e))?;
         let item = Item::new(format!("declaration#{id}"), "profile", &d)?.with_gsi1(
@@ -676,4 +700,191 @@ pub async fn get(
     let county = County::parse(&d.county).map_err(|e| ApiError::internal(&e))?;
     actor.may(Action::Read, Some(county), Owner::Unit(&d.unit))?;
     Ok(axum::Json(d))
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// `approve` or `reject`.
+    pub decision: String,
+    /// Why (required to reject).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Operations per transaction when applying a declaration: an enrolment takes up to 4
+/// (profile, roster entry, retirement watch, audit event).
+const ROWS_PER_TRANSACTION: usize = 20;
+
+/// `POST /api/declarations/{id}/review`: approves (enrolling the joiners and ending the leavers'
+/// cover) or rejects a queued declaration (Art. 18).
+///
+/// # Errors
+/// 400 bad decision; 403; 404; 409 not queued.
+#[utoipa::path(post, path = "/api/declarations/{id}/review", tag = "declarations", request_body = Review,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 200, description = "reviewed", body = Declaration),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn review(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    ikey: IdempotencyKey,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<Review>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/declarations/{id}/review"), &req);
+    let approve = match req.decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => {
+            return Err(ApiError::invalid(
+                "审核结论须为 approve 或 reject",
+                "`decision` must be approve or reject",
+            ));
+        }
+    };
+    if !approve && req.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(ApiError::invalid(
+            "退回须说明理由",
+            "a rejection needs a `note`",
+        ));
+    }
+    if let Some(n) = &req.note {
+        crate::wire::name(n, "note")?;
+    }
+    let (status, body) = apply(&p, &actor, &ikey, &fp, async {
+        let k = Key::new(format!("declaration#{id}"), "profile");
+        let item =
+            p.state.get(&k).await?.ok_or_else(|| {
+                ApiError::not_found("未找到该申报", format!("no declaration {id}"))
+            })?;
+        let version = item.version;
+        let mut d: Declaration = item.body().map_err(|e| ApiError::internal(&e))?;
+        let county = County::parse(&d.county).map_err(|e| ApiError::internal(&e))?;
+        actor.may(Action::ReviewDeclaration, Some(county), Owner::Nobody)?;
+        if d.status != ReviewStatus::Queued {
+            return Err(ApiError::conflict(
+                "invalid_transition",
+                "该申报已审核",
+                "the declaration was already reviewed",
+            ));
+        }
+        let today = p.clock.today();
+        let mut tail_ops = Vec::new();
+        let mut tail_audit = Vec::new();
+        if approve {
+            let sha = Sha256::parse(&d.sha256).map_err(|e| ApiError::internal(&e))?;
+            let bytes = load_file(&p, &sha).await?;
+            let table = read_table(&bytes).map_err(|e| ApiError::internal(&e.0))?;
+            let (rows, _) = parse_rows(&table).map_err(|e| ApiError::internal(&e.0))?;
+            let params = crate::persons::params()?;
+            let roster = roster_of(&p, &d.unit).await?;
+            // Rows that no longer hold (the roster changed since the upload) are reported.
+            let stale = check_rows(params, &rows, d.month, &roster);
+            let stale_rows: HashSet<usize> = stale.iter().map(|r| r.row).collect();
+            let mut batches: Vec<(Vec<TxOp>, Vec<Audit>)> = vec![(Vec::new(), Vec::new())];
+            for row in rows.iter().filter(|r| !stale_rows.contains(&r.line)) {
+                let (ops, audit) = match row.change {
+                    RowChange::Join => {
+                        let checked = check_request(params, &row.person)?;
+                        let e = crate::persons::build_enrolment(
+                            &p,
+                            params,
+                            &row.person,
+                            Some(d.unit.clone()),
+                            None,
+                            county,
+                            checked,
+                        )?;
+                        let c = crate::persons::created(&e, "enrolment.create_by_declaration")?;
+                        (c.ops, c.audit)
+                    }
+                    RowChange::Leave => {
+                        let pid = ResidentId::parse(&row.person.id_number)
+                            .map(|i| person_key(&i))
+                            .map_err(|e| ApiError::internal(&e))?;
+                        let enrolment_id = roster
+                            .members
+                            .get(&pid)
+                            .and_then(|v| v.iter().find(|(_, s, _)| *s != Status::Terminated))
+                            .map(|(_, _, id)| id.clone())
+                            .ok_or_else(|| {
+                                ApiError::internal(&"a checked leaver has no enrolment")
+                            })?;
+                        let (mut e, v) = crate::persons::load(&p, &enrolment_id).await?;
+                        e.status = Status::Terminated;
+                        e.cover_end = Some(
+                            e.cover_end
+                                .map_or(row.person.start, |b| b.min(row.person.start)),
+                        );
+                        (
+                            crate::persons::write_ops(&e, Condition::VersionIs(v))?,
+                            vec![Audit {
+                                case: format!("enrolment#{}", e.id),
+                                command: "enrolment.terminate_by_declaration".into(),
+                                change: json!({ "end": e.cover_end, "declaration": d.id }),
+                            }],
+                        )
+                    }
+                };
+                let full = batches
+                    .last()
+                    .is_some_and(|(_, a)| a.len() >= ROWS_PER_TRANSACTION);
+                if full {
+                    batches.push((Vec::new(), Vec::new()));
+                }
+                if let Some((o, a)) = batches.last_mut() {
+                    o.extend(ops);
+                    a.extend(audit);
+                }
+                d.applied += 1;
+            }
+            let (last_ops, last_audit) = batches.pop().unwrap_or_default();
+            for (ops, audit) in batches {
+                let mut ops = ops;
+                ops.extend(swi_platform::mutation::audit_ops(&p, &actor, &audit).await?);
+                p.state.transact(ops).await?;
+            }
+            tail_ops = last_ops;
+            tail_audit = last_audit;
+            d.failed = stale;
+            d.status = ReviewStatus::Approved;
+        } else {
+            d.status = ReviewStatus::Rejected;
+        }
+        d.reviewed_by = Some(actor.name.clone());
+        d.reviewed_on = Some(today);
+        d.note.clone_from(&req.note);
+        let body = serde_json::to_value(&d).map_err(|e| ApiError::internal(&e))?;
+        let status_key = match d.status {
+            ReviewStatus::Queued => "queued",
+            ReviewStatus::Approved => "approved",
+            ReviewStatus::Rejected => "rejected",
+        };
+        let item = Item::new(k.pk, k.sk, &d)?.with_gsi1(
+            format!("declarations#{}", d.county),
+            format!("{status_key}#{}#{}", d.review_by, d.id),
+        );
+        let mut ops = vec![TxOp::Put {
+            item,
+            condition: Condition::VersionIs(version),
+        }];
+        ops.extend(tail_ops);
+        let mut audit = vec![Audit {
+            case: format!("declaration#{}", d.id),
+            command: format!("declaration.{}", if approve { "approve" } else { "reject" }),
+            change: json!({ "note": req.note, "applied": d.applied, "failed": d.failed.len() }),
+        }];
+        audit.extend(tail_audit);
+        Ok(Change {
+            ops,
+            audit,
+            status: StatusCode::OK,
+            response: body,
+        })
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
 }

@@ -33,7 +33,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         declarations::declare, declarations::queue, declarations::report,
         projects::enrol, projects::pay, projects::extend, projects::cancel,
         projects::register_worker, projects::certificate, persons::register_change,
-        persons::alerts, persons::notice_pdf, units::import_roster
+        persons::alerts, persons::notice_pdf, units::import_roster,
+        declarations::review
     ),
     modifiers(&Bearer)
 )]
@@ -98,6 +99,7 @@ pub fn router(platform: Platform) -> Router {
             get(declarations::queue),
         )
         .route("/api/declarations/{id}", get(declarations::get))
+        .route("/api/declarations/{id}/review", post(declarations::review))
         .route(
             "/api/declarations/reports/{sha256}",
             get(declarations::report),

@@ -310,7 +310,7 @@ fn member(e: &Enrolment) -> Member {
 }
 
 /// The operations writing an enrolment and its roster entry.
-fn write_ops(e: &Enrolment, condition: Condition) -> Result<Vec<TxOp>, ApiError> {
+pub(crate) fn write_ops(e: &Enrolment, condition: Condition) -> Result<Vec<TxOp>, ApiError> {
     let k = enrolment_key(&e.id);
     let profile = Item::new(k.pk, k.sk, e)?.with_gsi1(
         format!("person#{}", e.person),
@@ -341,7 +341,7 @@ fn rule_refusal(e: RuleError) -> ApiError {
     }
 }
 
-async fn load(p: &Platform, id: &str) -> Result<(Enrolment, u64), ApiError> {
+pub(crate) async fn load(p: &Platform, id: &str) -> Result<(Enrolment, u64), ApiError> {
     let item = p
         .state
         .get(&enrolment_key(id))
@@ -479,6 +479,42 @@ async fn new_enrolment(
             None => break,
         }
     }
+    build_enrolment(
+        p,
+        params,
+        req,
+        unit,
+        owner,
+        county,
+        Checked {
+            id,
+            category,
+            track,
+            cover_end,
+        },
+    )
+}
+
+/// The enrolment of a checked request (overlaps already ruled out by the caller).
+///
+/// # Errors
+/// A broken retirement parameter.
+pub(crate) fn build_enrolment(
+    p: &Platform,
+    params: &ParamSet,
+    req: &EnrolPerson,
+    unit: Option<String>,
+    owner: Option<String>,
+    county: County,
+    checked: Checked,
+) -> Result<Enrolment, ApiError> {
+    let Checked {
+        id,
+        category,
+        track,
+        cover_end,
+    } = checked;
+    let pid = person_key(&id);
     let retirement_on = match (track, id.sex()) {
         (Some(t), _) => Some(t),
         (None, swi_rules::ids::Sex::Male) => Some(Track::Male),
@@ -527,7 +563,7 @@ async fn new_enrolment(
     })
 }
 
-fn created(e: &Enrolment, command: &str) -> Result<Change, ApiError> {
+pub(crate) fn created(e: &Enrolment, command: &str) -> Result<Change, ApiError> {
     let body = serde_json::to_value(e.masked()).map_err(|err| ApiError::internal(&err))?;
     let mut ops = write_ops(e, Condition::NotExists)?;
     // Employees are watched for the legal retirement age (Art. 8, `jobs::retirement_check`).

@@ -1354,6 +1354,81 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
         )
         .await;
     assert_eq!(queue[0]["id"], d["id"]);
+    // The window approves it: the joiners are enrolled (Art. 18); it leaves the queue.
+    let did = d["id"].as_str().unwrap().to_owned();
+    let (status, err) = api
+        .call(
+            "POST",
+            &format!("/api/declarations/{did}/review"),
+            Some(&api.clerk()),
+            Some("review-0"),
+            Some(json!({ "decision": "reject" })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("invalid_request")),
+        "a rejection needs a note"
+    );
+    let (status, reviewed) = api
+        .call(
+            "POST",
+            &format!("/api/declarations/{did}/review"),
+            Some(&api.clerk()),
+            Some("review-1"),
+            Some(json!({ "decision": "approve" })),
+        )
+        .await;
+    assert_eq!(
+        (
+            status,
+            reviewed["status"].as_str(),
+            reviewed["applied"].as_u64()
+        ),
+        (StatusCode::OK, Some("approved"), Some(2)),
+        "{reviewed}"
+    );
+    let (_, hist) = api
+        .call(
+            "POST",
+            "/api/persons/history",
+            Some(&api.clerk()),
+            None,
+            Some(json!({ "id_number": "360702198703030214" })),
+        )
+        .await;
+    assert!(
+        hist["enrolments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["unit"] == DECLARING_UNIT && e["status"] == "awaiting_payment"),
+        "{hist}"
+    );
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/api/declarations/{did}/review"),
+            Some(&api.clerk()),
+            Some("review-2"),
+            Some(json!({ "decision": "approve" })),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a declaration is reviewed once"
+    );
+    let (_, queue) = api
+        .call(
+            "GET",
+            "/api/counties/360702/declarations",
+            Some(&api.clerk()),
+            None,
+            None,
+        )
+        .await;
+    assert!(queue.as_array().unwrap().is_empty(), "{queue}");
     let (status, _) = api
         .call(
             "GET",
