@@ -410,30 +410,23 @@ pub struct Declare {
 
 async fn roster_of(p: &Platform, unit: &str) -> Result<Roster, ApiError> {
     let mut roster = Roster::default();
-    let mut cursor = None;
-    loop {
-        let page = p
-            .state
-            .query(
-                &Query::partition(format!("unit#{unit}"))
-                    .range(swi_store::SkRange::Prefix("member#".into()))
-                    .limit(1000)
-                    .after(cursor),
-            )
-            .await?;
-        for item in &page.items {
-            let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
-            roster.members.entry(m.person.clone()).or_default().push((
-                (m.cover_start.unwrap_or(m.start), m.cover_end),
-                m.status,
-                m.id.clone(),
-            ));
-        }
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(roster),
-        }
+    for item in &p
+        .state
+        .query_all(
+            &Query::partition(format!("unit#{unit}"))
+                .range(swi_store::SkRange::Prefix("member#".into()))
+                .limit(1000),
+        )
+        .await?
+    {
+        let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
+        roster.members.entry(m.person.clone()).or_default().push((
+            (m.cover_start.unwrap_or(m.start), m.cover_end),
+            m.status,
+            m.id.clone(),
+        ));
     }
+    Ok(roster)
 }
 
 pub(crate) async fn load_file(p: &Platform, sha: &Sha256) -> Result<Vec<u8>, ApiError> {
@@ -616,26 +609,19 @@ pub async fn queue(
     let c = County::parse(&county).map_err(|e| ApiError::invalid("县（市、区）代码不正确", e))?;
     actor.may(Action::ReviewDeclaration, Some(c), Owner::Nobody)?;
     let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = p
-            .state
-            .query_index(
-                Index::Gsi1,
-                &Query::partition(format!("declarations#{county}"))
-                    .range(swi_store::SkRange::Prefix("queued#".into()))
-                    .limit(500)
-                    .after(cursor),
-            )
-            .await?;
-        for item in &page.items {
-            out.push(item.body().map_err(|e| ApiError::internal(&e))?);
-        }
-        match page.next {
-            Some(cur) => cursor = Some(cur),
-            None => return Ok(axum::Json(out)),
-        }
+    for item in &p
+        .state
+        .query_index_all(
+            Index::Gsi1,
+            &Query::partition(format!("declarations#{county}"))
+                .range(swi_store::SkRange::Prefix("queued#".into()))
+                .limit(500),
+        )
+        .await?
+    {
+        out.push(item.body().map_err(|e| ApiError::internal(&e))?);
     }
+    Ok(axum::Json(out))
 }
 
 /// `GET /api/declarations/reports/{sha256}`: a rejection report as XLSX.

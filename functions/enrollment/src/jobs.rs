@@ -100,75 +100,63 @@ pub async fn retirement_check(
             break;
         };
         report.months += 1;
-        let mut cursor = None;
-        loop {
-            let page = p
-                .state
-                .query(
-                    &Query::partition(pointer_partition(month))
-                        .limit(200)
-                        .after(cursor),
-                )
-                .await?;
-            for item in &page.items {
-                let ptr: RetirementPointer = item.body().map_err(|e| ApiError::internal(&e))?;
-                report.seen += 1;
-                if ptr.reached_on > on {
-                    continue;
-                }
-                let alert_key = Key::new(
-                    format!("alerts#unit#{}", ptr.unit),
-                    format!("retirement#{}", ptr.enrolment),
-                );
-                if p.state.get(&alert_key).await?.is_some() {
-                    continue;
-                }
-                let Some(e) = p
-                    .state
-                    .get(&Key::new(format!("enrolment#{}", ptr.enrolment), "profile"))
-                    .await?
-                else {
-                    continue;
-                };
-                let e: crate::persons::Enrolment =
-                    e.body().map_err(|err| ApiError::internal(&err))?;
-                if e.status == Status::Terminated || e.category != "employee" {
-                    continue;
-                }
-                let alert = Alert {
-                    kind: "reached_retirement_age".into(),
-                    enrolment: e.id.clone(),
-                    name: e.name.clone(),
-                    since: ptr.reached_on,
-                    zh: "该职工已达到法定退休年龄，请按超龄人员办理补充工伤保险参保（第八条）".into(),
-                    en: "this employee has reached the legal retirement age: enrol them as over_age (Art. 8)".into(),
-                };
-                let mut ops = vec![TxOp::Put {
-                    item: Item::new(alert_key.pk.clone(), alert_key.sk.clone(), &alert)?,
-                    condition: Condition::NotExists,
-                }];
-                ops.extend(
-                    audit_ops(
-                        p,
-                        &actor,
-                        &[Audit {
-                            case: format!("enrolment#{}", e.id),
-                            command: "job.retirement_alert".into(),
-                            change: json!({ "since": ptr.reached_on, "basis": "Art. 8" }),
-                        }],
-                    )
-                    .await?,
-                );
-                match p.state.transact(ops).await {
-                    Ok(()) => report.alerted += 1,
-                    // Another run raised it meanwhile.
-                    Err(swi_store::StateError::Conflict { .. }) => {}
-                    Err(other) => return Err(other.into()),
-                }
+        for item in &p
+            .state
+            .query_all(&Query::partition(pointer_partition(month)).limit(200))
+            .await?
+        {
+            let ptr: RetirementPointer = item.body().map_err(|e| ApiError::internal(&e))?;
+            report.seen += 1;
+            if ptr.reached_on > on {
+                continue;
             }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
+            let alert_key = Key::new(
+                format!("alerts#unit#{}", ptr.unit),
+                format!("retirement#{}", ptr.enrolment),
+            );
+            if p.state.get(&alert_key).await?.is_some() {
+                continue;
+            }
+            let Some(e) = p
+                .state
+                .get(&Key::new(format!("enrolment#{}", ptr.enrolment), "profile"))
+                .await?
+            else {
+                continue;
+            };
+            let e: crate::persons::Enrolment = e.body().map_err(|err| ApiError::internal(&err))?;
+            if e.status == Status::Terminated || e.category != "employee" {
+                continue;
+            }
+            let alert = Alert {
+                kind: "reached_retirement_age".into(),
+                enrolment: e.id.clone(),
+                name: e.name.clone(),
+                since: ptr.reached_on,
+                zh: "该职工已达到法定退休年龄，请按超龄人员办理补充工伤保险参保（第八条）".into(),
+                en: "this employee has reached the legal retirement age: enrol them as over_age (Art. 8)".into(),
+            };
+            let mut ops = vec![TxOp::Put {
+                item: Item::new(alert_key.pk.clone(), alert_key.sk.clone(), &alert)?,
+                condition: Condition::NotExists,
+            }];
+            ops.extend(
+                audit_ops(
+                    p,
+                    &actor,
+                    &[Audit {
+                        case: format!("enrolment#{}", e.id),
+                        command: "job.retirement_alert".into(),
+                        change: json!({ "since": ptr.reached_on, "basis": "Art. 8" }),
+                    }],
+                )
+                .await?,
+            );
+            match p.state.transact(ops).await {
+                Ok(()) => report.alerted += 1,
+                // Another run raised it meanwhile.
+                Err(swi_store::StateError::Conflict { .. }) => {}
+                Err(other) => return Err(other.into()),
             }
         }
     }
@@ -181,22 +169,12 @@ pub async fn retirement_check(
 /// The store is unavailable.
 pub async fn alerts(p: &Platform, unit: &str) -> Result<Vec<Alert>, ApiError> {
     let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = p
-            .state
-            .query(
-                &Query::partition(format!("alerts#unit#{unit}"))
-                    .limit(500)
-                    .after(cursor),
-            )
-            .await?;
-        for item in &page.items {
-            out.push(item.body().map_err(|e| ApiError::internal(&e))?);
-        }
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
+    for item in &p
+        .state
+        .query_all(&Query::partition(format!("alerts#unit#{unit}")).limit(500))
+        .await?
+    {
+        out.push(item.body().map_err(|e| ApiError::internal(&e))?);
     }
+    Ok(out)
 }

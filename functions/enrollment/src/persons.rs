@@ -449,34 +449,25 @@ async fn new_enrolment(
     } = check_request(params, req)?;
     let pid = person_key(&id);
     // One person, one unit, never twice over overlapping dates.
-    let mut cursor = None;
-    loop {
-        let page = p
-            .state
-            .query_index(
-                Index::Gsi1,
-                &StoreQuery::partition(format!("person#{pid}"))
-                    .limit(100)
-                    .after(cursor),
-            )
-            .await?;
-        for item in &page.items {
-            let other: Enrolment = item.body().map_err(|e| ApiError::internal(&e))?;
-            let same_holder = other.unit == unit && other.owner == owner;
-            if same_holder && enrolment::overlaps(other.period(), (req.start, cover_end)) {
-                return Err(ApiError::conflict(
-                    "overlapping_cover",
-                    "该人员在本单位已有重叠期间的参保登记",
-                    format!(
-                        "this person is already enrolled here for an overlapping period ({})",
-                        other.id
-                    ),
-                ));
-            }
-        }
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => break,
+    for item in &p
+        .state
+        .query_index_all(
+            Index::Gsi1,
+            &StoreQuery::partition(format!("person#{pid}")).limit(100),
+        )
+        .await?
+    {
+        let other: Enrolment = item.body().map_err(|e| ApiError::internal(&e))?;
+        let same_holder = other.unit == unit && other.owner == owner;
+        if same_holder && enrolment::overlaps(other.period(), (req.start, cover_end)) {
+            return Err(ApiError::conflict(
+                "overlapping_cover",
+                "该人员在本单位已有重叠期间的参保登记",
+                format!(
+                    "this person is already enrolled here for an overlapping period ({})",
+                    other.id
+                ),
+            ));
         }
     }
     build_enrolment(
@@ -980,28 +971,20 @@ pub async fn roster(
     actor.may(Action::Read, Some(county), Owner::Unit(&unit.code))?;
     let on = q.on.unwrap_or_else(|| p.clock.today());
     let mut covered = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = p
-            .state
-            .query(
-                &StoreQuery::partition(format!("unit#{}", unit.code))
-                    .range(swi_store::SkRange::Prefix("member#".into()))
-                    .limit(500)
-                    .after(cursor),
-            )
-            .await?;
-        for item in &page.items {
-            let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
-            let on_cover =
-                m.cover_start.is_some_and(|s| s <= on) && m.cover_end.is_none_or(|e| on <= e);
-            if on_cover {
-                covered.push(m);
-            }
-        }
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => break,
+    for item in &p
+        .state
+        .query_all(
+            &StoreQuery::partition(format!("unit#{}", unit.code))
+                .range(swi_store::SkRange::Prefix("member#".into()))
+                .limit(500),
+        )
+        .await?
+    {
+        let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
+        let on_cover =
+            m.cover_start.is_some_and(|s| s <= on) && m.cover_end.is_none_or(|e| on <= e);
+        if on_cover {
+            covered.push(m);
         }
     }
     Ok(axum::Json(
@@ -1023,30 +1006,21 @@ pub async fn history(
     let id = ResidentId::parse(&q.id_number)
         .map_err(|e| ApiError::invalid("公民身份号码不正确", format!("`id_number`: {e}")))?;
     let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = p
-            .state
-            .query_index(
-                Index::Gsi1,
-                &StoreQuery::partition(format!("person#{}", person_key(&id)))
-                    .limit(100)
-                    .after(cursor),
-            )
-            .await?;
-        for item in &page.items {
-            let e: Enrolment = item.body().map_err(|err| ApiError::internal(&err))?;
-            // Each enrolment is shown only to whoever may read it.
-            if actor
-                .may(Action::Read, Some(e.county()?), e.owner())
-                .is_ok()
-            {
-                out.push(e.masked());
-            }
-        }
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => break,
+    for item in &p
+        .state
+        .query_index_all(
+            Index::Gsi1,
+            &StoreQuery::partition(format!("person#{}", person_key(&id))).limit(100),
+        )
+        .await?
+    {
+        let e: Enrolment = item.body().map_err(|err| ApiError::internal(&err))?;
+        // Each enrolment is shown only to whoever may read it.
+        if actor
+            .may(Action::Read, Some(e.county()?), e.owner())
+            .is_ok()
+        {
+            out.push(e.masked());
         }
     }
     Ok(axum::Json(json!({ "enrolments": out })))
@@ -1061,28 +1035,21 @@ pub(crate) async fn active_members(
     unit: &str,
 ) -> Result<Vec<(Enrolment, u64)>, ApiError> {
     let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = p
-            .state
-            .query(
-                &StoreQuery::partition(format!("unit#{unit}"))
-                    .range(swi_store::SkRange::Prefix("member#".into()))
-                    .limit(500)
-                    .after(cursor),
-            )
-            .await?;
-        for item in &page.items {
-            let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
-            if m.status != Status::Terminated {
-                out.push(load(p, &m.id).await?);
-            }
-        }
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
+    for item in &p
+        .state
+        .query_all(
+            &StoreQuery::partition(format!("unit#{unit}"))
+                .range(swi_store::SkRange::Prefix("member#".into()))
+                .limit(500),
+        )
+        .await?
+    {
+        let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
+        if m.status != Status::Terminated {
+            out.push(load(p, &m.id).await?);
         }
     }
+    Ok(out)
 }
 
 /// Ends an enrolment's cover on `end` because its unit was cancelled (Art. 10): the operations

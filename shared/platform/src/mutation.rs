@@ -143,24 +143,14 @@ pub async fn last_event(p: &Platform, case: &str) -> Result<Option<Event>, ApiEr
 /// The store is unavailable.
 pub async fn events(p: &Platform, case: &str) -> Result<Vec<Event>, ApiError> {
     let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = p
-            .state
-            .query(
-                &Query::partition(audit_partition(case))
-                    .limit(500)
-                    .after(cursor),
-            )
-            .await?;
-        for item in &page.items {
-            out.push(item.body::<Event>().map_err(|e| ApiError::internal(&e))?);
-        }
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
+    for item in &p
+        .state
+        .query_all(&Query::partition(audit_partition(case)).limit(500))
+        .await?
+    {
+        out.push(item.body::<Event>().map_err(|e| ApiError::internal(&e))?);
     }
+    Ok(out)
 }
 
 /// Checks a case's audit chain.

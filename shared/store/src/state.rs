@@ -481,6 +481,40 @@ pub trait StateStore: Send + Sync {
     /// `InvalidQuery`, `BadCursor`, `Unavailable`.
     async fn query_index(&self, index: Index, query: &Query) -> Result<Page, StateError>;
 
+    /// Every item of a query, following the pages (for partitions known to be bounded).
+    ///
+    /// # Errors
+    /// As [`StateStore::query`].
+    async fn query_all(&self, query: &Query) -> Result<Vec<Item>, StateError> {
+        let mut q = query.clone();
+        let mut out = Vec::new();
+        loop {
+            let page = self.query(&q).await?;
+            out.extend(page.items);
+            match page.next {
+                Some(c) => q.cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Every item of an index query, following the pages.
+    ///
+    /// # Errors
+    /// As [`StateStore::query_index`].
+    async fn query_index_all(&self, index: Index, query: &Query) -> Result<Vec<Item>, StateError> {
+        let mut q = query.clone();
+        let mut out = Vec::new();
+        loop {
+            let page = self.query_index(index, &q).await?;
+            out.extend(page.items);
+            match page.next {
+                Some(c) => q.cursor = Some(c),
+                None => return Ok(out),
+            }
+        }
+    }
+
     /// Applies every operation or none. A failed condition MUST return `Conflict` naming the
     /// first failing operation, and change nothing. Puts store the version their condition
     /// implies ([`TxOp::stored_version`]).
