@@ -1220,8 +1220,8 @@ pub async fn notice_pdf(
             format!("{}年{}月{}日", d.year(), d.month(), d.day())
         },
     };
-    let font = swi_forms::Font::from_env().map_err(|err| ApiError::internal(&err))?;
-    let pdf = swi_forms::render(&font, &form).map_err(|err| ApiError::internal(&err))?;
+    let pdf = swi_forms::render(&crate::projects::font()?, &form)
+        .map_err(|err| ApiError::internal(&err))?;
     Ok((
         [
             (

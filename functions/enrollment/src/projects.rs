@@ -155,10 +155,22 @@ pub struct RegisterWorker {
 
 static FONT: OnceLock<Result<Arc<Font>, String>> = OnceLock::new();
 
-fn font() -> Result<Arc<Font>, ApiError> {
+/// The forms' font, loaded once; a missing font is an operator's error that says what to do.
+///
+/// # Errors
+/// 503 `forms_unavailable` naming what to install.
+pub(crate) fn font() -> Result<Arc<Font>, ApiError> {
     FONT.get_or_init(|| Font::from_env().map(Arc::new).map_err(|e| e.to_string()))
         .clone()
-        .map_err(|e| ApiError::internal(&e))
+        .map_err(|e| {
+            eprintln!("swi: {e}");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "forms_unavailable",
+                "暂时无法出具 PDF 文书：服务器缺少中文字体，请联系运维",
+                "PDF forms are unavailable: the server's CJK font is missing (operators: bash infra/fonts, SWI_FONT)",
+            )
+        })
 }
 
 fn key(id: &str) -> Key {
