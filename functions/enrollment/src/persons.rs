@@ -1220,7 +1220,7 @@ pub async fn notice_pdf(
             format!("{}年{}月{}日", d.year(), d.month(), d.day())
         },
     };
-    let pdf = swi_forms::render(&crate::projects::font()?, &form)
+    let pdf = swi_forms::render(&*crate::projects::font()?, &form)
         .map_err(|err| ApiError::internal(&err))?;
     Ok((
         [
