@@ -61,6 +61,27 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())
 }
 
+/// The platform of a Lambda function: DynamoDB and S3 named by `SWI_TABLE` and `SWI_BUCKET`
+/// (and `AWS_ENDPOINT_URL` when set), the system clock, and a per-process token secret: in AWS
+/// the API's authorizer verifies tokens, so no locally signed token is ever accepted.
+///
+/// # Errors
+/// A variable missing, or no randomness for the secret.
+pub async fn aws_platform() -> Result<Platform, String> {
+    let table = std::env::var("SWI_TABLE").map_err(|_| "SWI_TABLE is not set")?;
+    let bucket = std::env::var("SWI_BUCKET").map_err(|_| "SWI_BUCKET is not set")?;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+    let (state, docs) = swi_store_aws::open(&table, &bucket, endpoint.as_deref()).await;
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| e.to_string())?;
+    Ok(Platform {
+        state: std::sync::Arc::new(state),
+        docs: std::sync::Arc::new(docs),
+        tokens: std::sync::Arc::new(swi_platform::auth::TokenKeys::from_secret(&secret)),
+        clock: std::sync::Arc::new(swi_platform::clock::SystemClock),
+    })
+}
+
 /// The step's routes.
 pub fn router(platform: Platform) -> Router {
     Router::new()

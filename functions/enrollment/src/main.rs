@@ -1,13 +1,9 @@
 //! Lambda wiring of the enrollment step: configuration from the environment, clients built once,
 //! the Cognito claims that API Gateway verified handed to the router, then `lambda_http::run`.
 
-use std::sync::Arc;
-
 use lambda_http::request::RequestContext;
 use lambda_http::{Error, run};
-use swi_platform::Platform;
-use swi_platform::auth::{Claims, GatewayClaims, TokenKeys};
-use swi_platform::clock::SystemClock;
+use swi_platform::auth::{Claims, GatewayClaims};
 
 /// Cognito claims → swi claims (custom attributes `custom:role`, `custom:county`, `custom:unit`).
 fn gateway_claims(ctx: &RequestContext) -> Option<Claims> {
@@ -44,19 +40,7 @@ async fn with_claims(
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let table = std::env::var("SWI_TABLE").map_err(|_| "SWI_TABLE is not set")?;
-    let bucket = std::env::var("SWI_BUCKET").map_err(|_| "SWI_BUCKET is not set")?;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
-    let (state, docs) = swi_store_aws::open(&table, &bucket, endpoint.as_deref()).await;
-    // Tokens are verified by the gateway; a per-process secret makes any other token fail.
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| e.to_string())?;
-    let platform = Platform {
-        state: Arc::new(state),
-        docs: Arc::new(docs),
-        tokens: Arc::new(TokenKeys::from_secret(&secret)),
-        clock: Arc::new(SystemClock),
-    };
+    let platform = swi_enrollment::aws_platform().await?;
     let app = swi_enrollment::router(platform).layer(axum::middleware::from_fn(with_claims));
     run(app).await
 }

@@ -72,18 +72,7 @@ impl S3Documents {
             .await
             .map_err(|e| unavailable(&e))?;
         let mut reader = out.body.into_async_read();
-        let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut len = 0u64;
-        loop {
-            let n = reader.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-            len += n as u64;
-        }
-        Ok((Sha256::from_bytes(hasher.finalize().into()), len))
+        Ok(swi_store::docs::hash_stream(&mut reader).await?)
     }
 }
 
