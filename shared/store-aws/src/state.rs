@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::types::{
     TransactWriteItem, WriteRequest,
 };
 use swi_store::state::{
-    Condition, Cursor, CursorKey, Found, Index, Item, Key, Page, Query, SkRange, StateError,
-    StateStore, TxOp, check_transaction,
+    Condition, Found, Index, Item, Key, Page, Query, SkRange, StateError, StateStore, TxOp,
+    check_transaction,
 };
 
 type Attrs = HashMap<String, AttributeValue>;
@@ -188,18 +188,7 @@ impl DynamoState {
                 _ => break,
             }
         }
-        let next = if items.len() > q.limit as usize {
-            items.truncate(q.limit as usize);
-            items.last().map(|last| {
-                Cursor::after(&CursorKey {
-                    key: last.key(),
-                    index: index.and(last.gsi1.clone()),
-                })
-            })
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::cut(items, q.limit, index))
     }
 
     fn transact_item(&self, op: &TxOp) -> Result<TransactWriteItem, StateError> {

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use swi_store::state::{
-    Condition, Cursor, CursorKey, Found, Index, Item, Key, Page, Query, SkRange, StateError,
-    StateStore, TxOp, check_transaction,
+    Condition, Cursor, Found, Index, Item, Key, Page, Query, SkRange, StateError, StateStore, TxOp,
+    check_transaction,
 };
 
 const SCHEMA: &str = "
@@ -188,23 +188,12 @@ impl EmbeddedState {
         }
         sql.push_str(&format!(" LIMIT {}", u64::from(q.limit) + 1));
         let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-        let mut items: Vec<Item> = stmt
+        let items: Vec<Item> = stmt
             .query_map(rusqlite::params_from_iter(args.iter()), row_to_item)
             .map_err(unavailable)?
             .collect::<rusqlite::Result<_>>()
             .map_err(unavailable)?;
-        let next = if items.len() > q.limit as usize {
-            items.truncate(q.limit as usize);
-            items.last().map(|last| {
-                Cursor::after(&CursorKey {
-                    key: last.key(),
-                    index: index.and(last.gsi1.clone()),
-                })
-            })
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+        Ok(Page::cut(items, q.limit, index))
     }
 }
 

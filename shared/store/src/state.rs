@@ -411,6 +411,27 @@ pub struct Page {
     pub next: Option<Cursor>,
 }
 
+impl Page {
+    /// The page of a query that fetched up to `limit + 1` items: the first `limit`, and a cursor
+    /// after the last of them exactly when more followed. Both backends cut pages this way, so
+    /// that `next` means the same on each.
+    #[must_use]
+    pub fn cut(mut items: Vec<Item>, limit: u32, index: Option<Index>) -> Page {
+        let next = if items.len() > limit as usize {
+            items.truncate(limit as usize);
+            items.last().map(|last| {
+                Cursor::after(&CursorKey {
+                    key: last.key(),
+                    index: index.and(last.gsi1.clone()),
+                })
+            })
+        } else {
+            None
+        };
+        Page { items, next }
+    }
+}
+
 /// Errors of the state port; both backends return the same variant for the same cause.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum StateError {
