@@ -19,12 +19,13 @@ use serde_json::{Value, json};
 use swi_domain::Action;
 use swi_domain::access::Owner;
 use swi_domain::enrolment::{Status, overlaps};
+use swi_domain::{Actor, Jurisdiction};
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
 use swi_platform::{ApiError, Platform};
 use swi_rules::ParamSet;
-use swi_rules::ids::{County, ResidentId};
+use swi_rules::ids::{County, CreditCode, ResidentId};
 use swi_store::{Condition, Index, Item, Key, Query, Sha256, TxOp};
 use tokio::io::AsyncReadExt;
 
@@ -312,30 +313,102 @@ pub fn check_rows(
     reports
 }
 
-/// The row-by-row report as an XLSX workbook.
+/// Whom a rejection report concerns. The report names it in its first row, and only that unit
+/// (and the clerks over it) or that jurisdiction's clerks may download it: a report is
+/// addressed by the SHA-256 of its bytes, so the subject travels inside them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportSubject {
+    /// A unit's declaration: the unit (credit code) and its county.
+    Unit {
+        /// Unified social credit code.
+        code: String,
+        /// The unit's county.
+        county: County,
+    },
+    /// A roster import by clerks of a county, or of the city.
+    Import(Jurisdiction),
+}
+
+const SUBJECT_LABEL: &str = "报告对象 Subject";
+const REPORT_HEADER: &str = "行号 Row";
+
+impl ReportSubject {
+    fn cell(&self) -> String {
+        match self {
+            ReportSubject::Unit { code, county } => format!("unit {code} {}", county.code()),
+            ReportSubject::Import(j) => format!("import {}", j.code()),
+        }
+    }
+
+    fn parse(cell: &str) -> Option<Self> {
+        let mut words = cell.split(' ');
+        let subject = match (words.next()?, words.next()?, words.next()) {
+            ("unit", code, Some(county)) => ReportSubject::Unit {
+                code: CreditCode::parse(code).ok()?.as_str().to_owned(),
+                county: County::parse(county).ok()?,
+            },
+            ("import", j, None) => ReportSubject::Import(Jurisdiction::parse(j).ok()?),
+            _ => return None,
+        };
+        words.next().is_none().then_some(subject)
+    }
+
+    /// May `actor` read a report about this subject?
+    fn readable_by(&self, actor: &Actor) -> Result<(), swi_domain::access::Denied> {
+        match self {
+            ReportSubject::Unit { code, county } => {
+                actor.may(Action::Read, Some(*county), Owner::Unit(code))
+            }
+            ReportSubject::Import(Jurisdiction::County(c)) => {
+                actor.may(Action::RecordWorkInjuryFacts, Some(*c), Owner::Nobody)
+            }
+            ReportSubject::Import(Jurisdiction::City) => {
+                actor.may(Action::RecordWorkInjuryFacts, None, Owner::Nobody)?;
+                if actor.jurisdiction == Jurisdiction::City {
+                    Ok(())
+                } else {
+                    Err(swi_domain::access::Denied::County {
+                        record: swi_domain::access::CITY_CODE.to_owned(),
+                        actor: actor.jurisdiction.code(),
+                    })
+                }
+            }
+        }
+    }
+}
+
+/// The row-by-row report as an XLSX workbook: its subject, then a row per refused row.
 ///
 /// # Errors
 /// The workbook cannot be written (it can).
-pub fn report_xlsx(reports: &[RowReport], total: usize) -> Result<Vec<u8>, ApiError> {
+pub fn report_xlsx(
+    subject: &ReportSubject,
+    reports: &[RowReport],
+    total: usize,
+) -> Result<Vec<u8>, ApiError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     let bold = rust_xlsxwriter::Format::new().set_bold();
     let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(&e);
     sheet
-        .write_string_with_format(0, 0, "行号 Row", &bold)
+        .write_string_with_format(0, 0, SUBJECT_LABEL, &bold)
+        .map_err(fail)?;
+    sheet.write_string(0, 1, subject.cell()).map_err(fail)?;
+    sheet
+        .write_string_with_format(1, 0, REPORT_HEADER, &bold)
         .map_err(fail)?;
     sheet
-        .write_string_with_format(0, 1, "问题 Problems", &bold)
+        .write_string_with_format(1, 1, "问题 Problems", &bold)
         .map_err(fail)?;
     sheet.set_column_width(1, 100).map_err(fail)?;
     for (i, r) in reports.iter().enumerate() {
-        let row = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        let row = u32::try_from(i + 2).unwrap_or(u32::MAX);
         sheet.write_number(row, 0, r.row as f64).map_err(fail)?;
         sheet
             .write_string(row, 1, r.errors.join("；"))
             .map_err(fail)?;
     }
-    let last = u32::try_from(reports.len() + 2).unwrap_or(u32::MAX);
+    let last = u32::try_from(reports.len() + 3).unwrap_or(u32::MAX);
     sheet
         .write_string(
             last,
@@ -529,7 +602,11 @@ pub async fn declare(
     reports.extend(check_rows(params, &rows, month, &roster));
     if !reports.is_empty() {
         reports.sort_by_key(|r| r.row);
-        let xlsx = report_xlsx(&reports, total)?;
+        let subject = ReportSubject::Unit {
+            code: unit.code.clone(),
+            county,
+        };
+        let xlsx = report_xlsx(&subject, &reports, total)?;
         let meta = p
             .docs
             .put(&mut xlsx.as_slice())
@@ -542,7 +619,7 @@ pub async fn declare(
         }});
         err["rows"] = json!(reports);
         err["report_sha256"] = json!(meta.sha256.hex());
-        err["report_url"] = json!(format!("/api/declarations/reports/{}", meta.sha256.hex()));
+        err["report_url"] = json!(report_url(&meta.sha256));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(err)));
     }
     let today = p.clock.today();
@@ -624,10 +701,17 @@ pub async fn queue(
     Ok(axum::Json(out))
 }
 
-/// `GET /api/declarations/reports/{sha256}`: a rejection report as XLSX.
+/// Where a rejection report downloads from.
+#[must_use]
+pub fn report_url(sha: &Sha256) -> String {
+    format!("/api/declarations/reports/{}", sha.hex())
+}
+
+/// `GET /api/declarations/reports/{sha256}`: a rejection report as XLSX, for the unit it
+/// concerns and the clerks over it.
 ///
 /// # Errors
-/// 403; 404 unknown report; 415 not a report.
+/// 403 another unit's or county's report; 404 no such report.
 #[utoipa::path(get, path = "/api/declarations/reports/{sha256}", tag = "declarations",
     params(("sha256" = String, Path)),
     responses((status = 200, description = "the report workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
@@ -638,21 +722,37 @@ pub async fn report(
     Authenticated(actor): Authenticated,
     Path(hash): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    actor.may(Action::UploadMaterials, None, Owner::Nobody)?;
     let sha =
         Sha256::parse(&hash).map_err(|e| ApiError::invalid("报告哈希不正确", e.to_string()))?;
-    let bytes = load_file(&p, &sha).await?;
-    let is_report = sniff(&bytes) == Some(TABLE_TYPES[1])
-        && read_table(&bytes)
-            .ok()
-            .and_then(|t| t.first().and_then(|h| h.first().cloned()))
-            .is_some_and(|h| h == "行号 Row");
-    if !is_report {
-        return Err(ApiError::not_found(
-            "未找到该报告",
-            "no such declaration report",
-        ));
+    let not_found = || ApiError::not_found("未找到该报告", "no such declaration report");
+    // Anything but a report is "not found", whatever else the store holds under that hash.
+    let Some(size) = p
+        .docs
+        .head(&sha)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?
+    else {
+        return Err(not_found());
+    };
+    if size > MAX_TABLE_BYTES {
+        return Err(not_found());
     }
+    let bytes = load_file(&p, &sha).await?;
+    if sniff(&bytes) != Some(TABLE_TYPES[1]) {
+        return Err(not_found());
+    }
+    let table = read_table(&bytes).map_err(|_| not_found())?;
+    let subject = match table.as_slice() {
+        [first, second, ..]
+            if first.first().map(String::as_str) == Some(SUBJECT_LABEL)
+                && second.first().map(String::as_str) == Some(REPORT_HEADER) =>
+        {
+            first.get(1).and_then(|c| ReportSubject::parse(c))
+        }
+        _ => None,
+    }
+    .ok_or_else(not_found)?;
+    subject.readable_by(&actor)?;
     Ok((
         [
             (header::CONTENT_TYPE, TABLE_TYPES[1].to_owned()),
@@ -660,7 +760,7 @@ pub async fn report(
                 header::CONTENT_DISPOSITION,
                 format!(
                     "attachment; filename=\"declaration-report-{}.xlsx\"",
-                    &hash[..12]
+                    &sha.hex()[..12]
                 ),
             ),
         ],

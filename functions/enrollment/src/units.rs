@@ -759,7 +759,8 @@ pub async fn import_roster(
     if !reports.is_empty() {
         reports.sort_by_key(|r| r.row);
         let total = facts.len() + reports.len();
-        let xlsx = crate::declarations::report_xlsx(&reports, total)?;
+        let subject = crate::declarations::ReportSubject::Import(actor.jurisdiction);
+        let xlsx = crate::declarations::report_xlsx(&subject, &reports, total)?;
         let report = p
             .docs
             .put(&mut xlsx.as_slice())
@@ -774,7 +775,7 @@ pub async fn import_roster(
                     "en": format!("{} of {total} rows have problems; nothing was imported", reports.len()),
                 },
                 "rows": reports,
-                "report_url": format!("/api/declarations/reports/{}", report.sha256.hex()),
+                "report_url": crate::declarations::report_url(&report.sha256),
             })),
         ));
     }

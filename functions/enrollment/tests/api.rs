@@ -1270,12 +1270,44 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
         .unwrap();
     let table = swi_enrollment::declarations::read_table(&bytes).unwrap();
     assert_eq!(
-        (table[0][0].as_str(), table[1][0].as_str()),
-        ("行号 Row", "3")
+        (
+            table[0][1].as_str(),
+            table[1][0].as_str(),
+            table[2][0].as_str()
+        ),
+        (
+            format!("unit {DECLARING_UNIT} 360702").as_str(),
+            "行号 Row",
+            "3"
+        ),
+        "the report names its unit, then the rows"
     );
-    let (status, content_type) = api.raw_get(err["report_url"].as_str().unwrap(), &emp).await;
+    let url = err["report_url"].as_str().unwrap();
+    let (status, content_type) = api.raw_get(url, &emp).await;
     assert!(content_type.contains("spreadsheetml"), "{content_type}");
     assert_eq!(status, StatusCode::OK);
+    // Only the unit and the clerks over it may download it.
+    assert_eq!(api.raw_get(url, &api.clerk()).await.0, StatusCode::OK);
+    assert_eq!(
+        api.raw_get(url, &api.employer(UNIT)).await.0,
+        StatusCode::FORBIDDEN,
+        "another unit's employer"
+    );
+    assert_eq!(
+        api.raw_get(url, &api.token("acceptor", "360703", None, 3600))
+            .await
+            .0,
+        StatusCode::FORBIDDEN,
+        "a clerk of another county"
+    );
+    // An uploaded workbook that is not a report is not served as one.
+    let (status, _) = api
+        .raw_get(
+            &swi_enrollment::declarations::report_url(&swi_store::Sha256::parse(&sha).unwrap()),
+            &emp,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the declaration itself");
     let (_, queue) = api
         .call(
             "GET",
@@ -1718,6 +1750,13 @@ async fn the_work_injury_roster_is_imported_whole_or_not_at_all(api: &Api) {
         err["rows"].as_array().unwrap().len(),
         2,
         "a bad code and another county's unit: {err}"
+    );
+    let url = err["report_url"].as_str().unwrap();
+    assert_eq!(api.raw_get(url, &clerk).await.0, StatusCode::OK);
+    assert_eq!(
+        api.raw_get(url, &api.employer(UNIT)).await.0,
+        StatusCode::FORBIDDEN,
+        "an import's report is the clerks'"
     );
     let good = format!(
         "{header}91360702MA35G6QL6T,赣州某某建材有限公司,360702,GS-360702-0001,参保,6,1.5,2025-01-01,2025-05-31\n"
