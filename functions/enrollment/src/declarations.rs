@@ -425,10 +425,25 @@ pub fn report_xlsx(
 pub enum ReviewStatus {
     /// In the county's review queue.
     Queued,
-    /// Approved: its joiners enrolled and its leavers' cover ended.
+    /// Approved by the reviewer; its rows are being applied by the declaration job, a
+    /// transaction of rows at a time (`cursor` says how far it got).
+    Applying,
+    /// Approved and applied: its joiners enrolled and its leavers' cover ended.
     Approved,
     /// Rejected by the reviewer.
     Rejected,
+}
+
+impl ReviewStatus {
+    /// The word that keys the county index (`{status}#{review_by}#{id}`).
+    const fn key(self) -> &'static str {
+        match self {
+            ReviewStatus::Queued => "queued",
+            ReviewStatus::Applying => "applying",
+            ReviewStatus::Approved => "approved",
+            ReviewStatus::Rejected => "rejected",
+        }
+    }
 }
 
 /// An accepted declaration.
@@ -463,12 +478,38 @@ pub struct Declaration {
     /// The reviewer's note.
     #[serde(default)]
     pub note: Option<String>,
-    /// Rows applied on approval.
+    /// Rows applied since approval.
     #[serde(default)]
     pub applied: usize,
-    /// Rows that no longer applied at approval (each with why).
+    /// Rows that no longer held when applied (the roster had changed since the upload); each
+    /// is listed, with why, under `failed` when the declaration is read.
     #[serde(default)]
+    pub not_applied: usize,
+    /// Rows dealt with so far (applied or not), in file order.
+    #[serde(default)]
+    pub cursor: usize,
+}
+
+/// A declaration as answered: the record, and the rows that did not apply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeclarationView {
+    /// The declaration.
+    #[serde(flatten)]
+    pub declaration: Declaration,
+    /// Rows that no longer held when applied, with why.
     pub failed: Vec<RowReport>,
+}
+
+fn declaration_key(id: &str) -> Key {
+    Key::new(format!("declaration#{id}"), "profile")
+}
+
+fn declaration_item(d: &Declaration) -> Result<Item, ApiError> {
+    let k = declaration_key(&d.id);
+    Ok(Item::new(k.pk, k.sk, d)?.with_gsi1(
+        format!("declarations#{}", d.county),
+        format!("{}#{}#{}", d.status.key(), d.review_by, d.id),
+    ))
 }
 
 /// An upload of a declaration file.
@@ -644,13 +685,15 @@ pub async fn declare(
             reviewed_on: None,
             note: None,
             applied: 0,
-            failed: Vec::new(),
+            not_applied: 0,
+            cursor: 0,
         };
-        let body = serde_json::to_value(&d).map_err(|e| ApiError::internal(&e))?;
-        let item = Item::new(format!("declaration#{id}"), "profile", &d)?.with_gsi1(
-            format!("declarations#{}", d.county),
-            format!("queued#{review_by}#{id}"),
-        );
+        let body = serde_json::to_value(DeclarationView {
+            declaration: d.clone(),
+            failed: Vec::new(),
+        })
+        .map_err(|e| ApiError::internal(&e))?;
+        let item = declaration_item(&d)?;
         Ok(Change {
             ops: vec![TxOp::Put {
                 item,
@@ -776,16 +819,33 @@ pub async fn get(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
-) -> Result<axum::Json<Declaration>, ApiError> {
+) -> Result<axum::Json<DeclarationView>, ApiError> {
     let item = p
         .state
-        .get(&Key::new(format!("declaration#{id}"), "profile"))
+        .get(&declaration_key(&id))
         .await?
         .ok_or_else(|| ApiError::not_found("未找到该申报", format!("no declaration {id}")))?;
     let d: Declaration = item.body().map_err(|e| ApiError::internal(&e))?;
     let county = County::parse(&d.county).map_err(|e| ApiError::internal(&e))?;
     actor.may(Action::Read, Some(county), Owner::Unit(&d.unit))?;
-    Ok(axum::Json(d))
+    let mut failed = Vec::with_capacity(d.not_applied);
+    if d.not_applied > 0 {
+        for item in &p
+            .state
+            .query_all(
+                &Query::partition(format!("declaration#{id}"))
+                    .range(swi_store::SkRange::Prefix("failed#".into()))
+                    .limit(1000),
+            )
+            .await?
+        {
+            failed.push(item.body().map_err(|e| ApiError::internal(&e))?);
+        }
+    }
+    Ok(axum::Json(DeclarationView {
+        declaration: d,
+        failed,
+    }))
 }
 
 /// A reviewer's decision.
@@ -799,18 +859,55 @@ pub struct Review {
     pub note: Option<String>,
 }
 
-/// Operations per transaction when applying a declaration: an enrolment takes up to 4
-/// (profile, roster entry, retirement watch, audit event).
-const ROWS_PER_TRANSACTION: usize = 20;
+/// Rows per transaction when applying a declaration: an applied row takes up to 4 operations
+/// (profile, roster entry, retirement watch, audit event), a row that no longer holds 1; the
+/// declaration, its audit event and the job's pointer take 3 more (DynamoDB allows 100).
+pub const ROWS_PER_TRANSACTION: usize = 20;
 
-/// `POST /api/declarations/{id}/review`: approves (enrolling the joiners and ending the leavers'
-/// cover) or rejects a queued declaration (Art. 18).
+/// The job's pointer to a declaration being applied (`jobs#declaration-apply`, one per
+/// declaration): written with the approval, moved with every transaction of rows, deleted with
+/// the last. Its writes are what wake the job in AWS (a DynamoDB stream filtered on its key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyPointer {
+    /// The declaration.
+    pub declaration: String,
+    /// Rows dealt with so far.
+    pub cursor: usize,
+}
+
+/// The partition of the declaration job's pointers.
+pub const APPLY_PARTITION: &str = "jobs#declaration-apply";
+
+fn pointer_key(id: &str) -> Key {
+    Key::new(APPLY_PARTITION, id)
+}
+
+fn pointer_put(id: &str, cursor: usize, condition: Condition) -> Result<TxOp, ApiError> {
+    let k = pointer_key(id);
+    Ok(TxOp::Put {
+        item: Item::new(
+            k.pk,
+            k.sk,
+            &ApplyPointer {
+                declaration: id.to_owned(),
+                cursor,
+            },
+        )?,
+        condition,
+    })
+}
+
+/// `POST /api/declarations/{id}/review`: approves or rejects a queued declaration (Art. 18).
+/// An approval is recorded at once and answered 202 with status `applying`; the declaration job
+/// then enrols the joiners and ends the leavers' cover, a transaction of rows at a time, and
+/// the declaration reads `approved` when every row has been dealt with.
 ///
 /// # Errors
 /// 400 bad decision; 403; 404; 409 not queued.
 #[utoipa::path(post, path = "/api/declarations/{id}/review", tag = "declarations", request_body = Review,
     params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
-    responses((status = 200, description = "reviewed", body = Declaration),
+    responses((status = 202, description = "approved: its rows are being applied", body = DeclarationView),
+        (status = 200, description = "rejected", body = DeclarationView),
         (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn review(
@@ -841,9 +938,8 @@ pub async fn review(
         crate::wire::name(n, "note")?;
     }
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
-        let k = Key::new(format!("declaration#{id}"), "profile");
         let item =
-            p.state.get(&k).await?.ok_or_else(|| {
+            p.state.get(&declaration_key(&id)).await?.ok_or_else(|| {
                 ApiError::not_found("未找到该申报", format!("no declaration {id}"))
             })?;
         let version = item.version;
@@ -857,120 +953,238 @@ pub async fn review(
                 "the declaration was already reviewed",
             ));
         }
-        let today = p.clock.today();
-        let mut tail_ops = Vec::new();
-        let mut tail_audit = Vec::new();
-        if approve {
-            let sha = Sha256::parse(&d.sha256).map_err(|e| ApiError::internal(&e))?;
-            let bytes = load_file(&p, &sha).await?;
-            let table = read_table(&bytes).map_err(|e| ApiError::internal(&e.0))?;
-            let (rows, _) = parse_rows(&table).map_err(|e| ApiError::internal(&e.0))?;
-            let params = crate::persons::params()?;
-            let roster = roster_of(&p, &d.unit).await?;
-            // Rows that no longer hold (the roster changed since the upload) are reported.
-            let stale = check_rows(params, &rows, d.month, &roster);
-            let stale_rows: HashSet<usize> = stale.iter().map(|r| r.row).collect();
-            let mut batches: Vec<(Vec<TxOp>, Vec<Audit>)> = vec![(Vec::new(), Vec::new())];
-            for row in rows.iter().filter(|r| !stale_rows.contains(&r.line)) {
-                let (ops, audit) = match row.change {
-                    RowChange::Join => {
-                        let checked = check_request(params, &row.person)?;
-                        let e = crate::persons::build_enrolment(
-                            &p,
-                            params,
-                            &row.person,
-                            Some(d.unit.clone()),
-                            None,
-                            county,
-                            checked,
-                        )?;
-                        let c = crate::persons::created(&e, "enrolment.create_by_declaration")?;
-                        (c.ops, c.audit)
-                    }
-                    RowChange::Leave => {
-                        let pid = ResidentId::parse(&row.person.id_number)
-                            .map(|i| person_key(&i))
-                            .map_err(|e| ApiError::internal(&e))?;
-                        let enrolment_id = roster
-                            .members
-                            .get(&pid)
-                            .and_then(|v| v.iter().find(|(_, s, _)| *s != Status::Terminated))
-                            .map(|(_, _, id)| id.clone())
-                            .ok_or_else(|| {
-                                ApiError::internal(&"a checked leaver has no enrolment")
-                            })?;
-                        let (mut e, v) = crate::persons::load(&p, &enrolment_id).await?;
-                        e.status = Status::Terminated;
-                        e.cover_end = Some(
-                            e.cover_end
-                                .map_or(row.person.start, |b| b.min(row.person.start)),
-                        );
-                        (
-                            crate::persons::write_ops(&e, Condition::VersionIs(v))?,
-                            vec![Audit {
-                                case: format!("enrolment#{}", e.id),
-                                command: "enrolment.terminate_by_declaration".into(),
-                                change: json!({ "end": e.cover_end, "declaration": d.id }),
-                            }],
-                        )
-                    }
-                };
-                let full = batches
-                    .last()
-                    .is_some_and(|(_, a)| a.len() >= ROWS_PER_TRANSACTION);
-                if full {
-                    batches.push((Vec::new(), Vec::new()));
-                }
-                if let Some((o, a)) = batches.last_mut() {
-                    o.extend(ops);
-                    a.extend(audit);
-                }
-                d.applied += 1;
-            }
-            let (last_ops, last_audit) = batches.pop().unwrap_or_default();
-            for (ops, audit) in batches {
-                let mut ops = ops;
-                ops.extend(swi_platform::mutation::audit_ops(&p, &actor, &audit).await?);
-                p.state.transact(ops).await?;
-            }
-            tail_ops = last_ops;
-            tail_audit = last_audit;
-            d.failed = stale;
-            d.status = ReviewStatus::Approved;
+        d.status = if approve {
+            ReviewStatus::Applying
         } else {
-            d.status = ReviewStatus::Rejected;
-        }
-        d.reviewed_by = Some(actor.name.clone());
-        d.reviewed_on = Some(today);
-        d.note.clone_from(&req.note);
-        let body = serde_json::to_value(&d).map_err(|e| ApiError::internal(&e))?;
-        let status_key = match d.status {
-            ReviewStatus::Queued => "queued",
-            ReviewStatus::Approved => "approved",
-            ReviewStatus::Rejected => "rejected",
+            ReviewStatus::Rejected
         };
-        let item = Item::new(k.pk, k.sk, &d)?.with_gsi1(
-            format!("declarations#{}", d.county),
-            format!("{status_key}#{}#{}", d.review_by, d.id),
-        );
+        d.reviewed_by = Some(actor.name.clone());
+        d.reviewed_on = Some(p.clock.today());
+        d.note.clone_from(&req.note);
         let mut ops = vec![TxOp::Put {
-            item,
+            item: declaration_item(&d)?,
             condition: Condition::VersionIs(version),
         }];
-        ops.extend(tail_ops);
-        let mut audit = vec![Audit {
-            case: format!("declaration#{}", d.id),
-            command: format!("declaration.{}", if approve { "approve" } else { "reject" }),
-            change: json!({ "note": req.note, "applied": d.applied, "failed": d.failed.len() }),
-        }];
-        audit.extend(tail_audit);
+        if approve {
+            ops.push(pointer_put(&d.id, 0, Condition::NotExists)?);
+        }
+        let body = serde_json::to_value(DeclarationView {
+            declaration: d.clone(),
+            failed: Vec::new(),
+        })
+        .map_err(|e| ApiError::internal(&e))?;
         Ok(Change {
             ops,
-            audit,
-            status: StatusCode::OK,
+            audit: vec![Audit {
+                case: format!("declaration#{}", d.id),
+                command: format!("declaration.{}", if approve { "approve" } else { "reject" }),
+                change: json!({ "note": req.note, "rows": d.joiners + d.leavers }),
+            }],
+            status: if approve {
+                StatusCode::ACCEPTED
+            } else {
+                StatusCode::OK
+            },
             response: body,
         })
     })
     .await?;
     Ok((status, axum::Json(body)))
+}
+
+/// How far one run took one declaration.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Rows dealt with in this run.
+    pub rows: usize,
+    /// Whether every row has now been dealt with.
+    pub finished: bool,
+    /// Whether another run was found applying it (this one stood back).
+    pub contended: bool,
+}
+
+fn job_actor(d: &Declaration) -> Actor {
+    Actor {
+        sub: "job:declaration-apply".into(),
+        role: swi_domain::Role::Operator,
+        jurisdiction: Jurisdiction::City,
+        name: format!(
+            "申报生效任务（{} 审核通过）",
+            d.reviewed_by.as_deref().unwrap_or("")
+        ),
+        unit: None,
+    }
+}
+
+/// Applies an approved declaration from where it stands, a transaction of rows at a time, until
+/// every row is dealt with or `deadline` passes (at least one transaction is always made). Each
+/// transaction writes its rows' changes and audit events together with the declaration's new
+/// cursor, conditioned on the declaration's version: a crash loses nothing and a row is never
+/// applied twice, even by two runs at once. A row that no longer holds (the roster changed
+/// since the upload) is recorded as not applied, with why.
+///
+/// # Errors
+/// The store is unavailable, or the declaration's file cannot be read back.
+pub async fn apply_approved(
+    p: &Platform,
+    id: &str,
+    deadline: std::time::Instant,
+) -> Result<Progress, ApiError> {
+    let mut progress = Progress::default();
+    let Some(item) = p.state.get(&declaration_key(id)).await? else {
+        return Err(ApiError::internal(&format_args!(
+            "the job points at a missing declaration {id}"
+        )));
+    };
+    let mut version = item.version;
+    let mut d: Declaration = item.body().map_err(|e| ApiError::internal(&e))?;
+    if d.status != ReviewStatus::Applying {
+        // Finished (or never approved): the pointer is stale.
+        p.state
+            .transact(vec![TxOp::Delete {
+                key: pointer_key(id),
+                condition: Condition::None,
+            }])
+            .await?;
+        progress.finished = d.status == ReviewStatus::Approved;
+        return Ok(progress);
+    }
+    let county = County::parse(&d.county).map_err(|e| ApiError::internal(&e))?;
+    let sha = Sha256::parse(&d.sha256).map_err(|e| ApiError::internal(&e))?;
+    let bytes = load_file(p, &sha).await?;
+    let table = read_table(&bytes).map_err(|e| ApiError::internal(&e.0))?;
+    let (rows, _) = parse_rows(&table).map_err(|e| ApiError::internal(&e.0))?;
+    drop((bytes, table));
+    let params = crate::persons::params()?;
+    let mut roster = roster_of(p, &d.unit).await?;
+    let actor = job_actor(&d);
+    loop {
+        let end = (d.cursor + ROWS_PER_TRANSACTION).min(rows.len());
+        let chunk = rows.get(d.cursor..end).unwrap_or_default();
+        let stale = check_rows(params, chunk, d.month, &roster);
+        let stale_rows: HashSet<usize> = stale.iter().map(|r| r.row).collect();
+        let mut ops = Vec::new();
+        let mut audit = Vec::new();
+        let mut joined = Vec::new();
+        let mut left = Vec::new();
+        for row in chunk.iter().filter(|r| !stale_rows.contains(&r.line)) {
+            match row.change {
+                RowChange::Join => {
+                    let checked = check_request(params, &row.person)?;
+                    let e = crate::persons::build_enrolment(
+                        p,
+                        params,
+                        &row.person,
+                        Some(d.unit.clone()),
+                        None,
+                        county,
+                        checked,
+                    )?;
+                    let c = crate::persons::created(&e, "enrolment.create_by_declaration")?;
+                    ops.extend(c.ops);
+                    audit.extend(c.audit);
+                    joined.push((e.person.clone(), (e.start, e.cover_end), e.status, e.id));
+                }
+                RowChange::Leave => {
+                    let pid = ResidentId::parse(&row.person.id_number)
+                        .map(|i| person_key(&i))
+                        .map_err(|e| ApiError::internal(&e))?;
+                    let enrolment_id = roster
+                        .members
+                        .get(&pid)
+                        .and_then(|v| v.iter().find(|(_, s, _)| *s != Status::Terminated))
+                        .map(|(_, _, id)| id.clone())
+                        .ok_or_else(|| ApiError::internal(&"a checked leaver has no enrolment"))?;
+                    let (mut e, v) = crate::persons::load(p, &enrolment_id).await?;
+                    e.status = Status::Terminated;
+                    e.cover_end = Some(
+                        e.cover_end
+                            .map_or(row.person.start, |b| b.min(row.person.start)),
+                    );
+                    ops.extend(crate::persons::write_ops(&e, Condition::VersionIs(v))?);
+                    audit.push(Audit {
+                        case: format!("enrolment#{}", e.id),
+                        command: "enrolment.terminate_by_declaration".into(),
+                        change: json!({ "end": e.cover_end, "declaration": d.id, "row": row.line }),
+                    });
+                    left.push((pid, e.id));
+                }
+            }
+        }
+        for r in &stale {
+            ops.push(TxOp::Put {
+                item: Item::new(
+                    format!("declaration#{}", d.id),
+                    format!("failed#{:08}", r.row),
+                    r,
+                )?,
+                condition: Condition::None,
+            });
+        }
+        let from = d.cursor;
+        d.applied += chunk.len() - stale.len();
+        d.not_applied += stale.len();
+        d.cursor = end;
+        let finished = end >= rows.len();
+        if finished {
+            d.status = ReviewStatus::Approved;
+            ops.push(TxOp::Delete {
+                key: pointer_key(&d.id),
+                condition: Condition::None,
+            });
+        } else {
+            ops.push(pointer_put(&d.id, end, Condition::None)?);
+        }
+        ops.push(TxOp::Put {
+            item: declaration_item(&d)?,
+            condition: Condition::VersionIs(version),
+        });
+        audit.push(Audit {
+            case: format!("declaration#{}", d.id),
+            command: if finished {
+                "declaration.applied".into()
+            } else {
+                "declaration.apply".into()
+            },
+            change: json!({
+                "rows": [from + 1, end],
+                "applied": chunk.len() - stale.len(),
+                "not_applied": stale.iter().map(|r| r.row).collect::<Vec<_>>(),
+            }),
+        });
+        ops.extend(swi_platform::mutation::audit_ops(p, &actor, &audit).await?);
+        match p.state.transact(ops).await {
+            Ok(()) => {}
+            Err(swi_store::StateError::Conflict { .. }) => {
+                // Another run moved the declaration (or a row's enrolment) meanwhile: it goes
+                // on from there; this run stands back and changed nothing.
+                progress.contended = true;
+                return Ok(progress);
+            }
+            Err(other) => return Err(other.into()),
+        }
+        version += 1;
+        progress.rows += chunk.len();
+        for (person, period, status, eid) in joined {
+            roster
+                .members
+                .entry(person)
+                .or_default()
+                .push((period, status, eid));
+        }
+        for (person, eid) in left {
+            for m in roster.members.entry(person).or_default() {
+                if m.2 == eid {
+                    m.1 = Status::Terminated;
+                }
+            }
+        }
+        if finished {
+            progress.finished = true;
+            return Ok(progress);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(progress);
+        }
+    }
 }

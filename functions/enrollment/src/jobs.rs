@@ -5,6 +5,10 @@
 //! 退休年龄继续用工的，由用人单位按超龄人员参加补充工伤保险). Enrolments carry a pointer under the
 //! month their holder reaches the age; the job reads the months up to today and raises an alert
 //! to the unit, once per enrolment.
+//!
+//! `declaration_apply` (woken by approvals, and swept regularly): applies approved monthly
+//! declarations (Art. 18) a transaction of rows at a time, resuming where any earlier run
+//! stopped (see [`crate::declarations::apply_approved`]).
 
 use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -177,4 +181,65 @@ pub async fn alerts(p: &Platform, unit: &str) -> Result<Vec<Alert>, ApiError> {
         out.push(item.body().map_err(|e| ApiError::internal(&e))?);
     }
     Ok(out)
+}
+
+/// What a run of the declaration job did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyReport {
+    /// Declarations found waiting.
+    pub waiting: usize,
+    /// Rows dealt with in this run.
+    pub rows: usize,
+    /// Declarations finished in this run.
+    pub finished: usize,
+    /// Declarations left for a later run (the deadline came, or another run holds them).
+    pub pending: usize,
+    /// Declarations that could not be applied (their id and the error code), retried next run.
+    pub errors: Vec<String>,
+}
+
+/// Runs the declaration job: every approved declaration still being applied, until done or
+/// `deadline` (each declaration it reaches gets at least one transaction of rows).
+///
+/// # Errors
+/// The store is unavailable (one declaration's failure is reported, and the others go on).
+pub async fn declaration_apply(
+    p: &Platform,
+    deadline: std::time::Instant,
+) -> Result<ApplyReport, ApiError> {
+    let mut report = ApplyReport::default();
+    let waiting = p
+        .state
+        .query_all(&Query::partition(crate::declarations::APPLY_PARTITION).limit(200))
+        .await?;
+    report.waiting = waiting.len();
+    for item in &waiting {
+        if std::time::Instant::now() >= deadline && report.rows > 0 {
+            report.pending += 1;
+            continue;
+        }
+        let ptr: crate::declarations::ApplyPointer =
+            item.body().map_err(|e| ApiError::internal(&e))?;
+        match crate::declarations::apply_approved(p, &ptr.declaration, deadline).await {
+            Ok(progress) => {
+                report.rows += progress.rows;
+                if progress.finished {
+                    report.finished += 1;
+                } else {
+                    report.pending += 1;
+                }
+            }
+            Err(e) if e.code == "unavailable" => return Err(e),
+            Err(e) => {
+                eprintln!(
+                    "swi: declaration job: {} not applied: {}",
+                    ptr.declaration, e.code
+                );
+                report
+                    .errors
+                    .push(format!("{}: {}", ptr.declaration, e.code));
+            }
+        }
+    }
+    Ok(report)
 }

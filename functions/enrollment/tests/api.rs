@@ -18,6 +18,7 @@ use swi_platform::Platform;
 use swi_platform::auth::{Claims, ISSUER, TokenKeys};
 use swi_platform::clock::FixedClock;
 use swi_platform::mutation::verify_case;
+use swi_rules::ids::ResidentId;
 use tower::ServiceExt;
 
 struct Api {
@@ -1417,7 +1418,32 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
             reviewed["status"].as_str(),
             reviewed["applied"].as_u64()
         ),
-        (StatusCode::OK, Some("approved"), Some(2)),
+        (StatusCode::ACCEPTED, Some("applying"), Some(0)),
+        "the approval is recorded at once; the job applies the rows: {reviewed}"
+    );
+    let report = swi_enrollment::jobs::declaration_apply(
+        &api.platform,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!((report.finished, report.rows), (1, 2), "{report:?}");
+    let (_, reviewed) = api
+        .call(
+            "GET",
+            &format!("/api/declarations/{did}"),
+            Some(&emp),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            reviewed["status"].as_str(),
+            reviewed["applied"].as_u64(),
+            reviewed["failed"].as_array().map(Vec::len)
+        ),
+        (Some("approved"), Some(2), Some(0)),
         "{reviewed}"
     );
     let (_, hist) = api
@@ -1487,6 +1513,176 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
         (status, err["error"]["code"].as_str()),
         (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_type"))
     );
+}
+
+/// A declaration larger than one transaction is applied a transaction at a time: a run that
+/// stops early resumes where it stood, two runs at once never apply a row twice, and a row that
+/// no longer holds at approval is recorded, with why, instead of being applied.
+async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
+    const ROWS: usize = 45;
+    let emp = api.employer(DECLARING_UNIT);
+    let ids: Vec<String> = (0..ROWS)
+        .map(|i| {
+            ResidentId::with_check_character(&format!(
+                "36070219900{}{:02}{:03}",
+                3 + i / 28,
+                1 + i % 28,
+                100 + i
+            ))
+            .unwrap()
+            .expose()
+            .to_owned()
+        })
+        .collect();
+    let mut csv = String::from("变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码\n");
+    for (i, id) in ids.iter().enumerate() {
+        csv.push_str(&format!(
+            "增,职工{i},{id},employee,4800.00,2025-06-{:02},13907971{i:03}\n",
+            10 + i % 20
+        ));
+    }
+    let sha = put_file(api, csv.as_bytes()).await;
+    let (status, d) = api
+        .call(
+            "POST",
+            &format!("/api/units/{DECLARING_UNIT}/declarations"),
+            Some(&emp),
+            Some("decl-large"),
+            Some(json!({ "month": "2025-06", "sha256": sha })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    let did = d["id"].as_str().unwrap().to_owned();
+    // Row 7 (the sixth person) is enrolled directly between upload and approval.
+    let mut direct = person("职工5", &ids[5], "employee");
+    direct["start"] = json!("2025-06-15");
+    let (status, e) = api
+        .call(
+            "POST",
+            &format!("/api/units/{DECLARING_UNIT}/persons"),
+            Some(&emp),
+            Some("decl-large-direct"),
+            Some(direct),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{e}");
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/api/declarations/{did}/review"),
+            Some(&api.clerk()),
+            Some("review-large"),
+            Some(json!({ "decision": "approve" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    // A run whose deadline has passed still makes one transaction, and stops there.
+    let past = std::time::Instant::now();
+    let first = swi_enrollment::declarations::apply_approved(&api.platform, &did, past)
+        .await
+        .unwrap();
+    assert_eq!((first.rows, first.finished), (20, false), "{first:?}");
+    let read = || {
+        let emp = emp.clone();
+        let did = did.clone();
+        async move {
+            api.call(
+                "GET",
+                &format!("/api/declarations/{did}"),
+                Some(&emp),
+                None,
+                None,
+            )
+            .await
+            .1
+        }
+    };
+    let d = read().await;
+    assert_eq!(
+        (
+            d["status"].as_str(),
+            d["cursor"].as_u64(),
+            d["applied"].as_u64(),
+            d["not_applied"].as_u64()
+        ),
+        (Some("applying"), Some(20), Some(19), Some(1)),
+        "{d}"
+    );
+    assert_eq!(d["failed"][0]["row"], 7, "{d}");
+    assert!(
+        d["failed"][0]["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("already enrolled"),
+        "{d}"
+    );
+
+    // Two runs at once: each transaction is taken by one of them only.
+    let (a, b) = tokio::join!(
+        swi_enrollment::jobs::declaration_apply(&api.platform, past),
+        swi_enrollment::jobs::declaration_apply(&api.platform, past),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.errors.is_empty() && b.errors.is_empty(), "{a:?} {b:?}");
+    let rest = swi_enrollment::jobs::declaration_apply(
+        &api.platform,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        a.rows + b.rows + rest.rows,
+        ROWS - 20,
+        "every row once: {a:?} {b:?} {rest:?}"
+    );
+    let d = read().await;
+    assert_eq!(
+        (
+            d["status"].as_str(),
+            d["cursor"].as_u64(),
+            d["applied"].as_u64(),
+            d["failed"].as_array().map(Vec::len)
+        ),
+        (
+            Some("approved"),
+            Some(ROWS as u64),
+            Some(ROWS as u64 - 1),
+            Some(1)
+        ),
+        "{d}"
+    );
+    // Each person holds exactly one enrolment in the unit.
+    let members = api
+        .platform
+        .state
+        .query_all(
+            &swi_store::Query::partition(format!("unit#{DECLARING_UNIT}"))
+                .range(swi_store::SkRange::Prefix("member#".into()))
+                .limit(1000),
+        )
+        .await
+        .unwrap();
+    let mut per_person = std::collections::HashMap::new();
+    for m in &members {
+        let body: Value = m.body().unwrap();
+        *per_person
+            .entry(body["person"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    assert_eq!(per_person.len(), 2 + ROWS, "two earlier joiners and these");
+    assert!(per_person.values().all(|&n| n == 1), "{per_person:?}");
+    // Nothing is left for the job, and the declaration's history is one intact chain: filed,
+    // approved, three transactions of rows.
+    let idle = swi_enrollment::jobs::declaration_apply(&api.platform, past)
+        .await
+        .unwrap();
+    assert_eq!((idle.waiting, idle.rows), (0, 0), "{idle:?}");
+    let chain = verify_case(&api.platform, &format!("declaration#{did}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(chain, 5);
 }
 
 async fn a_project_gets_its_certificate(api: &Api) {
@@ -1811,6 +2007,7 @@ async fn enrollment_on_the_embedded_store() {
     an_altered_audit_event_is_detected(&api).await;
     persons_of_every_category(&api).await;
     declarations_are_accepted_or_rejected_whole(&api).await;
+    a_large_declaration_is_applied_in_resumable_steps(&api).await;
     a_project_gets_its_certificate(&api).await;
     employees_reaching_retirement_age_are_flagged(&api).await;
     the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;
@@ -1847,6 +2044,7 @@ async fn enrollment_on_dynamodb_and_s3() {
     an_altered_audit_event_is_detected(&api).await;
     persons_of_every_category(&api).await;
     declarations_are_accepted_or_rejected_whole(&api).await;
+    a_large_declaration_is_applied_in_resumable_steps(&api).await;
     a_project_gets_its_certificate(&api).await;
     employees_reaching_retirement_age_are_flagged(&api).await;
     the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;

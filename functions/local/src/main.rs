@@ -125,6 +125,13 @@ enum Job {
         #[arg(long, default_value_t = 12)]
         months: u32,
     },
+    /// Apply approved monthly declarations (Art. 18) still being applied; `swi serve` also
+    /// does this by itself, within a second of an approval.
+    DeclarationApply {
+        /// Stop starting new transactions after this many seconds (default: run until done).
+        #[arg(long, value_name = "SECONDS")]
+        seconds: Option<u64>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -214,6 +221,9 @@ fn run() -> Result<()> {
             on.unwrap_or_else(china_today),
             months,
         ))?,
+        Command::Run {
+            job: Job::DeclarationApply { seconds },
+        } => runtime()?.block_on(serve_cmd::declaration_apply(seconds))?,
         Command::Serve { addr, demo } => runtime()?.block_on(serve_cmd::serve(addr, demo))?,
         Command::Token {
             role,

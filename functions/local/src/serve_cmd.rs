@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use axum::Router;
@@ -120,7 +121,9 @@ pub async fn serve(addr: SocketAddr, demo: bool) -> Result<()> {
         "swi serve: listening on http://{addr} ({})",
         stores.description
     );
-    axum::serve(listener, app(platform, uploads))
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(declaration_worker(platform.clone(), stopped));
+    let served = axum::serve(listener, app(platform, uploads))
         .with_graceful_shutdown(async {
             let ctrl_c = async {
                 let _ = tokio::signal::ctrl_c().await;
@@ -140,7 +143,100 @@ pub async fn serve(addr: SocketAddr, demo: bool) -> Result<()> {
             eprintln!("swi serve: shutting down");
         })
         .await
-        .context("server error")
+        .context("server error");
+    // The job finishes its transaction in hand; what is left waits for the next start.
+    let _ = stop.send(true);
+    let _ = worker.await;
+    served
+}
+
+/// The platform of a job run from the command line, on the configured store.
+async fn job_platform() -> Result<Platform> {
+    let stores = crate::store_cmd::open().await?;
+    Ok(Platform {
+        state: stores.state,
+        docs: stores.docs,
+        tokens: Arc::new(keys()?),
+        clock: Arc::new(SystemClock),
+    })
+}
+
+/// `swi run declaration-apply`: applies approved declarations, on the configured store.
+///
+/// # Errors
+/// The stores cannot be opened, or a declaration could not be applied.
+pub async fn declaration_apply(seconds: Option<u64>) -> Result<()> {
+    let platform = job_platform().await?;
+    let deadline = seconds.map(|s| Instant::now() + Duration::from_secs(s));
+    let mut total = swi_enrollment::jobs::ApplyReport::default();
+    loop {
+        let report = swi_enrollment::jobs::declaration_apply(
+            &platform,
+            deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600)),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.en))?;
+        total.rows += report.rows;
+        total.finished += report.finished;
+        total.errors.extend(report.errors);
+        total.pending = report.pending;
+        let out_of_time = deadline.is_some_and(|d| Instant::now() >= d);
+        if report.pending == 0 || out_of_time || report.rows == 0 {
+            break;
+        }
+    }
+    println!(
+        "declaration job: {} rows applied, {} declarations finished, {} still applying",
+        total.rows, total.finished, total.pending
+    );
+    if total.errors.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("not applied: {}", total.errors.join(", "))
+    }
+}
+
+/// The declaration job inside `swi serve`: looks for approved declarations every second and
+/// applies them in runs of a few seconds, until `stop` says otherwise.
+async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let run = swi_enrollment::jobs::declaration_apply(
+            &platform,
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await;
+        let busy = match run {
+            Ok(r) => {
+                if r.rows > 0 || !r.errors.is_empty() {
+                    eprintln!(
+                        "swi serve: declaration job: {} rows applied, {} finished, {} still applying{}",
+                        r.rows,
+                        r.finished,
+                        r.pending,
+                        if r.errors.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", not applied: {}", r.errors.join(", "))
+                        }
+                    );
+                }
+                r.pending > 0 && r.rows > 0
+            }
+            Err(e) => {
+                eprintln!("swi serve: declaration job: {}", e.en);
+                false
+            }
+        };
+        if *stop.borrow() {
+            return;
+        }
+        if !busy {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
 }
 
 /// `swi run retirement-check`: the daily job, on the configured store.
@@ -148,13 +244,7 @@ pub async fn serve(addr: SocketAddr, demo: bool) -> Result<()> {
 /// # Errors
 /// The stores cannot be opened or read.
 pub async fn retirement_check(on: chrono::NaiveDate, months: u32) -> Result<()> {
-    let stores = crate::store_cmd::open().await?;
-    let platform = Platform {
-        state: stores.state,
-        docs: stores.docs,
-        tokens: Arc::new(keys()?),
-        clock: Arc::new(SystemClock),
-    };
+    let platform = job_platform().await?;
     let report = swi_enrollment::jobs::retirement_check(&platform, on, months)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.en))?;

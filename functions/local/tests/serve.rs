@@ -1,5 +1,6 @@
 //! `swi serve --demo` as a user starts it: it seeds, answers with the tokens it wrote, refuses
-//! requests without one, and seeding again changes nothing.
+//! requests without one, and seeding again changes nothing; an approved declaration is applied
+//! by the server's own job.
 
 #![allow(
     clippy::unwrap_used,
@@ -47,15 +48,35 @@ fn start(data: &std::path::Path, port: u16) -> Server {
 }
 
 fn get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
+    request(port, "GET", path, token, None)
+}
+
+/// One HTTP/1.1 request; `body` is JSON sent with an idempotency key.
+fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<(&str, &str)>,
+) -> (u16, String) {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
         return (0, String::new());
     };
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    let (extra, payload) = body.map_or((String::new(), ""), |(key, json)| {
+        (
+            format!(
+                "Content-Type: application/json\r\nIdempotency-Key: {key}\r\nContent-Length: {}\r\n",
+                json.len()
+            ),
+            json,
+        )
+    });
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{auth}{extra}Connection: close\r\n\r\n{payload}"
     )
     .unwrap();
     let mut out = String::new();
@@ -89,5 +110,88 @@ fn the_demo_server_seeds_once_and_answers_with_its_tokens() {
         );
         let (status, _) = get(port, path, None);
         assert_eq!(status, 401);
+    }
+}
+
+fn token(tokens: &str, name: &str) -> String {
+    tokens
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_approved_declaration_is_applied_by_the_server_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port);
+    let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
+    let unit = "91360702MA35G6QL6T";
+    let (employer, acceptor) = (
+        token(&tokens, &format!("employer_{unit}")),
+        token(&tokens, "acceptor_360702"),
+    );
+    // Today in China: the server's clock decides the month a declaration may cover.
+    let today = (chrono::Utc::now() + chrono::TimeDelta::hours(8)).date_naive();
+    let id = swi_rules::ids::ResidentId::with_check_character("36070219900615123")
+        .unwrap()
+        .expose()
+        .to_owned();
+    let csv = dir.path().join("declaration.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码\n增,周八,{id},employee,5200.00,{today},13907970188\n"
+        ),
+    )
+    .unwrap();
+    let put = Command::new(env!("CARGO_BIN_EXE_swi"))
+        .args(["doc", "put", csv.to_str().unwrap()])
+        .env("SWI_STORE", "embedded")
+        .env("SWI_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(put.status.success(), "{put:?}");
+    let sha = String::from_utf8(put.stdout).unwrap()[..64].to_owned();
+    let month = today.format("%Y-%m");
+    let (status, body) = request(
+        port,
+        "POST",
+        &format!("/api/units/{unit}/declarations"),
+        Some(&employer),
+        Some((
+            "serve-declaration",
+            &format!(r#"{{"month":"{month}","sha256":"{sha}"}}"#),
+        )),
+    );
+    assert_eq!(status, 201, "{body}");
+    let did = body
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (status, body) = request(
+        port,
+        "POST",
+        &format!("/api/declarations/{did}/review"),
+        Some(&acceptor),
+        Some(("serve-review", r#"{"decision":"approve"}"#)),
+    );
+    assert_eq!(status, 202, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, body) = get(port, &format!("/api/declarations/{did}"), Some(&employer));
+        assert_eq!(status, 200, "{body}");
+        if body.contains("\"status\":\"approved\"") {
+            assert!(body.contains("\"applied\":1"), "{body}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server's job did not apply the declaration: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
 }
