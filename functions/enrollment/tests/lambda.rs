@@ -1,5 +1,6 @@
-//! The Lambda bootstrap as AWS runs it: a local stand-in of the Lambda Runtime API hands it API
-//! Gateway (HTTP API v2) events and takes its responses. No Docker, no AWS.
+//! The Lambda bootstraps as AWS runs them: a local stand-in of the Lambda Runtime API hands them
+//! events (API Gateway HTTP API v2 requests; a DynamoDB stream batch; a schedule) and takes their
+//! answers. No Docker, no AWS; the jobs' tests run on LocalStack (`--ignored`, from infra/test).
 
 #![allow(
     clippy::unwrap_used,
@@ -26,10 +27,61 @@ impl Drop for Killed {
     }
 }
 
+/// Events to hand out, each with the request id its answer comes back under.
 #[derive(Clone)]
 struct Runtime {
-    events: Arc<Mutex<Vec<Value>>>,
+    events: Arc<Mutex<Vec<(String, Value)>>>,
     responses: mpsc::UnboundedSender<(String, Value)>,
+}
+
+fn api_event(method: &str, path: &str, headers: Value) -> (String, Value) {
+    let e = event(method, path, headers);
+    (format!("{method} {path}").replace([' ', '/'], "_"), e)
+}
+
+/// Serves the Runtime API for `events`; answers (and errors) arrive on the receiver.
+async fn runtime_api(
+    events: Vec<(String, Value)>,
+) -> (
+    std::net::SocketAddr,
+    mpsc::UnboundedReceiver<(String, Value)>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let rt = Runtime {
+        events: Arc::new(Mutex::new(events)),
+        responses: tx,
+    };
+    let app = Router::new()
+        .route("/2018-06-01/runtime/invocation/next", get(next))
+        .route(
+            "/2018-06-01/runtime/invocation/{id}/response",
+            post(respond),
+        )
+        .route("/2018-06-01/runtime/invocation/{id}/error", post(fail))
+        .route("/2018-06-01/runtime/init/error", post(init_error))
+        .with_state(rt);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, rx)
+}
+
+/// Starts a bootstrap against the Runtime API at `addr`, with the stores in `store_env`.
+fn bootstrap(exe: &str, addr: std::net::SocketAddr, store_env: &[(&str, String)]) -> Killed {
+    let mut cmd = Command::new(exe);
+    cmd.env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "swi")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in store_env {
+        cmd.env(k, v);
+    }
+    Killed(cmd.spawn().unwrap())
 }
 
 fn event(method: &str, path: &str, headers: Value) -> Value {
@@ -48,16 +100,18 @@ fn event(method: &str, path: &str, headers: Value) -> Value {
 async fn next(State(rt): State<Runtime>) -> (HeaderMap, String) {
     loop {
         let e = rt.events.lock().unwrap().pop();
-        if let Some(e) = e {
+        if let Some((id, e)) = e {
             let mut h = HeaderMap::new();
-            let id = e["requestContext"]["routeKey"]
-                .as_str()
-                .unwrap()
-                .replace([' ', '/'], "_");
             h.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
+            // Fifteen minutes from now, as for a function with the longest timeout.
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                + 900_000;
             h.insert(
                 "lambda-runtime-deadline-ms",
-                "9999999999999".parse().unwrap(),
+                deadline.to_string().parse().unwrap(),
             );
             h.insert(
                 "lambda-runtime-invoked-function-arn",
@@ -78,6 +132,11 @@ async fn respond(State(rt): State<Runtime>, Path(id): Path<String>, body: String
     "ok"
 }
 
+async fn fail(State(rt): State<Runtime>, Path(id): Path<String>, body: String) -> &'static str {
+    let _ = rt.responses.send((id, json!({ "error": body })));
+    "ok"
+}
+
 async fn init_error(State(rt): State<Runtime>, body: String) -> &'static str {
     let _ = rt
         .responses
@@ -87,47 +146,23 @@ async fn init_error(State(rt): State<Runtime>, body: String) -> &'static str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bootstrap_serves_api_gateway_events() {
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let rt = Runtime {
-        events: Arc::new(Mutex::new(vec![
-            event(
-                "POST",
-                "/api/units",
-                json!({ "content-type": "application/json" }),
-            ),
-            event("GET", "/api/openapi.json", json!({})),
-        ])),
-        responses: tx,
-    };
-    let app = Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route(
-            "/2018-06-01/runtime/invocation/{id}/response",
-            post(respond),
-        )
-        .route("/2018-06-01/runtime/invocation/{id}/error", post(respond))
-        .route("/2018-06-01/runtime/init/error", post(init_error))
-        .with_state(rt);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
-    let _bootstrap = Killed(
-        Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "enrollment")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("SWI_TABLE", "swi")
-            .env("SWI_BUCKET", "swi")
-            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let (addr, mut rx) = runtime_api(vec![
+        api_event(
+            "POST",
+            "/api/units",
+            json!({ "content-type": "application/json" }),
+        ),
+        api_event("GET", "/api/openapi.json", json!({})),
+    ])
+    .await;
+    let _bootstrap = bootstrap(
+        env!("CARGO_BIN_EXE_bootstrap"),
+        addr,
+        &[
+            ("SWI_TABLE", "swi".into()),
+            ("SWI_BUCKET", "swi".into()),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:9".into()),
+        ],
     );
     let mut answers = Vec::new();
     for _ in 0..2 {
@@ -150,4 +185,142 @@ async fn the_bootstrap_serves_api_gateway_events() {
         "no claims from the gateway: {}",
         units.1
     );
+}
+
+/// Waits for the answer to request `id`.
+async fn answer(rx: &mut mpsc::UnboundedReceiver<(String, Value)>, id: &str) -> Value {
+    loop {
+        let (got, body) = tokio::time::timeout(Duration::from_secs(120), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(got, "init-error", "{body}");
+        if got == id {
+            return body;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs DynamoDB and S3: infra/test runs it on LocalStack with a fresh table and bucket"]
+async fn the_jobs_run_on_dynamodb_and_s3() {
+    use swi_enrollment::declarations::{
+        APPLY_PARTITION, ApplyPointer, Declaration, ROWS_PER_TRANSACTION, ReviewStatus,
+    };
+    use swi_store::{Condition, Item, Key, TxOp};
+
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} must be set"));
+    let (table, bucket, endpoint) = (var("SWI_TABLE"), var("SWI_BUCKET"), var("AWS_ENDPOINT_URL"));
+    let (state, docs) = swi_store_aws::open(&table, &bucket, Some(&endpoint)).await;
+    let store_env = [
+        ("SWI_TABLE", table.clone()),
+        ("SWI_BUCKET", bucket.clone()),
+        ("AWS_ENDPOINT_URL", endpoint.clone()),
+    ];
+
+    // An approved declaration of more rows than one transaction, as the review leaves it.
+    let today = (chrono::Utc::now() + chrono::TimeDelta::hours(8)).date_naive();
+    let rows = ROWS_PER_TRANSACTION + 5;
+    let mut csv = String::from("变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码\n");
+    for i in 0..rows {
+        let id = swi_rules::ids::ResidentId::with_check_character(&format!(
+            "3607021991{:02}{:02}{:03}",
+            1 + i / 28,
+            1 + i % 28,
+            200 + i
+        ))
+        .unwrap();
+        csv.push_str(&format!(
+            "增,职工{i},{},employee,5000.00,{today},1390797{i:04}\n",
+            id.expose()
+        ));
+    }
+    let sha = swi_store::Documents::put(&docs, &mut csv.as_bytes())
+        .await
+        .unwrap()
+        .sha256;
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let id = format!("d-lambda-{run}");
+    let d = Declaration {
+        id: id.clone(),
+        unit: "91360702MA35K8TN2H".into(),
+        county: "360702".into(),
+        month: chrono::Datelike::with_day(&today, 1).unwrap(),
+        sha256: sha.hex(),
+        joiners: rows,
+        leavers: 0,
+        status: ReviewStatus::Applying,
+        received_on: today,
+        review_by: today,
+        reviewed_by: Some("测试审核员".into()),
+        reviewed_on: Some(today),
+        note: None,
+        applied: 0,
+        not_applied: 0,
+        cursor: 0,
+    };
+    let pointer = ApplyPointer {
+        declaration: id.clone(),
+        cursor: 0,
+    };
+    swi_store::StateStore::transact(
+        &state,
+        vec![
+            TxOp::Put {
+                item: Item::new(format!("declaration#{id}"), "profile", &d).unwrap(),
+                condition: Condition::NotExists,
+            },
+            TxOp::Put {
+                item: Item::new(APPLY_PARTITION, id.clone(), &pointer).unwrap(),
+                condition: Condition::NotExists,
+            },
+        ],
+    )
+    .await
+    .unwrap();
+
+    // The table's stream hands the job a batch with the pointer's key (KEYS_ONLY).
+    let stream = json!({ "Records": [{
+        "eventID": "1", "eventName": "INSERT", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_764_000_000, "SequenceNumber": "100", "SizeBytes": 60,
+            "StreamViewType": "KEYS_ONLY",
+            "Keys": { "pk": { "S": APPLY_PARTITION }, "sk": { "S": id } }
+        },
+        "eventSourceARN": format!("arn:aws:dynamodb:us-east-1:123456789012:table/{table}/stream/2026-01-01T00:00:00.000")
+    }]});
+    let (addr, mut rx) = runtime_api(vec![("stream-1".into(), stream)]).await;
+    let _job = bootstrap(env!("CARGO_BIN_EXE_declaration-apply"), addr, &store_env);
+    let report = answer(&mut rx, "stream-1").await;
+    assert_eq!(
+        (&report["rows"], &report["finished"], &report["pending"]),
+        (&json!(rows), &json!(1), &json!(0)),
+        "{report}"
+    );
+    let item =
+        swi_store::StateStore::get(&state, &Key::new(format!("declaration#{id}"), "profile"))
+            .await
+            .unwrap()
+            .unwrap();
+    let d: Declaration = item.body().unwrap();
+    assert_eq!(
+        (d.status, d.applied, d.cursor),
+        (ReviewStatus::Approved, rows, rows)
+    );
+
+    // The scheduler's daily event runs the retirement check on the same store.
+    let schedule = json!({
+        "version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.scheduler",
+        "account": "123456789012", "time": "2026-11-28T22:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {}
+    });
+    let (addr, mut rx) = runtime_api(vec![("daily-1".into(), schedule)]).await;
+    let _check = bootstrap(env!("CARGO_BIN_EXE_retirement-check"), addr, &store_env);
+    let report = answer(&mut rx, "daily-1").await;
+    assert_eq!(report["months"], 12, "{report}");
+    assert!(report["seen"].is_u64(), "{report}");
 }
