@@ -186,7 +186,7 @@ pub async fn declaration_apply(seconds: Option<u64>) -> Result<()> {
         }
     }
     println!(
-        "declaration job: {} rows applied, {} declarations finished, {} still applying",
+        "declaration job: rows applied {}, declarations finished {}, still applying {}",
         total.rows, total.finished, total.pending
     );
     if total.errors.is_empty() {
@@ -209,7 +209,7 @@ async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Re
             Ok(r) => {
                 if r.rows > 0 || !r.errors.is_empty() {
                     eprintln!(
-                        "swi serve: declaration job: {} rows applied, {} finished, {} still applying{}",
+                        "swi serve: declaration job: rows applied {}, declarations finished {}, still applying {}{}",
                         r.rows,
                         r.finished,
                         r.pending,

@@ -29,13 +29,17 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start(data: &std::path::Path, port: u16) -> Server {
+/// Starts `swi serve --demo`; its standard error goes to `log` when given.
+fn start_logged(data: &std::path::Path, port: u16, log: Option<&std::path::Path>) -> Server {
+    let stderr = log.map_or_else(Stdio::null, |l| {
+        Stdio::from(std::fs::File::create(l).unwrap())
+    });
     let child = Command::new(env!("CARGO_BIN_EXE_swi"))
         .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
         .env("SWI_STORE", "embedded")
         .env("SWI_DATA_DIR", data)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
     let server = Server(child);
@@ -45,6 +49,10 @@ fn start(data: &std::path::Path, port: u16) -> Server {
         std::thread::sleep(Duration::from_millis(100));
     }
     server
+}
+
+fn start(data: &std::path::Path, port: u16) -> Server {
+    start_logged(data, port, None)
 }
 
 fn get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
@@ -125,7 +133,8 @@ fn token(tokens: &str, name: &str) -> String {
 fn an_approved_declaration_is_applied_by_the_server_itself() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _server = start(dir.path(), port);
+    let log = dir.path().join("serve.log");
+    let server = start_logged(dir.path(), port, Some(&log));
     let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
     let unit = "91360702MA35G6QL6T";
     let (employer, acceptor) = (
@@ -193,5 +202,43 @@ fn an_approved_declaration_is_applied_by_the_server_itself() {
             "the server's job did not apply the declaration: {body}"
         );
         std::thread::sleep(Duration::from_millis(200));
+    }
+    // A refused enrolment (wrong check digit) and a history query handle ID numbers too.
+    let mut wrong = id.clone().into_bytes();
+    wrong[17] = if wrong[17] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    let (status, body) = request(
+        port,
+        "POST",
+        &format!("/api/units/{unit}/persons"),
+        Some(&employer),
+        Some((
+            "serve-wrong-id",
+            &format!(
+                r#"{{"name":"吴九","id_type":"resident_id","id_number":"{wrong}","phone":"13907970199","category":"employee","declared_wage":"5000.00","start":"{today}"}}"#
+            ),
+        )),
+    );
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = request(
+        port,
+        "POST",
+        "/api/persons/history",
+        Some(&acceptor),
+        Some(("serve-history", &format!(r#"{{"id_number":"{id}"}}"#))),
+    );
+    assert_eq!(status, 200, "{body}");
+    // What the server wrote to its log never holds a resident ID number.
+    drop(server);
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        written.contains("declaration job: rows applied 1, declarations finished 1"),
+        "the log says what the job did: {written}"
+    );
+    for number in [&id, &wrong] {
+        assert!(
+            !written.contains(&number[..14]),
+            "an ID number in the log: {written}"
+        );
     }
 }
