@@ -865,8 +865,9 @@ pub struct Review {
 pub const ROWS_PER_TRANSACTION: usize = 20;
 
 /// The job's pointer to a declaration being applied (`jobs#declaration-apply`, one per
-/// declaration): written with the approval, moved with every transaction of rows, deleted with
-/// the last. Its writes are what wake the job in AWS (a DynamoDB stream filtered on its key).
+/// declaration): written with the approval, moved by the last transaction of a run that stops
+/// before the end, deleted with the last transaction of rows. Its writes are what wake the job
+/// in AWS (a DynamoDB stream filtered on its key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplyPointer {
     /// The declaration.
@@ -1126,13 +1127,16 @@ pub async fn apply_approved(
         d.not_applied += stale.len();
         d.cursor = end;
         let finished = end >= rows.len();
+        // The last transaction of this run: time is up after it.
+        let stopping = !finished && std::time::Instant::now() >= deadline;
         if finished {
             d.status = ReviewStatus::Approved;
             ops.push(TxOp::Delete {
                 key: pointer_key(&d.id),
                 condition: Condition::None,
             });
-        } else {
+        } else if stopping {
+            // Moving the pointer wakes the next run in AWS (the stream sees the write).
             ops.push(pointer_put(&d.id, end, Condition::None)?);
         }
         ops.push(TxOp::Put {
@@ -1179,11 +1183,8 @@ pub async fn apply_approved(
                 }
             }
         }
-        if finished {
-            progress.finished = true;
-            return Ok(progress);
-        }
-        if std::time::Instant::now() >= deadline {
+        if finished || stopping {
+            progress.finished = finished;
             return Ok(progress);
         }
     }
