@@ -197,9 +197,11 @@ pub async fn declaration_apply(seconds: Option<u64>) -> Result<()> {
 }
 
 /// The declaration job inside `swi serve`: looks for approved declarations every second and
-/// applies them in runs of a few seconds, until `stop` says otherwise.
+/// applies them in runs of a few seconds, until `stop` says otherwise. After a failure it waits
+/// half a minute before trying again, so that a stuck declaration does not flood the log.
 async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
+        let mut pause = Duration::from_secs(1);
         let run = swi_enrollment::jobs::declaration_apply(
             &platform,
             Instant::now() + Duration::from_secs(5),
@@ -220,10 +222,14 @@ async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Re
                         }
                     );
                 }
+                if !r.errors.is_empty() {
+                    pause = Duration::from_secs(30);
+                }
                 r.pending > 0 && r.rows > 0
             }
             Err(e) => {
                 eprintln!("swi serve: declaration job: {}", e.en);
+                pause = Duration::from_secs(30);
                 false
             }
         };
@@ -232,7 +238,7 @@ async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Re
         }
         if !busy {
             tokio::select! {
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = tokio::time::sleep(pause) => {}
                 _ = stop.changed() => return,
             }
         }
