@@ -1002,6 +1002,8 @@ pub struct Progress {
     pub finished: bool,
     /// Whether another run was found applying it (this one stood back).
     pub contended: bool,
+    /// Whether it was no longer being applied (another run had finished it).
+    pub already_done: bool,
 }
 
 fn job_actor(d: &Declaration) -> Actor {
@@ -1047,7 +1049,7 @@ pub async fn apply_approved(
                 condition: Condition::None,
             }])
             .await?;
-        progress.finished = d.status == ReviewStatus::Approved;
+        progress.already_done = true;
         return Ok(progress);
     }
     let county = County::parse(&d.county).map_err(|e| ApiError::internal(&e))?;

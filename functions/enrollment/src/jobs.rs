@@ -186,7 +186,7 @@ pub async fn alerts(p: &Platform, unit: &str) -> Result<Vec<Alert>, ApiError> {
 /// What a run of the declaration job did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ApplyReport {
-    /// Declarations found waiting.
+    /// Declarations found waiting (less those another run finished meanwhile).
     pub waiting: usize,
     /// Rows dealt with in this run.
     pub rows: usize,
@@ -223,7 +223,9 @@ pub async fn declaration_apply(
         match crate::declarations::apply_approved(p, &ptr.declaration, deadline).await {
             Ok(progress) => {
                 report.rows += progress.rows;
-                if progress.finished {
+                if progress.already_done {
+                    report.waiting = report.waiting.saturating_sub(1);
+                } else if progress.finished {
                     report.finished += 1;
                 } else {
                     report.pending += 1;
