@@ -859,10 +859,14 @@ pub struct Review {
     pub note: Option<String>,
 }
 
-/// Rows per transaction when applying a declaration: an applied row takes up to 4 operations
-/// (profile, roster entry, retirement watch, audit event), a row that no longer holds 1; the
-/// declaration, its audit event and the job's pointer take 3 more (DynamoDB allows 100).
-pub const ROWS_PER_TRANSACTION: usize = 20;
+/// Rows per transaction when applying a declaration: an applied row takes up to 5 operations
+/// (profile, roster entry, cover guard, retirement watch, audit event), a row that no longer
+/// holds 1; the declaration, its audit event and the job's pointer take 3 more (DynamoDB allows
+/// 100 operations in a transaction).
+pub const ROWS_PER_TRANSACTION: usize =
+    (swi_store::state::MAX_TRANSACTION_OPS - OPS_PER_TRANSACTION) / MAX_OPS_PER_ROW;
+const MAX_OPS_PER_ROW: usize = 5;
+const OPS_PER_TRANSACTION: usize = 3;
 
 /// The job's pointer to a declaration being applied (`jobs#declaration-apply`, one per
 /// declaration): written with the approval, moved by the last transaction of a run that stops
@@ -1083,7 +1087,12 @@ pub async fn apply_approved(
                         county,
                         checked,
                     )?;
-                    let c = crate::persons::created(&e, "enrolment.create_by_declaration")?;
+                    // The roster ruled out overlaps; the guard makes a concurrent enrolment
+                    // of the same person in this unit collide with this transaction.
+                    let (_, guard) =
+                        crate::persons::guard_with(p, &e.person, e.unit.as_deref(), None, &e.id)
+                            .await?;
+                    let c = crate::persons::created(&e, guard, "enrolment.create_by_declaration")?;
                     ops.extend(c.ops);
                     audit.extend(c.audit);
                     joined.push((e.person.clone(), (e.start, e.cover_end), e.status, e.id));

@@ -432,7 +432,61 @@ pub(crate) fn check_request(params: &ParamSet, req: &EnrolPerson) -> Result<Chec
     })
 }
 
-/// Validates and builds a new enrolment (not yet written).
+/// Every enrolment one person has had with one holder (a unit, or the person themselves), kept
+/// in one item that each new enrolment rewrites under a version condition. Reading it (and the
+/// enrolments it names) is strongly consistent, unlike the person index, so two enrolments over
+/// overlapping dates cannot both be written, however close together they come (Art. 6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CoverGuard {
+    /// Enrolment ids, oldest first.
+    pub enrolments: Vec<String>,
+}
+
+fn guard_key(pid: &str, unit: Option<&str>, owner: Option<&str>) -> Key {
+    let holder = match (unit, owner) {
+        (Some(u), _) => format!("unit#{u}"),
+        (None, Some(o)) => format!("self#{o}"),
+        (None, None) => "none".to_owned(),
+    };
+    Key::new(format!("cover#{pid}"), holder)
+}
+
+/// Reads a person's guard with a holder: the enrolment ids it names, and the operation that
+/// adds `new_id` to it, conditioned on the version read.
+///
+/// # Errors
+/// The store is unavailable.
+pub(crate) async fn guard_with(
+    p: &Platform,
+    pid: &str,
+    unit: Option<&str>,
+    owner: Option<&str>,
+    new_id: &str,
+) -> Result<(Vec<String>, TxOp), ApiError> {
+    let k = guard_key(pid, unit, owner);
+    let (mut guard, condition) = match p.state.get(&k).await? {
+        Some(item) => (
+            item.body::<CoverGuard>()
+                .map_err(|e| ApiError::internal(&e))?,
+            Condition::VersionIs(item.version),
+        ),
+        None => (CoverGuard::default(), Condition::NotExists),
+    };
+    let before = guard.enrolments.clone();
+    if !guard.enrolments.iter().any(|e| e == new_id) {
+        guard.enrolments.push(new_id.to_owned());
+    }
+    Ok((
+        before,
+        TxOp::Put {
+            item: Item::new(k.pk, k.sk, &guard)?,
+            condition,
+        },
+    ))
+}
+
+/// Validates and builds a new enrolment (not yet written), with the guard operation that must go
+/// in its transaction.
 async fn new_enrolment(
     p: &Platform,
     params: &ParamSet,
@@ -440,7 +494,7 @@ async fn new_enrolment(
     unit: Option<String>,
     owner: Option<String>,
     county: County,
-) -> Result<Enrolment, ApiError> {
+) -> Result<(Enrolment, TxOp), ApiError> {
     let Checked {
         id,
         category,
@@ -448,7 +502,23 @@ async fn new_enrolment(
         cover_end,
     } = check_request(params, req)?;
     let pid = person_key(&id);
-    // One person, one unit, never twice over overlapping dates.
+    let e = build_enrolment(
+        p,
+        params,
+        req,
+        unit.clone(),
+        owner.clone(),
+        county,
+        Checked {
+            id,
+            category,
+            track,
+            cover_end,
+        },
+    )?;
+    // One person, one unit, never twice over overlapping dates: the enrolments the guard names
+    // (read consistently), and any the person index knows of.
+    let (mut ids, guard) = guard_with(p, &pid, unit.as_deref(), owner.as_deref(), &e.id).await?;
     for item in &p
         .state
         .query_index_all(
@@ -458,8 +528,16 @@ async fn new_enrolment(
         .await?
     {
         let other: Enrolment = item.body().map_err(|e| ApiError::internal(&e))?;
-        let same_holder = other.unit == unit && other.owner == owner;
-        if same_holder && enrolment::overlaps(other.period(), (req.start, cover_end)) {
+        if other.unit == unit && other.owner == owner && !ids.contains(&other.id) {
+            ids.push(other.id);
+        }
+    }
+    for other_id in &ids {
+        let Some(item) = p.state.get(&enrolment_key(other_id)).await? else {
+            continue;
+        };
+        let other: Enrolment = item.body().map_err(|e| ApiError::internal(&e))?;
+        if enrolment::overlaps(other.period(), (req.start, cover_end)) {
             return Err(ApiError::conflict(
                 "overlapping_cover",
                 "该人员在本单位已有重叠期间的参保登记",
@@ -470,20 +548,7 @@ async fn new_enrolment(
             ));
         }
     }
-    build_enrolment(
-        p,
-        params,
-        req,
-        unit,
-        owner,
-        county,
-        Checked {
-            id,
-            category,
-            track,
-            cover_end,
-        },
-    )
+    Ok((e, guard))
 }
 
 /// The enrolment of a checked request (overlaps already ruled out by the caller).
@@ -554,9 +619,12 @@ pub(crate) fn build_enrolment(
     })
 }
 
-pub(crate) fn created(e: &Enrolment, command: &str) -> Result<Change, ApiError> {
+/// The writes of a new enrolment: its profile and roster entry, its guard (see
+/// [`CoverGuard`]), the retirement watch of an employee, and its audit event.
+pub(crate) fn created(e: &Enrolment, guard: TxOp, command: &str) -> Result<Change, ApiError> {
     let body = serde_json::to_value(e.masked()).map_err(|err| ApiError::internal(&err))?;
     let mut ops = write_ops(e, Condition::NotExists)?;
+    ops.push(guard);
     // Employees are watched for the legal retirement age (Art. 8, `jobs::retirement_check`).
     if let (Some(unit), Some(reached_on), "employee") =
         (&e.unit, e.retirement_on, e.category.as_str())
@@ -615,8 +683,9 @@ pub async fn enrol(
                 "`county` is only for self-enrolment; a unit's persons are in its county",
             ));
         }
-        let e = new_enrolment(&p, params()?, &req, Some(unit.code.clone()), None, county).await?;
-        created(&e, "enrolment.create")
+        let (e, guard) =
+            new_enrolment(&p, params()?, &req, Some(unit.code.clone()), None, county).await?;
+        created(&e, guard, "enrolment.create")
     })
     .await?;
     Ok((status, axum::Json(body)))
@@ -646,8 +715,9 @@ pub async fn enrol_self(
         ));
     }
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        let e = new_enrolment(&p, params()?, &req, None, Some(actor.sub.clone()), county).await?;
-        created(&e, "enrolment.create_self")
+        let (e, guard) =
+            new_enrolment(&p, params()?, &req, None, Some(actor.sub.clone()), county).await?;
+        created(&e, guard, "enrolment.create_self")
     })
     .await?;
     Ok((status, axum::Json(body)))

@@ -58,6 +58,42 @@ fn embedded() -> Api {
     }
 }
 
+fn request(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    idem: Option<&str>,
+    body: Option<Value>,
+) -> Request<Body> {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    if let Some(k) = idem {
+        req = req.header("idempotency-key", k);
+    }
+    match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap()
+}
+
+async fn send(router: Router, req: Request<Body>) -> (StatusCode, Value) {
+    let res = router.oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
+    };
+    (status, value)
+}
+
 impl Api {
     fn token(&self, role: &str, county: &str, unit: Option<&str>, exp_offset: i64) -> String {
         let now = chrono::Utc::now().timestamp();
@@ -109,30 +145,26 @@ impl Api {
         idem: Option<&str>,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
-        }
-        if let Some(k) = idem {
-            req = req.header("idempotency-key", format!("request-{k}{}", self.run));
-        }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        let res = self.router.clone().oneshot(req).await.unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let value = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&bytes)))
-        };
-        (status, value)
+        let idem = idem.map(|k| format!("request-{k}{}", self.run));
+        send(
+            self.router.clone(),
+            request(method, path, token, idem.as_deref(), body),
+        )
+        .await
+    }
+
+    /// The same request as [`Api::call`], on a task of its own (truly concurrent with others).
+    fn spawn_call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        idem: &str,
+        body: Value,
+    ) -> tokio::task::JoinHandle<(StatusCode, Value)> {
+        let idem = format!("request-{idem}{}", self.run);
+        let req = request(method, path, Some(token), Some(&idem), Some(body));
+        tokio::spawn(send(self.router.clone(), req))
     }
 
     async fn raw_get(&self, path: &str, token: &str) -> (StatusCode, String) {
@@ -1527,7 +1559,9 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
                 "36070219900{}{:02}{:03}",
                 3 + i / 28,
                 1 + i % 28,
-                100 + i
+                // Odd: men, whose enrolments as employees also carry a retirement watch, so that
+                // a transaction of rows holds the most operations it can.
+                101 + 2 * i
             ))
             .unwrap()
             .expose()
@@ -1582,7 +1616,8 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
     let first = swi_enrollment::declarations::apply_approved(&api.platform, &did, past)
         .await
         .unwrap();
-    assert_eq!((first.rows, first.finished), (20, false), "{first:?}");
+    let step = swi_enrollment::declarations::ROWS_PER_TRANSACTION;
+    assert_eq!((first.rows, first.finished), (step, false), "{first:?}");
     let read = || {
         let emp = emp.clone();
         let did = did.clone();
@@ -1606,7 +1641,12 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
             d["applied"].as_u64(),
             d["not_applied"].as_u64()
         ),
-        (Some("applying"), Some(20), Some(19), Some(1)),
+        (
+            Some("applying"),
+            Some(step as u64),
+            Some(step as u64 - 1),
+            Some(1)
+        ),
         "{d}"
     );
     assert_eq!(d["failed"][0]["row"], 7, "{d}");
@@ -1633,7 +1673,7 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
     .unwrap();
     assert_eq!(
         a.rows + b.rows + rest.rows,
-        ROWS - 20,
+        ROWS - step,
         "every row once: {a:?} {b:?} {rest:?}"
     );
     let d = read().await;
@@ -1683,6 +1723,57 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
         .unwrap()
         .unwrap();
     assert_eq!(chain, 5);
+}
+
+/// Two enrolments of one person in one unit over overlapping dates, sent at the same moment
+/// under different idempotency keys: one is written, the other refused (Art. 6).
+async fn simultaneous_overlapping_enrolments_cannot_both_land(api: &Api) {
+    let emp = api.employer(DECLARING_UNIT);
+    for k in 0..4 {
+        let id = ResidentId::with_check_character(&format!("360702198808{:02}311", k + 1))
+            .unwrap()
+            .expose()
+            .to_owned();
+        let mut early = person("郑十", &id, "employee");
+        early["start"] = json!("2025-06-03");
+        let mut late = person("郑十", &id, "employee");
+        late["start"] = json!("2025-06-20");
+        let path = format!("/api/units/{DECLARING_UNIT}/persons");
+        let a = api.spawn_call("POST", &path, &emp, &format!("race-{k}-a"), early);
+        let b = api.spawn_call("POST", &path, &emp, &format!("race-{k}-b"), late);
+        let (a, b) = (a.await.unwrap(), b.await.unwrap());
+        let mut statuses = [a.0, b.0];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::CREATED, StatusCode::CONFLICT],
+            "{} / {}",
+            a.1,
+            b.1
+        );
+        let refused = if a.0 == StatusCode::CONFLICT {
+            &a.1
+        } else {
+            &b.1
+        };
+        assert!(
+            matches!(
+                refused["error"]["code"].as_str(),
+                Some("overlapping_cover" | "concurrent_change")
+            ),
+            "{refused}"
+        );
+        let (_, hist) = api
+            .call(
+                "POST",
+                "/api/persons/history",
+                Some(&api.clerk()),
+                None,
+                Some(json!({ "id_number": id })),
+            )
+            .await;
+        assert_eq!(hist["enrolments"].as_array().unwrap().len(), 1, "{hist}");
+    }
 }
 
 async fn a_project_gets_its_certificate(api: &Api) {
@@ -2008,6 +2099,7 @@ async fn enrollment_on_the_embedded_store() {
     persons_of_every_category(&api).await;
     declarations_are_accepted_or_rejected_whole(&api).await;
     a_large_declaration_is_applied_in_resumable_steps(&api).await;
+    simultaneous_overlapping_enrolments_cannot_both_land(&api).await;
     a_project_gets_its_certificate(&api).await;
     employees_reaching_retirement_age_are_flagged(&api).await;
     the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;
@@ -2045,6 +2137,7 @@ async fn enrollment_on_dynamodb_and_s3() {
     persons_of_every_category(&api).await;
     declarations_are_accepted_or_rejected_whole(&api).await;
     a_large_declaration_is_applied_in_resumable_steps(&api).await;
+    simultaneous_overlapping_enrolments_cannot_both_land(&api).await;
     a_project_gets_its_certificate(&api).await;
     employees_reaching_retirement_age_are_flagged(&api).await;
     the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;
