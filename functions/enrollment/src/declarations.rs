@@ -500,6 +500,14 @@ pub struct DeclarationView {
     pub failed: Vec<RowReport>,
 }
 
+/// A declaration's id: the unit, the month and the file, hashed (the same file declared twice
+/// for the same month is the same declaration).
+fn declaration_id(unit: &str, month: NaiveDate, sha: &Sha256) -> String {
+    let mut h = <sha2::Sha256 as sha2::Digest>::new();
+    sha2::Digest::update(&mut h, format!("{unit}|{month}|{}", sha.hex()).as_bytes());
+    format!("d-{}", &hex::encode(sha2::Digest::finalize(h))[..20])
+}
+
 fn declaration_key(id: &str) -> Key {
     Key::new(format!("declaration#{id}"), "profile")
 }
@@ -669,7 +677,14 @@ pub async fn declare(
         .value;
     let joiners = rows.iter().filter(|r| r.change == RowChange::Join).count();
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        let id = format!("d-{}", &sha.hex()[..20]);
+        let id = declaration_id(&unit.code, month, &sha);
+        if p.state.get(&declaration_key(&id)).await?.is_some() {
+            return Err(ApiError::conflict(
+                "already_declared",
+                "该文件已申报过本月，请勿重复申报",
+                format!("this file was already declared for this month ({id})"),
+            ));
+        }
         let d = Declaration {
             id: id.clone(),
             unit: unit.code.clone(),

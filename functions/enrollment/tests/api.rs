@@ -1419,6 +1419,20 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
         )
         .await;
     assert_eq!(queue[0]["id"], d["id"]);
+    let (status, again) = api
+        .call(
+            "POST",
+            &path,
+            Some(&emp),
+            Some("decl-xlsx-again"),
+            Some(json!({ "month": "2025-06", "sha256": sha })),
+        )
+        .await;
+    assert_eq!(
+        (status, again["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_declared")),
+        "the same file twice for one month: {again}"
+    );
     // The window approves it: the joiners are enrolled (Art. 18); it leaves the queue.
     let did = d["id"].as_str().unwrap().to_owned();
     let (status, err) = api
