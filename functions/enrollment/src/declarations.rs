@@ -784,18 +784,13 @@ pub async fn report(
         Sha256::parse(&hash).map_err(|e| ApiError::invalid("报告哈希不正确", e.to_string()))?;
     let not_found = || ApiError::not_found("未找到该报告", "no such declaration report");
     // Anything but a report is "not found", whatever else the store holds under that hash.
-    let Some(size) = p
-        .docs
-        .head(&sha)
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?
-    else {
-        return Err(not_found());
-    };
-    if size > MAX_TABLE_BYTES {
-        return Err(not_found());
-    }
-    let bytes = load_file(&p, &sha).await?;
+    let bytes = load_file(&p, &sha).await.map_err(|e| {
+        if e.code == "unavailable" {
+            e
+        } else {
+            not_found()
+        }
+    })?;
     if sniff(&bytes) != Some(TABLE_TYPES[1]) {
         return Err(not_found());
     }
@@ -891,7 +886,8 @@ const OPS_PER_TRANSACTION: usize = 3;
 pub struct ApplyPointer {
     /// The declaration.
     pub declaration: String,
-    /// Rows dealt with so far.
+    /// Rows dealt with when the pointer was last written. It differs at every write, which is
+    /// what makes DynamoDB emit a stream record (a put that changes nothing emits none).
     pub cursor: usize,
 }
 
@@ -1025,19 +1021,6 @@ pub struct Progress {
     pub already_done: bool,
 }
 
-fn job_actor(d: &Declaration) -> Actor {
-    Actor {
-        sub: "job:declaration-apply".into(),
-        role: swi_domain::Role::Operator,
-        jurisdiction: Jurisdiction::City,
-        name: format!(
-            "申报生效任务（{} 审核通过）",
-            d.reviewed_by.as_deref().unwrap_or("")
-        ),
-        unit: None,
-    }
-}
-
 /// Applies an approved declaration from where it stands, a transaction of rows at a time, until
 /// every row is dealt with or `deadline` passes (at least one transaction is always made). Each
 /// transaction writes its rows' changes and audit events together with the declaration's new
@@ -1079,7 +1062,13 @@ pub async fn apply_approved(
     drop((bytes, table));
     let params = crate::persons::params()?;
     let mut roster = roster_of(p, &d.unit).await?;
-    let actor = job_actor(&d);
+    let actor = crate::jobs::job_actor(
+        "declaration-apply",
+        format!(
+            "申报生效任务（{} 审核通过）",
+            d.reviewed_by.as_deref().unwrap_or("")
+        ),
+    );
     loop {
         let end = (d.cursor + ROWS_PER_TRANSACTION).min(rows.len());
         let chunk = rows.get(d.cursor..end).unwrap_or_default();

@@ -77,12 +77,13 @@ pub struct Report {
     pub alerted: usize,
 }
 
-fn job_actor() -> Actor {
+/// The actor a job's audit events name: `job:<name>`, an operator of the city.
+pub(crate) fn job_actor(job: &str, display: String) -> Actor {
     Actor {
-        sub: "job:retirement-check".into(),
+        sub: format!("job:{job}"),
         role: Role::Operator,
         jurisdiction: Jurisdiction::City,
-        name: "定时任务：退休年龄检查".into(),
+        name: display,
         unit: None,
     }
 }
@@ -96,7 +97,7 @@ pub async fn retirement_check(
     on: NaiveDate,
     months: u32,
 ) -> Result<Report, ApiError> {
-    let actor = job_actor();
+    let actor = job_actor("retirement-check", "定时任务：退休年龄检查".into());
     let mut report = Report::default();
     let first = on.with_day(1).unwrap_or(on);
     for back in 0..months {
@@ -196,6 +197,20 @@ pub struct ApplyReport {
     pub pending: usize,
     /// Declarations that could not be applied (their id and the error code), retried next run.
     pub errors: Vec<String>,
+}
+
+impl std::fmt::Display for ApplyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "rows applied {}, declarations finished {}, still applying {}",
+            self.rows, self.finished, self.pending
+        )?;
+        if !self.errors.is_empty() {
+            write!(f, ", not applied: {}", self.errors.join(", "))?;
+        }
+        Ok(())
+    }
 }
 
 /// Runs the declaration job: every approved declaration still being applied, until done or

@@ -185,10 +185,7 @@ pub async fn declaration_apply(seconds: Option<u64>) -> Result<()> {
             break;
         }
     }
-    println!(
-        "declaration job: rows applied {}, declarations finished {}, still applying {}",
-        total.rows, total.finished, total.pending
-    );
+    println!("declaration job: {total}");
     if total.errors.is_empty() {
         Ok(())
     } else {
@@ -210,17 +207,7 @@ async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Re
         let busy = match run {
             Ok(r) => {
                 if r.rows > 0 || !r.errors.is_empty() {
-                    eprintln!(
-                        "swi serve: declaration job: rows applied {}, declarations finished {}, still applying {}{}",
-                        r.rows,
-                        r.finished,
-                        r.pending,
-                        if r.errors.is_empty() {
-                            String::new()
-                        } else {
-                            format!(", not applied: {}", r.errors.join(", "))
-                        }
-                    );
+                    eprintln!("swi serve: declaration job: {r}");
                 }
                 if !r.errors.is_empty() {
                     pause = Duration::from_secs(30);
