@@ -93,6 +93,7 @@ fn apply(rows: usize) -> f64 {
             status: ReviewStatus::Applying,
             received_on: day,
             review_by: day,
+            review_by_assumes: None,
             reviewed_by: Some("审核员".into()),
             reviewed_on: Some(day),
             note: None,

@@ -469,6 +469,10 @@ pub struct Declaration {
     pub received_on: NaiveDate,
     /// Review due by (3 working days, Art. 18).
     pub review_by: NaiveDate,
+    /// What the due date assumes, when it rests on a figure that is not confirmed: a year whose
+    /// holidays are not loaded is counted Monday-Friday (the rules' `calendar.YYYY`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_by_assumes: Option<String>,
     /// Who reviewed (display name), when reviewed.
     #[serde(default)]
     pub reviewed_by: Option<String>,
@@ -672,9 +676,13 @@ pub async fn declare(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(err)));
     }
     let today = p.clock.today();
-    let review_by = swi_rules::calendar::review_by(params, today)
-        .map_err(|e| ApiError::refused("calendar_not_loaded", "工作日历尚未载入", e.to_string()))?
-        .value;
+    let due = swi_rules::calendar::review_by(params, today)
+        .map_err(|e| ApiError::refused("calendar_not_loaded", "工作日历尚未载入", e.to_string()))?;
+    let review_by = due.value;
+    let review_by_assumes = due
+        .assumptions()
+        .map(|u| format!("{} ({}): {}", u.parameter, u.status, u.source))
+        .reduce(|a, b| format!("{a}; {b}"));
     let joiners = rows.iter().filter(|r| r.change == RowChange::Join).count();
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let id = declaration_id(&unit.code, month, &sha);
@@ -696,6 +704,7 @@ pub async fn declare(
             status: ReviewStatus::Queued,
             received_on: today,
             review_by,
+            review_by_assumes,
             reviewed_by: None,
             reviewed_on: None,
             note: None,

@@ -1,8 +1,9 @@
 //! Scheduled jobs of the enrollment step.
 //!
 //! `retirement_check` (daily): an ordinary employee who reaches the legal retirement age is no
-//! longer covered as an employee; the unit must switch them to over-age cover (Art. 8: 超过法定
-//! 退休年龄继续用工的，由用人单位按超龄人员参加补充工伤保险). Enrolments carry a pointer under the
+//! longer covered as an employee; the unit must switch them to over-age cover (Art. 8: 按单位参保
+//! 的职工达到法定退休年龄后仍继续在原单位留用的，参保单位应及时将职工参加的工伤保险转为超龄人员
+//! 参加补充工伤保险). Enrolments carry a pointer under the
 //! month their holder reaches the age; the job reads the months up to today and raises an alert
 //! to the unit, once per enrolment.
 //!

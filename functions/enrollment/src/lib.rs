@@ -62,7 +62,8 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
 }
 
 /// The platform of a Lambda function: DynamoDB and S3 named by `SWI_TABLE` and `SWI_BUCKET`
-/// (and `AWS_ENDPOINT_URL` when set), the system clock, and a per-process token secret: in AWS
+/// (and `AWS_ENDPOINT_URL` when set), the system clock (moved to `SWI_TODAY` when a test sets
+/// it; the template never does), and a per-process token secret: in AWS
 /// the API's authorizer verifies tokens, so no locally signed token is ever accepted.
 ///
 /// # Errors
@@ -78,7 +79,7 @@ pub async fn aws_platform() -> Result<Platform, String> {
         state: std::sync::Arc::new(state),
         docs: std::sync::Arc::new(docs),
         tokens: std::sync::Arc::new(swi_platform::auth::TokenKeys::from_secret(&secret)),
-        clock: std::sync::Arc::new(swi_platform::clock::SystemClock),
+        clock: swi_platform::clock::from_env(None)?,
     })
 }
 

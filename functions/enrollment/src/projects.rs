@@ -39,7 +39,7 @@ pub enum ProjectStatus {
     Cancelled,
 }
 
-/// What the cost basis is (Art. 14: 建筑安装工程费或工程总造价).
+/// What the cost basis is (Art. 14: 工程建筑安装费或工程总造价).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CostKind {

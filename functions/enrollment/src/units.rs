@@ -1,7 +1,7 @@
 //! Units (参保单位) and their work-injury facts (Art. 7, 9-10, 13-15).
 //!
-//! A unit may enrol only while it is in the work-injury scheme (Art. 7: 应参加工伤保险而未参加的
-//! 单位不得单独参加补充工伤保险). Those facts — registration number, industry class, floated rate
+//! A unit may enrol only while it is in the work-injury scheme (Art. 7: 按规定应参加而没有参加工伤
+//! 保险的用人单位及职工不能单项参加补充工伤保险). Those facts — registration number, industry class, floated rate
 //! band — belong to the work-injury system; here they are recorded with their source and date, by
 //! a clerk with scanned evidence (or by a roster import), and the unit's class and band are taken
 //! from them, never from the unit's own say.

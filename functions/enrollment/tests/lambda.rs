@@ -66,10 +66,14 @@ async fn runtime_api(
     (addr, rx)
 }
 
+/// The business date of every bootstrap these tests start (`SWI_TODAY`).
+const TODAY: &str = "2026-06-15";
+
 /// Starts a bootstrap against the Runtime API at `addr`, with the stores in `store_env`.
 fn bootstrap(exe: &str, addr: std::net::SocketAddr, store_env: &[(&str, String)]) -> Killed {
     let mut cmd = Command::new(exe);
     cmd.env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("SWI_TODAY", TODAY)
         .env("AWS_LAMBDA_FUNCTION_NAME", "swi")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
         .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
@@ -219,7 +223,7 @@ async fn the_jobs_run_on_dynamodb_and_s3() {
     ];
 
     // An approved declaration of more rows than one transaction, as the review leaves it.
-    let today = (chrono::Utc::now() + chrono::TimeDelta::hours(8)).date_naive();
+    let today: chrono::NaiveDate = TODAY.parse().unwrap();
     let rows = ROWS_PER_TRANSACTION + 5;
     let mut csv = String::from("变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码\n");
     for i in 0..rows {
@@ -255,6 +259,7 @@ async fn the_jobs_run_on_dynamodb_and_s3() {
         status: ReviewStatus::Applying,
         received_on: today,
         review_by: today,
+        review_by_assumes: None,
         reviewed_by: Some("测试审核员".into()),
         reviewed_on: Some(today),
         note: None,

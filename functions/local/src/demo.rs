@@ -9,6 +9,7 @@ use chrono::Datelike;
 use serde_json::{Value, json};
 use swi_platform::Platform;
 use swi_platform::auth::{Claims, ISSUER};
+use swi_platform::clock::Clock;
 use tower::ServiceExt;
 
 struct Seeder {
@@ -18,7 +19,9 @@ struct Seeder {
 
 impl Seeder {
     fn token(&self, sub: &str, role: &str, county: &str, unit: Option<&str>) -> Result<String> {
-        let now = self.platform.clock.now().timestamp();
+        // Tokens live in real time (the server checks them against the machine's clock), even
+        // when the business date is set with SWI_TODAY.
+        let now = swi_platform::clock::SystemClock.now().timestamp();
         self.platform
             .tokens
             .mint(&Claims {

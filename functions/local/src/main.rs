@@ -1,8 +1,9 @@
 //! `swi`: the local host of every step of the supplementary work-injury insurance system.
 //!
-//! Today it answers questions to the rules (`swi quote`, JSON lines in and out), lists the
-//! parameters in force (`swi params`), and gives operators the stores (`swi doc`, `swi store`)
-//! on the backend the environment names. Later steps mount here on the same stores.
+//! It serves every step's API (`swi serve`), runs the jobs (`swi run`), answers questions to the
+//! rules (`swi quote`, JSON lines in and out), lists the parameters in force (`swi params`), and
+//! gives operators the stores (`swi doc`, `swi store`) on the backend the environment names.
+//! `--today`/`SWI_TODAY` sets the business date of every command (tests run on a fixed day).
 
 mod demo;
 mod params_cmd;
@@ -13,7 +14,7 @@ use std::io::{self, IsTerminal};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use swi_rules::ParamSet;
 
@@ -25,18 +26,20 @@ struct Cli {
     /// the city sets pending figures and corrects others this way. Also from SWI_PARAMS.
     #[arg(long, global = true, env = "SWI_PARAMS", value_name = "FILE")]
     params: Option<PathBuf>,
+    /// The business date (China) of the command: what "today" means to `serve`, `run`, `quote`
+    /// and `params`; the time of day runs as usual. Defaults to today in China. Also from
+    /// SWI_TODAY.
+    #[arg(long, global = true, env = "SWI_TODAY", value_name = "YYYY-MM-DD")]
+    today: Option<NaiveDate>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Answer JSON-line questions to the rules from standard input, one answer line each.
-    Quote {
-        /// The date (China) used where a request omits one; defaults to today in China.
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        today: Option<NaiveDate>,
-    },
+    /// Answer JSON-line questions to the rules from standard input, one answer line each
+    /// (`--today` is the date used where a request omits one).
+    Quote,
     /// List every parameter in force on a date, with value, source and status.
     Params {
         /// The date (China); defaults to today in China.
@@ -140,11 +143,6 @@ enum StoreCommand {
     Health,
 }
 
-/// Today's civil date in China (UTC+8): the only place `swi` reads the clock.
-fn china_today() -> NaiveDate {
-    (Utc::now() + chrono::TimeDelta::hours(8)).date_naive()
-}
-
 fn load_params(path: Option<&PathBuf>) -> Result<ParamSet> {
     let builtin = ParamSet::builtin().context("the built-in parameter set is broken")?;
     let Some(path) = path else {
@@ -178,9 +176,12 @@ fn main() -> std::process::ExitCode {
 fn run() -> Result<()> {
     let cli = Cli::parse();
     let params = load_params(cli.params.as_ref())?;
+    // The only place `swi` reads the clock.
+    let clock = swi_platform::clock::from_env(cli.today).map_err(anyhow::Error::msg)?;
+    let today = clock.today();
     match cli.command {
-        Command::Quote { today } => {
-            let quoter = swi_quote::Quoter::new(&params, today.unwrap_or_else(china_today));
+        Command::Quote => {
+            let quoter = swi_quote::Quoter::new(&params, today);
             if io::stdin().is_terminal() {
                 eprintln!("swi quote: reading JSON lines from standard input (Ctrl-D to end)");
             }
@@ -189,7 +190,7 @@ fn run() -> Result<()> {
             swi_quote::run(&quoter, stdin, stdout).context("cannot read standard input")?;
         }
         Command::Params { on, json } => {
-            let on = on.unwrap_or_else(china_today);
+            let on = on.unwrap_or(today);
             let source = cli.params.as_ref().map(|p| p.display().to_string());
             params_cmd::print(
                 &params,
@@ -218,13 +219,16 @@ fn run() -> Result<()> {
         Command::Run {
             job: Job::RetirementCheck { on, months },
         } => runtime()?.block_on(serve_cmd::retirement_check(
-            on.unwrap_or_else(china_today),
+            clock,
+            on.unwrap_or(today),
             months,
         ))?,
         Command::Run {
             job: Job::DeclarationApply { seconds },
-        } => runtime()?.block_on(serve_cmd::declaration_apply(seconds))?,
-        Command::Serve { addr, demo } => runtime()?.block_on(serve_cmd::serve(addr, demo))?,
+        } => runtime()?.block_on(serve_cmd::declaration_apply(clock, seconds))?,
+        Command::Serve { addr, demo } => {
+            runtime()?.block_on(serve_cmd::serve(addr, demo, clock))?;
+        }
         Command::Token {
             role,
             county,

@@ -100,6 +100,17 @@ fn rows(params: &ParamSet, on: NaiveDate) -> Vec<Row> {
         });
     }
     match params.calendar_year(on.year()) {
+        Ok(cal) if !cal.is_loaded() => rows.push(Row {
+            status: cal.status.to_string(),
+            name: cal.name.clone(),
+            value: format!(
+                "{} working days: Monday-Friday, the year's holidays not loaded",
+                cal.working_days()
+            ),
+            from: format!("{}-01-01", cal.year),
+            source: cal.source.to_string(),
+            title: "工作日历 Working-day calendar".to_owned(),
+        }),
         Ok(cal) => rows.push(Row {
             status: cal.status.to_string(),
             name: format!("calendar.{}", cal.year),
@@ -116,7 +127,7 @@ fn rows(params: &ParamSet, on: NaiveDate) -> Vec<Row> {
         Err(_) => rows.push(Row {
             status: "not_loaded".to_owned(),
             name: format!("calendar.{}", on.year()),
-            value: "— (terms in this year answer calendar_not_loaded)".to_owned(),
+            value: "— (outside the years a calendar can stand in for: terms answer calendar_not_loaded)".to_owned(),
             from: String::new(),
             source: String::new(),
             title: "工作日历 Working-day calendar".to_owned(),

@@ -82,7 +82,7 @@ pub fn app(platform: Platform, uploads: Option<Router>) -> Router {
 ///
 /// # Errors
 /// The stores cannot be opened or the address cannot be bound.
-pub async fn serve(addr: SocketAddr, demo: bool) -> Result<()> {
+pub async fn serve(addr: SocketAddr, demo: bool, clock: Arc<dyn Clock>) -> Result<()> {
     let config = StoreConfig::from_env()?;
     let stores = crate::store_cmd::open().await?;
     let uploads = match &config {
@@ -99,7 +99,7 @@ pub async fn serve(addr: SocketAddr, demo: bool) -> Result<()> {
         state: stores.state,
         docs: stores.docs,
         tokens: Arc::new(keys()?),
-        clock: Arc::new(SystemClock),
+        clock,
     };
     if demo {
         let file = key_dir()?.join("demo-tokens.txt");
@@ -151,13 +151,13 @@ pub async fn serve(addr: SocketAddr, demo: bool) -> Result<()> {
 }
 
 /// The platform of a job run from the command line, on the configured store.
-async fn job_platform() -> Result<Platform> {
+async fn job_platform(clock: Arc<dyn Clock>) -> Result<Platform> {
     let stores = crate::store_cmd::open().await?;
     Ok(Platform {
         state: stores.state,
         docs: stores.docs,
         tokens: Arc::new(keys()?),
-        clock: Arc::new(SystemClock),
+        clock,
     })
 }
 
@@ -165,8 +165,8 @@ async fn job_platform() -> Result<Platform> {
 ///
 /// # Errors
 /// The stores cannot be opened, or a declaration could not be applied.
-pub async fn declaration_apply(seconds: Option<u64>) -> Result<()> {
-    let platform = job_platform().await?;
+pub async fn declaration_apply(clock: Arc<dyn Clock>, seconds: Option<u64>) -> Result<()> {
+    let platform = job_platform(clock).await?;
     let deadline = seconds.map(|s| Instant::now() + Duration::from_secs(s));
     let mut total = swi_enrollment::jobs::ApplyReport::default();
     loop {
@@ -236,8 +236,12 @@ async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Re
 ///
 /// # Errors
 /// The stores cannot be opened or read.
-pub async fn retirement_check(on: chrono::NaiveDate, months: u32) -> Result<()> {
-    let platform = job_platform().await?;
+pub async fn retirement_check(
+    clock: Arc<dyn Clock>,
+    on: chrono::NaiveDate,
+    months: u32,
+) -> Result<()> {
+    let platform = job_platform(clock).await?;
     let report = swi_enrollment::jobs::retirement_check(&platform, on, months)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.en))?;

@@ -21,6 +21,10 @@ impl Drop for Server {
     }
 }
 
+/// The business date every server of these tests runs on (`SWI_TODAY`): no test depends on the
+/// day it runs.
+const TODAY: &str = "2026-06-15";
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -36,6 +40,7 @@ fn start_logged(data: &std::path::Path, port: u16, log: Option<&std::path::Path>
     });
     let child = Command::new(env!("CARGO_BIN_EXE_swi"))
         .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
+        .env("SWI_TODAY", TODAY)
         .env("SWI_STORE", "embedded")
         .env("SWI_DATA_DIR", data)
         .stdout(Stdio::null())
@@ -141,8 +146,8 @@ fn an_approved_declaration_is_applied_by_the_server_itself() {
         token(&tokens, &format!("employer_{unit}")),
         token(&tokens, "acceptor_360702"),
     );
-    // Today in China: the server's clock decides the month a declaration may cover.
-    let today = (chrono::Utc::now() + chrono::TimeDelta::hours(8)).date_naive();
+    // The server's business date decides the month a declaration may cover.
+    let today: chrono::NaiveDate = TODAY.parse().unwrap();
     let id = swi_rules::ids::ResidentId::with_check_character("36070219900615123")
         .unwrap()
         .expose()

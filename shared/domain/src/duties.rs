@@ -54,8 +54,8 @@ pub struct Performed {
     pub sub: String,
 }
 
-/// Whether `sub` may perform `step` of a case whose steps so far are `history` (Art. 5: 同一
-/// 业务的受理、初审、复核不得由同一人办理).
+/// Whether `sub` may perform `step` of a case whose steps so far are `history` (Art. 5: 一人不能
+/// 同时操作同一项业务的受理、初审、复核业务).
 ///
 /// # Errors
 /// `Denied::Duties` naming the step the person already performed.

@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use swi_rules::category::Category;
 
-/// A kind of material (Art. 7: 特定人员参保须提供的材料).
+/// A kind of material (Art. 7: 特定人员参加补充工伤保险需填报《人员变动增减表》并提供以下材料).
 #[derive(
     Debug,
     Clone,

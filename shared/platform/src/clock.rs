@@ -1,7 +1,11 @@
 //! The clock: handlers take "now" from here, and rules take the civil date in China derived from
-//! it. Tests use [`FixedClock`].
+//! it. Tests use [`FixedClock`]; a process started with `SWI_TODAY` runs on a [`DateClock`]
+//! ([`from_env`]), so that tests of the binaries and the Lambdas never depend on today's date.
+//! Token lifetimes are not business dates: they are checked against the machine's clock.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 
 /// China's offset, UTC+8.
 pub const CHINA: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
@@ -37,5 +41,71 @@ pub struct FixedClock(pub DateTime<FixedOffset>);
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<FixedOffset> {
         self.0
+    }
+}
+
+/// The machine's clock moved to another business date: the time of day runs as usual, the date
+/// is the one given (and the next one after midnight). A server, a job or a test run "as of" a
+/// day this way, without freezing time.
+#[derive(Debug, Clone, Copy)]
+pub struct DateClock {
+    shift: TimeDelta,
+}
+
+impl DateClock {
+    /// A clock on which today (China) is `today`.
+    #[must_use]
+    pub fn new(today: NaiveDate) -> Self {
+        DateClock {
+            shift: today - SystemClock.today(),
+        }
+    }
+}
+
+impl Clock for DateClock {
+    fn now(&self) -> DateTime<FixedOffset> {
+        SystemClock.now() + self.shift
+    }
+}
+
+/// The variable that sets the business date of a process (`YYYY-MM-DD`, China).
+pub const TODAY_VAR: &str = "SWI_TODAY";
+
+/// The clock of a process: a [`DateClock`] on `today` when given, else on `SWI_TODAY` when set,
+/// else the machine's clock.
+///
+/// # Errors
+/// `SWI_TODAY` set to something that is not a date `YYYY-MM-DD`.
+pub fn from_env(today: Option<NaiveDate>) -> Result<Arc<dyn Clock>, String> {
+    let today = match today {
+        Some(d) => Some(d),
+        None => match std::env::var(TODAY_VAR) {
+            Ok(s) if !s.trim().is_empty() => Some(
+                NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                    .map_err(|_| format!("{TODAY_VAR}=`{s}` is not a date YYYY-MM-DD"))?,
+            ),
+            _ => None,
+        },
+    };
+    Ok(match today {
+        Some(d) => Arc::new(DateClock::new(d)),
+        None => Arc::new(SystemClock),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_clock_keeps_the_time_of_day_on_its_date() {
+        let day = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap_or_default();
+        let clock = DateClock::new(day);
+        let (now, real) = (clock.now(), SystemClock.now()); // tidy: wall clock (the clock's own test)
+        // The date is the one given (unless midnight passed between the two reads).
+        let moved = real.date_naive() != SystemClock.today(); // tidy: wall clock
+        assert!(clock.today() == day || moved);
+        let gap = (now - (real + clock.shift)).num_seconds().abs();
+        assert!(gap < 5, "{gap}");
     }
 }

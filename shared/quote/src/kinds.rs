@@ -331,9 +331,11 @@ fn wage(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
 
 fn pay_to(r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     let item = item(r)?;
-    let (p, cite) = payee(item, r.advanced_by_unit.unwrap_or(false));
+    let category = r.category.as_ref().map(|_| category(r)).transpose()?;
+    let (p, basis) =
+        payee(item, category, r.advanced_by_unit.unwrap_or(false)).map_err(rule_error)?;
     o.str("payee", p.as_str());
-    finish(o, &no_params((), &[cite]));
+    finish(o, &no_params((), &basis));
     Ok(())
 }
 
@@ -438,6 +440,11 @@ fn benefit_kind(q: &Quoter<'_>, r: &Request<'_>, o: &mut Obj<'_>) -> Answer {
     }
     if let Some(days) = b.days {
         o.int("days", i64::from(days));
+    }
+    if !b.per_dependant.is_empty() {
+        o.list("per_dependant", &b.per_dependant, |e, amount| {
+            e.dec("amount", *amount);
+        });
     }
     if let Some(no) = &b.refusal {
         o.str("reason", no.code).str("message", &no.message);

@@ -26,6 +26,10 @@ struct Case {
     assumptions: Option<Vec<String>>,
     #[serde(default)]
     today: Option<String>,
+    #[serde(default)]
+    params: Option<String>,
+    #[serde(default)]
+    absent: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +56,11 @@ fn check(case: &Case, answer: &Value) -> Result<(), String> {
     }
     if expect.get("error").is_none() && answer.get("error").is_some() {
         return Err(format!("unexpected error {}", answer["error"]));
+    }
+    for key in &case.absent {
+        if answer.get(key).is_some() {
+            return Err(format!("`{key}` must be absent, got {}", answer[key]));
+        }
     }
     if let Some(articles) = &case.articles {
         let want: BTreeSet<u64> = articles.iter().copied().collect();
@@ -105,7 +114,17 @@ fn every_golden_case_holds() {
                 .map_or(NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(), |t| {
                     t.parse().unwrap()
                 });
-            let quoter = Quoter::new(params, today);
+            let merged;
+            let set = match &case.params {
+                Some(overlay) => {
+                    merged = params.merged(&case.name, overlay).unwrap_or_else(|e| {
+                        panic!("{}: parameter overlay refused: {e}", case.name)
+                    });
+                    &merged
+                }
+                None => params,
+            };
+            let quoter = Quoter::new(set, today);
             let request = serde_json::to_string(&case.request).unwrap();
             let line = quoter.answer_str(&request);
             let answer: Value = serde_json::from_str(&line)

@@ -1,35 +1,53 @@
 //! Ages, the legal retirement age and who may enrol by age (Art. 6-8).
 //!
-//! Ages are full years on a date: a birthday completes a year (a 29 February birthday completes
-//! it on 1 March in common years). The legal retirement age follows the gradual rise decided on
-//! 2024-09-13 (FIGURES §D), read from the `retirement.*` parameters.
+//! Ages are full years on a date: a birthday completes a year. One convention for dates that a
+//! month lacks, everywhere in this module (民法典 Art. 202: 没有对应日的，月末日为期间的最后一日):
+//! a period counted in years or months that ends on a day its last month does not have ends on
+//! that month's last day. So a 29 February birthday completes a year on 28 February in common
+//! years, and a person born on 31 January 1965 reaches 60 years and 1 month on 28 February 2025,
+//! inside the retirement month of the table. The legal retirement age follows the gradual rise
+//! decided on 2024-09-13 (FIGURES §D), read from the `retirement.*` parameters.
 
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::prelude::ToPrimitive;
 
 use crate::RuleError;
 use crate::category::Category;
-use crate::citation::{Doc, art, doc};
+use crate::citation::{Citation, Doc, art, doc};
 use crate::ids::Sex;
 use crate::params::{Determination, ParamSet, Trace};
 
-/// Age in full years (周岁) of a person born on `birth`, on `on`; negative before birth.
+/// 民法典 Art. 202, the month-end convention of every age computed here.
+const CIVIL_CODE_202: Citation = Citation {
+    doc: Doc::CivilCode,
+    article: Some(202),
+};
+
+/// The day on which a person born on `birth` completes `months` months of age: the same day of
+/// the month, or that month's last day when it is shorter (民法典 Art. 202).
 #[must_use]
-pub fn full_years(birth: NaiveDate, on: NaiveDate) -> i32 {
-    let mut years = on.year() - birth.year();
-    if (on.month(), on.day()) < (birth.month(), birth.day()) {
-        years -= 1;
-    }
-    years
+pub fn completes_months(birth: NaiveDate, months: u32) -> Option<NaiveDate> {
+    birth.checked_add_months(Months::new(months))
 }
 
 /// The first day on which a person born on `birth` is `years` old.
 #[must_use]
 pub fn anniversary(birth: NaiveDate, years: u32) -> Option<NaiveDate> {
-    let year = birth.year().checked_add(i32::try_from(years).ok()?)?;
-    birth
-        .with_year(year)
-        .or_else(|| NaiveDate::from_ymd_opt(year, 3, 1))
+    completes_months(birth, years.checked_mul(12)?)
+}
+
+/// Age in full years (周岁) of a person born on `birth`, on `on`; negative before birth.
+#[must_use]
+pub fn full_years(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let years = on.year() - birth.year();
+    if years <= 0 {
+        return years - i32::from(on < birth);
+    }
+    let reached = u32::try_from(years)
+        .ok()
+        .and_then(|y| anniversary(birth, y))
+        .is_some_and(|d| d <= on);
+    if reached { years } else { years - 1 }
 }
 
 /// A retirement-age track (FIGURES §D): men; women whose original age was 50 or 55.
@@ -84,12 +102,13 @@ pub struct Retirement {
     pub age_years: u32,
     /// … and months.
     pub age_months: u32,
-    /// The day on which that age is reached (the birth date plus the age, clamped to month end).
+    /// The day on which that age is reached: the birth date plus the age, or the last day of
+    /// that month when it has no such day (民法典 Art. 202); always inside the retirement month.
     pub reached_on: NaiveDate,
 }
 
 impl Retirement {
-    /// The month (year, month) in which the age is reached.
+    /// The month (year, month) in which the age is reached (the table's 退休时间).
     #[must_use]
     pub fn month(&self) -> (i32, u32) {
         (self.reached_on.year(), self.reached_on.month())
@@ -107,7 +126,10 @@ pub fn retirement(
     birth: NaiveDate,
     track: Track,
 ) -> Result<Determination<'_, Retirement>, RuleError> {
-    let mut t = Trace::new(params, &[art(6), art(8), doc(Doc::RetirementDecision)]);
+    let mut t = Trace::new(
+        params,
+        &[art(6), art(8), doc(Doc::RetirementDecision), CIVIL_CODE_202],
+    );
     let rule = t.retirement(track.as_str())?;
     let (fy, fm) = rule
         .first_cohort_month()
@@ -122,14 +144,67 @@ pub fn retirement(
     };
     let total = i64::from(rule.original_age) * 12 + delay;
     let total = u32::try_from(total).map_err(|_| RuleError::InvalidFacts("age overflow".into()))?;
-    let reached_on = birth
-        .checked_add_months(Months::new(total))
+    let reached_on = completes_months(birth, total)
         .ok_or_else(|| RuleError::InvalidFacts("retirement date out of range".into()))?;
     Ok(t.finish(Retirement {
         age_years: total / 12,
         age_months: total % 12,
         reached_on,
     }))
+}
+
+/// When the legal retirement age is reached, as far as the facts tell: on one day when the
+/// track is known; for a woman whose track is not given, somewhere between the earliest and the
+/// latest day of the women's tracks (every one of them has been reached by the latest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetirementSpan {
+    /// The earliest day it may have been reached.
+    pub earliest: NaiveDate,
+    /// The day by which it has certainly been reached.
+    pub latest: NaiveDate,
+}
+
+/// The retirement span of a person (see [`RetirementSpan`]), folding the tracks' figures into
+/// `t`. A track that contradicts the sex has been refused before.
+fn retirement_span(
+    t: &mut Trace<'_>,
+    birth: NaiveDate,
+    track: Option<Track>,
+    sex: Sex,
+) -> Result<RetirementSpan, RuleError> {
+    let given;
+    let tracks: &[Track] = match (track, sex) {
+        (Some(track), _) => {
+            given = [track];
+            &given
+        }
+        (None, Sex::Male) => &[Track::Male],
+        (None, Sex::Female) => &[Track::Female50, Track::Female55],
+    };
+    let mut span: Option<RetirementSpan> = None;
+    for &track in tracks {
+        let r = retirement(t.params(), birth, track)?;
+        absorb(t, &r);
+        let d = r.value.reached_on;
+        span = Some(span.map_or(
+            RetirementSpan {
+                earliest: d,
+                latest: d,
+            },
+            |s| RetirementSpan {
+                earliest: s.earliest.min(d),
+                latest: s.latest.max(d),
+            },
+        ));
+    }
+    span.ok_or_else(|| RuleError::UnknownParameter("retirement".into()))
+}
+
+fn track_required(category: Category) -> RuleError {
+    RuleError::InvalidFacts(format!(
+        "track (female_50 or female_55) is required to decide a woman's {category} enrolment on this date: \
+         she is past the legal retirement age on one women's track and not on the other"
+    ))
 }
 
 /// Why a person may not be enrolled in a category on a date.
@@ -159,7 +234,8 @@ pub enum Ineligible {
     NoBasicPension,
     /// An ordinary employee past the legal retirement age is switched to over-age cover (Art. 8).
     ReachedRetirementAge {
-        /// When it was reached.
+        /// When it was reached; for a woman whose track was not given, the day by which it was
+        /// reached on every women's track.
         reached_on: NaiveDate,
     },
 }
@@ -198,7 +274,7 @@ impl Ineligible {
                 "flexible workers must pay basic pension insurance (Art. 6)".to_owned()
             }
             Ineligible::ReachedRetirementAge { reached_on } => format!(
-                "legal retirement age reached on {reached_on}: enrol as over_age instead (Art. 8)"
+                "the legal retirement age was reached by {reached_on}: enrol as over_age instead (Art. 8)"
             ),
         }
     }
@@ -240,15 +316,13 @@ impl Eligibility {
 }
 
 fn track_for(p: &Person) -> Result<Option<Track>, RuleError> {
-    match (p.track, p.sex) {
-        (Some(t), sex) if t.sex() != sex => Err(RuleError::InvalidFacts(format!(
+    match p.track {
+        Some(t) if t.sex() != p.sex => Err(RuleError::InvalidFacts(format!(
             "track {} does not match the sex in the resident ID ({})",
             t.as_str(),
-            sex.as_str()
+            p.sex.as_str()
         ))),
-        (Some(t), _) => Ok(Some(t)),
-        (None, Sex::Male) => Ok(Some(Track::Male)),
-        (None, Sex::Female) => Ok(None),
+        track => Ok(track),
     }
 }
 
@@ -256,9 +330,15 @@ fn track_for(p: &Person) -> Result<Option<Track>, RuleError> {
 /// legal retirement age and at most 70; interns at least 16 and within their agreement; flexible
 /// workers paying basic pension; employees not yet past the legal retirement age.
 ///
+/// A refusal that the facts given already decide is answered before anything more is asked: an
+/// over-age person past 70 or an under-16 intern needs no track or agreement end, and a woman
+/// below (or past) the retirement age of every women's track needs no track. The last day of
+/// cover is answered only for an eligible person.
+///
 /// # Errors
-/// `InvalidFacts` when `on` is before birth, an intern has no agreement end, a woman's track is
-/// needed but missing, or the track contradicts the sex; parameter errors.
+/// `InvalidFacts` when `on` is before birth, an intern old enough has no agreement end, a
+/// woman's track is needed to decide and missing, or the track contradicts the sex; parameter
+/// errors.
 pub fn eligibility<'p>(
     params: &'p ParamSet,
     person: &Person,
@@ -272,60 +352,65 @@ pub fn eligibility<'p>(
         )));
     }
     let age = age.unsigned_abs();
+    let track = track_for(person)?;
     let mut ineligible = None;
     let mut cover_end = None;
     match person.category {
         Category::OverAge => {
-            let track = track_for(person)?.ok_or_else(|| {
-                RuleError::InvalidFacts(
-                    "track (female_50 or female_55) is required for a woman's over-age enrolment"
-                        .into(),
-                )
-            })?;
             t.cite(art(8));
+            t.cite(CIVIL_CODE_202);
             let max = t
                 .scalar("age.over_age_max", on)?
                 .to_u32()
                 .unwrap_or(u32::MAX);
-            let r = retirement(params, person.birth, track)?;
-            absorb(&mut t, &r);
             cover_end = anniversary(person.birth, max + 1).and_then(|d| d.pred_opt());
-            if on < r.value.reached_on {
-                ineligible = Some(Ineligible::BelowRetirementAge {
-                    reached_on: r.value.reached_on,
-                });
-            } else if age > max {
+            if age > max {
                 ineligible = Some(Ineligible::AboveMaximumAge { max });
+            } else {
+                let span = retirement_span(&mut t, person.birth, track, person.sex)?;
+                if on < span.earliest {
+                    ineligible = Some(Ineligible::BelowRetirementAge {
+                        reached_on: span.earliest,
+                    });
+                } else if on < span.latest {
+                    return Err(track_required(person.category));
+                }
             }
         }
         Category::Intern => {
-            let end = person.agreement_end.ok_or_else(|| {
-                RuleError::InvalidFacts("agreement_end is required for an intern".into())
-            })?;
             let min = t.scalar("age.intern_min", on)?.to_u32().unwrap_or(0);
-            cover_end = Some(end);
             if age < min {
                 ineligible = Some(Ineligible::BelowMinimumAge { min });
-            } else if on > end {
-                ineligible = Some(Ineligible::AgreementEnded { end });
+            } else {
+                let end = person.agreement_end.ok_or_else(|| {
+                    RuleError::InvalidFacts("agreement_end is required for an intern".into())
+                })?;
+                cover_end = Some(end);
+                if on > end {
+                    ineligible = Some(Ineligible::AgreementEnded { end });
+                }
             }
         }
         Category::Flexible if person.pays_basic_pension == Some(false) => {
             ineligible = Some(Ineligible::NoBasicPension);
         }
         Category::Employee => {
-            if let Some(track) = track_for(person)? {
-                let r = retirement(params, person.birth, track)?;
-                if on >= r.value.reached_on {
-                    t.cite(art(8));
-                    absorb(&mut t, &r);
-                    ineligible = Some(Ineligible::ReachedRetirementAge {
-                        reached_on: r.value.reached_on,
-                    });
-                }
+            let mut probe = Trace::new(params, &[]);
+            let span = retirement_span(&mut probe, person.birth, track, person.sex)?;
+            if on >= span.latest {
+                t.cite(art(8));
+                absorb(&mut t, &probe.finish(()));
+                ineligible = Some(Ineligible::ReachedRetirementAge {
+                    reached_on: span.latest,
+                });
+            } else if on >= span.earliest {
+                return Err(track_required(person.category));
             }
         }
         _ => {}
+    }
+    if ineligible.is_some() {
+        cover_end = None;
     }
     Ok(t.finish(Eligibility {
         ineligible,
@@ -359,9 +444,14 @@ mod tests {
         assert_eq!(full_years(d("1955-06-15"), d("2025-06-15")), 70);
         assert_eq!(full_years(d("2008-02-29"), d("2024-02-28")), 15);
         assert_eq!(full_years(d("2008-02-29"), d("2024-02-29")), 16);
-        assert_eq!(full_years(d("2008-02-29"), d("2025-02-28")), 16);
+        // No 29 February in 2025: the year is completed on the month's last day (民法典 Art. 202).
+        assert_eq!(full_years(d("2008-02-29"), d("2025-02-27")), 16);
+        assert_eq!(full_years(d("2008-02-29"), d("2025-02-28")), 17);
         assert_eq!(full_years(d("2009-02-28"), d("2025-02-28")), 16);
-        assert_eq!(anniversary(d("2008-02-29"), 17), Some(d("2025-03-01")));
+        assert_eq!(anniversary(d("2008-02-29"), 17), Some(d("2025-02-28")));
+        assert_eq!(full_years(d("2000-06-15"), d("2000-06-14")), -1);
+        assert_eq!(full_years(d("2000-06-15"), d("2000-06-15")), 0);
+        assert_eq!(full_years(d("2000-06-15"), d("2001-06-14")), 0);
     }
 
     #[test]
@@ -369,6 +459,16 @@ mod tests {
         let r = retirement(params(), d("1970-05-05"), Track::Female55).unwrap();
         assert_eq!(r.used.len(), 1);
         assert_eq!(r.used[0].parameter, "retirement.female_55");
+    }
+
+    #[test]
+    fn a_retirement_day_the_month_lacks_is_its_last_day_inside_the_retirement_month() {
+        let r = retirement(params(), d("1965-01-31"), Track::Male)
+            .unwrap()
+            .value;
+        assert_eq!((r.age_years, r.age_months), (60, 1));
+        assert_eq!(r.reached_on, d("2025-02-28"));
+        assert_eq!(r.month(), (2025, 2));
     }
 
     #[test]
@@ -479,8 +579,16 @@ mod tests {
             })
         );
         assert!(e("2025-04-10").eligible());
+        // Born 1970-03: past the 50 track (2020-03-10), not yet the 55 track (55y1m, 2025-04-10).
         let woman = person(Category::OverAge, "1970-03-10", Sex::Female);
-        assert!(eligibility(params(), &woman, d("2026-01-01")).is_err());
+        assert!(eligibility(params(), &woman, d("2025-01-01")).is_err());
+        // Past every women's track: decidable without one.
+        assert!(
+            eligibility(params(), &woman, d("2025-06-10"))
+                .unwrap()
+                .value
+                .eligible()
+        );
     }
 
     #[test]
@@ -500,6 +608,33 @@ mod tests {
                 end: d("2026-08-31")
             })
         );
+    }
+
+    #[test]
+    fn a_woman_employee_past_every_track_needs_no_track_to_be_refused() {
+        let woman = person(Category::Employee, "1962-05-01", Sex::Female);
+        let e = eligibility(params(), &woman, d("2025-06-01")).unwrap();
+        assert_eq!(
+            e.value.ineligible.map(Ineligible::code),
+            Some("reached_retirement_age")
+        );
+        let young = person(Category::Employee, "1990-05-01", Sex::Female);
+        assert!(
+            eligibility(params(), &young, d("2025-06-01"))
+                .unwrap()
+                .value
+                .eligible()
+        );
+        let between = person(Category::Employee, "1972-05-01", Sex::Female);
+        assert!(eligibility(params(), &between, d("2025-06-01")).is_err());
+    }
+
+    #[test]
+    fn an_under_age_intern_is_refused_without_an_agreement_end() {
+        let p = person(Category::Intern, "2010-03-01", Sex::Male);
+        let e = eligibility(params(), &p, d("2025-06-01")).unwrap().value;
+        assert_eq!(e.ineligible, Some(Ineligible::BelowMinimumAge { min: 16 }));
+        assert_eq!(e.cover_end, None);
     }
 
     #[test]

@@ -2,8 +2,10 @@
 //!
 //! A working day is Monday-Friday not in the year's holiday list, or a make-up working day
 //! (调休上班), per the calendar parameters (FIGURES §C). Counting starts the day after the event;
-//! the answer is the N-th working day. A day in a year whose calendar is not loaded is
-//! [`RuleError::CalendarNotLoaded`], never a guess.
+//! the answer is the N-th working day. In a year whose holidays are not loaded (the State Council
+//! publishes them late each year) the working days are Monday-Friday, and the answer names
+//! `calendar.YYYY` among its assumptions (`assumed`): the business never stops for want of a
+//! notice, and loading the year (a `[[calendar]]` of the parameter file) replaces the stand-in.
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::prelude::ToPrimitive;
@@ -12,10 +14,10 @@ use crate::RuleError;
 use crate::citation::art;
 use crate::params::{Determination, ParamSet, Trace};
 
-/// Whether `date` is a working day.
+/// Whether `date` is a working day (Monday-Friday in a year whose holidays are not loaded).
 ///
 /// # Errors
-/// `CalendarNotLoaded` when its year is not loaded.
+/// `CalendarNotLoaded` only outside the years a calendar can stand in for.
 pub fn is_working_day(params: &ParamSet, date: NaiveDate) -> Result<bool, RuleError> {
     Ok(params.calendar_year(date.year())?.is_working_day(date))
 }
@@ -23,7 +25,7 @@ pub fn is_working_day(params: &ParamSet, date: NaiveDate) -> Result<bool, RuleEr
 /// The `n`-th working day after `event` (the event's own day does not count).
 ///
 /// # Errors
-/// `CalendarNotLoaded` when the count runs into a year not loaded.
+/// `CalendarNotLoaded` only outside the years a calendar can stand in for.
 pub fn nth_working_day_after(
     t: &mut Trace<'_>,
     event: NaiveDate,
@@ -65,7 +67,7 @@ fn term<'p>(
 /// receiving the materials (Art. 18: 应于收到申报材料3个工作日内审核完毕).
 ///
 /// # Errors
-/// `NotInForce` before the scheme; `CalendarNotLoaded` beyond the loaded calendar.
+/// `NotInForce` before the scheme.
 pub fn review_by(
     params: &ParamSet,
     received: NaiveDate,
@@ -77,7 +79,7 @@ pub fn review_by(
 /// extending the term (Art. 38: 10个工作日内（节假日顺延）支付).
 ///
 /// # Errors
-/// `NotInForce` before the scheme; `CalendarNotLoaded` beyond the loaded calendar.
+/// `NotInForce` before the scheme.
 pub fn pay_by(
     params: &ParamSet,
     approved: NaiveDate,
@@ -98,9 +100,10 @@ pub struct FundCycle {
     pub pay_by: NaiveDate,
 }
 
-/// The cycle for the payouts of `year`-`month`, run in the following month (Art. 37: 每月5日前
-/// 提交上月赔付资料 … 10日前提交请款计划 … 15日前拨付 … 20日前支付待遇). The days are calendar
-/// days as the article writes them.
+/// The cycle for the payouts of `year`-`month`, run in the following month (Art. 37: 承办机构
+/// 每月5日前向社会保险经办机构提交上月赔付资料…于每月10日前向社会保险经办机构提交请款计划…每月
+/// 15日前拨付至承办机构…承办机构应在每月20日前支付待遇). The days are calendar days as the
+/// article writes them.
 ///
 /// # Errors
 /// `NotInForce` before the scheme; `InvalidFacts` for a month outside 1-12.
@@ -167,15 +170,43 @@ mod tests {
     }
 
     #[test]
-    fn a_term_running_past_the_loaded_calendar_is_an_error() {
-        assert_eq!(
-            pay_by(p(), d("2026-12-28")).unwrap_err(),
-            RuleError::CalendarNotLoaded { year: 2027 }
+    fn a_term_in_a_year_not_loaded_counts_weekdays_and_says_so() {
+        // Mon 2026-12-28: Tue 29, Wed 30, Thu 31, then 2027 (not loaded): Fri 1 Jan is taken as
+        // a working day, Mon 4 … Fri 8, Mon 11 is the 10th.
+        let d10 = pay_by(p(), d("2026-12-28")).unwrap();
+        assert_eq!(d10.value, d("2027-01-11"));
+        let assumed: Vec<&str> = d10.assumptions().map(|u| u.parameter).collect();
+        assert_eq!(assumed, vec!["calendar.2027"]);
+        assert!(
+            d10.assumptions()
+                .all(|u| u.source.label().contains("2027 holidays are not loaded"))
         );
+        let loaded = pay_by(p(), d("2026-06-01")).unwrap();
+        assert_eq!(loaded.assumptions().count(), 0);
         assert!(matches!(
             pay_by(p(), d("2024-12-20")).unwrap_err(),
             RuleError::NotInForce { .. }
         ));
+    }
+
+    #[test]
+    fn a_year_loaded_from_a_parameter_file_replaces_the_stand_in() {
+        let set = p()
+            .merged(
+                "city.toml",
+                r#"
+                [[calendar]]
+                year = 2027
+                holidays = ["2027-01-01"]
+                workdays = []
+                status = "confirmed"
+                source = { doc = "国务院办公厅关于2027年部分节假日安排的通知" }
+                "#,
+            )
+            .unwrap();
+        let d10 = pay_by(&set, d("2026-12-28")).unwrap();
+        assert_eq!(d10.value, d("2027-01-12"));
+        assert_eq!(d10.assumptions().count(), 0);
     }
 
     #[test]

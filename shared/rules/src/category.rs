@@ -114,8 +114,10 @@ impl Category {
     /// The industry class fixed for the category by Art. 14, or `None` for the categories rated
     /// in their employer's class (`employee`, `over_age`, `intern`).
     ///
-    /// Art. 14: 村“两委”人员、大学生村官 → 一类; 家政 → 二类; 出行、外卖、即时配送、同城货运 → 五类;
-    /// 志愿者、灵活就业人员 → 二类; 农民专业合作社 → 四类.
+    /// Art. 14: 村（社区）“两委”人员、大学生村官（大学生基层专干）缴费按用人单位一类行业缴费标准
+    /// 缴纳，家政服务新业态从业人员按用人单位二类行业缴费标准缴纳，出行、外卖、即时配送、同城货运
+    /// 新业态从业人员按用人单位五类行业缴费标准缴纳，志愿者以及灵活就业人员按用人单位二类行业费率
+    /// 标准缴纳…农民专业合作社从业人员按用人单位四类行业缴费标准缴纳.
     #[must_use]
     pub const fn fixed_class(self) -> Option<IndustryClass> {
         match self {

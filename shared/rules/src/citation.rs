@@ -19,6 +19,8 @@ pub enum Doc {
     RetirementDecision,
     /// 人社部发〔2015〕71号: industry classes and base rates of the work-injury scheme.
     RateNotice2015,
+    /// 《中华人民共和国民法典》: how periods counted in years and months end (Art. 201-203).
+    CivilCode,
 }
 
 impl Doc {
@@ -31,6 +33,7 @@ impl Doc {
             Doc::Gb32100 => "GB 32100-2015",
             Doc::RetirementDecision => "全国人大常委会关于实施渐进式延迟法定退休年龄的决定",
             Doc::RateNotice2015 => "人社部发〔2015〕71号",
+            Doc::CivilCode => "中华人民共和国民法典",
         }
     }
 }

@@ -169,6 +169,10 @@ pub enum Unit {
     DayOfMonth,
     /// A multiple of another figure.
     Multiple,
+    /// A disability grade (伤残等级 1-10).
+    Grade,
+    /// A reading that applies (`1`) or does not (`0`).
+    Flag,
 }
 
 impl Unit {
@@ -186,6 +190,8 @@ impl Unit {
             Unit::Years => "years",
             Unit::DayOfMonth => "day_of_month",
             Unit::Multiple => "multiple",
+            Unit::Grade => "grade",
+            Unit::Flag => "flag",
         }
     }
 }
@@ -262,6 +268,8 @@ impl RetirementRule {
 /// The working-day calendar of one year (FIGURES §C).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalendarYear {
+    /// Its name among the figures used: `calendar.YYYY`.
+    pub name: String,
     /// The year.
     pub year: i32,
     /// Public holidays (法定节假日及调休放假日).
@@ -272,6 +280,7 @@ pub struct CalendarYear {
     pub status: Status,
     /// Where it comes from.
     pub source: Source,
+    loaded: bool,
     working: Vec<bool>,
 }
 
@@ -291,6 +300,37 @@ impl CalendarYear {
         self.working.iter().filter(|w| **w).count()
     }
 
+    /// Whether the year's holidays were loaded (from the built-in set, a parameter file or the
+    /// city), rather than standing in as Monday-Friday.
+    #[must_use]
+    pub const fn is_loaded(&self) -> bool {
+        self.loaded
+    }
+
+    /// The stand-in calendar of a year whose holidays are not loaded: every Monday-Friday is a
+    /// working day (FIGURES §C), shown as an `assumed` figure wherever it is used, so that a
+    /// deadline is never refused for want of a State Council notice.
+    fn weekdays_only(year: i32) -> Result<Self, String> {
+        let source = Source::new(
+            format!("{year}年部分节假日安排未载入"),
+            None,
+            Some(format!(
+                "the {year} holidays are not loaded: working days are taken as Monday-Friday; \
+                 load the year's holidays and make-up days (国务院办公厅关于{year}年部分节假日安排的通知) \
+                 as a `[[calendar]]` of the parameter file to replace this"
+            )),
+        );
+        let mut cal = CalendarYear::new(
+            year,
+            BTreeSet::new(),
+            BTreeSet::new(),
+            Status::Assumed,
+            source,
+        )?;
+        cal.loaded = false;
+        Ok(cal)
+    }
+
     fn new(
         year: i32,
         holidays: BTreeSet<NaiveDate>,
@@ -307,11 +347,13 @@ impl CalendarYear {
             d = d.succ_opt().ok_or("date out of range")?;
         }
         Ok(CalendarYear {
+            name: format!("calendar.{year}"),
             year,
             holidays,
             workdays,
             status,
             source,
+            loaded: true,
             working,
         })
     }
@@ -398,6 +440,27 @@ pub const BUILTIN_FILES: [(&str, &str); 6] = [
 ];
 
 static BUILTIN: OnceLock<Result<ParamSet, ParamError>> = OnceLock::new();
+
+/// The years for which a Monday-Friday calendar stands in when none is loaded; a date outside
+/// them is `CalendarNotLoaded`.
+pub const FALLBACK_YEARS: std::ops::RangeInclusive<i32> = 2000..=2199;
+
+/// The stand-in calendars, made on first use (pure: they depend only on the year).
+static FALLBACK: [OnceLock<CalendarYear>; 200] = [const { OnceLock::new() }; 200];
+
+/// A year inside [`FALLBACK_YEARS`] always has dates; this is never reached.
+fn unreachable_calendar(year: i32) -> CalendarYear {
+    CalendarYear {
+        name: format!("calendar.{year}"),
+        year,
+        holidays: BTreeSet::new(),
+        workdays: BTreeSet::new(),
+        status: Status::Assumed,
+        source: Source::new("—", None, None),
+        loaded: false,
+        working: Vec::new(),
+    }
+}
 
 impl ParamSet {
     /// The built-in set, parsed once from the embedded files and validated.
@@ -576,6 +639,15 @@ impl ParamSet {
                         if d.is_sign_negative() {
                             return Err(invalid(name, "negative value"));
                         }
+                        if p.unit == Unit::Flag && *d != Decimal::ZERO && *d != Decimal::ONE {
+                            return Err(invalid(name, "a flag is 1 (applies) or 0 (does not)"));
+                        }
+                        let whole = d.normalize();
+                        if p.unit == Unit::Grade
+                            && !(whole.scale() == 0 && (1..=10).contains(&whole.mantissa()))
+                        {
+                            return Err(invalid(name, "a grade is a whole number 1-10"));
+                        }
                     }
                     (Some(Value::List(l)), _) => {
                         if p.index.is_none() {
@@ -653,14 +725,31 @@ impl ParamSet {
         self.calendar.values()
     }
 
-    /// The calendar of one year.
+    /// The calendar of one year as loaded, if it is.
+    #[must_use]
+    pub fn loaded_calendar(&self, year: i32) -> Option<&CalendarYear> {
+        self.calendar.get(&year)
+    }
+
+    /// The calendar of one year: the loaded one, else the Monday-Friday stand-in
+    /// ([`CalendarYear::is_loaded`] tells which; its status is `assumed`).
     ///
     /// # Errors
-    /// [`RuleError::CalendarNotLoaded`] when that year is not loaded.
+    /// [`RuleError::CalendarNotLoaded`] only for a year outside [`FALLBACK_YEARS`].
     pub fn calendar_year(&self, year: i32) -> Result<&CalendarYear, RuleError> {
-        self.calendar
-            .get(&year)
-            .ok_or(RuleError::CalendarNotLoaded { year })
+        if let Some(cal) = self.calendar.get(&year) {
+            return Ok(cal);
+        }
+        let slot = year
+            .checked_sub(*FALLBACK_YEARS.start())
+            .and_then(|i| usize::try_from(i).ok())
+            .and_then(|i| FALLBACK.get(i))
+            .filter(|_| FALLBACK_YEARS.contains(&year))
+            .ok_or(RuleError::CalendarNotLoaded { year })?;
+        let cal = slot.get_or_init(|| {
+            CalendarYear::weekdays_only(year).unwrap_or_else(|_| unreachable_calendar(year))
+        });
+        Ok(cal)
     }
 
     /// The retirement tracks by name (`male`, `female_50`, `female_55`).
@@ -895,19 +984,18 @@ impl<'p> Trace<'p> {
         Ok(rule)
     }
 
-    /// The calendar of `year`, recorded as used.
+    /// The calendar of `year`, recorded as used (a year not loaded stands in as Monday-Friday,
+    /// `assumed`).
     ///
     /// # Errors
-    /// `CalendarNotLoaded` when the year is not loaded.
+    /// `CalendarNotLoaded` for a year outside [`FALLBACK_YEARS`].
     pub fn calendar(&mut self, year: i32) -> Result<&'p CalendarYear, RuleError> {
         let cal = self.params.calendar_year(year)?;
-        if cal.status != Status::Confirmed {
-            self.record(Used {
-                parameter: "calendar",
-                status: cal.status,
-                source: &cal.source,
-            });
-        }
+        self.record(Used {
+            parameter: &cal.name,
+            status: cal.status,
+            source: &cal.source,
+        });
         Ok(cal)
     }
 

@@ -6,12 +6,13 @@ use rust_decimal::Decimal;
 
 use crate::RuleError;
 use crate::category::{Category, IndustryClass};
-use crate::citation::art;
+use crate::citation::{Doc, art, doc};
 use crate::money::round_fen;
 use crate::params::{Determination, ParamSet, Trace};
 
 /// The Jiangxi average monthly wage of all urban employed persons in use on `on` (Art. 17, 20:
-/// 当年使用的…月平均工资未发布的，暂按上年度标准): the latest value in force.
+/// 当年使用的全省全口径城镇单位就业人员月平均工资未发布的，暂按上年度标准缴纳): the latest value
+/// in force.
 ///
 /// # Errors
 /// `NotInForce` before the first published value.
@@ -24,8 +25,9 @@ pub fn average_wage_in_use(t: &mut Trace<'_>, on: NaiveDate) -> Result<Decimal, 
 /// (`employee`) use their work-injury base as given; special persons their wage or labour income
 /// clamped to [60 %, 300 %] of the average wage in use; flexible workers always 60 % of it.
 ///
-/// Art. 17: 特定人员…以本人工资或劳动报酬收入为缴费基数，低于…60%的按60%核定，高于300%的按300%核定；
-/// 灵活就业人员按…60%核定.
+/// Art. 17: 已参加工伤保险的人员补充工伤保险缴费基数与工伤保险缴费基数一致。特定人员以本人工资
+/// 或劳动收入为缴费基数，其上下限分别为上年度江西省全口径城镇单位就业人员月平均工资的300%和60%。
+/// 灵活就业人员参加补充工伤保险的缴费基数为上年度江西省全口径城镇单位就业人员月平均工资的60%。
 ///
 /// # Errors
 /// A negative wage; parameters not in force for the month.
@@ -110,9 +112,11 @@ pub fn band_allowed(class: IndustryClass, band: Decimal) -> bool {
 }
 
 /// The monthly premium (Art. 14, 17): base × rate, rounded half-up to the fen. Employees pay
-/// the ordinary rate (30 % of the industry base rate), special persons the special rate (130 %),
-/// in their employer's class (`employee`, `over_age`, `intern`) or the class Art. 14 fixes. A
-/// floated band, when given, multiplies the rate of an employer-rated category (Art. 13, 15).
+/// the ordinary rate (30 % of the industry base rate), special persons the special rate (the
+/// base rate plus that 30 % top-up), in their employer's class (`employee`, `over_age`,
+/// `intern`) or the class Art. 14 fixes. A floated band, when given, multiplies the unit's
+/// supplementary rate (Art. 13, 15): an employee's whole rate, but only the top-up of an
+/// over-age person or intern, whose basic part stays the unfloated base rate (Art. 14).
 ///
 /// # Errors
 /// A missing or contradictory industry class, a band that does not exist for the class, and
@@ -138,28 +142,37 @@ pub fn monthly_premium<'p>(
             )));
         }
     };
-    let table = if f.category.is_special() {
-        "rate.special"
-    } else {
-        "rate.ordinary"
+    let special = f.category.is_special();
+    let rate = match f.rate_band {
+        None if special => t.item("rate.special", f.month, class.get())?,
+        None => t.item("rate.ordinary", f.month, class.get())?,
+        Some(band) => {
+            if f.category.fixed_class().is_some() {
+                return Err(RuleError::InvalidFacts(format!(
+                    "{} is rated at a fixed class's standard (Art. 14); a floated band applies to persons rated in their employer's class",
+                    f.category
+                )));
+            }
+            if !band_allowed(class, band) {
+                return Err(RuleError::InvalidFacts(format!(
+                    "band {band} does not exist for industry class {class}"
+                )));
+            }
+            t.cite(art(13));
+            t.cite(art(15));
+            // The unit's supplementary rate floats with its work-injury rate (Art. 13, 15).
+            let top_up = t.item("rate.ordinary", f.month, class.get())? * band;
+            if special {
+                // Art. 14: 基础保费费率与所在用人单位工伤保险行业基准费率一致…叠加保费费率与所在
+                // 用人单位补充工伤保险费率一致: the basic part is the industry's base rate, which
+                // does not float; only the top-up follows the unit's floated rate.
+                t.cite(doc(Doc::RateNotice2015));
+                t.item("rate.industry_base", f.month, class.get())? + top_up
+            } else {
+                top_up
+            }
+        }
     };
-    let mut rate = t.item(table, f.month, class.get())?;
-    if let Some(band) = f.rate_band {
-        if f.category.fixed_class().is_some() {
-            return Err(RuleError::InvalidFacts(format!(
-                "{} has a fixed class (Art. 14); a floated band applies to employer-rated persons",
-                f.category
-            )));
-        }
-        if !band_allowed(class, band) {
-            return Err(RuleError::InvalidFacts(format!(
-                "band {band} does not exist for industry class {class}"
-            )));
-        }
-        t.cite(art(13));
-        t.cite(art(15));
-        rate *= band;
-    }
     let base = base_in(&mut t, f.category, f.month, f.wage)?;
     let amount = round_fen(base * rate);
     Ok(t.finish(Premium {
@@ -170,8 +183,8 @@ pub fn monthly_premium<'p>(
     }))
 }
 
-/// The one-time premium of a construction project enrolled as a whole (Art. 14: 按建筑安装工程
-/// 费或工程总造价的0.6‰一次性缴纳), on the project's cost, rounded half-up to the fen.
+/// The one-time premium of a construction project enrolled as a whole (Art. 14: 建设项目参保按
+/// 工程建筑安装费或工程总造价的0.6‰一次性缴纳), on the project's cost, rounded half-up to the fen.
 ///
 /// # Errors
 /// A negative cost; `NotInForce` before the scheme.
@@ -287,6 +300,30 @@ mod tests {
         assert_eq!(d.amount, dec("3.60"));
         f.rate_band = Some(dec("0.5")); // class 1 cannot float down
         assert!(monthly_premium(p(), &f).is_err());
+    }
+
+    #[test]
+    fn only_the_top_up_of_a_special_person_floats() {
+        let mut f = facts(Category::OverAge, "2025-05", "5000", Some(2));
+        f.rate_band = Some(dec("1.5"));
+        let d = monthly_premium(p(), &f).unwrap().value;
+        assert_eq!(d.rate, dec("0.0058")); // 0.4 % + 0.12 % × 1.5, not 0.52 % × 1.5
+        assert_eq!(d.amount, dec("29.00"));
+        let mut cadre = facts(Category::VillageCadre, "2025-05", "5000", None);
+        cadre.rate_band = Some(dec("1.2"));
+        assert!(monthly_premium(p(), &cadre).is_err());
+    }
+
+    #[test]
+    fn the_special_table_is_the_base_rate_plus_the_ordinary_top_up() {
+        let on = month("2025-01");
+        for class in 1..=8 {
+            let mut t = Trace::new(p(), &[]);
+            let base = t.item("rate.industry_base", on, class).unwrap();
+            let top = t.item("rate.ordinary", on, class).unwrap();
+            let special = t.item("rate.special", on, class).unwrap();
+            assert_eq!(base + top, special, "class {class}");
+        }
     }
 
     #[test]

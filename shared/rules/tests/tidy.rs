@@ -1,5 +1,6 @@
 //! Repository rules as tests: the rules crate stays pure and exact (no I/O, no clock, no async
-//! runtime, no floats, no bare `round_dp`), and every Rust module says what it is for.
+//! runtime, no floats, no bare `round_dp`), every Rust module says what it is for, and no test
+//! takes a business date from the wall clock (such a test turns red on some future day).
 
 #![allow(
     clippy::unwrap_used,
@@ -153,6 +154,72 @@ fn every_rust_module_of_the_workspace_opens_with_a_header() {
     );
 }
 
+/// The test code of a Rust file: all of it under `tests/` or `benches/`, else what follows its
+/// first `#[cfg(test)]`; comments stripped.
+fn test_code(path: &Path, text: &str) -> String {
+    let whole = path
+        .components()
+        .any(|c| matches!(c.as_os_str().to_str(), Some("tests" | "benches")));
+    let from = if whole {
+        0
+    } else {
+        text.find("#[cfg(test)]").unwrap_or(text.len())
+    };
+    text[from..]
+        .lines()
+        .filter(|l| !l.contains("tidy: wall clock"))
+        .map(code_of)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Statements of test code that read a business date from the wall clock: a clock of the machine
+/// (`SystemClock`, `Local::now`), or `now()` turned into a date. Token lifetimes (`now()` as a
+/// timestamp) are real time and allowed; a line marked `tidy: wall clock` is exempt (the clock's
+/// own tests).
+fn wall_clock_dates(code: &str) -> Vec<String> {
+    code.split(';')
+        .filter(|stmt| {
+            stmt.contains("SystemClock")
+                || stmt.contains("Local::now")
+                || stmt.contains("china_today")
+                || (stmt.contains("::now()")
+                    && ["date_naive", ".date()", "today", "NaiveDate"]
+                        .iter()
+                        .any(|d| stmt.contains(d)))
+        })
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+#[test]
+fn no_test_takes_a_business_date_from_the_wall_clock() {
+    let root = crate_dir().join("../..");
+    let mut files = Vec::new();
+    for dir in ["shared", "functions", "tests"] {
+        let dir = root.join(dir);
+        if dir.exists() {
+            rust_files(&dir, &mut files);
+        }
+    }
+    let this = crate_dir().join("tests/tidy.rs").canonicalize().unwrap();
+    let mut hits = Vec::new();
+    for file in &files {
+        if file.canonicalize().unwrap() == this {
+            continue; // it names what it forbids
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        for stmt in wall_clock_dates(&test_code(file, &text)) {
+            hits.push(format!("{}: {stmt}", file.display()));
+        }
+    }
+    assert!(
+        hits.is_empty(),
+        "tests must take business dates from a fixed clock (FixedClock, SWI_TODAY), never today's date:\n{}",
+        hits.join("\n")
+    );
+}
+
 #[test]
 fn the_tidy_checks_can_fail() {
     assert!(contains_word("let x: f64 = 1.0;", "f64"));
@@ -163,4 +230,14 @@ fn the_tidy_checks_can_fail() {
         ".round_dp("
     ));
     assert_eq!(code_of("let a = 1; // f64 in a comment"), "let a = 1; ");
+    let lambda = "let today = (chrono::Utc::now() + chrono::TimeDelta::hours(8)).date_naive();";
+    assert_eq!(wall_clock_dates(lambda).len(), 1);
+    assert_eq!(wall_clock_dates("let c = SystemClock;").len(), 1);
+    assert!(wall_clock_dates("let exp = chrono::Utc::now().timestamp() + 600;").is_empty());
+    let src = "fn f() { SystemClock.now(); }\n#[cfg(test)]\nmod tests { fn g() {} }";
+    assert!(wall_clock_dates(&test_code(Path::new("src/a.rs"), src)).is_empty());
+    assert_eq!(
+        wall_clock_dates(&test_code(Path::new("x/tests/a.rs"), src)).len(),
+        1
+    );
 }

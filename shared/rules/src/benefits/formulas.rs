@@ -7,6 +7,7 @@
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 
 use super::nursing::{Stay, nursing_subsidy};
 use super::{Item, ends_cover, may_receive};
@@ -97,6 +98,9 @@ pub struct Benefit {
     pub ends_cover: bool,
     /// Days counted, for day-based items.
     pub days: Option<u32>,
+    /// The dependant's pension of each dependant, in the order given (rounded each; `amount`
+    /// is their sum).
+    pub per_dependant: Vec<Decimal>,
 }
 
 fn need<T: Copy>(v: Option<T>, field: &str, item: Item) -> Result<T, RuleError> {
@@ -138,7 +142,70 @@ fn refused<'p>(
         monthly: false,
         ends_cover: false,
         days: None,
+        per_dependant: Vec::new(),
     })
+}
+
+/// A grade parameter as a number (validated as a whole 1-10 when the set was loaded).
+fn whole(d: Decimal) -> u32 {
+    d.to_u32().unwrap_or(0)
+}
+
+/// Each dependant's monthly pension (Art. 32; FIGURES §E, by analogy with 条例 Art. 39): a share
+/// of the insured wage by relation, plus an uplift for an orphan or a lone elder, each rounded
+/// half-up to the fen on its own, since each is paid to its dependant. Their sum may not exceed
+/// the insured wage: when it would, the wage is shared in proportion to the shares, in fen, the
+/// fen left over by rounding going to the largest remainders (so the sum is exactly the wage).
+fn dependant_pensions(
+    t: &mut Trace<'_>,
+    on: NaiveDate,
+    wage: Decimal,
+    dependants: &[Dependant],
+) -> Result<Vec<Decimal>, RuleError> {
+    if dependants.is_empty() {
+        return Err(RuleError::InvalidFacts(
+            "`dependants` is required for dependant_pension".into(),
+        ));
+    }
+    let spouse = t.scalar("benefit.dependant_pension.spouse", on)?;
+    let other = t.scalar("benefit.dependant_pension.other", on)?;
+    let mut shares = Vec::with_capacity(dependants.len());
+    for d in dependants {
+        let mut share = match d.relation {
+            Relation::Spouse => spouse,
+            Relation::Other => other,
+        };
+        if d.orphan_or_lone_elder {
+            share += t.scalar("benefit.dependant_pension.orphan_or_lone_uplift", on)?;
+        }
+        shares.push(share);
+    }
+    let total_share: Decimal = shares.iter().copied().sum();
+    if total_share <= Decimal::ONE {
+        return Ok(shares.iter().map(|s| round_fen(wage * *s)).collect());
+    }
+    // Capped: apportion the wage's fen by the largest remainder.
+    let cap_fen = round_fen(wage) * Decimal::ONE_HUNDRED;
+    let exact: Vec<Decimal> = shares.iter().map(|s| cap_fen * *s / total_share).collect();
+    let mut fen: Vec<Decimal> = exact.iter().map(|e| e.floor()).collect();
+    let mut left = cap_fen - fen.iter().copied().sum::<Decimal>();
+    let mut order: Vec<usize> = (0..exact.len()).collect();
+    order.sort_by(|&a, &b| {
+        (exact[b] - fen[b])
+            .cmp(&(exact[a] - fen[a]))
+            .then(a.cmp(&b))
+    });
+    for i in order {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        fen[i] += Decimal::ONE;
+        left -= Decimal::ONE;
+    }
+    Ok(fen
+        .into_iter()
+        .map(|f| round_fen(f / Decimal::ONE_HUNDRED))
+        .collect())
 }
 
 /// Computes one benefit item for a person of `category` (Art. 25-32): entitlement first
@@ -225,12 +292,12 @@ pub fn benefit<'p>(
         }
         Item::DisabilityAllowance => {
             let g = grade(facts, item)?;
-            if g > 6 {
-                t.cite(art(30));
+            let max = whole(t.scalar("benefit.disability_allowance.max_grade", on)?);
+            if g > max {
                 return Ok(refused(
                     t,
                     "grade_not_entitled",
-                    format!("the disability allowance is for grades 1-6, not grade {g}"),
+                    format!("the disability allowance is for grades 1-{max}, not grade {g}"),
                     art(30),
                 ));
             }
@@ -247,11 +314,19 @@ pub fn benefit<'p>(
         }
         Item::OneTimeMedical | Item::OneTimeEmployment => {
             let g = grade(facts, item)?;
-            if g < 5 {
+            let min = whole(t.scalar(
+                if item == Item::OneTimeMedical {
+                    "benefit.one_time_medical.min_grade"
+                } else {
+                    "benefit.one_time_employment.min_grade"
+                },
+                on,
+            )?);
+            if g < min {
                 return Ok(refused(
                     t,
                     "grade_not_entitled",
-                    format!("{item} is for grades 5-10, not grade {g}"),
+                    format!("{item} is for grades {min}-10, not grade {g}"),
                     item.article(),
                 ));
             }
@@ -265,7 +340,11 @@ pub fn benefit<'p>(
                 amount
             } else {
                 let retire = need(facts.retirement_on, "retirement_on", item)?;
-                if on >= retire {
+                if on >= retire
+                    && !t
+                        .scalar("benefit.one_time_employment.none_from_retirement", on)?
+                        .is_zero()
+                {
                     return Ok(refused(
                         t,
                         "reached_retirement_age",
@@ -276,7 +355,7 @@ pub fn benefit<'p>(
                 let amount = w * t.item("benefit.one_time_employment.months", on, g)?;
                 let window = t.scalar("benefit.one_time_employment.reduction_window_years", on)?;
                 let per_year = t.scalar("benefit.one_time_employment.reduction_per_year", on)?;
-                let left = Decimal::from(full_years(on, retire));
+                let left = Decimal::from(full_years(on, retire).max(0));
                 if left < window {
                     amount * (Decimal::ONE - (window - left) * per_year).max(Decimal::ZERO)
                 } else {
@@ -296,25 +375,16 @@ pub fn benefit<'p>(
         }
         Item::DependantPension => {
             let w = wage(item)?;
-            if facts.dependants.is_empty() {
-                return Err(RuleError::InvalidFacts(
-                    "`dependants` is required for dependant_pension".into(),
-                ));
-            }
-            let spouse = t.scalar("benefit.dependant_pension.spouse", on)?;
-            let other = t.scalar("benefit.dependant_pension.other", on)?;
-            let mut total = Decimal::ZERO;
-            for d in &facts.dependants {
-                let mut share = match d.relation {
-                    Relation::Spouse => spouse,
-                    Relation::Other => other,
-                };
-                if d.orphan_or_lone_elder {
-                    share += t.scalar("benefit.dependant_pension.orphan_or_lone_uplift", on)?;
-                }
-                total += w * share;
-            }
-            total.min(w)
+            let each = dependant_pensions(&mut t, on, w, &facts.dependants)?;
+            let total = each.iter().copied().sum();
+            return Ok(t.finish(Benefit {
+                refusal: None,
+                amount: Some(total),
+                monthly: true,
+                ends_cover: ends_cover(category, item),
+                days: None,
+                per_dependant: each,
+            }));
         }
         Item::AssistiveDevice => {
             let cost = non_negative(need(facts.fees, "fees", item)?, "fees")?;
@@ -328,6 +398,7 @@ pub fn benefit<'p>(
         monthly: item.is_monthly(),
         ends_cover: ends_cover(category, item),
         days,
+        per_dependant: Vec::new(),
     }))
 }
 
@@ -416,7 +487,46 @@ mod tests {
         ];
         let b = benefit(p(), Item::DependantPension, Category::Flexible, &f).unwrap();
         assert_eq!(b.value.amount, Some(dec("5000.00"))); // 40 + 40 + 30 % capped at 100 %
+        // Shared 40 : 40 : 30 of 5,000: 1818.18…, 1818.18…, 1363.63…; one fen left over goes to
+        // the largest remainder (the third, .636…).
+        assert_eq!(
+            b.value.per_dependant,
+            vec![dec("1818.18"), dec("1818.18"), dec("1363.64")]
+        );
         assert!(b.value.monthly);
+    }
+
+    #[test]
+    fn each_dependants_pension_is_rounded_on_its_own() {
+        let mut f = facts();
+        f.insured_wage = Some(dec("3333.35"));
+        f.dependants = vec![
+            Dependant {
+                relation: Relation::Other,
+                orphan_or_lone_elder: false,
+            };
+            2
+        ];
+        // 30 % of 3333.35 = 1000.005 each: 1000.01 each, 2000.02 in all (not 2000.01).
+        let b = benefit(p(), Item::DependantPension, Category::Flexible, &f).unwrap();
+        assert_eq!(b.value.per_dependant, vec![dec("1000.01"), dec("1000.01")]);
+        assert_eq!(b.value.amount, Some(dec("2000.02")));
+    }
+
+    #[test]
+    fn grade_limits_are_assumed_parameters_not_confirmed_rules() {
+        let mut f = facts();
+        f.grade = Some(7);
+        let b = benefit(p(), Item::DisabilityAllowance, Category::Volunteer, &f).unwrap();
+        assert_eq!(
+            b.value.refusal.as_ref().map(|r| r.code),
+            Some("grade_not_entitled")
+        );
+        assert_eq!(b.status(), Status::Assumed);
+        assert!(
+            b.assumptions()
+                .any(|u| u.parameter == "benefit.disability_allowance.max_grade")
+        );
     }
 
     #[test]

@@ -26,19 +26,22 @@ pub struct MonthlyWage {
 pub struct InsuredWage {
     /// Rounded half-up to the fen.
     pub amount: Decimal,
-    /// Months of wages averaged (0 when the project default applied).
+    /// Months of wages averaged (0 when the project default applied; 1 when only the injury
+    /// month was paid).
     pub months_used: u32,
 }
 
-/// The insured wage (Art. 48: 因工作遭受事故伤害或患职业病前12个月月平均缴费工资（不足12个月按
-/// 实际缴费月平均工资）…建设项目参保人员…未注明…的，按工伤发生时当年度使用的全口径城镇单位就业
-/// 人员平均工资的60%): the mean of the wages of the 12 calendar months before the month of
-/// injury, or of those present when fewer; wages outside that window are ignored. A project
-/// worker without a declared wage: 60 % of the average wage in use when the injury happened.
+/// The insured wage (Art. 48: 工伤职工因工作遭受事故伤害或患职业病前12个月月平均缴费工资（不足
+/// 12个月按实际缴费月平均工资）…申报时未注明或未提供劳动合同证明的，按工伤发生时当年度使用的
+/// 全口径城镇单位就业人员平均工资的60%作为本人工资计发相关待遇): the mean of the wages of the 12
+/// calendar months before the month of injury, or of those present when fewer. A person with no
+/// month before the injury month (injured in the month cover started) has the months actually
+/// paid: the injury month's wage. Wages of later months are ignored. Only a project worker with
+/// no wage declared at all gets 60 % of the average wage in use when the injury happened.
 ///
 /// # Errors
-/// A month given twice, a negative wage, no wage in the window for a person who is not a project
-/// worker; parameters not in force.
+/// A month given twice, a negative wage, no wage for the injury month or before it for a person
+/// who is not a project worker; parameters not in force.
 pub fn insured_wage<'p>(
     params: &'p ParamSet,
     injury: NaiveDate,
@@ -52,6 +55,7 @@ pub fn insured_wage<'p>(
     let mut seen: Vec<i64> = Vec::with_capacity(wages.len());
     let mut sum = Decimal::ZERO;
     let mut count: u32 = 0;
+    let mut injury_month = None;
     for w in wages {
         if w.wage.is_sign_negative() && !w.wage.is_zero() {
             return Err(RuleError::InvalidFacts("a wage cannot be negative".into()));
@@ -74,17 +78,26 @@ pub fn insured_wage<'p>(
         if (1..=window).contains(&before) {
             sum += w.wage;
             count += 1;
+        } else if before == 0 {
+            injury_month = Some(w.wage);
         }
     }
-    let amount = if count > 0 {
-        sum / Decimal::from(count)
-    } else if project {
-        let ratio = t.scalar("insured_wage.project_default_ratio", injury)?;
-        average_wage_in_use(&mut t, injury)? * ratio
-    } else {
-        return Err(RuleError::InvalidFacts(
-            "no contribution wage in the 12 months before the injury".into(),
-        ));
+    let amount = match (count, injury_month) {
+        (1.., _) => sum / Decimal::from(count),
+        (0, Some(wage)) => {
+            count = 1;
+            wage
+        }
+        (0, None) if project => {
+            let ratio = t.scalar("insured_wage.project_default_ratio", injury)?;
+            average_wage_in_use(&mut t, injury)? * ratio
+        }
+        (0, None) => {
+            return Err(RuleError::InvalidFacts(
+                "no contribution wage for the month of the injury or the 12 months before it"
+                    .into(),
+            ));
+        }
     };
     Ok(t.finish(InsuredWage {
         amount: round_fen(amount),
@@ -152,6 +165,32 @@ mod tests {
         assert_eq!(iw.value.amount.to_string(), "3915.00");
         assert_eq!(iw.value.months_used, 0);
         assert!(insured_wage(p(), d("2025-08-08"), &[], false).is_err());
+    }
+
+    #[test]
+    fn injured_in_the_first_month_of_cover_the_months_actually_paid_count() {
+        let wages = [w(2025, 7, "5200"), w(2025, 8, "9000")];
+        let iw = insured_wage(p(), d("2025-07-20"), &wages, false)
+            .unwrap()
+            .value;
+        assert_eq!(
+            (iw.amount.to_string(), iw.months_used),
+            ("5200.00".into(), 1)
+        );
+        // A declared project wage is the wage, even in the first month; no 60 % default.
+        let iw = insured_wage(p(), d("2025-07-20"), &wages, true)
+            .unwrap()
+            .value;
+        assert_eq!(iw.amount.to_string(), "5200.00");
+        // With an earlier month, the injury month is left out.
+        let wages = [w(2025, 6, "4000"), w(2025, 7, "5200")];
+        let iw = insured_wage(p(), d("2025-07-20"), &wages, false)
+            .unwrap()
+            .value;
+        assert_eq!(
+            (iw.amount.to_string(), iw.months_used),
+            ("4000.00".into(), 1)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use crate::RuleError;
 use crate::category::Category;
 use crate::citation::{Citation, art};
 use crate::money::round_fen;
@@ -262,18 +263,62 @@ impl FromStr for Item {
     }
 }
 
-/// Who is paid an item (Art. 35: 分担用人单位用工风险的待遇项目原则上发放至用人单位，用于提高
-/// 职工待遇水平的待遇项目原则上发放至个人社保卡，用人单位已先行垫付，提供支付凭据可发放至用人
-/// 单位账户，按月发放的特定人员伤残津贴、护理费、供养亲属抚恤金除外): the item's payee in
-/// principle; the unit when it advanced the money with proof, except for monthly benefits.
-#[must_use]
-pub fn payee(item: Item, advanced_by_unit: bool) -> (Payee, Citation) {
+/// Who is paid an item (Art. 35: 补充工伤保险待遇用于分担用人单位用工风险的待遇项目原则上发放至
+/// 用人单位，用于提高职工待遇水平的待遇项目原则上发放至个人社保卡，用人单位已先行垫付，提供支付
+/// 凭据可发放至用人单位账户，按月发放的特定人员伤残津贴、护理费、供养亲属抚恤金除外): the item's
+/// payee in principle; the unit when it advanced the money with proof, except for monthly
+/// benefits. The category decides where the item's risk lies:
+///
+/// - an employee's one-time employment subsidy is claimed by the unit (Art. 29: 参保单位在为其申领
+///   工伤保险一次性医疗补助金时同步申领补充工伤保险一次性伤残就业补助金) and shares its risk, so it
+///   goes to the unit; a special person's occupational subsidy raises the person's benefit;
+/// - a flexible worker has no unit (Art. 6, 16): what would go to a unit goes to the person, and
+///   nothing can have been advanced by a unit.
+///
+/// `category` is required for the one-time employment subsidy; left out elsewhere, the person is
+/// taken to be one with a unit (every category but `flexible`).
+///
+/// # Errors
+/// `InvalidFacts` when the one-time employment subsidy is asked without a category, or a flexible
+/// worker's unit is said to have advanced the money.
+pub fn payee(
+    item: Item,
+    category: Option<Category>,
+    advanced_by_unit: bool,
+) -> Result<(Payee, Vec<Citation>), RuleError> {
+    let mut basis = vec![art(35)];
+    let category = match category {
+        Some(c) => c,
+        None if item == Item::OneTimeEmployment && !advanced_by_unit => {
+            return Err(RuleError::InvalidFacts(format!(
+                "`category` is required: who is paid {item} depends on it (Art. 29, 35)"
+            )));
+        }
+        // Every category with a unit is paid alike here; which one does not matter.
+        None => Category::VillageCadre,
+    };
+    let has_unit = category != Category::Flexible;
+    if advanced_by_unit && !has_unit {
+        return Err(RuleError::InvalidFacts(
+            "a flexible worker has no unit that could have advanced the money (Art. 6, 35)".into(),
+        ));
+    }
+    let in_principle = match item {
+        Item::OneTimeEmployment if category == Category::Employee => {
+            basis.push(art(29));
+            Payee::Unit
+        }
+        _ => item.row().3,
+    };
     let payee = if advanced_by_unit && !item.is_monthly() {
         Payee::Unit
+    } else if in_principle == Payee::Unit && !has_unit {
+        basis.push(art(6));
+        Payee::Person
     } else {
-        item.row().3
+        in_principle
     };
-    (payee, art(35))
+    Ok((payee, basis))
 }
 
 /// Why a category may not receive an item.
@@ -354,9 +399,9 @@ const fn ends_after_one_time_medical(category: Category) -> bool {
     ) || category.is_platform()
 }
 
-/// Whether paying the item ends the person's supplementary relationship (Art. 31: 享受一次性伤残
-/// 就业（职业）补助金后，补充工伤保险关系终止；超龄人员、新业态人员、灵活就业人员、农民专业合作社
-/// 人员…享受一次性医疗补助金后终止).
+/// Whether paying the item ends the person's supplementary relationship (Art. 31: 工伤职工享受
+/// 一次性伤残就业（职业）补助金后，补充工伤保险关系终止…超法定退休年龄人员、新就业形态从业人员、
+/// 灵活就业人员和农民专业合作社成员及其雇佣人员…领取一次性医疗补助后，补充工伤保险关系终止).
 #[must_use]
 pub fn ends_cover(category: Category, item: Item) -> bool {
     match item {
@@ -441,12 +486,40 @@ mod tests {
 
     #[test]
     fn the_unit_is_paid_what_it_advanced_except_monthly_benefits() {
-        assert_eq!(payee(Item::NursingSubsidy, false).0, Payee::Unit);
-        assert_eq!(payee(Item::Medical, false).0, Payee::Person);
-        assert_eq!(payee(Item::Medical, true).0, Payee::Unit);
-        assert_eq!(payee(Item::DisabilityAllowance, true).0, Payee::Person);
-        assert_eq!(payee(Item::DependantPension, true).0, Payee::Dependant);
-        assert_eq!(payee(Item::Funeral, false).0, Payee::Relatives);
+        let to = |item, category, advanced| payee(item, category, advanced).unwrap().0;
+        let v = Some(Category::Volunteer);
+        assert_eq!(to(Item::NursingSubsidy, v, false), Payee::Unit);
+        assert_eq!(to(Item::Medical, None, false), Payee::Person);
+        assert_eq!(to(Item::Medical, None, true), Payee::Unit);
+        assert_eq!(to(Item::DisabilityAllowance, v, true), Payee::Person);
+        assert_eq!(to(Item::DependantPension, v, true), Payee::Dependant);
+        assert_eq!(to(Item::Funeral, None, false), Payee::Relatives);
+    }
+
+    #[test]
+    fn the_category_decides_the_employment_subsidy_and_a_flexible_worker_has_no_unit() {
+        let to = |item, category, advanced| payee(item, Some(category), advanced);
+        let (p, basis) = to(Item::OneTimeEmployment, Category::Employee, false).unwrap();
+        assert_eq!(p, Payee::Unit);
+        assert!(basis.contains(&art(29)));
+        assert_eq!(
+            to(Item::OneTimeEmployment, Category::Intern, false)
+                .unwrap()
+                .0,
+            Payee::Person
+        );
+        assert_eq!(
+            to(Item::NursingSubsidy, Category::Flexible, false)
+                .unwrap()
+                .0,
+            Payee::Person
+        );
+        assert!(to(Item::Medical, Category::Flexible, true).is_err());
+        assert!(payee(Item::OneTimeEmployment, None, false).is_err());
+        assert_eq!(
+            payee(Item::WageSubsidy, None, false).unwrap().0,
+            Payee::Unit
+        );
     }
 
     #[test]

@@ -71,8 +71,9 @@ pub fn nursing_days(paid_leave: (NaiveDate, NaiveDate), stays: &[Stay]) -> Resul
     u32::try_from(days).map_err(|_| RuleError::InvalidFacts("too many days".into()))
 }
 
-/// The nursing subsidy (Art. 26: 每人每天100元，不满一天按一天计算，单次工伤最高不超过3000元；
-/// 同一天转院再次办理入院的…按一天算): 100 yuan per day counted by [`nursing_days`], at most
+/// The nursing subsidy (Art. 26: 每人每天100元，不满一天按一天计算，单次工伤最高不超过3000元。
+/// 如受伤职工出院后，同一天转院再次办理入院的，前次出院之日和再次入院之日的护理补助按一天算):
+/// 100 yuan per day counted by [`nursing_days`], at most
 /// 3,000 per injury. The figures are those in force on the first day of the paid-leave period.
 ///
 /// # Errors
