@@ -330,9 +330,8 @@ pub fn benefit<'p>(
                     item.article(),
                 ));
             }
-            let w = wage(item)?;
             if item == Item::OneTimeMedical {
-                let mut amount = w * t.item("benefit.one_time_medical.months", on, g)?;
+                let mut amount = wage(item)? * t.item("benefit.one_time_medical.months", on, g)?;
                 if facts.occupational_disease {
                     let uplift = t.scalar("benefit.one_time_medical.occupational_uplift", on)?;
                     amount *= Decimal::ONE + uplift;
@@ -352,7 +351,7 @@ pub fn benefit<'p>(
                         art(29),
                     ));
                 }
-                let amount = w * t.item("benefit.one_time_employment.months", on, g)?;
+                let amount = wage(item)? * t.item("benefit.one_time_employment.months", on, g)?;
                 let window = t.scalar("benefit.one_time_employment.reduction_window_years", on)?;
                 let per_year = t.scalar("benefit.one_time_employment.reduction_per_year", on)?;
                 let left = Decimal::from(full_years(on, retire).max(0));
