@@ -36,13 +36,13 @@ pub fn anniversary(birth: NaiveDate, years: u32) -> Option<NaiveDate> {
     completes_months(birth, years.checked_mul(12)?)
 }
 
-/// Age in full years (周岁) of a person born on `birth`, on `on`; negative before birth.
+/// Age in full years (周岁) of a person born on `birth`, on `on`; −1 before birth.
 #[must_use]
 pub fn full_years(birth: NaiveDate, on: NaiveDate) -> i32 {
-    let years = on.year() - birth.year();
-    if years <= 0 {
-        return years - i32::from(on < birth);
+    if on < birth {
+        return -1;
     }
+    let years = on.year() - birth.year();
     let reached = u32::try_from(years)
         .ok()
         .and_then(|y| anniversary(birth, y))
@@ -450,6 +450,7 @@ mod tests {
         assert_eq!(full_years(d("2009-02-28"), d("2025-02-28")), 16);
         assert_eq!(anniversary(d("2008-02-29"), 17), Some(d("2025-02-28")));
         assert_eq!(full_years(d("2000-06-15"), d("2000-06-14")), -1);
+        assert_eq!(full_years(d("2000-06-15"), d("1990-01-01")), -1);
         assert_eq!(full_years(d("2000-06-15"), d("2000-06-15")), 0);
         assert_eq!(full_years(d("2000-06-15"), d("2001-06-14")), 0);
     }

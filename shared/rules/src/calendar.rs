@@ -190,6 +190,15 @@ mod tests {
     }
 
     #[test]
+    fn past_the_years_a_calendar_can_stand_in_for_a_term_is_an_error_not_a_guess() {
+        assert_eq!(
+            pay_by(p(), d("2199-12-30")).unwrap_err(),
+            RuleError::CalendarNotLoaded { year: 2200 }
+        );
+        assert!(pay_by(p(), d("2199-12-01")).is_ok());
+    }
+
+    #[test]
     fn a_year_loaded_from_a_parameter_file_replaces_the_stand_in() {
         let set = p()
             .merged(

@@ -441,26 +441,20 @@ pub const BUILTIN_FILES: [(&str, &str); 6] = [
 
 static BUILTIN: OnceLock<Result<ParamSet, ParamError>> = OnceLock::new();
 
+/// How many years, from [`FALLBACK_FIRST`], a Monday-Friday calendar stands in for.
+const FALLBACK_COUNT: usize = 200;
+
+/// The first year a Monday-Friday calendar stands in for.
+const FALLBACK_FIRST: i32 = 2000;
+
 /// The years for which a Monday-Friday calendar stands in when none is loaded; a date outside
 /// them is `CalendarNotLoaded`.
-pub const FALLBACK_YEARS: std::ops::RangeInclusive<i32> = 2000..=2199;
+pub const FALLBACK_YEARS: std::ops::RangeInclusive<i32> =
+    FALLBACK_FIRST..=FALLBACK_FIRST + FALLBACK_COUNT as i32 - 1;
 
 /// The stand-in calendars, made on first use (pure: they depend only on the year).
-static FALLBACK: [OnceLock<CalendarYear>; 200] = [const { OnceLock::new() }; 200];
-
-/// A year inside [`FALLBACK_YEARS`] always has dates; this is never reached.
-fn unreachable_calendar(year: i32) -> CalendarYear {
-    CalendarYear {
-        name: format!("calendar.{year}"),
-        year,
-        holidays: BTreeSet::new(),
-        workdays: BTreeSet::new(),
-        status: Status::Assumed,
-        source: Source::new("—", None, None),
-        loaded: false,
-        working: Vec::new(),
-    }
-}
+static FALLBACK: [OnceLock<Option<CalendarYear>>; FALLBACK_COUNT] =
+    [const { OnceLock::new() }; FALLBACK_COUNT];
 
 impl ParamSet {
     /// The built-in set, parsed once from the embedded files and validated.
@@ -725,12 +719,6 @@ impl ParamSet {
         self.calendar.values()
     }
 
-    /// The calendar of one year as loaded, if it is.
-    #[must_use]
-    pub fn loaded_calendar(&self, year: i32) -> Option<&CalendarYear> {
-        self.calendar.get(&year)
-    }
-
     /// The calendar of one year: the loaded one, else the Monday-Friday stand-in
     /// ([`CalendarYear::is_loaded`] tells which; its status is `assumed`).
     ///
@@ -740,16 +728,14 @@ impl ParamSet {
         if let Some(cal) = self.calendar.get(&year) {
             return Ok(cal);
         }
-        let slot = year
-            .checked_sub(*FALLBACK_YEARS.start())
-            .and_then(|i| usize::try_from(i).ok())
+        usize::try_from(year - FALLBACK_FIRST)
+            .ok()
             .and_then(|i| FALLBACK.get(i))
-            .filter(|_| FALLBACK_YEARS.contains(&year))
-            .ok_or(RuleError::CalendarNotLoaded { year })?;
-        let cal = slot.get_or_init(|| {
-            CalendarYear::weekdays_only(year).unwrap_or_else(|_| unreachable_calendar(year))
-        });
-        Ok(cal)
+            .and_then(|slot| {
+                slot.get_or_init(|| CalendarYear::weekdays_only(year).ok())
+                    .as_ref()
+            })
+            .ok_or(RuleError::CalendarNotLoaded { year })
     }
 
     /// The retirement tracks by name (`male`, `female_50`, `female_55`).
