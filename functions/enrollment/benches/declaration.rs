@@ -15,7 +15,7 @@
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use swi_enrollment::declarations::{Roster, check_rows, parse_rows, read_table};
+use swi_enrollment::declarations::{Roster, check_rows, parse_rows};
 use swi_rules::ParamSet;
 use swi_rules::ids::ResidentId;
 
@@ -151,14 +151,14 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
     let t = Instant::now();
-    let table = read_table(&bytes).unwrap();
+    let table = swi_tables::read(&bytes, &swi_tables::Limits::DECLARATION).unwrap();
     let read = t.elapsed().as_secs_f64();
     assert_eq!(table.len(), rows + 1);
 
     let params = ParamSet::builtin().unwrap();
     let month = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
     let t = Instant::now();
-    let table = read_table(&bytes).unwrap();
+    let table = swi_tables::read(&bytes, &swi_tables::Limits::DECLARATION).unwrap();
     let (parsed, mut reports) = parse_rows(&table).unwrap();
     reports.extend(check_rows(params, &parsed, month, &Roster::default()));
     let full = t.elapsed().as_secs_f64();

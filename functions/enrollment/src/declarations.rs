@@ -10,8 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -19,19 +18,19 @@ use serde_json::{Value, json};
 use swi_domain::Action;
 use swi_domain::access::Owner;
 use swi_domain::enrolment::{Status, overlaps};
-use swi_domain::{Actor, Jurisdiction};
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
 use swi_platform::{ApiError, Platform};
 use swi_rules::ParamSet;
-use swi_rules::ids::{County, CreditCode, ResidentId};
+use swi_rules::ids::{County, ResidentId};
 use swi_store::{Condition, Index, Item, Key, Query, Sha256, TxOp};
-use tokio::io::AsyncReadExt;
 
-use crate::documents::{MAX_TABLE_BYTES, TABLE_TYPES, sniff};
 use crate::persons::{EnrolPerson, Member, check_request, person_key};
 use crate::units::{UnitStatus, load_unit};
+use swi_platform::documents::load_table;
+use swi_platform::reports::{self, ReportSubject};
+use swi_tables::{Columns, Limits, RowReport};
 
 /// A row's change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -54,19 +53,6 @@ pub struct Row {
     pub person: EnrolPerson,
 }
 
-/// What is wrong with one row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct RowReport {
-    /// Spreadsheet row number.
-    pub row: usize,
-    /// Every problem of the row (中文 — English).
-    pub errors: Vec<String>,
-}
-
-/// Why a file cannot be read as a table.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableError(pub String);
-
 const COLUMNS: [(&str, &str); 9] = [
     ("action", "变动类型"),
     ("name", "姓名"),
@@ -78,58 +64,6 @@ const COLUMNS: [(&str, &str); 9] = [
     ("track", "退休类别"),
     ("agreement_end", "协议截止日期"),
 ];
-
-/// Reads the first sheet of an XLSX file, or a UTF-8 CSV file, as rows of text cells.
-///
-/// # Errors
-/// A file that is neither, or that cannot be read.
-pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, TableError> {
-    if sniff(bytes) == Some(TABLE_TYPES[1]) {
-        use calamine::{Reader, Xlsx};
-        let mut book = Xlsx::new(std::io::Cursor::new(bytes))
-            .map_err(|e| TableError(format!("not a readable XLSX workbook: {e}")))?;
-        let range = book
-            .worksheet_range_at(0)
-            .ok_or_else(|| TableError("the workbook has no sheet".into()))?
-            .map_err(|e| TableError(format!("the first sheet cannot be read: {e}")))?;
-        return Ok(range
-            .rows()
-            .map(|r| {
-                r.iter()
-                    .map(|c| match c {
-                        calamine::Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                            format!("{}", *f as i64)
-                        }
-                        calamine::Data::DateTime(d) => d
-                            .as_datetime()
-                            .map_or_else(|| c.to_string(), |dt| dt.date().to_string()),
-                        other => other.to_string(),
-                    })
-                    .collect()
-            })
-            .collect());
-    }
-    if let Some(other) = sniff(bytes) {
-        return Err(TableError(format!("the file is {other}")));
-    }
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| TableError("neither an XLSX workbook nor UTF-8 CSV text".into()))?;
-    if text.contains('\0') {
-        return Err(TableError("neither an XLSX workbook nor CSV text".into()));
-    }
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    reader
-        .records()
-        .map(|r| {
-            r.map(|rec| rec.iter().map(str::to_owned).collect())
-                .map_err(|e| TableError(format!("CSV: {e}")))
-        })
-        .collect()
-}
 
 fn date_of(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
@@ -143,34 +77,21 @@ fn date_of(s: &str) -> Option<NaiveDate> {
 ///
 /// # Errors
 /// The header row lacks a required column (the file is refused as a whole).
-pub fn parse_rows(table: &[Vec<String>]) -> Result<(Vec<Row>, Vec<RowReport>), TableError> {
+pub fn parse_rows(table: &[Vec<String>]) -> Result<(Vec<Row>, Vec<RowReport>), String> {
     let header = table
         .first()
-        .ok_or_else(|| TableError("the file is empty".into()))?;
-    let mut col: HashMap<&str, usize> = HashMap::new();
-    for (i, h) in header.iter().enumerate() {
-        let h = h.trim();
-        if let Some((key, _)) = COLUMNS.iter().find(|(en, zh)| h == *en || h == *zh) {
-            col.insert(key, i);
-        }
-    }
-    for (en, zh) in &COLUMNS[..7] {
-        if !col.contains_key(en) {
-            return Err(TableError(format!("missing column {zh} ({en})")));
-        }
-    }
+        .ok_or_else(|| "the file is empty".to_owned())?;
+    let required: Vec<&str> = COLUMNS[..7].iter().map(|(en, _)| *en).collect();
+    let col = Columns::map(header, &COLUMNS, &required)
+        .map_err(|(en, zh)| format!("missing column {zh} ({en})"))?;
     let mut rows = Vec::with_capacity(table.len());
     let mut reports = Vec::new();
     for (i, cells) in table.iter().enumerate().skip(1) {
-        if cells.iter().all(|c| c.trim().is_empty()) {
+        if swi_tables::columns::blank(cells) {
             continue;
         }
         let line = i + 1;
-        let cell = |k: &str| {
-            col.get(k)
-                .and_then(|&c| cells.get(c))
-                .map_or("", |s| s.trim())
-        };
+        let cell = |k: &str| col.cell(cells, k);
         let mut errors = Vec::new();
         let change = match cell("action") {
             "增" | "join" | "增加" => Some(RowChange::Join),
@@ -178,7 +99,7 @@ pub fn parse_rows(table: &[Vec<String>]) -> Result<(Vec<Row>, Vec<RowReport>), T
             other => {
                 errors.push(format!(
                     "变动类型须为“增”或“减” — action must be join or leave, not `{}`",
-                    crate::wire::clip(other)
+                    swi_platform::wire::clip(other)
                 ));
                 None
             }
@@ -311,112 +232,6 @@ pub fn check_rows(
         }
     }
     reports
-}
-
-/// Whom a rejection report concerns. The report names it in its first row, and only that unit
-/// (and the clerks over it) or that jurisdiction's clerks may download it: a report is
-/// addressed by the SHA-256 of its bytes, so the subject travels inside them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ReportSubject {
-    /// A unit's declaration: the unit (credit code) and its county.
-    Unit {
-        /// Unified social credit code.
-        code: String,
-        /// The unit's county.
-        county: County,
-    },
-    /// A roster import by clerks of a county, or of the city.
-    Import(Jurisdiction),
-}
-
-const SUBJECT_LABEL: &str = "报告对象 Subject";
-const REPORT_HEADER: &str = "行号 Row";
-
-impl ReportSubject {
-    fn cell(&self) -> String {
-        match self {
-            ReportSubject::Unit { code, county } => format!("unit {code} {}", county.code()),
-            ReportSubject::Import(j) => format!("import {}", j.code()),
-        }
-    }
-
-    fn parse(cell: &str) -> Option<Self> {
-        let mut words = cell.split(' ');
-        let subject = match (words.next()?, words.next()?, words.next()) {
-            ("unit", code, Some(county)) => ReportSubject::Unit {
-                code: CreditCode::parse(code).ok()?.as_str().to_owned(),
-                county: County::parse(county).ok()?,
-            },
-            ("import", j, None) => ReportSubject::Import(Jurisdiction::parse(j).ok()?),
-            _ => return None,
-        };
-        words.next().is_none().then_some(subject)
-    }
-
-    /// May `actor` read a report about this subject?
-    fn readable_by(&self, actor: &Actor) -> Result<(), swi_domain::access::Denied> {
-        match self {
-            ReportSubject::Unit { code, county } => {
-                actor.may(Action::Read, Some(*county), Owner::Unit(code))
-            }
-            ReportSubject::Import(Jurisdiction::County(c)) => {
-                actor.may(Action::RecordWorkInjuryFacts, Some(*c), Owner::Nobody)
-            }
-            ReportSubject::Import(Jurisdiction::City) => {
-                actor.may(Action::RecordWorkInjuryFacts, None, Owner::Nobody)?;
-                if actor.jurisdiction == Jurisdiction::City {
-                    Ok(())
-                } else {
-                    Err(swi_domain::access::Denied::County {
-                        record: swi_domain::access::CITY_CODE.to_owned(),
-                        actor: actor.jurisdiction.code(),
-                    })
-                }
-            }
-        }
-    }
-}
-
-/// The row-by-row report as an XLSX workbook: its subject, then a row per refused row.
-///
-/// # Errors
-/// The workbook cannot be written (it can).
-pub fn report_xlsx(
-    subject: &ReportSubject,
-    reports: &[RowReport],
-    total: usize,
-) -> Result<Vec<u8>, ApiError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(&e);
-    sheet
-        .write_string_with_format(0, 0, SUBJECT_LABEL, &bold)
-        .map_err(fail)?;
-    sheet.write_string(0, 1, subject.cell()).map_err(fail)?;
-    sheet
-        .write_string_with_format(1, 0, REPORT_HEADER, &bold)
-        .map_err(fail)?;
-    sheet
-        .write_string_with_format(1, 1, "问题 Problems", &bold)
-        .map_err(fail)?;
-    sheet.set_column_width(1, 100).map_err(fail)?;
-    for (i, r) in reports.iter().enumerate() {
-        let row = u32::try_from(i + 2).unwrap_or(u32::MAX);
-        sheet.write_number(row, 0, r.row as f64).map_err(fail)?;
-        sheet
-            .write_string(row, 1, r.errors.join("；"))
-            .map_err(fail)?;
-    }
-    let last = u32::try_from(reports.len() + 3).unwrap_or(u32::MAX);
-    sheet
-        .write_string(
-            last,
-            0,
-            format!("共 {total} 行，{} 行有问题，整份文件未受理", reports.len()),
-        )
-        .map_err(fail)?;
-    book.save_to_buffer().map_err(fail)
 }
 
 /// A declaration's review status.
@@ -555,52 +370,6 @@ async fn roster_of(p: &Platform, unit: &str) -> Result<Roster, ApiError> {
     Ok(roster)
 }
 
-pub(crate) async fn load_file(p: &Platform, sha: &Sha256) -> Result<Vec<u8>, ApiError> {
-    let size = p
-        .docs
-        .head(sha)
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?
-        .ok_or_else(|| {
-            ApiError::refused(
-                "document_missing",
-                "申报文件尚未上传",
-                "upload the file first: its SHA-256 is not in the document store",
-            )
-        })?;
-    if size > MAX_TABLE_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "申报文件过大",
-            format!(
-                "a declaration file is at most {} MiB",
-                MAX_TABLE_BYTES >> 20
-            ),
-        ));
-    }
-    let mut reader = p
-        .docs
-        .get(sha)
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    reader
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
-    Ok(bytes)
-}
-
-fn not_a_table(why: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "unsupported_type",
-        "申报文件须为 XLSX 或 CSV 表格",
-        format!("a declaration must be an XLSX or CSV table: {why}"),
-    )
-}
-
 /// `POST /api/units/{code}/declarations`: files a month's declaration; accepted whole into the
 /// review queue, or rejected whole with a row-by-row report.
 ///
@@ -635,12 +404,11 @@ pub async fn declare(
             "the unit is cancelled",
         ));
     }
-    let bytes = load_file(&p, &sha).await?;
-    let table = read_table(&bytes).map_err(|e| not_a_table(&e.0))?;
+    let table = load_table(&p, &sha, &Limits::DECLARATION, "申报文件").await?;
     let (rows, mut reports) = parse_rows(&table).map_err(|e| {
         ApiError::invalid(
             "申报文件表头不正确",
-            format!("the header row is wrong: {}", e.0),
+            format!("the header row is wrong: {e}"),
         )
     })?;
     let total = rows.len() + reports.len();
@@ -655,24 +423,31 @@ pub async fn declare(
     reports.extend(check_rows(params, &rows, month, &roster));
     if !reports.is_empty() {
         reports.sort_by_key(|r| r.row);
-        let subject = ReportSubject::Unit {
-            code: unit.code.clone(),
-            county,
-        };
-        let xlsx = report_xlsx(&subject, &reports, total)?;
-        let meta = p
-            .docs
-            .put(&mut xlsx.as_slice())
-            .await
-            .map_err(|e| ApiError::unavailable(&e))?;
+        let title = format!(
+            "{} 月度申报审核报告 — 单位 {}（{}）",
+            month.format("%Y-%m"),
+            unit.name,
+            unit.code
+        );
+        let xlsx = swi_tables::report_xlsx(&title, &reports, total, "整份文件未受理")
+            .map_err(|e| ApiError::internal(&e))?;
+        let report = reports::store(
+            &p,
+            ReportSubject::Unit {
+                code: unit.code.clone(),
+                county,
+            },
+            &xlsx,
+        )
+        .await?;
         let mut err = json!({ "error": {
             "code": "declaration_rejected",
             "zh": format!("共 {total} 行，{} 行有问题，整份文件未受理，请修改后重新申报", reports.len()),
             "en": format!("{} of {total} rows have problems; the whole file is refused", reports.len()),
         }});
         err["rows"] = json!(reports);
-        err["report_sha256"] = json!(meta.sha256.hex());
-        err["report_url"] = json!(report_url(&meta.sha256));
+        err["report_sha256"] = json!(report.hex());
+        err["report_url"] = json!(reports::url(&report));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(err)));
     }
     let today = p.clock.today();
@@ -766,68 +541,6 @@ pub async fn queue(
         out.push(item.body().map_err(|e| ApiError::internal(&e))?);
     }
     Ok(axum::Json(out))
-}
-
-/// Where a rejection report downloads from.
-#[must_use]
-pub fn report_url(sha: &Sha256) -> String {
-    format!("/api/declarations/reports/{}", sha.hex())
-}
-
-/// `GET /api/declarations/reports/{sha256}`: a rejection report as XLSX, for the unit it
-/// concerns and the clerks over it.
-///
-/// # Errors
-/// 403 another unit's or county's report; 404 no such report.
-#[utoipa::path(get, path = "/api/declarations/reports/{sha256}", tag = "declarations",
-    params(("sha256" = String, Path)),
-    responses((status = 200, description = "the report workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn report(
-    State(p): State<Platform>,
-    Authenticated(actor): Authenticated,
-    Path(hash): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    let sha =
-        Sha256::parse(&hash).map_err(|e| ApiError::invalid("报告哈希不正确", e.to_string()))?;
-    let not_found = || ApiError::not_found("未找到该报告", "no such declaration report");
-    // Anything but a report is "not found", whatever else the store holds under that hash.
-    let bytes = load_file(&p, &sha).await.map_err(|e| {
-        if e.code == "unavailable" {
-            e
-        } else {
-            not_found()
-        }
-    })?;
-    if sniff(&bytes) != Some(TABLE_TYPES[1]) {
-        return Err(not_found());
-    }
-    let table = read_table(&bytes).map_err(|_| not_found())?;
-    let subject = match table.as_slice() {
-        [first, second, ..]
-            if first.first().map(String::as_str) == Some(SUBJECT_LABEL)
-                && second.first().map(String::as_str) == Some(REPORT_HEADER) =>
-        {
-            first.get(1).and_then(|c| ReportSubject::parse(c))
-        }
-        _ => None,
-    }
-    .ok_or_else(not_found)?;
-    subject.readable_by(&actor)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, TABLE_TYPES[1].to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"declaration-report-{}.xlsx\"",
-                    &sha.hex()[..12]
-                ),
-            ),
-        ],
-        bytes,
-    ))
 }
 
 /// `GET /api/declarations/{id}`.
@@ -960,7 +673,7 @@ pub async fn review(
         ));
     }
     if let Some(n) = &req.note {
-        crate::wire::name(n, "note")?;
+        swi_platform::wire::name(n, "note")?;
     }
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
         let item =
@@ -1065,10 +778,9 @@ pub async fn apply_approved(
     }
     let county = County::parse(&d.county).map_err(|e| ApiError::internal(&e))?;
     let sha = Sha256::parse(&d.sha256).map_err(|e| ApiError::internal(&e))?;
-    let bytes = load_file(p, &sha).await?;
-    let table = read_table(&bytes).map_err(|e| ApiError::internal(&e.0))?;
-    let (rows, _) = parse_rows(&table).map_err(|e| ApiError::internal(&e.0))?;
-    drop((bytes, table));
+    let table = load_table(p, &sha, &Limits::DECLARATION, "申报文件").await?;
+    let (rows, _) = parse_rows(&table).map_err(|e| ApiError::internal(&e))?;
+    drop(table);
     let params = crate::persons::params()?;
     let mut roster = roster_of(p, &d.unit).await?;
     let actor = crate::jobs::job_actor(

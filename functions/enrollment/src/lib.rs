@@ -5,12 +5,10 @@
 //! acceptance or return, payment and cover (Art. 6-8, 34).
 
 pub mod declarations;
-pub mod documents;
 pub mod jobs;
 pub mod persons;
 pub mod projects;
 pub mod units;
-mod wire;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -29,8 +27,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         units::record_facts, units::register, units::get, units::change, units::cancel,
         persons::enrol, persons::enrol_self, persons::file_material, persons::accept,
         persons::return_with_notice, persons::record_payment, persons::terminate, persons::get,
-        persons::roster, persons::history, documents::presign,
-        declarations::declare, declarations::queue, declarations::report,
+        persons::roster, persons::history, swi_platform::documents::presign, swi_platform::reports::get,
+        declarations::declare, declarations::queue,
         projects::enrol, projects::pay, projects::extend, projects::cancel,
         projects::register_worker, projects::certificate, persons::register_change,
         persons::alerts, persons::notice_pdf, units::import_roster,
@@ -110,7 +108,6 @@ pub fn router(platform: Platform) -> Router {
         )
         .route("/api/enrolments/{id}/terminate", post(persons::terminate))
         .route("/api/persons/history", post(persons::history))
-        .route("/api/documents/uploads", post(documents::presign))
         .route("/api/openapi.json", get(openapi))
         .route(
             "/api/units/{code}/declarations",
@@ -122,10 +119,6 @@ pub fn router(platform: Platform) -> Router {
         )
         .route("/api/declarations/{id}", get(declarations::get))
         .route("/api/declarations/{id}/review", post(declarations::review))
-        .route(
-            "/api/declarations/reports/{sha256}",
-            get(declarations::report),
-        )
         .route(
             "/api/enrolments/{id}/changes",
             post(persons::register_change),
@@ -142,5 +135,7 @@ pub fn router(platform: Platform) -> Router {
             post(projects::register_worker),
         )
         .route("/api/projects/{id}/certificate", get(projects::certificate))
-        .with_state(platform)
+        .with_state(platform.clone())
+        .merge(swi_platform::documents::router(platform.clone()))
+        .merge(swi_platform::reports::router(platform))
 }

@@ -30,7 +30,7 @@ use swi_rules::{ParamSet, RuleError};
 use swi_store::{Condition, Index, Item, Key, Query as StoreQuery, Sha256, TxOp};
 
 use crate::units::{UnitStatus, load_unit};
-use crate::wire;
+use swi_platform::wire;
 
 /// A one-time notice (一次性告知书): everything missing or wrong, told at once (Art. 34).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -796,8 +796,8 @@ pub async fn file_material(
     })?;
     let sha = Sha256::parse(&req.sha256)
         .map_err(|e| ApiError::invalid("材料哈希不正确", e.to_string()))?;
-    match crate::documents::stored_type(&p, &sha).await? {
-        Some(t) if crate::documents::SCAN_TYPES.contains(&t) => {}
+    match swi_platform::documents::stored_type(&p, &sha).await? {
+        Some(t) if swi_platform::documents::SCAN_TYPES.contains(&t) => {}
         _ => {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -25,7 +25,7 @@ use swi_store::{Condition, Item, Key, Sha256, TxOp};
 use tokio::io::AsyncReadExt;
 
 use crate::units::{UnitStatus, load_unit};
-use crate::wire;
+use swi_platform::wire;
 
 /// A project's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

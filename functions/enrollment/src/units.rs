@@ -22,7 +22,7 @@ use swi_rules::category::IndustryClass;
 use swi_rules::ids::{County, CreditCode};
 use swi_store::{Condition, Item, Key, Sha256, TxOp};
 
-use crate::wire;
+use swi_platform::wire;
 
 /// A unit's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -256,8 +256,8 @@ pub async fn record_facts(
     let evidence = Sha256::parse(&req.evidence_sha256)
         .map_err(|e| ApiError::invalid("佐证材料哈希不正确", e.to_string()))?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        match crate::documents::stored_type(&p, &evidence).await? {
-            Some(t) if crate::documents::SCAN_TYPES.contains(&t) => {}
+        match swi_platform::documents::stored_type(&p, &evidence).await? {
+            Some(t) if swi_platform::documents::SCAN_TYPES.contains(&t) => {}
             _ => {
                 return Err(ApiError::new(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -590,7 +590,7 @@ fn roster_rows(
     actor: &Actor,
     source: &str,
     evidence: &str,
-) -> Result<(Vec<WorkInjuryFacts>, Vec<crate::declarations::RowReport>), ApiError> {
+) -> Result<(Vec<WorkInjuryFacts>, Vec<swi_tables::RowReport>), ApiError> {
     let header = table
         .first()
         .ok_or_else(|| ApiError::invalid("花名册为空", "the roster is empty"))?;
@@ -697,7 +697,7 @@ fn roster_rows(
                     evidence_sha256: evidence.to_owned(),
                 });
             }
-            _ => reports.push(crate::declarations::RowReport { row: i + 1, errors }),
+            _ => reports.push(swi_tables::RowReport { row: i + 1, errors }),
         }
     }
     Ok((facts, reports))
@@ -739,15 +739,9 @@ pub async fn import_roster(
     actor.may(Action::RecordWorkInjuryFacts, None, Owner::Nobody)?;
     let sha = Sha256::parse(&req.sha256)
         .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
-    let bytes = crate::declarations::load_file(&p, &sha).await?;
-    let table = crate::declarations::read_table(&bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
-            "花名册须为 XLSX 或 CSV 表格",
-            format!("a roster must be an XLSX or CSV table: {}", e.0),
-        )
-    })?;
+    let table =
+        swi_platform::documents::load_table(&p, &sha, &swi_tables::Limits::DECLARATION, "花名册")
+            .await?;
     let source = format!("roster:{}", sha.hex());
     let (facts, mut reports) = roster_rows(&table, &actor, &source, &sha.hex())?;
     if facts.is_empty() && reports.is_empty() {
@@ -759,13 +753,20 @@ pub async fn import_roster(
     if !reports.is_empty() {
         reports.sort_by_key(|r| r.row);
         let total = facts.len() + reports.len();
-        let subject = crate::declarations::ReportSubject::Import(actor.jurisdiction);
-        let xlsx = crate::declarations::report_xlsx(&subject, &reports, total)?;
-        let report = p
-            .docs
-            .put(&mut xlsx.as_slice())
-            .await
-            .map_err(|e| ApiError::unavailable(&e))?;
+        let title = format!(
+            "工伤保险参保单位花名册导入报告 — {}",
+            actor.jurisdiction.code()
+        );
+        let xlsx = swi_tables::report_xlsx(&title, &reports, total, "整份花名册未导入")
+            .map_err(|e| ApiError::internal(&e))?;
+        let report = swi_platform::reports::store(
+            &p,
+            swi_platform::reports::ReportSubject::Import {
+                jurisdiction: actor.jurisdiction.code(),
+            },
+            &xlsx,
+        )
+        .await?;
         return Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             axum::Json(json!({
@@ -775,7 +776,7 @@ pub async fn import_roster(
                     "en": format!("{} of {total} rows have problems; nothing was imported", reports.len()),
                 },
                 "rows": reports,
-                "report_url": crate::declarations::report_url(&report.sha256),
+                "report_url": swi_platform::reports::url(&report),
             })),
         ));
     }

@@ -1301,19 +1301,16 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
     tokio::io::AsyncReadExt::read_to_end(&mut { report }, &mut bytes)
         .await
         .unwrap();
-    let table = swi_enrollment::declarations::read_table(&bytes).unwrap();
+    let table = swi_tables::read(&bytes, &swi_tables::Limits::DECLARATION).unwrap();
+    assert!(
+        table[0][0].contains(DECLARING_UNIT),
+        "the report names its unit: {}",
+        table[0][0]
+    );
     assert_eq!(
-        (
-            table[0][1].as_str(),
-            table[1][0].as_str(),
-            table[2][0].as_str()
-        ),
-        (
-            format!("unit {DECLARING_UNIT} 360702").as_str(),
-            "行号 Row",
-            "3"
-        ),
-        "the report names its unit, then the rows"
+        (table[1][0].as_str(), table[2][0].as_str()),
+        ("行号 Row", "3"),
+        "then the rows"
     );
     let url = err["report_url"].as_str().unwrap();
     let (status, content_type) = api.raw_get(url, &emp).await;
@@ -1334,13 +1331,22 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
         "a clerk of another county"
     );
     // An uploaded workbook that is not a report is not served as one.
-    let (status, _) = api
-        .raw_get(
-            &swi_enrollment::declarations::report_url(&swi_store::Sha256::parse(&sha).unwrap()),
-            &emp,
-        )
-        .await;
+    let report_url = |sha: &str| format!("/api/reports/{sha}");
+    let (status, _) = api.raw_get(&report_url(&sha), &emp).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the declaration itself");
+    // Nor is a look-alike that names another unit inside it (it was served as an official
+    // report when the route read the subject from the file).
+    let mut look_alike = rust_xlsxwriter::Workbook::new();
+    let sheet = look_alike.add_worksheet();
+    sheet.write_string(0, 0, "报告对象 Subject").unwrap();
+    sheet
+        .write_string(0, 1, format!("unit {UNIT} 360702"))
+        .unwrap();
+    sheet.write_string(1, 0, "行号 Row").unwrap();
+    sheet.write_string(2, 0, "3").unwrap();
+    let forged = put_file(api, &look_alike.save_to_buffer().unwrap()).await;
+    let (status, _) = api.raw_get(&report_url(&forged), &api.employer(UNIT)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a look-alike report");
     let (_, queue) = api
         .call(
             "GET",
@@ -1559,6 +1565,38 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
         (status, err["error"]["code"].as_str()),
         (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_type"))
     );
+
+    // A workbook holding only A1 and XFD1048576 (it aborted the server, allocating 512 GiB)
+    // is refused as too large, whether declared or imported as a roster.
+    let mut bomb = rust_xlsxwriter::Workbook::new();
+    let sheet = bomb.add_worksheet();
+    sheet.write_string(0, 0, "变动类型").unwrap();
+    sheet.write_string(1_048_575, 16_383, "增").unwrap();
+    let sha = put_file(api, &bomb.save_to_buffer().unwrap()).await;
+    let (status, err) = api
+        .call(
+            "POST",
+            &path,
+            Some(&emp),
+            Some("decl-bomb"),
+            Some(json!({ "month": "2025-06", "sha256": sha })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")),
+        "{err}"
+    );
+    let (status, _) = api
+        .call(
+            "POST",
+            "/api/work-injury/roster",
+            Some(&api.clerk()),
+            Some("roster-bomb"),
+            Some(json!({ "sha256": sha })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 /// A declaration larger than one transaction is applied a transaction at a time: a run that

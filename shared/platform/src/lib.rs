@@ -6,15 +6,21 @@
 //!   [`swi_domain::Actor`]; 401 without a valid token, 403 when the actor may not;
 //! - [`mutation`]: every state change runs once per idempotency key and writes its audit events,
 //!   chained per case, in the same transaction as the change;
-//! - [`clock::Clock`]: the only source of "now" (China time).
+//! - [`clock::Clock`]: the only source of "now" (China time);
+//! - [`documents`]: presigned uploads, type sniffing, bounded loading of stored files and tables;
+//! - [`reports`]: row reports the system made, recorded with whom they concern;
+//! - [`wire`]: field checks that name the field they refuse.
 //!
 //! [`Platform`] bundles them for the routers.
 
 pub mod auth;
 pub mod clock;
+pub mod documents;
 pub mod error;
 pub mod json;
 pub mod mutation;
+pub mod reports;
+pub mod wire;
 
 use std::sync::Arc;
 

@@ -1,19 +1,19 @@
-//! Uploads of scanned materials: the API hands out a presigned PUT for exactly the announced
-//! bytes (S3 itself, or `swi serve` locally, refuses others); scans never pass through the API.
-//! Types and sizes are checked before a URL is given, and the bytes' type again when a scan is
-//! filed.
+//! Documents as every step handles them: uploads through a presigned PUT for exactly the
+//! announced bytes (S3 itself, or `swi serve` locally, refuses others; scans never pass through
+//! the API), types told by their first bytes, and bounded loading of a stored file. Types and
+//! sizes are checked before a URL is given, and the bytes' type again when a document is used.
 
 use std::time::Duration;
 
+use crate::auth::Authenticated;
+use crate::json::ApiJson;
+use crate::{ApiError, Platform};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use swi_domain::Action;
 use swi_domain::access::Owner;
-use swi_platform::auth::Authenticated;
-use swi_platform::json::ApiJson;
-use swi_platform::{ApiError, Platform};
 use swi_store::Sha256;
 use tokio::io::AsyncReadExt;
 
@@ -38,11 +38,8 @@ pub struct UploadRequest {
 /// Media types accepted for scans.
 pub const SCAN_TYPES: [&str; 4] = ["application/pdf", "image/jpeg", "image/png", "image/tiff"];
 
-/// Media types accepted for declaration tables.
-pub const TABLE_TYPES: [&str; 2] = [
-    "text/csv",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-];
+/// Media types accepted for tables (declarations, rosters).
+pub const TABLE_TYPES: [&str; 2] = [swi_tables::CSV_TYPE, swi_tables::XLSX_TYPE];
 
 /// The media type the first bytes of a file show, if it is one swi accepts.
 #[must_use]
@@ -56,7 +53,7 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
     } else if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
         Some("image/tiff")
     } else if head.starts_with(b"PK\x03\x04") {
-        Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        Some(swi_tables::XLSX_TYPE)
     } else {
         None
     }
@@ -94,7 +91,7 @@ pub async fn stored_type(p: &Platform, sha: &Sha256) -> Result<Option<&'static s
 ///
 /// # Errors
 /// 400 bad hash; 403; 413 too large; 415 unsupported type.
-#[utoipa::path(post, path = "/api/documents/uploads", tag = "documents", request_body = UploadRequest, responses((status = 200, description = "a presigned PUT", body = Object), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/documents/uploads", tag = "documents", request_body = UploadRequest, responses((status = 200, description = "a presigned PUT", body = Object), (status = "4XX", description = "refused: see `code`", body = crate::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn presign(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -147,6 +144,111 @@ pub async fn presign(
             "expires_in": presigned.expires_in.as_secs(),
         })),
     ))
+}
+
+/// Requires that a stored document is a scan (PDF, JPEG, PNG, TIFF).
+///
+/// # Errors
+/// 415 for another type; 422 when it is not stored; 503.
+pub async fn require_scan(p: &Platform, sha: &Sha256, what_zh: &str) -> Result<(), ApiError> {
+    match stored_type(p, sha).await? {
+        Some(t) if SCAN_TYPES.contains(&t) => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+            format!("{what_zh}须为 PDF、JPEG、PNG 或 TIFF 扫描件"),
+            "a scan must be a PDF, JPEG, PNG or TIFF file",
+        )),
+    }
+}
+
+/// A stored document's bytes, refused unread when larger than `limit`.
+///
+/// # Errors
+/// 422 `document_missing`; 413 `too_large`; 503.
+pub async fn load_bounded(p: &Platform, sha: &Sha256, limit: u64) -> Result<Vec<u8>, ApiError> {
+    let size = p
+        .docs
+        .head(sha)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?
+        .ok_or_else(|| {
+            ApiError::refused(
+                "document_missing",
+                "文件尚未上传",
+                "upload the file first: its SHA-256 is not in the document store",
+            )
+        })?;
+    if size > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("文件过大（至多 {} MB）", limit >> 20),
+            format!("the file is larger than {} MiB", limit >> 20),
+        ));
+    }
+    let reader = p
+        .docs
+        .get(sha)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // A document that grew since `head` is still read no further than the limit.
+    reader
+        .take(limit + 1)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    if bytes.len() as u64 > limit {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("文件过大（至多 {} MB）", limit >> 20),
+            format!("the file is larger than {} MiB", limit >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// A stored table (CSV or XLSX) read within `limits`; `what_zh` names it in errors (申报文件,
+/// 花名册).
+///
+/// # Errors
+/// 422 `document_missing`; 413 `too_large` (the file, or what it holds); 415 not a table; 503.
+pub async fn load_table(
+    p: &Platform,
+    sha: &Sha256,
+    limits: &swi_tables::Limits,
+    what_zh: &str,
+) -> Result<swi_tables::Table, ApiError> {
+    let bytes = load_bounded(p, sha, limits.max_bytes).await?;
+    swi_tables::read(&bytes, limits).map_err(|e| table_error(&e, what_zh))
+}
+
+/// The answer to a table that cannot be read.
+#[must_use]
+pub fn table_error(e: &swi_tables::TableError, what_zh: &str) -> ApiError {
+    match e {
+        swi_tables::TableError::TooLarge { what, limit } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("{what_zh}超出限制：{what} 至多 {limit}"),
+            format!("the table is too large: {what} exceeds {limit}"),
+        ),
+        swi_tables::TableError::Unreadable(why) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+            format!("{what_zh}须为 XLSX 或 CSV 表格"),
+            format!("not an XLSX or CSV table: {why}"),
+        ),
+    }
+}
+
+/// The uploads route: `POST /api/documents/uploads`.
+pub fn router(platform: Platform) -> axum::Router {
+    axum::Router::new()
+        .route("/api/documents/uploads", axum::routing::post(presign))
+        .with_state(platform)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
-//! Field checks at the edge of the enrollment API: each names the field it refuses.
+//! Field checks at the edge of every step's API: each names the field it refuses.
 
+use crate::ApiError;
 use rust_decimal::Decimal;
-use swi_platform::ApiError;
 use swi_rules::category::IndustryClass;
 
 /// A name or short text: 1-100 characters, no control characters, not blank.
@@ -104,7 +104,7 @@ pub fn clip(s: &str) -> String {
 /// 400 naming the field.
 pub fn china_datetime(s: &str, field: &str) -> Result<chrono::NaiveDateTime, ApiError> {
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(dt.with_timezone(&swi_platform::clock::CHINA).naive_local());
+        return Ok(dt.with_timezone(&crate::clock::CHINA).naive_local());
     }
     for fmt in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
         if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
