@@ -122,6 +122,7 @@ fn apply(rows: usize) -> f64 {
             state: Arc::new(state),
             docs: Arc::new(docs),
             tokens: Arc::new(swi_platform::auth::TokenKeys::from_secret(&[7; 32])),
+            persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[9; 32]).unwrap()),
             clock: Arc::new(swi_platform::clock::FixedClock(
                 chrono::DateTime::parse_from_rfc3339("2025-06-02T09:30:00+08:00").unwrap(),
             )),
@@ -160,7 +161,13 @@ fn main() {
     let t = Instant::now();
     let table = swi_tables::read(&bytes, &swi_tables::Limits::DECLARATION).unwrap();
     let (parsed, mut reports) = parse_rows(&table).unwrap();
-    reports.extend(check_rows(params, &parsed, month, &Roster::default()));
+    reports.extend(check_rows(
+        params,
+        &swi_platform::pseudonym::PersonKeys::from_secret(&[9; 32]).unwrap(),
+        &parsed,
+        month,
+        &Roster::default(),
+    ));
     let full = t.elapsed().as_secs_f64();
     assert!(reports.is_empty(), "{:?}", reports.first());
     println!(

@@ -26,9 +26,10 @@ use swi_rules::ParamSet;
 use swi_rules::ids::{County, ResidentId};
 use swi_store::{Condition, Index, Item, Key, Query, Sha256, TxOp};
 
-use crate::persons::{EnrolPerson, Member, check_request, person_key};
+use crate::persons::{EnrolPerson, Member, check_request};
 use crate::units::{UnitStatus, load_unit};
 use swi_platform::documents::load_table;
+use swi_platform::pseudonym::PersonKeys;
 use swi_platform::reports::{self, ReportSubject};
 use swi_tables::{Columns, Limits, RowReport};
 
@@ -167,6 +168,7 @@ pub struct Roster {
 #[must_use]
 pub fn check_rows(
     params: &ParamSet,
+    keys: &PersonKeys,
     rows: &[Row],
     month: NaiveDate,
     roster: &Roster,
@@ -182,7 +184,7 @@ pub fn check_rows(
             ));
         }
         let pid = match ResidentId::parse(&row.person.id_number) {
-            Ok(id) => Some(person_key(&id)),
+            Ok(id) => Some(keys.of(&id)),
             Err(e) => {
                 errors.push(format!("公民身份号码不正确 — id_number: {e}"));
                 None
@@ -420,7 +422,7 @@ pub async fn declare(
     }
     let params = crate::persons::params()?;
     let roster = roster_of(&p, &unit.code).await?;
-    reports.extend(check_rows(params, &rows, month, &roster));
+    reports.extend(check_rows(params, &p.persons, &rows, month, &roster));
     if !reports.is_empty() {
         reports.sort_by_key(|r| r.row);
         let title = format!(
@@ -793,7 +795,7 @@ pub async fn apply_approved(
     loop {
         let end = (d.cursor + ROWS_PER_TRANSACTION).min(rows.len());
         let chunk = rows.get(d.cursor..end).unwrap_or_default();
-        let stale = check_rows(params, chunk, d.month, &roster);
+        let stale = check_rows(params, &p.persons, chunk, d.month, &roster);
         let stale_rows: HashSet<usize> = stale.iter().map(|r| r.row).collect();
         let mut ops = Vec::new();
         let mut audit = Vec::new();
@@ -824,7 +826,7 @@ pub async fn apply_approved(
                 }
                 RowChange::Leave => {
                     let pid = ResidentId::parse(&row.person.id_number)
-                        .map(|i| person_key(&i))
+                        .map(|i| p.persons.of(&i))
                         .map_err(|e| ApiError::internal(&e))?;
                     let enrolment_id = roster
                         .members

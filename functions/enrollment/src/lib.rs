@@ -62,7 +62,9 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
 /// The platform of a Lambda function: DynamoDB and S3 named by `SWI_TABLE` and `SWI_BUCKET`
 /// (and `AWS_ENDPOINT_URL` when set), the system clock (moved to `SWI_TODAY` when a test sets
 /// it; the template never does), and a per-process token secret: in AWS
-/// the API's authorizer verifies tokens, so no locally signed token is ever accepted.
+/// the API's authorizer verifies tokens, so no locally signed token is ever accepted. The
+/// person-key secret is read from Secrets Manager (`SWI_PERSON_KEY_SECRET`), or from the file
+/// `SWI_PERSON_KEY_FILE` names when a test sets it.
 ///
 /// # Errors
 /// A variable missing, or no randomness for the secret.
@@ -73,10 +75,22 @@ pub async fn aws_platform() -> Result<Platform, String> {
     let (state, docs) = swi_store_aws::open(&table, &bucket, endpoint.as_deref()).await;
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret).map_err(|e| e.to_string())?;
+    let person_secret = match std::env::var("SWI_PERSON_KEY_FILE") {
+        // Tests of the bootstrap run with a key file; the template names the managed secret.
+        Ok(file) => std::fs::read(&file).map_err(|e| format!("{file}: {e}"))?,
+        Err(_) => {
+            let id = std::env::var("SWI_PERSON_KEY_SECRET")
+                .map_err(|_| "SWI_PERSON_KEY_SECRET is not set")?;
+            swi_store_aws::secret(&id, endpoint.as_deref()).await?
+        }
+    };
     Ok(Platform {
         state: std::sync::Arc::new(state),
         docs: std::sync::Arc::new(docs),
         tokens: std::sync::Arc::new(swi_platform::auth::TokenKeys::from_secret(&secret)),
+        persons: std::sync::Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(
+            &person_secret,
+        )?),
         clock: swi_platform::clock::from_env(None)?,
     })
 }

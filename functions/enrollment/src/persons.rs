@@ -62,7 +62,9 @@ pub struct Enrolment {
     pub id_type: String,
     /// The ID number (shown masked).
     pub id_number: String,
-    /// Opaque person key (hash of the ID number).
+    /// Opaque person key (a keyed hash of the ID number); kept in the store, never answered.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(ignore)]
     pub person: String,
     /// Mobile phone.
     pub phone: String,
@@ -142,6 +144,8 @@ pub struct RegisterChange {
 impl Enrolment {
     fn masked(&self) -> Self {
         let mut e = self.clone();
+        // The person key never leaves the server (it names the person in the index).
+        e.person = String::new();
         e.id_number =
             ResidentId::parse(&self.id_number).map_or_else(|_| "****".to_owned(), |id| id.masked());
         e
@@ -173,8 +177,9 @@ impl Enrolment {
 pub struct Member {
     /// Enrolment id.
     pub id: String,
-    /// Opaque person key.
-    #[serde(default)]
+    /// Opaque person key; kept in the store, never answered.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[schema(ignore)]
     pub person: String,
     /// Name.
     pub name: String,
@@ -274,10 +279,6 @@ pub struct HistoryQuery {
 pub struct OnDate {
     /// The date (defaults to today in China).
     pub on: Option<NaiveDate>,
-}
-
-pub(crate) fn person_key(id: &ResidentId) -> String {
-    hex::encode(&sha2::Sha256::digest(id.expose().as_bytes())[..16])
 }
 
 fn enrolment_key(id: &str) -> Key {
@@ -501,7 +502,7 @@ async fn new_enrolment(
         track,
         cover_end,
     } = check_request(params, req)?;
-    let pid = person_key(&id);
+    let pid = p.persons.of(&id);
     let e = build_enrolment(
         p,
         params,
@@ -570,7 +571,7 @@ pub(crate) fn build_enrolment(
         track,
         cover_end,
     } = checked;
-    let pid = person_key(&id);
+    let pid = p.persons.of(&id);
     let retirement_on = match (track, id.sex()) {
         (Some(t), _) => Some(t),
         (None, swi_rules::ids::Sex::Male) => Some(Track::Male),
@@ -1050,7 +1051,8 @@ pub async fn roster(
         )
         .await?
     {
-        let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
+        let mut m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
+        m.person.clear();
         let on_cover =
             m.cover_start.is_some_and(|s| s <= on) && m.cover_end.is_none_or(|e| on <= e);
         if on_cover {
@@ -1080,7 +1082,7 @@ pub async fn history(
         .state
         .query_index_all(
             Index::Gsi1,
-            &StoreQuery::partition(format!("person#{}", person_key(&id))).limit(100),
+            &StoreQuery::partition(format!("person#{}", p.persons.of(&id))).limit(100),
         )
         .await?
     {

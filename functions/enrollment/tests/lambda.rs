@@ -71,8 +71,12 @@ const TODAY: &str = "2026-06-15";
 
 /// Starts a bootstrap against the Runtime API at `addr`, with the stores in `store_env`.
 fn bootstrap(exe: &str, addr: std::net::SocketAddr, store_env: &[(&str, String)]) -> Killed {
+    // The person-key secret a test bootstrap reads instead of Secrets Manager.
+    let key = std::env::temp_dir().join(format!("swi-lambda-person-{}.key", std::process::id()));
+    std::fs::write(&key, [3u8; 32]).unwrap();
     let mut cmd = Command::new(exe);
     cmd.env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("SWI_PERSON_KEY_FILE", &key)
         .env("SWI_TODAY", TODAY)
         .env("AWS_LAMBDA_FUNCTION_NAME", "swi")
         .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")

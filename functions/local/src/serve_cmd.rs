@@ -34,6 +34,16 @@ pub fn keys() -> Result<TokenKeys> {
         .with_context(|| format!("cannot read or create the token key in {}", dir.display()))
 }
 
+/// The local person keys (`person.key` beside the token key).
+///
+/// # Errors
+/// The key cannot be read or created.
+pub fn person_keys() -> Result<swi_platform::pseudonym::PersonKeys> {
+    let dir = key_dir()?;
+    swi_platform::pseudonym::PersonKeys::local(&dir)
+        .with_context(|| format!("cannot read or create the person key in {}", dir.display()))
+}
+
 /// `swi token`: prints a signed bearer token.
 ///
 /// # Errors
@@ -99,6 +109,7 @@ pub async fn serve(addr: SocketAddr, demo: bool, clock: Arc<dyn Clock>) -> Resul
         state: stores.state,
         docs: stores.docs,
         tokens: Arc::new(keys()?),
+        persons: Arc::new(person_keys()?),
         clock,
     };
     if demo {
@@ -157,6 +168,7 @@ async fn job_platform(clock: Arc<dyn Clock>) -> Result<Platform> {
         state: stores.state,
         docs: stores.docs,
         tokens: Arc::new(keys()?),
+        persons: Arc::new(person_keys()?),
         clock,
     })
 }

@@ -73,25 +73,7 @@ impl TokenKeys {
     /// # Errors
     /// The key cannot be read or created.
     pub fn local(data_dir: &Path) -> std::io::Result<Self> {
-        std::fs::create_dir_all(data_dir)?;
-        let path = data_dir.join("token.key");
-        let secret = match std::fs::read(&path) {
-            Ok(s) if s.len() >= 32 => s,
-            _ => {
-                let mut s = vec![0u8; 32];
-                getrandom::fill(&mut s).map_err(|e| std::io::Error::other(e.to_string()))?;
-                let tmp = data_dir.join("token.key.tmp");
-                std::fs::write(&tmp, &s)?;
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-                }
-                std::fs::rename(&tmp, &path)?;
-                s
-            }
-        };
-        Ok(Self::from_secret(&secret))
+        Ok(Self::from_secret(&local_secret(data_dir, "token.key")?))
     }
 
     /// A signed token for `claims`.
@@ -119,6 +101,32 @@ impl TokenKeys {
                 })
             })?;
         actor_of(data.claims)
+    }
+}
+
+/// A local secret of 32 random bytes in `data_dir/name` (mode 0600), created on first use by
+/// writing a temporary file and renaming it, so that a crash never leaves half a key.
+///
+/// # Errors
+/// The key cannot be read or created.
+pub fn local_secret(data_dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join(name);
+    match std::fs::read(&path) {
+        Ok(s) if s.len() >= 32 => Ok(s),
+        _ => {
+            let mut s = vec![0u8; 32];
+            getrandom::fill(&mut s).map_err(|e| std::io::Error::other(e.to_string()))?;
+            let tmp = data_dir.join(format!("{name}.tmp"));
+            std::fs::write(&tmp, &s)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+            }
+            std::fs::rename(&tmp, &path)?;
+            Ok(s)
+        }
     }
 }
 

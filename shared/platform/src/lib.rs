@@ -9,7 +9,8 @@
 //! - [`clock::Clock`]: the only source of "now" (China time);
 //! - [`documents`]: presigned uploads, type sniffing, bounded loading of stored files and tables;
 //! - [`reports`]: row reports the system made, recorded with whom they concern;
-//! - [`wire`]: field checks that name the field they refuse.
+//! - [`wire`]: field checks that name the field they refuse;
+//! - [`pseudonym::PersonKeys`]: the keyed hash a resident ID number is stored under.
 //!
 //! [`Platform`] bundles them for the routers.
 
@@ -19,6 +20,7 @@ pub mod documents;
 pub mod error;
 pub mod json;
 pub mod mutation;
+pub mod pseudonym;
 pub mod reports;
 pub mod wire;
 
@@ -37,6 +39,8 @@ pub struct Platform {
     pub docs: Arc<dyn Documents>,
     /// Verifies bearer tokens.
     pub tokens: Arc<auth::TokenKeys>,
+    /// Computes person keys (keyed hashes of resident ID numbers).
+    pub persons: Arc<pseudonym::PersonKeys>,
     /// The clock.
     pub clock: Arc<dyn clock::Clock>,
 }

@@ -23,6 +23,7 @@ fn platform(dir: &std::path::Path) -> Platform {
         state,
         docs,
         tokens: Arc::new(TokenKeys::from_secret(b"0123456789abcdef0123456789abcdef")),
+        persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[5; 32]).unwrap()),
         clock: Arc::new(FixedClock(
             DateTime::parse_from_rfc3339("2025-06-01T10:00:00+08:00").unwrap(),
         )),

@@ -68,3 +68,32 @@ pub async fn open(table: &str, bucket: &str, endpoint: Option<&str>) -> (DynamoS
         S3Documents::new(s3, bucket),
     )
 }
+
+/// The bytes of a Secrets Manager secret (its binary value, or its string value as UTF-8):
+/// the person-key secret of the Lambdas.
+///
+/// # Errors
+/// The secret cannot be read, with the service's reason.
+pub async fn secret(secret_id: &str, endpoint: Option<&str>) -> Result<Vec<u8>, String> {
+    let sdk = sdk_config(endpoint).await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| match &e {
+            aws_sdk_secretsmanager::error::SdkError::ServiceError(se) => format!(
+                "{}: {}",
+                se.err().code().unwrap_or("ServiceError"),
+                se.err().message().unwrap_or_default()
+            ),
+            other => DisplayErrorContext(other).to_string(),
+        })?;
+    if let Some(b) = out.secret_binary() {
+        return Ok(b.as_ref().to_vec());
+    }
+    out.secret_string()
+        .map(|s| s.as_bytes().to_vec())
+        .ok_or_else(|| format!("the secret {secret_id} has no value"))
+}
