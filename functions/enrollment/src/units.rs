@@ -233,6 +233,36 @@ fn may(actor: &Actor, action: Action, county: County, code: &str) -> Result<(), 
     Ok(())
 }
 
+/// Refuses a change of facts unless the actor acts in the county the facts are recorded in, and
+/// the change keeps them there: a move between counties is not a change of facts.
+fn stored_county_holds(
+    actor: &Actor,
+    stored: &WorkInjuryFacts,
+    asked: County,
+) -> Result<(), ApiError> {
+    let on_record = county(&stored.county)?;
+    actor.may(
+        Action::RecordWorkInjuryFacts,
+        Some(on_record),
+        Owner::Unit(&stored.code),
+    )?;
+    if on_record != asked {
+        return Err(ApiError::conflict(
+            "county_on_record",
+            format!(
+                "该单位的工伤保险登记在 {}（{}），不能通过登记事实变更县（市、区）",
+                on_record.name(),
+                on_record.code()
+            ),
+            format!(
+                "the unit is recorded in county {}; facts cannot move it to another county",
+                on_record.code()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// `POST /api/work-injury/facts`: a clerk records a unit's work-injury facts with evidence.
 ///
 /// # Errors
@@ -282,6 +312,12 @@ pub async fn record_facts(
         };
         let key = facts_key(code.as_str());
         let current = p.state.get(&key).await?;
+        // The county on record decides, not the request's (a clerk of one county rewrote
+        // another county's unit and moved it by naming their own county).
+        if let Some(item) = &current {
+            let stored: WorkInjuryFacts = item.body().map_err(|e| ApiError::internal(&e))?;
+            stored_county_holds(&actor, &stored, county)?;
+        }
         let condition = current.map_or(Condition::NotExists, |i| Condition::VersionIs(i.version));
         let body = serde_json::to_value(&facts).map_err(|e| ApiError::internal(&e))?;
         Ok(Change {
@@ -590,7 +626,7 @@ fn roster_rows(
     actor: &Actor,
     source: &str,
     evidence: &str,
-) -> Result<(Vec<WorkInjuryFacts>, Vec<swi_tables::RowReport>), ApiError> {
+) -> Result<(Vec<(usize, WorkInjuryFacts)>, Vec<swi_tables::RowReport>), ApiError> {
     let header = table
         .first()
         .ok_or_else(|| ApiError::invalid("花名册为空", "the roster is empty"))?;
@@ -683,19 +719,22 @@ fn roster_rows(
                 Some(decided),
                 Some(as_of),
             ) if errors.is_empty() => {
-                facts.push(WorkInjuryFacts {
-                    code: code.as_str().to_owned(),
-                    name: cell("name").to_owned(),
-                    county: county.code().to_string(),
-                    registration_no: cell("registration_no").to_owned(),
-                    insured,
-                    industry_class: class.get(),
-                    rate_band: band,
-                    band_decided_on: decided,
-                    as_of,
-                    source: source.to_owned(),
-                    evidence_sha256: evidence.to_owned(),
-                });
+                facts.push((
+                    i + 1,
+                    WorkInjuryFacts {
+                        code: code.as_str().to_owned(),
+                        name: cell("name").to_owned(),
+                        county: county.code().to_string(),
+                        registration_no: cell("registration_no").to_owned(),
+                        insured,
+                        industry_class: class.get(),
+                        rate_band: band,
+                        band_decided_on: decided,
+                        as_of,
+                        source: source.to_owned(),
+                        evidence_sha256: evidence.to_owned(),
+                    },
+                ));
             }
             _ => reports.push(swi_tables::RowReport { row: i + 1, errors }),
         }
@@ -715,6 +754,43 @@ fn facts_change(f: &WorkInjuryFacts) -> Result<(TxOp, Audit), ApiError> {
             command: "work_injury.import_facts".into(),
             change: serde_json::to_value(f).map_err(|e| ApiError::internal(&e))?,
         },
+    ))
+}
+
+/// The answer to a refused roster: every problem by row, and the report to download.
+async fn rejected(
+    p: &Platform,
+    actor: &Actor,
+    mut reports: Vec<swi_tables::RowReport>,
+    good: usize,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    reports.sort_by_key(|r| r.row);
+    let total = good + reports.len();
+    let title = format!(
+        "工伤保险参保单位花名册导入报告 — {}",
+        actor.jurisdiction.code()
+    );
+    let xlsx = swi_tables::report_xlsx(&title, &reports, total, "整份花名册未导入")
+        .map_err(|e| ApiError::internal(&e))?;
+    let report = swi_platform::reports::store(
+        p,
+        swi_platform::reports::ReportSubject::Import {
+            jurisdiction: actor.jurisdiction.code(),
+        },
+        &xlsx,
+    )
+    .await?;
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        axum::Json(json!({
+            "error": {
+                "code": "roster_rejected",
+                "zh": format!("共 {total} 行，{} 行有问题，整份花名册未导入", reports.len()),
+                "en": format!("{} of {total} rows have problems; nothing was imported", reports.len()),
+            },
+            "rows": reports,
+            "report_url": swi_platform::reports::url(&report),
+        })),
     ))
 }
 
@@ -750,35 +826,25 @@ pub async fn import_roster(
             "the roster has no data rows",
         ));
     }
+    // Each unit already on record stays in its county and within the importer's.
+    let mut kept = Vec::with_capacity(facts.len());
+    for (line, f) in facts {
+        if let Some(item) = p.state.get(&facts_key(&f.code)).await? {
+            let stored: WorkInjuryFacts = item.body().map_err(|e| ApiError::internal(&e))?;
+            let asked = county(&f.county)?;
+            if let Err(e) = stored_county_holds(&actor, &stored, asked) {
+                reports.push(swi_tables::RowReport {
+                    row: line,
+                    errors: vec![format!("{} — {}", e.zh, e.en)],
+                });
+                continue;
+            }
+        }
+        kept.push(f);
+    }
+    let facts = kept;
     if !reports.is_empty() {
-        reports.sort_by_key(|r| r.row);
-        let total = facts.len() + reports.len();
-        let title = format!(
-            "工伤保险参保单位花名册导入报告 — {}",
-            actor.jurisdiction.code()
-        );
-        let xlsx = swi_tables::report_xlsx(&title, &reports, total, "整份花名册未导入")
-            .map_err(|e| ApiError::internal(&e))?;
-        let report = swi_platform::reports::store(
-            &p,
-            swi_platform::reports::ReportSubject::Import {
-                jurisdiction: actor.jurisdiction.code(),
-            },
-            &xlsx,
-        )
-        .await?;
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            axum::Json(json!({
-                "error": {
-                    "code": "roster_rejected",
-                    "zh": format!("共 {total} 行，{} 行有问题，整份花名册未导入", reports.len()),
-                    "en": format!("{} of {total} rows have problems; nothing was imported", reports.len()),
-                },
-                "rows": reports,
-                "report_url": swi_platform::reports::url(&report),
-            })),
-        ));
+        return rejected(&p, &actor, reports, facts.len()).await;
     }
     let count = facts.len();
     let (status, body) = apply(&p, &actor, &key, &fp, async {

@@ -232,6 +232,50 @@ impl Api {
 
 async fn units_register_change_and_cancel(api: &Api) {
     assert_eq!(api.record_facts(UNIT, true).await.0, StatusCode::OK);
+    // A clerk of another county can neither rewrite the unit's facts nor move it to their own
+    // county by naming it (a 360703 acceptor did both).
+    let evidence = api.evidence().await;
+    let other_clerk = api.token("acceptor", "360703", None, 3600);
+    for (county, want) in [
+        ("360703", StatusCode::FORBIDDEN),
+        ("360702", StatusCode::FORBIDDEN),
+    ] {
+        let (status, err) = api
+            .call(
+                "POST",
+                "/api/work-injury/facts",
+                Some(&other_clerk),
+                Some(&format!("facts-move-{county}")),
+                Some(json!({
+                    "code": UNIT, "name": "冒名单位", "county": county,
+                    "registration_no": "GS-360703-9999", "insured": true, "industry_class": 4,
+                    "rate_band": "1.2", "band_decided_on": "2025-01-01", "as_of": "2025-05-31",
+                    "evidence_sha256": evidence
+                })),
+            )
+            .await;
+        assert_eq!(status, want, "naming county {county}: {err}");
+    }
+    // Nor can the unit's own county's clerk move it by its facts.
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/work-injury/facts",
+            Some(&api.clerk()),
+            Some("facts-move-own"),
+            Some(json!({
+                "code": UNIT, "name": "赣州某某建材有限公司", "county": "360703",
+                "registration_no": "GS-360702-0001", "insured": true, "industry_class": 4,
+                "rate_band": "1.2", "band_decided_on": "2025-01-01", "as_of": "2025-05-31",
+                "evidence_sha256": evidence
+            })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden_county")),
+        "{err}"
+    );
     let emp = api.employer(UNIT);
     let (status, unit) = api
         .call(
@@ -505,8 +549,28 @@ async fn bad_input_is_refused_and_changes_nothing(api: &Api) {
             Some("facts-missing"),
             Some(json!({
                 "code": OTHER_UNIT, "name": "赣州某某", "county": "360702", "registration_no": "R1",
-                "insured": true, "industry_class": 1, "rate_band": "0.5", "band_decided_on": "2025-01-01",
+                "insured": true, "industry_class": 1, "rate_band": "1.0", "band_decided_on": "2025-01-01",
                 "as_of": "2025-05-31", "evidence_sha256": "0".repeat(64)
+            })),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("document_missing")),
+        "every other field is valid, so the missing scan is what refuses it: {err}"
+    );
+    // A band the class does not have.
+    let evidence = api.evidence().await;
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/work-injury/facts",
+            Some(&api.clerk()),
+            Some("facts-band"),
+            Some(json!({
+                "code": OTHER_UNIT, "name": "赣州某某", "county": "360702", "registration_no": "R1",
+                "insured": true, "industry_class": 1, "rate_band": "0.5", "band_decided_on": "2025-01-01",
+                "as_of": "2025-05-31", "evidence_sha256": evidence
             })),
         )
         .await;
