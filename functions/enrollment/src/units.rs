@@ -621,12 +621,15 @@ const ROSTER_COLUMNS: [(&str, &str); 9] = [
 /// Units' facts per transaction of an import: the facts and their audit event each.
 const FACTS_PER_TRANSACTION: usize = 45;
 
+/// A roster row that reads as facts: its spreadsheet row number and the facts.
+type RosterRow = (usize, WorkInjuryFacts);
+
 fn roster_rows(
     table: &[Vec<String>],
     actor: &Actor,
     source: &str,
     evidence: &str,
-) -> Result<(Vec<(usize, WorkInjuryFacts)>, Vec<swi_tables::RowReport>), ApiError> {
+) -> Result<(Vec<RosterRow>, Vec<swi_tables::RowReport>), ApiError> {
     let header = table
         .first()
         .ok_or_else(|| ApiError::invalid("花名册为空", "the roster is empty"))?;
