@@ -249,6 +249,9 @@ pub enum ReviewStatus {
     Approved,
     /// Rejected by the reviewer.
     Rejected,
+    /// Approved, but the unit was cancelled before every row was applied: the rows left were
+    /// not applied (Art. 10: a cancelled unit takes no members).
+    Lapsed,
 }
 
 impl ReviewStatus {
@@ -259,6 +262,7 @@ impl ReviewStatus {
             ReviewStatus::Applying => "applying",
             ReviewStatus::Approved => "approved",
             ReviewStatus::Rejected => "rejected",
+            ReviewStatus::Lapsed => "lapsed",
         }
     }
 }
@@ -595,12 +599,12 @@ pub struct Review {
 
 /// Rows per transaction when applying a declaration: an applied row takes up to 5 operations
 /// (profile, roster entry, cover guard, retirement watch, audit event), a row that no longer
-/// holds 1; the declaration, its audit event and the job's pointer take 3 more (DynamoDB allows
-/// 100 operations in a transaction).
+/// holds 1; the declaration, its audit event, the job's pointer and the check of the unit take 4
+/// more (DynamoDB allows 100 operations in a transaction).
 pub const ROWS_PER_TRANSACTION: usize =
     (swi_store::state::MAX_TRANSACTION_OPS - OPS_PER_TRANSACTION) / MAX_OPS_PER_ROW;
 const MAX_OPS_PER_ROW: usize = 5;
-const OPS_PER_TRANSACTION: usize = 3;
+const OPS_PER_TRANSACTION: usize = 4;
 
 /// The job's pointer to a declaration being applied (`jobs#declaration-apply`, one per
 /// declaration): written with the approval, moved by the last transaction of a run that stops
@@ -706,6 +710,9 @@ pub async fn review(
             condition: Condition::VersionIs(version),
         }];
         if approve {
+            // An approval adds cover: the unit must be active and stay so (Art. 10).
+            let (unit, unit_version) = load_unit(&p, &d.unit).await?;
+            ops.push(crate::units::active_check(&unit, unit_version)?);
             ops.push(pointer_put(&d.id, 0, Condition::NotExists)?);
         }
         let body = serde_json::to_value(DeclarationView {
@@ -793,6 +800,45 @@ pub async fn apply_approved(
         ),
     );
     loop {
+        // Every transaction of rows holds only while the unit is active and unchanged; a
+        // cancelled unit ends the declaration (Art. 10).
+        let (unit, unit_version) = load_unit(p, &d.unit).await?;
+        if unit.status == UnitStatus::Cancelled {
+            let left = rows.len().saturating_sub(d.cursor);
+            d.status = ReviewStatus::Lapsed;
+            let mut ops = vec![
+                TxOp::Delete {
+                    key: pointer_key(&d.id),
+                    condition: Condition::None,
+                },
+                TxOp::Put {
+                    item: declaration_item(&d)?,
+                    condition: Condition::VersionIs(version),
+                },
+            ];
+            ops.extend(
+                swi_platform::mutation::audit_ops(
+                    p,
+                    &actor,
+                    &[Audit {
+                        case: format!("declaration#{}", d.id),
+                        command: "declaration.lapsed".into(),
+                        change: json!({ "rows_left": left, "basis": "Art. 10" }),
+                    }],
+                )
+                .await?,
+            );
+            match p.state.transact(ops).await {
+                Ok(()) => progress.finished = true,
+                Err(swi_store::StateError::Conflict { .. }) => progress.contended = true,
+                Err(other) => return Err(other.into()),
+            }
+            return Ok(progress);
+        }
+        let unit_check = TxOp::Check {
+            key: crate::units::unit_key(&d.unit),
+            condition: Condition::VersionIs(unit_version),
+        };
         let end = (d.cursor + ROWS_PER_TRANSACTION).min(rows.len());
         let chunk = rows.get(d.cursor..end).unwrap_or_default();
         let stale = check_rows(params, &p.persons, chunk, d.month, &roster);
@@ -881,6 +927,7 @@ pub async fn apply_approved(
             item: declaration_item(&d)?,
             condition: Condition::VersionIs(version),
         });
+        ops.push(unit_check);
         audit.push(Audit {
             case: format!("declaration#{}", d.id),
             command: if finished {

@@ -7,6 +7,9 @@
 //! month their holder reaches the age; the job reads the months up to today and raises an alert
 //! to the unit, once per enrolment.
 //!
+//! `unit_cancel` (woken by cancellations): ends the cover of every member of a cancelled unit
+//! (Art. 10), a transaction of members at a time, resuming where any earlier run stopped.
+//!
 //! `declaration_apply` (woken by approvals, and swept regularly): applies approved monthly
 //! declarations (Art. 18) a transaction of rows at a time, resuming where any earlier run
 //! stopped (see [`crate::declarations::apply_approved`]).
@@ -260,4 +263,172 @@ pub async fn declaration_apply(
         }
     }
     Ok(report)
+}
+
+/// The partition of the cancellation job's pointers (`jobs#unit-cancel`, one per unit whose
+/// members' cover is being ended).
+pub const CANCEL_PARTITION: &str = "jobs#unit-cancel";
+
+/// The cancellation job's pointer to a unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelPointer {
+    /// The unit.
+    pub unit: String,
+    /// Members ended when the pointer was last written (each write differs, so that DynamoDB's
+    /// stream sees it and wakes the next run).
+    pub ended: usize,
+}
+
+/// The operation writing the cancellation job's pointer to `unit`.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn cancellation_pointer(
+    unit: &str,
+    ended: usize,
+    condition: Condition,
+) -> Result<TxOp, ApiError> {
+    Ok(TxOp::Put {
+        item: Item::new(
+            CANCEL_PARTITION,
+            unit,
+            &CancelPointer {
+                unit: unit.to_owned(),
+                ended,
+            },
+        )?,
+        condition,
+    })
+}
+
+/// What a run of the cancellation job did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CancelReport {
+    /// Units found with members still to end.
+    pub waiting: usize,
+    /// Members whose cover this run ended.
+    pub ended: usize,
+    /// Units finished in this run.
+    pub finished: usize,
+    /// Units left for a later run (the deadline came, or another run holds them).
+    pub pending: usize,
+}
+
+impl std::fmt::Display for CancelReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "members ended {}, units finished {}, still ending {}",
+            self.ended, self.finished, self.pending
+        )
+    }
+}
+
+/// Runs the cancellation job: ends the cover of every member of every cancelled unit still
+/// being ended (Art. 10), until done or `deadline`.
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn unit_cancel(
+    p: &Platform,
+    deadline: std::time::Instant,
+) -> Result<CancelReport, ApiError> {
+    let mut report = CancelReport::default();
+    let waiting = p
+        .state
+        .query_all(&Query::partition(CANCEL_PARTITION).limit(200))
+        .await?;
+    report.waiting = waiting.len();
+    for item in &waiting {
+        if std::time::Instant::now() >= deadline && report.ended > 0 {
+            report.pending += 1;
+            continue;
+        }
+        let ptr: CancelPointer = item.body().map_err(|e| ApiError::internal(&e))?;
+        let (ended, finished) = end_members(p, &ptr.unit, deadline).await?;
+        report.ended += ended;
+        if finished {
+            report.finished += 1;
+        } else {
+            report.pending += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Ends a cancelled unit's members' cover, a transaction of members at a time, each transaction
+/// conditioned on the unit's version (so two runs never end the same member twice) and moving
+/// the unit's count and the job's pointer with it; the last one deletes the pointer. At least
+/// one transaction is made whatever the deadline. Returns the members ended and whether done.
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn end_members(
+    p: &Platform,
+    code: &str,
+    deadline: std::time::Instant,
+) -> Result<(usize, bool), ApiError> {
+    let actor = job_actor("unit-cancel", "定时任务：单位注销终止人员参保".into());
+    let mut ended = 0;
+    loop {
+        let (mut unit, version) = crate::units::load_unit(p, code).await?;
+        if !unit.ending_members {
+            p.state
+                .transact(vec![TxOp::Delete {
+                    key: Key::new(CANCEL_PARTITION, code),
+                    condition: Condition::None,
+                }])
+                .await?;
+            return Ok((ended, true));
+        }
+        let end = unit.cancelled_on.unwrap_or_else(|| p.clock.today());
+        let mut members = crate::persons::active_members(p, code).await?;
+        members.truncate(crate::units::MEMBERS_PER_TRANSACTION);
+        let batch = members.len();
+        let mut ops = Vec::new();
+        let mut audit = Vec::new();
+        for (e, v) in members {
+            let (o, a) = crate::persons::end_with_unit(e, v, end)?;
+            ops.extend(o);
+            audit.push(a);
+        }
+        unit.members_ended += batch;
+        let done = batch == 0;
+        if done {
+            unit.ending_members = false;
+            ops.push(TxOp::Delete {
+                key: Key::new(CANCEL_PARTITION, code),
+                condition: Condition::None,
+            });
+            audit.push(Audit {
+                case: crate::units::unit_case(code),
+                command: "unit.members_ended".into(),
+                change: json!({ "members_ended": unit.members_ended, "basis": "Art. 10" }),
+            });
+        } else {
+            ops.push(cancellation_pointer(
+                code,
+                unit.members_ended,
+                Condition::None,
+            )?);
+        }
+        ops.push(crate::units::unit_put(
+            &unit,
+            Condition::VersionIs(version),
+        )?);
+        ops.extend(audit_ops(p, &actor, &audit).await?);
+        match p.state.transact(ops).await {
+            Ok(()) => {}
+            // Another run moved the unit meanwhile: it goes on from there.
+            Err(swi_store::StateError::Conflict { .. }) => return Ok((ended, false)),
+            Err(other) => return Err(other.into()),
+        }
+        ended += batch;
+        if done {
+            return Ok((ended, true));
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok((ended, false));
+        }
+    }
 }

@@ -29,7 +29,7 @@ use swi_rules::ids::{County, ResidentId};
 use swi_rules::{ParamSet, RuleError};
 use swi_store::{Condition, Index, Item, Key, Query as StoreQuery, Sha256, TxOp};
 
-use crate::units::{UnitStatus, load_unit};
+use crate::units::load_unit;
 use swi_platform::wire;
 
 /// A one-time notice (一次性告知书): everything missing or wrong, told at once (Art. 34).
@@ -668,16 +668,10 @@ pub async fn enrol(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/units/{code}/persons"), &req);
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        let (unit, _) = load_unit(&p, &code).await?;
+        let (unit, version) = load_unit(&p, &code).await?;
         let county = County::parse(&unit.county).map_err(|e| ApiError::internal(&e))?;
         actor.may(Action::ManagePersons, Some(county), Owner::Unit(&unit.code))?;
-        if unit.status == UnitStatus::Cancelled {
-            return Err(ApiError::conflict(
-                "unit_cancelled",
-                "该单位已注销",
-                "the unit is cancelled",
-            ));
-        }
+        let unit_check = crate::units::active_check(&unit, version)?;
         if req.county.is_some() {
             return Err(ApiError::invalid(
                 "单位参保人员的县（市、区）随单位",
@@ -686,7 +680,9 @@ pub async fn enrol(
         }
         let (e, guard) =
             new_enrolment(&p, params()?, &req, Some(unit.code.clone()), None, county).await?;
-        created(&e, guard, "enrolment.create")
+        let mut change = created(&e, guard, "enrolment.create")?;
+        change.ops.push(unit_check);
+        Ok(change)
     })
     .await?;
     Ok((status, axum::Json(body)))
@@ -741,14 +737,25 @@ where
     let (status, body) = apply(p, actor, key, fp, async {
         let (mut e, version) = load(p, id).await?;
         actor.may(action, Some(e.county()?), e.owner())?;
+        // A payment starts cover: a unit's member is paid for only while the unit is active,
+        // and the transaction holds only if it stays so (Art. 8, 10).
+        let unit_check = match (&e.unit, action) {
+            (Some(code), Action::RecordPayment) => {
+                let (unit, unit_version) = load_unit(p, code).await?;
+                Some(crate::units::active_check(&unit, unit_version)?)
+            }
+            _ => None,
+        };
         let detail = change(&mut e)?;
         e.missing = enrolment::missing(
             e.category()?,
             &e.materials.keys().copied().collect::<Vec<_>>(),
         );
         let body = serde_json::to_value(e.masked()).map_err(|err| ApiError::internal(&err))?;
+        let mut ops = write_ops(&e, Condition::VersionIs(version))?;
+        ops.extend(unit_check);
         Ok(Change {
-            ops: write_ops(&e, Condition::VersionIs(version))?,
+            ops,
             audit: vec![Audit {
                 case: enrolment_case(&e.id),
                 command: command.into(),

@@ -24,7 +24,7 @@ use swi_rules::ids::{County, ResidentId};
 use swi_store::{Condition, Item, Key, Sha256, TxOp};
 use tokio::io::AsyncReadExt;
 
-use crate::units::{UnitStatus, load_unit};
+use crate::units::load_unit;
 use swi_platform::wire;
 
 /// A project's status.
@@ -315,20 +315,14 @@ pub async fn enrol(
         ));
     }
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
-        let (unit, _) = load_unit(&p, &code).await?;
+        let (unit, unit_version) = load_unit(&p, &code).await?;
         let county = County::parse(&unit.county).map_err(|e| ApiError::internal(&e))?;
         actor.may(
             Action::ManageProjects,
             Some(county),
             Owner::Unit(&unit.code),
         )?;
-        if unit.status == UnitStatus::Cancelled {
-            return Err(ApiError::conflict(
-                "unit_cancelled",
-                "该单位已注销",
-                "the unit is cancelled",
-            ));
-        }
+        let unit_check = crate::units::active_check(&unit, unit_version)?;
         let params = crate::persons::params()?;
         let premium = swi_rules::premium::project_premium(params, req.cost, req.start)
             .map_err(|e| {
@@ -370,7 +364,9 @@ pub async fn enrol(
             workers: Vec::new(),
         };
         let detail = serde_json::to_value(&project).map_err(|e| ApiError::internal(&e))?;
-        saved(&project, 0, "project.enrol", detail, StatusCode::CREATED)
+        let mut change = saved(&project, 0, "project.enrol", detail, StatusCode::CREATED)?;
+        change.ops.push(unit_check);
+        Ok(change)
     })
     .await?;
     Ok((status, axum::Json(body)))
@@ -408,12 +404,16 @@ pub async fn pay(
                 "the project is not awaiting payment",
             ));
         }
-        let (unit, _) = load_unit(&p, &project.unit).await?;
+        // Payment starts cover: the unit must still be active, and stay so (Art. 10).
+        let (unit, unit_version) = load_unit(&p, &project.unit).await?;
+        let unit_check = crate::units::active_check(&unit, unit_version)?;
         project.status = ProjectStatus::Covered;
         project.paid_at = Some(paid);
         project.certificate_sha256 = Some(issue_certificate(&p, &project, &unit.name).await?);
         let detail = json!({ "paid_at": paid, "certificate_sha256": project.certificate_sha256 });
-        saved(&project, version, "project.pay", detail, StatusCode::OK)
+        let mut change = saved(&project, version, "project.pay", detail, StatusCode::OK)?;
+        change.ops.push(unit_check);
+        Ok(change)
     })
     .await?;
     Ok((status, axum::Json(body)))
@@ -469,10 +469,13 @@ pub async fn extend(
         }
         project.extensions.push((project.end, req.new_end, today));
         project.end = req.new_end;
-        let (unit, _) = load_unit(&p, &project.unit).await?;
+        let (unit, unit_version) = load_unit(&p, &project.unit).await?;
+        let unit_check = crate::units::active_check(&unit, unit_version)?;
         project.certificate_sha256 = Some(issue_certificate(&p, &project, &unit.name).await?);
         let detail = json!({ "new_end": req.new_end, "asked_on": today });
-        saved(&project, version, "project.extend", detail, StatusCode::OK)
+        let mut change = saved(&project, version, "project.extend", detail, StatusCode::OK)?;
+        change.ops.push(unit_check);
+        Ok(change)
     })
     .await?;
     Ok((status, axum::Json(body)))

@@ -134,6 +134,13 @@ pub struct Unit {
     pub registered_on: NaiveDate,
     /// Cancelled on, when cancelled.
     pub cancelled_on: Option<NaiveDate>,
+    /// Members whose cover the cancellation has ended so far (Art. 10).
+    #[serde(default)]
+    pub members_ended: usize,
+    /// True from the cancellation until every member's cover has been ended by the
+    /// cancellation job, a transaction of members at a time.
+    #[serde(default)]
+    pub ending_members: bool,
 }
 
 /// Registration of a unit (Art. 9).
@@ -172,9 +179,10 @@ pub struct CancelUnit {
     pub reason: String,
 }
 
-/// Members ended per transaction when a unit is cancelled: 3 operations each (enrolment, roster
-/// entry, audit event) within DynamoDB's 100.
-const MEMBERS_PER_TRANSACTION: usize = 30;
+/// Members ended per transaction by the cancellation job: 3 operations each (enrolment, roster
+/// entry, audit event), with the unit, its audit event and the job's pointer, within DynamoDB's
+/// 100.
+pub const MEMBERS_PER_TRANSACTION: usize = 30;
 
 /// The key of a unit's profile.
 #[must_use]
@@ -397,6 +405,8 @@ pub async fn register(
             status: UnitStatus::Active,
             registered_on: p.clock.today(),
             cancelled_on: None,
+            members_ended: 0,
+            ending_members: false,
         };
         if p.state.get(&unit_key(code.as_str())).await?.is_some() {
             return Err(ApiError::conflict(
@@ -513,11 +523,15 @@ pub async fn change(
     Ok((status, axum::Json(body)))
 }
 
-/// `POST /api/units/{code}/cancel`: cancels a unit (Art. 10).
+/// `POST /api/units/{code}/cancel`: cancels a unit (Art. 10). The unit is cancelled at once —
+/// from then on it takes no member, declaration or project, since every write that adds cover is
+/// conditioned on the unit as read — and the answer is 202: the cancellation job then ends every
+/// member's cover a transaction at a time (`members_ended` counts them; `ending_members` is
+/// false when done), resuming wherever a run stopped.
 ///
 /// # Errors
 /// 403; 404; 409 already cancelled.
-#[utoipa::path(post, path = "/api/units/{code}/cancel", tag = "units", request_body = CancelUnit, params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "cancelled; every member's cover ended (Art. 10)", body = Unit), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/units/{code}/cancel", tag = "units", request_body = CancelUnit, params(("code" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 202, description = "cancelled; the members' cover is being ended (Art. 10)", body = Unit), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn cancel(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
@@ -544,58 +558,58 @@ pub async fn cancel(
             ));
         }
         let today = p.clock.today();
-        // Cancelling the unit ends every member's cover (Art. 10). Members are ended in batches
-        // that fit a transaction; the last batch goes with the unit itself. A batch that
-        // committed before a failure is skipped when the command is retried.
-        let members = crate::persons::active_members(&p, &unit.code).await?;
-        let mut batches: Vec<Vec<(crate::persons::Enrolment, u64)>> = Vec::new();
-        let mut rest = members;
-        while rest.len() > MEMBERS_PER_TRANSACTION {
-            let tail = rest.split_off(MEMBERS_PER_TRANSACTION);
-            batches.push(rest);
-            rest = tail;
-        }
-        let ended = batches.iter().map(Vec::len).sum::<usize>() + rest.len();
-        for batch in batches {
-            let mut ops = Vec::new();
-            let mut audit = Vec::new();
-            for (e, v) in batch {
-                let (o, a) = crate::persons::end_with_unit(e, v, today)?;
-                ops.extend(o);
-                audit.push(a);
-            }
-            ops.extend(audit_ops(&p, &actor, &audit).await?);
-            p.state.transact(ops).await?;
-        }
         unit.status = UnitStatus::Cancelled;
         unit.cancelled_on = Some(today);
-        let k = unit_key(&unit.code);
-        let mut body = serde_json::to_value(&unit).map_err(|e| ApiError::internal(&e))?;
-        body["members_ended"] = json!(ended);
-        let mut ops = vec![TxOp::Put {
-            item: Item::new(k.pk, k.sk, &unit)?
-                .with_gsi1(format!("units#{}", unit.county), unit.code.clone()),
-            condition: Condition::VersionIs(version),
-        }];
-        let mut audit = vec![Audit {
-            case: unit_case(&unit.code),
-            command: "unit.cancel".into(),
-            change: json!({ "reason": req.reason, "cancelled_on": today, "members_ended": ended }),
-        }];
-        for (e, v) in rest {
-            let (o, a) = crate::persons::end_with_unit(e, v, today)?;
-            ops.extend(o);
-            audit.push(a);
-        }
+        unit.ending_members = true;
+        let body = serde_json::to_value(&unit).map_err(|e| ApiError::internal(&e))?;
         Ok(Change {
-            ops,
-            audit,
-            status: StatusCode::OK,
+            ops: vec![
+                unit_put(&unit, Condition::VersionIs(version))?,
+                crate::jobs::cancellation_pointer(&unit.code, 0, Condition::NotExists)?,
+            ],
+            audit: vec![Audit {
+                case: unit_case(&unit.code),
+                command: "unit.cancel".into(),
+                change: json!({ "reason": req.reason, "cancelled_on": today, "basis": "Art. 10" }),
+            }],
+            status: StatusCode::ACCEPTED,
             response: body,
         })
     })
     .await?;
     Ok((status, axum::Json(body)))
+}
+
+/// The operation writing a unit's profile under `condition`.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn unit_put(unit: &Unit, condition: Condition) -> Result<TxOp, ApiError> {
+    let k = unit_key(&unit.code);
+    Ok(TxOp::Put {
+        item: Item::new(k.pk, k.sk, unit)?
+            .with_gsi1(format!("units#{}", unit.county), unit.code.clone()),
+        condition,
+    })
+}
+
+/// The check that conditions a transaction adding cover on the unit staying as read (active,
+/// at `version`): a cancellation committed meanwhile fails the transaction (Art. 10).
+///
+/// # Errors
+/// 409 `unit_cancelled` when it is cancelled already.
+pub fn active_check(unit: &Unit, version: u64) -> Result<TxOp, ApiError> {
+    if unit.status == UnitStatus::Cancelled {
+        return Err(ApiError::conflict(
+            "unit_cancelled",
+            "该单位已注销，不能新增参保（第十条）",
+            "the unit is cancelled and takes no new cover (Art. 10)",
+        ));
+    }
+    Ok(TxOp::Check {
+        key: unit_key(&unit.code),
+        condition: Condition::VersionIs(version),
+    })
 }
 
 /// An import of the work-injury system's roster of units (CSV or XLSX).

@@ -128,6 +128,9 @@ enum Job {
         #[arg(long, default_value_t = 12)]
         months: u32,
     },
+    /// End the cover of every member of cancelled units (Art. 10) still being ended; `swi serve`
+    /// also does this by itself, within a second of a cancellation.
+    UnitCancel,
     /// Apply approved monthly declarations (Art. 18) still being applied; `swi serve` also
     /// does this by itself, within a second of an approval.
     DeclarationApply {
@@ -226,6 +229,9 @@ fn run() -> Result<()> {
         Command::Run {
             job: Job::DeclarationApply { seconds },
         } => runtime()?.block_on(serve_cmd::declaration_apply(clock, seconds))?,
+        Command::Run {
+            job: Job::UnitCancel,
+        } => runtime()?.block_on(serve_cmd::unit_cancel(clock))?,
         Command::Serve { addr, demo } => {
             runtime()?.block_on(serve_cmd::serve(addr, demo, clock))?;
         }

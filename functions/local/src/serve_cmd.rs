@@ -93,18 +93,11 @@ pub fn app(platform: Platform, uploads: Option<Router>) -> Router {
 /// # Errors
 /// The stores cannot be opened or the address cannot be bound.
 pub async fn serve(addr: SocketAddr, demo: bool, clock: Arc<dyn Clock>) -> Result<()> {
-    let config = StoreConfig::from_env()?;
-    let stores = crate::store_cmd::open().await?;
-    let uploads = match &config {
-        StoreConfig::Embedded { data_dir } => {
-            let public =
-                std::env::var("SWI_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
-            let docs =
-                swi_store_embedded::EmbeddedDocuments::open(&data_dir.join("documents"), &public)?;
-            Some(swi_store_embedded::upload_router(Arc::new(docs)))
-        }
-        StoreConfig::Aws { .. } => None,
-    };
+    // Presigned uploads name the address this server listens on (or SWI_PUBLIC_URL): the
+    // documents the handlers presign with and the upload route are one and the same.
+    let public = std::env::var("SWI_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
+    let (stores, embedded) = crate::store_cmd::open_at(&public).await?;
+    let uploads = embedded.map(swi_store_embedded::upload_router);
     let platform = Platform {
         state: stores.state,
         docs: stores.docs,
@@ -205,12 +198,30 @@ pub async fn declaration_apply(clock: Arc<dyn Clock>, seconds: Option<u64>) -> R
     }
 }
 
-/// The declaration job inside `swi serve`: looks for approved declarations every second and
-/// applies them in runs of a few seconds, until `stop` says otherwise. After a failure it waits
+/// The jobs inside `swi serve`: looks for cancelled units whose members are still being ended
+/// and for approved declarations every second and works them in runs of a few seconds, until `stop` says otherwise. After a failure it waits
 /// half a minute before trying again, so that a stuck declaration does not flood the log.
 async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         let mut pause = Duration::from_secs(1);
+        let cancelling = match swi_enrollment::jobs::unit_cancel(
+            &platform,
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await
+        {
+            Ok(r) => {
+                if r.ended > 0 || r.finished > 0 {
+                    eprintln!("swi serve: cancellation job: {r}");
+                }
+                r.pending > 0 && r.ended > 0
+            }
+            Err(e) => {
+                eprintln!("swi serve: cancellation job: {}", e.en);
+                pause = Duration::from_secs(30);
+                false
+            }
+        };
         let run = swi_enrollment::jobs::declaration_apply(
             &platform,
             Instant::now() + Duration::from_secs(5),
@@ -235,13 +246,37 @@ async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Re
         if *stop.borrow() {
             return;
         }
-        if !busy {
+        if !busy && !cancelling {
             tokio::select! {
                 () = tokio::time::sleep(pause) => {}
                 _ = stop.changed() => return,
             }
         }
     }
+}
+
+/// `swi run unit-cancel`: ends the cover of cancelled units' members (Art. 10), on the
+/// configured store, until done.
+///
+/// # Errors
+/// The stores cannot be opened or written.
+pub async fn unit_cancel(clock: Arc<dyn Clock>) -> Result<()> {
+    let platform = job_platform(clock).await?;
+    let mut total = swi_enrollment::jobs::CancelReport::default();
+    loop {
+        let report =
+            swi_enrollment::jobs::unit_cancel(&platform, Instant::now() + Duration::from_secs(60))
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.en))?;
+        total.ended += report.ended;
+        total.finished += report.finished;
+        total.pending = report.pending;
+        if report.pending == 0 || report.ended == 0 {
+            break;
+        }
+    }
+    println!("cancellation job: {total}");
+    Ok(())
 }
 
 /// `swi run retirement-check`: the daily job, on the configured store.

@@ -31,17 +31,31 @@ fn public_url() -> String {
 /// # Errors
 /// A configuration that cannot be used, or a data directory that cannot be opened.
 pub async fn open() -> Result<Stores> {
+    open_at(&public_url()).await.map(|(stores, _)| stores)
+}
+
+/// The same, with presigned uploads of the embedded store addressed to `public` (what `swi
+/// serve` listens on); also the embedded documents themselves, for the upload route.
+///
+/// # Errors
+/// As [`open`].
+pub async fn open_at(
+    public: &str,
+) -> Result<(Stores, Option<Arc<swi_store_embedded::EmbeddedDocuments>>)> {
     match StoreConfig::from_env()? {
         StoreConfig::Embedded { data_dir } => {
-            let (state, docs) =
-                swi_store_embedded::open(&data_dir, &public_url()).with_context(|| {
-                    format!("cannot open the data directory {}", data_dir.display())
-                })?;
-            Ok(Stores {
-                state,
-                docs,
-                description: format!("embedded store in {}", data_dir.display()),
-            })
+            let (state, docs) = swi_store_embedded::open(&data_dir, public).with_context(|| {
+                format!("cannot open the data directory {}", data_dir.display())
+            })?;
+            let embedded = docs.clone();
+            Ok((
+                Stores {
+                    state,
+                    docs,
+                    description: format!("embedded store in {}", data_dir.display()),
+                },
+                Some(embedded),
+            ))
         }
         StoreConfig::Aws {
             table,
@@ -49,14 +63,17 @@ pub async fn open() -> Result<Stores> {
             endpoint,
         } => {
             let (state, docs) = swi_store_aws::open(&table, &bucket, endpoint.as_deref()).await;
-            Ok(Stores {
-                state: Arc::new(state),
-                docs: Arc::new(docs),
-                description: format!(
-                    "DynamoDB table {table} and S3 bucket {bucket}{}",
-                    endpoint.map(|e| format!(" at {e}")).unwrap_or_default()
-                ),
-            })
+            Ok((
+                Stores {
+                    state: Arc::new(state),
+                    docs: Arc::new(docs),
+                    description: format!(
+                        "DynamoDB table {table} and S3 bucket {bucket}{}",
+                        endpoint.map(|e| format!(" at {e}")).unwrap_or_default()
+                    ),
+                },
+                None,
+            ))
         }
     }
 }

@@ -247,3 +247,185 @@ fn an_approved_declaration_is_applied_by_the_server_itself() {
         );
     }
 }
+
+/// The first number in `body` after `"field":`.
+fn number(body: &str, field: &str) -> Option<u64> {
+    body.split(&format!("\"{field}\":"))
+        .nth(1)?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+#[test]
+fn a_cancellation_killed_mid_job_resumes_and_ends_every_member_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = start(dir.path(), port);
+    let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
+    let unit = "91360702MA35G6QL6T";
+    let (employer, acceptor) = (
+        token(&tokens, &format!("employer_{unit}")),
+        token(&tokens, "acceptor_360702"),
+    );
+    // 600 joiners by one declaration: twenty transactions of members for the cancellation.
+    let today: chrono::NaiveDate = TODAY.parse().unwrap();
+    let mut csv = String::from("变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码\n");
+    for i in 0..600 {
+        let id = swi_rules::ids::ResidentId::with_check_character(&format!(
+            "3607021985{:02}{:02}{:03}",
+            1 + i / 28 % 12,
+            1 + i % 28,
+            100 + i
+        ))
+        .unwrap();
+        csv.push_str(&format!(
+            "增,职工{i},{},employee,5000.00,{today},1390797{i:04}\n",
+            id.expose()
+        ));
+    }
+    let file = dir.path().join("joiners.csv");
+    std::fs::write(&file, csv).unwrap();
+    let put = Command::new(env!("CARGO_BIN_EXE_swi"))
+        .args(["doc", "put", file.to_str().unwrap()])
+        .env("SWI_STORE", "embedded")
+        .env("SWI_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(put.status.success(), "{put:?}");
+    let sha = String::from_utf8(put.stdout).unwrap()[..64].to_owned();
+    let (status, body) = request(
+        port,
+        "POST",
+        &format!("/api/units/{unit}/declarations"),
+        Some(&employer),
+        Some((
+            "kill-declaration",
+            &format!(
+                r#"{{"month":"{}","sha256":"{sha}"}}"#,
+                today.format("%Y-%m")
+            ),
+        )),
+    );
+    assert_eq!(status, 201, "{body}");
+    let did = body
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    let (status, body) = request(
+        port,
+        "POST",
+        &format!("/api/declarations/{did}/review"),
+        Some(&acceptor),
+        Some(("kill-review", r#"{"decision":"approve"}"#)),
+    );
+    assert_eq!(status, 202, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !get(port, &format!("/api/declarations/{did}"), Some(&employer))
+        .1
+        .contains("\"status\":\"approved\"")
+    {
+        assert!(Instant::now() < deadline, "the declaration was not applied");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    // Cancel, and kill the server with SIGKILL as soon as its job has ended some members.
+    let (status, body) = request(
+        port,
+        "POST",
+        &format!("/api/units/{unit}/cancel"),
+        Some(&acceptor),
+        Some(("kill-cancel", r#"{"reason":"工伤保险登记注销"}"#)),
+    );
+    assert_eq!(status, 202, "{body}");
+    let seen = loop {
+        let (_, body) = get(port, &format!("/api/units/{unit}"), Some(&employer));
+        let ended = number(&body, "members_ended").unwrap_or(0);
+        if ended > 0 {
+            break ended;
+        }
+        assert!(Instant::now() < deadline, "the job did not start: {body}");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    drop(server);
+    eprintln!("killed with {seen} members ended");
+
+    // A restarted server resumes where the killed one stopped, and ends each member once.
+    let port = free_port();
+    let _server = start(dir.path(), port);
+    let body = loop {
+        let (_, body) = get(port, &format!("/api/units/{unit}"), Some(&employer));
+        if body.contains("\"ending_members\":false") {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "the job did not finish: {body}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // The 600 joiners and the demo's two staff, each ended once: a batch counted twice or
+    // missed would show here.
+    let ended = number(&body, "members_ended").unwrap();
+    assert_eq!(ended, 602, "{body}");
+    let (status, roster) = get(
+        port,
+        &format!("/api/units/{unit}/roster?on={today}"),
+        Some(&employer),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        !roster.contains("\"status\":\"covered\""),
+        "no member of a cancelled unit stays covered: {roster}"
+    );
+    assert_eq!(roster.matches("\"id\":\"e-").count(), 0, "{roster}");
+}
+
+#[test]
+fn uploads_go_to_the_port_the_server_listens_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port);
+    let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
+    let employer = token(&tokens, "employer_91360702MA35G6QL6T");
+    let scan = b"%PDF-1.4\n% a scan uploaded through swi serve\n";
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(scan))
+    };
+    let (status, body) = request(
+        port,
+        "POST",
+        "/api/documents/uploads",
+        Some(&employer),
+        Some((
+            "upload-port",
+            &format!(
+                r#"{{"sha256":"{sha}","size":{},"content_type":"application/pdf"}}"#,
+                scan.len()
+            ),
+        )),
+    );
+    assert_eq!(status, 200, "{body}");
+    let url = body
+        .split("\"url\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap();
+    // It named port 8080 whatever --addr said.
+    let origin = format!("http://127.0.0.1:{port}/");
+    let path = url
+        .strip_prefix(&origin)
+        .unwrap_or_else(|| panic!("{url} is not on {origin}"));
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "PUT /{path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        scan.len()
+    )
+    .unwrap();
+    s.write_all(scan).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+}

@@ -1,7 +1,8 @@
-//! Lambda wiring of the declaration job (Art. 18): applies approved monthly declarations, the
-//! same job as `swi run declaration-apply`, on DynamoDB and S3. Woken by the table's stream
-//! (writes of the job's pointers, filtered in `template.yaml`) and swept on a schedule; the
-//! event itself is not read: every run looks at every declaration still being applied.
+//! Lambda wiring of the pointer-woken jobs of the enrollment step, on DynamoDB and S3: the
+//! declaration job (Art. 18, `swi run declaration-apply`) and the cancellation job (Art. 10,
+//! `swi run unit-cancel`). Woken by the table's stream (writes of the jobs' pointers, filtered in
+//! `template.yaml`) and swept on a schedule; the event itself is not read: every run looks at
+//! every pointer of both jobs.
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -22,14 +23,20 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .duration_since(SystemTime::now())
             .unwrap_or_default()
             .saturating_sub(MARGIN);
-        let report = swi_enrollment::jobs::declaration_apply(platform, Instant::now() + left)
+        let deadline = Instant::now() + left;
+        let cancelled = swi_enrollment::jobs::unit_cancel(platform, deadline)
+            .await
+            .map_err(|e| format!("{}: {}", e.code, e.en))?;
+        let report = swi_enrollment::jobs::declaration_apply(platform, deadline)
             .await
             .map_err(|e| format!("{}: {}", e.code, e.en))?;
         if !report.errors.is_empty() {
             // Fail the invocation so that the stream or the scheduler retries, and it shows.
             return Err(format!("not applied: {}", report.errors.join(", ")).into());
         }
-        Ok::<Value, lambda_runtime::Error>(json!(report))
+        let mut answer = json!(report);
+        answer["unit_cancel"] = json!(cancelled);
+        Ok::<Value, lambda_runtime::Error>(answer)
     }))
     .await
 }
