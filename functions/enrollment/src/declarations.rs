@@ -72,6 +72,7 @@ fn date_of(s: &str) -> Option<NaiveDate> {
         .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
         .or_else(|_| NaiveDate::parse_from_str(s, "%Y%m%d"))
         .ok()
+        .filter(|d| swi_platform::wire::YEARS.contains(&d.year()))
 }
 
 /// Turns a table into rows, reporting every cell that cannot be read.
@@ -107,8 +108,11 @@ pub fn parse_rows(table: &[Vec<String>]) -> Result<(Vec<Row>, Vec<RowReport>), S
         };
         let wage = match cell("declared_wage") {
             "" => Decimal::ZERO,
-            w => w.parse::<Decimal>().unwrap_or_else(|_| {
-                errors.push("申报工资不是金额 — declared_wage is not an amount".into());
+            w => swi_platform::wire::plain_amount(w).unwrap_or_else(|| {
+                errors.push(
+                    "申报工资须为至多两位小数的金额 — declared_wage must be a plain amount with at most 2 decimals"
+                        .into(),
+                );
                 Decimal::ZERO
             }),
         };

@@ -152,4 +152,5 @@ pub fn router(platform: Platform) -> Router {
         .with_state(platform.clone())
         .merge(swi_platform::documents::router(platform.clone()))
         .merge(swi_platform::reports::router(platform))
+        .layer(axum::middleware::from_fn(swi_platform::error::json_errors))
 }

@@ -210,14 +210,16 @@ pub struct EnrolPerson {
     /// Category (glossary identifier).
     pub category: String,
     /// Declared monthly wage.
+    #[serde(deserialize_with = "swi_platform::wire::de::amount")]
     pub declared_wage: Decimal,
     /// Start (entry into the job).
+    #[serde(deserialize_with = "swi_platform::wire::de::date")]
     pub start: NaiveDate,
     /// Retirement track (women over-age: `female_50` or `female_55`).
     #[serde(default)]
     pub track: Option<String>,
     /// Interns: the agreement's end.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "swi_platform::wire::de::opt_date")]
     pub agreement_end: Option<NaiveDate>,
     /// Flexible workers: paying basic pension insurance (Art. 6).
     #[serde(default)]
@@ -260,6 +262,7 @@ pub struct RecordPayment {
 #[serde(deny_unknown_fields)]
 pub struct Terminate {
     /// Last day of cover.
+    #[serde(deserialize_with = "swi_platform::wire::de::date")]
     pub end: NaiveDate,
     /// Why.
     pub reason: String,
@@ -278,6 +281,7 @@ pub struct HistoryQuery {
 #[derive(Debug, Clone, Deserialize)]
 pub struct OnDate {
     /// The date (defaults to today in China).
+    #[serde(default, deserialize_with = "swi_platform::wire::de::opt_date")]
     pub on: Option<NaiveDate>,
 }
 

@@ -108,12 +108,15 @@ pub struct EnrolProject {
     /// The work-injury enrolment number of the project.
     pub work_injury_project_no: String,
     /// Cost basis in yuan.
+    #[serde(deserialize_with = "swi_platform::wire::de::amount")]
     pub cost: Decimal,
     /// What the cost is.
     pub cost_kind: CostKind,
     /// First day (as the work-injury cover).
+    #[serde(deserialize_with = "swi_platform::wire::de::date")]
     pub start: NaiveDate,
     /// Last day (as the work-injury cover).
+    #[serde(deserialize_with = "swi_platform::wire::de::date")]
     pub end: NaiveDate,
 }
 
@@ -130,6 +133,7 @@ pub struct PayProject {
 #[serde(deny_unknown_fields)]
 pub struct Extend {
     /// The new last day.
+    #[serde(deserialize_with = "swi_platform::wire::de::date")]
     pub new_end: NaiveDate,
 }
 
@@ -150,6 +154,7 @@ pub struct RegisterWorker {
     /// Resident ID number.
     pub id_number: String,
     /// Declared monthly wage (backed by a labour contract).
+    #[serde(deserialize_with = "swi_platform::wire::de::amount")]
     pub declared_wage: Decimal,
 }
 
@@ -390,6 +395,13 @@ pub async fn pay(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/projects/{id}/payments"), &req);
     let paid = wire::china_datetime(&req.paid_at, "paid_at")?;
+    // A certificate is issued for a payment made, never for one yet to come.
+    if paid > p.clock.now().naive_local() {
+        return Err(ApiError::invalid(
+            "缴费时间不能晚于当前时间",
+            "`paid_at` is in the future",
+        ));
+    }
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
         let (mut project, version) = load(&p, &id).await?;
         actor.may(

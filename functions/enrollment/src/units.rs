@@ -100,10 +100,13 @@ pub struct RecordFacts {
     /// Industry class 1-8.
     pub industry_class: u32,
     /// Floated band.
+    #[serde(deserialize_with = "swi_platform::wire::de::amount")]
     pub rate_band: Decimal,
     /// When the band was decided.
+    #[serde(deserialize_with = "swi_platform::wire::de::date")]
     pub band_decided_on: NaiveDate,
     /// The date the facts are true on.
+    #[serde(deserialize_with = "swi_platform::wire::de::date")]
     pub as_of: NaiveDate,
     /// SHA-256 of the uploaded scan proving them.
     pub evidence_sha256: String,

@@ -2293,6 +2293,124 @@ async fn certificate_text(api: &Api, sha: &str) -> String {
         .collect()
 }
 
+/// Every error is the JSON error shape, and amounts and dates are read only as plain values in
+/// range (each case below was answered as text, or accepted, before).
+async fn every_error_is_json_and_amounts_and_dates_are_bounded(api: &Api) {
+    let emp = api.employer(DECLARING_UNIT);
+    let code = |v: &Value| v["error"]["code"].as_str().map(str::to_owned);
+    // `send` panics on a body that is not JSON.
+    let (status, err) = api
+        .call("GET", "/api/nowhere", Some(&emp), None, None)
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::NOT_FOUND, Some("not_found".into()))
+    );
+    let (status, err) = api
+        .call("DELETE", "/api/units", Some(&emp), None, None)
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            Some("method_not_allowed".into())
+        )
+    );
+    let (status, err) = api
+        .call(
+            "GET",
+            &format!("/api/units/{DECLARING_UNIT}/roster?on=yesterday"),
+            Some(&emp),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::BAD_REQUEST, Some("invalid_request".into()))
+    );
+    let huge = json!({ "reason": "很".repeat(1 << 20) });
+    let (status, err) = api
+        .call(
+            "POST",
+            &format!("/api/units/{DECLARING_UNIT}/cancel"),
+            Some(&emp),
+            Some("huge-body"),
+            Some(huge),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large".into()))
+    );
+
+    // Money is a plain amount with at most two decimals.
+    for (i, wage) in ["1e5", "1E+2", "-0.00", "7.9e28", "5000.001"]
+        .iter()
+        .enumerate()
+    {
+        let mut body = person("金额", &resident_id("36070219900101777"), "employee");
+        body["declared_wage"] = json!(wage);
+        let (status, err) = api
+            .call(
+                "POST",
+                &format!("/api/units/{DECLARING_UNIT}/persons"),
+                Some(&emp),
+                Some(&format!("wage-{i}")),
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{wage}: {err}");
+    }
+    // Dates lie in 1900-2199; amounts below a trillion.
+    let project = |cost: &str, end: &str| {
+        json!({
+            "name": "边界工程", "work_injury_project_no": format!("B-{}", end.len() + cost.len()),
+            "cost": cost, "cost_kind": "total", "start": "2025-07-01", "end": end
+        })
+    };
+    for (i, (cost, end)) in [
+        ("100000", "+99999-12-31"),
+        ("7.9e28", "2026-06-30"),
+        ("100000", "2999-01-01"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let (status, err) = api
+            .call(
+                "POST",
+                &format!("/api/units/{DECLARING_UNIT}/projects"),
+                Some(&emp),
+                Some(&format!("bounds-{i}")),
+                Some(project(cost, end)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{cost} {end}: {err}");
+    }
+    // A payment not yet made issues no certificate.
+    let (status, p) = api
+        .call(
+            "POST",
+            &format!("/api/units/{DECLARING_UNIT}/projects"),
+            Some(&emp),
+            Some("bounds-ok"),
+            Some(project("100000", "2026-06-30")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{p}");
+    let (status, err) = api
+        .call(
+            "POST",
+            &format!("/api/projects/{}/payments", p["id"].as_str().unwrap()),
+            Some(&api.token("finance", "360702", None, 3600)),
+            Some("pay-future"),
+            Some(json!({ "paid_at": "2999-01-01T10:00" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{err}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enrollment_on_the_embedded_store() {
     let api = embedded();
@@ -2306,6 +2424,7 @@ async fn enrollment_on_the_embedded_store() {
     a_project_gets_its_certificate(&api).await;
     employees_reaching_retirement_age_are_flagged(&api).await;
     the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;
+    every_error_is_json_and_amounts_and_dates_are_bounded(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -85,7 +85,7 @@ pub fn app(platform: Platform, uploads: Option<Router>) -> Router {
     if let Some(u) = uploads {
         app = app.merge(u);
     }
-    app
+    app.layer(axum::middleware::from_fn(swi_platform::error::json_errors))
 }
 
 /// `swi serve`: serves until Ctrl-C or SIGTERM.

@@ -164,3 +164,52 @@ impl IntoResponse for ApiError {
         (self.status, Json(body)).into_response()
     }
 }
+
+/// Middleware that gives every error answer the JSON error shape: what a handler answers already
+/// has it; what the router or a layer answers by itself (no such route, a method the route does
+/// not take, a query string that does not parse, a body over the limit) is rewritten by status.
+pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (code, zh, en) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "请求的地址不存在", "no such route"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "该地址不支持此请求方法",
+            "this route does not take that method",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "请求体过大", "the body is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_type",
+            "请求内容类型不受支持",
+            "unsupported content type",
+        ),
+        StatusCode::FORBIDDEN => ("forbidden", "无权访问", "forbidden"),
+        s if s.is_server_error() => (
+            "internal",
+            "系统内部错误，请稍后重试",
+            "internal error; please try again later",
+        ),
+        _ => (
+            "invalid_request",
+            "请求格式不正确（地址、查询参数或请求头）",
+            "the request is malformed (path, query string or headers)",
+        ),
+    };
+    let mut answer = ApiError::new(status, code, zh, en).into_response();
+    // Keep what the original answer said about allowed methods.
+    if let Some(allow) = response.headers().get(axum::http::header::ALLOW) {
+        answer
+            .headers_mut()
+            .insert(axum::http::header::ALLOW, allow.clone());
+    }
+    answer
+}

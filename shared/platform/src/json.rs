@@ -34,6 +34,14 @@ where
                     "请求字段缺失或格式不正确",
                     format!("a field is missing or malformed: {}", e.body_text()),
                 ),
+                other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError::new(
+                        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        "请求体过大",
+                        "the body is larger than this route accepts",
+                    )
+                }
                 other => ApiError::invalid("请求体无法读取", format!("unreadable body: {other}")),
             }),
         }

@@ -103,11 +103,18 @@ pub fn clip(s: &str) -> String {
 /// # Errors
 /// 400 naming the field.
 pub fn china_datetime(s: &str, field: &str) -> Result<chrono::NaiveDateTime, ApiError> {
+    use chrono::Datelike;
+    let in_years = |dt: chrono::NaiveDateTime| YEARS.contains(&dt.year());
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(s) {
-        return Ok(dt.with_timezone(&crate::clock::CHINA).naive_local());
+        let dt = dt.with_timezone(&crate::clock::CHINA).naive_local();
+        if in_years(dt) {
+            return Ok(dt);
+        }
     }
     for fmt in ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
-        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(s, fmt)
+            && in_years(dt)
+        {
             return Ok(dt);
         }
     }
@@ -118,4 +125,131 @@ pub fn china_datetime(s: &str, field: &str) -> Result<chrono::NaiveDateTime, Api
             clip(s)
         ),
     ))
+}
+
+/// The most digits before the decimal point of an amount (below a trillion yuan).
+const MAX_AMOUNT_DIGITS: usize = 12;
+
+/// A plain amount: digits, optionally a point and one or two more (`5000`, `5000.5`,
+/// `5000.50`); no sign, exponent, spaces or more than [`MAX_AMOUNT_DIGITS`] integer digits.
+/// `1e5`, `1E+2`, `-0.00` and `7.9e28` are not amounts.
+#[must_use]
+pub fn plain_amount(text: &str) -> Option<Decimal> {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+    let ok = (1..=MAX_AMOUNT_DIGITS).contains(&int.len())
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && (!text.contains('.') || (1..=2).contains(&frac.len()))
+        && frac.bytes().all(|b| b.is_ascii_digit());
+    if ok { text.parse().ok() } else { None }
+}
+
+/// The first and last years a date of a request may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
+/// A date of a request: `YYYY-MM-DD` in [`YEARS`].
+#[must_use]
+pub fn plain_date(text: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    if text.len() != 10 {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|d| YEARS.contains(&d.year()))
+}
+
+/// Serde field readers for request bodies and queries: amounts and dates as above, so that a
+/// body with `"declared_wage": "1e5"` or `"end": "+99999-12-31"` is refused naming the field.
+pub mod de {
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+    use serde::de::{self, Deserializer, Visitor};
+
+    struct Amount;
+
+    impl Visitor<'_> for Amount {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a plain amount in yuan with at most 2 decimals, such as \"5000.00\"")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+            super::plain_amount(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Decimal, E> {
+            self.visit_str(&v.to_string())
+        }
+    }
+
+    /// An amount (string or whole number).
+    ///
+    /// # Errors
+    /// Anything but a plain amount.
+    pub fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+        d.deserialize_any(Amount)
+    }
+
+    struct Date;
+
+    impl Visitor<'_> for Date {
+        type Value = NaiveDate;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(
+                f,
+                "a date YYYY-MM-DD between {} and {}",
+                super::YEARS.start(),
+                super::YEARS.end()
+            )
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<NaiveDate, E> {
+            super::plain_date(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+        }
+    }
+
+    /// A date.
+    ///
+    /// # Errors
+    /// Anything but `YYYY-MM-DD` within the years allowed.
+    pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        d.deserialize_str(Date)
+    }
+
+    /// An optional date (`null` or absent is none).
+    ///
+    /// # Errors
+    /// As [`date`].
+    pub fn opt_date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        let text: Option<String> = serde::Deserialize::deserialize(d)?;
+        text.map(|t| {
+            super::plain_date(&t)
+                .ok_or_else(|| de::Error::invalid_value(de::Unexpected::Str(&t), &Date))
+        })
+        .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_amounts_and_dates_in_range_are_read() {
+        assert_eq!(plain_amount("5000.50"), Some(Decimal::new(500_050, 2)));
+        assert_eq!(plain_amount("0"), Some(Decimal::ZERO));
+        for bad in [
+            "1e5", "1E+2", "-0.00", "7.9e28", "1.234", "", ".5", "5.", " 5", "+5",
+        ] {
+            assert_eq!(plain_amount(bad), None, "{bad}");
+        }
+        assert_eq!(plain_amount(&"9".repeat(13)), None);
+        assert!(plain_date("2025-06-01").is_some());
+        for bad in [
+            "+99999-12-31",
+            "2999-01-01",
+            "1899-12-31",
+            "2025-6-1",
+            "2025-02-30",
+        ] {
+            assert_eq!(plain_date(bad), None, "{bad}");
+        }
+    }
 }
