@@ -275,9 +275,33 @@ async fn the_jobs_run_on_dynamodb_and_s3() {
         declaration: id.clone(),
         cursor: 0,
     };
+    // Its unit, active: every batch the job applies is conditioned on it (Art. 10).
+    let unit = swi_enrollment::units::Unit {
+        code: d.unit.clone(),
+        name: "赣州某某建材有限公司".into(),
+        county: "360702".into(),
+        industry_class: 4,
+        rate_band: "1.2".parse().unwrap(),
+        work_injury_no: "GS-360702-0001".into(),
+        account: swi_enrollment::units::Account {
+            bank: "中国银行赣州分行".into(),
+            number: "6216610100001234567".into(),
+            holder: "赣州某某建材有限公司".into(),
+        },
+        contact: swi_enrollment::units::Contact {
+            name: "张三".into(),
+            phone: "13907970001".into(),
+        },
+        status: swi_enrollment::units::UnitStatus::Active,
+        registered_on: today,
+        cancelled_on: None,
+        members_ended: 0,
+        ending_members: false,
+    };
     swi_store::StateStore::transact(
         &state,
         vec![
+            swi_enrollment::units::unit_put(&unit, Condition::None).unwrap(),
             TxOp::Put {
                 item: Item::new(format!("declaration#{id}"), "profile", &d).unwrap(),
                 condition: Condition::NotExists,
@@ -321,7 +345,31 @@ async fn the_jobs_run_on_dynamodb_and_s3() {
         (ReviewStatus::Approved, rows, rows)
     );
 
-    // The scheduler's daily event runs the retirement check on the same store.
+    // One of the joiners reaches the retirement age today: the daily check, run by the
+    // scheduler's event on the same store, raises exactly one alert for her unit.
+    let members = swi_store::StateStore::query(
+        &state,
+        &swi_store::Query::partition(format!("unit#{}", d.unit))
+            .range(swi_store::SkRange::Prefix("member#".into()))
+            .limit(1),
+    )
+    .await
+    .unwrap();
+    let member: swi_enrollment::persons::Member = members.items[0].body().unwrap();
+    swi_store::StateStore::transact(
+        &state,
+        vec![
+            swi_enrollment::jobs::pointer_op(&swi_enrollment::jobs::RetirementPointer {
+                enrolment: member.id.clone(),
+                unit: d.unit.clone(),
+                county: "360702".into(),
+                reached_on: today,
+            })
+            .unwrap(),
+        ],
+    )
+    .await
+    .unwrap();
     let schedule = json!({
         "version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.scheduler",
         "account": "123456789012", "time": "2026-11-28T22:00:00Z", "region": "us-east-1",
@@ -330,6 +378,9 @@ async fn the_jobs_run_on_dynamodb_and_s3() {
     let (addr, mut rx) = runtime_api(vec![("daily-1".into(), schedule)]).await;
     let _check = bootstrap(env!("CARGO_BIN_EXE_retirement-check"), addr, &store_env);
     let report = answer(&mut rx, "daily-1").await;
-    assert_eq!(report["months"], 12, "{report}");
-    assert!(report["seen"].is_u64(), "{report}");
+    assert_eq!(
+        (&report["months"], &report["seen"], &report["alerted"]),
+        (&json!(12), &json!(1), &json!(1)),
+        "{report}"
+    );
 }
