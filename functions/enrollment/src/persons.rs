@@ -808,6 +808,9 @@ pub async fn file_material(
     })?;
     let sha = Sha256::parse(&req.sha256)
         .map_err(|e| ApiError::invalid("材料哈希不正确", e.to_string()))?;
+    // Access first: the bucket is read only for someone who may file to this enrolment.
+    let (e, _) = load(&p, &id).await?;
+    actor.may(Action::UploadMaterials, Some(e.county()?), e.owner())?;
     match swi_platform::documents::stored_type(&p, &sha).await? {
         Some(t) if swi_platform::documents::SCAN_TYPES.contains(&t) => {}
         _ => {

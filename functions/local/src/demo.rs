@@ -208,7 +208,22 @@ pub async fn seed(router: Router, platform: Platform, tokens_file: &std::path::P
         "# swi demo tokens (valid 12 hours): use as `Authorization: Bearer <token>`\n\
          acceptor_360702={clerk}\nemployer_{UNIT}={employer}\ncitizen_360703={citizen}\nsupervisor_city={supervisor}\n"
     );
-    std::fs::write(tokens_file, text)
-        .with_context(|| format!("cannot write {}", tokens_file.display()))?;
+    // Bearer tokens are credentials: readable by their owner only (mode 0600), from the moment
+    // the file exists.
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            options.mode(0o600);
+            if tokens_file.exists() {
+                std::fs::set_permissions(tokens_file, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+        options.open(tokens_file)?.write_all(text.as_bytes())
+    };
+    write().with_context(|| format!("cannot write {}", tokens_file.display()))?;
     Ok(())
 }

@@ -89,11 +89,12 @@ enum Command {
         /// Employers: the unit's unified social credit code.
         #[arg(long)]
         unit: Option<String>,
-        /// Subject (user id); defaults to role@county.
+        /// Subject: the user's own stable id. Required, so that two clerks never share one
+        /// identity (separation of duties, Art. 5, tells them apart by it).
         #[arg(long)]
-        sub: Option<String>,
-        /// Hours until it expires.
-        #[arg(long, default_value_t = 8)]
+        sub: String,
+        /// Hours until it expires (1-12).
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(i64).range(1..=12))]
         hours: i64,
     },
 }

@@ -53,13 +53,13 @@ pub fn token(
     county: &str,
     name: &str,
     unit: Option<String>,
-    sub: Option<String>,
+    sub: String,
     hours: i64,
 ) -> Result<()> {
     let keys = keys()?;
     let now = SystemClock.now().timestamp();
     let claims = Claims {
-        sub: sub.unwrap_or_else(|| format!("{role}@{county}")),
+        sub,
         role: role.to_owned(),
         county: county.to_owned(),
         name: name.to_owned(),

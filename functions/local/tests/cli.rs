@@ -173,3 +173,30 @@ source = { doc = "赣州市社会保险服务中心 设定", note = "test" }
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_token_names_its_own_subject_and_lives_a_working_day_at_most() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_swi"))
+            .args(["token", "--role", "acceptor", "--county", "360702"])
+            .args(args)
+            .env("SWI_STORE", "embedded")
+            .env("SWI_DATA_DIR", dir.path())
+            .output()
+            .unwrap()
+    };
+    // Without --sub every clerk of a county was one identity to separation of duties.
+    assert!(!token(&[]).status.success());
+    assert!(
+        !token(&["--sub", "clerk-wang", "--hours", "48"])
+            .status
+            .success()
+    );
+    let ok = token(&["--sub", "clerk-wang", "--hours", "12"]);
+    assert!(ok.status.success(), "{ok:?}");
+    assert_eq!(
+        String::from_utf8(ok.stdout).unwrap().matches('.').count(),
+        2
+    );
+}

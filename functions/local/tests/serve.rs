@@ -109,6 +109,19 @@ fn the_demo_server_seeds_once_and_answers_with_its_tokens() {
         let port = free_port();
         let _server = start(dir.path(), port);
         let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("demo-tokens.txt"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "the demo tokens are the owner's only: {mode:o}"
+            );
+        }
         let supervisor = tokens
             .lines()
             .find_map(|l| l.strip_prefix("supervisor_city="))

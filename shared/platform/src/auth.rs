@@ -17,6 +17,9 @@ use crate::{ApiError, Platform};
 /// Who issues local tokens.
 pub const ISSUER: &str = "swi-local";
 
+/// The longest a local token lives: a working day.
+pub const MAX_LIFETIME_SECS: i64 = 12 * 3600;
+
 /// The claims of a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -59,6 +62,7 @@ impl TokenKeys {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.validate_nbf = true;
         validation.leeway = 30;
         TokenKeys {
             encoding: EncodingKey::from_secret(secret),
@@ -100,6 +104,21 @@ impl TokenKeys {
                     _ => "the token is malformed",
                 })
             })?;
+        // A token lives at most MAX_LIFETIME from when it was issued, and was not issued in the
+        // future (a token minted by hand with a distant `exp` is refused).
+        let c = &data.claims;
+        let now = chrono::Utc::now().timestamp();
+        if c.iat > now + self.validation.leeway as i64 {
+            return Err(ApiError::unauthenticated(
+                "the token was issued in the future",
+            ));
+        }
+        if c.exp - c.iat > MAX_LIFETIME_SECS {
+            return Err(ApiError::unauthenticated(format!(
+                "a token lives at most {} hours",
+                MAX_LIFETIME_SECS / 3600
+            )));
+        }
         actor_of(data.claims)
     }
 }
@@ -203,7 +222,7 @@ mod tests {
             name: "王五".into(),
             unit: None,
             iss: ISSUER.into(),
-            iat: 0,
+            iat: now(),
             exp,
         }
     }
@@ -240,6 +259,26 @@ mod tests {
         bad_role.role = "admin".into();
         let token = keys.mint(&bad_role).unwrap();
         assert!(keys.verify(&token).is_err());
+    }
+
+    #[test]
+    fn tokens_not_yet_valid_or_living_too_long_are_refused() {
+        let keys = TokenKeys::from_secret(b"0123456789abcdef0123456789abcdef");
+        let mut body = serde_json::to_value(claims(now() + 600)).unwrap();
+        body["nbf"] = serde_json::json!(now() + 3600);
+        let early =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &body, &keys.encoding).unwrap();
+        assert_eq!(keys.verify(&early).unwrap_err().status.as_u16(), 401);
+        let long = claims(now() + 30 * 24 * 3600);
+        let err = keys.verify(&keys.mint(&long).unwrap()).unwrap_err();
+        assert_eq!(err.en, "a token lives at most 12 hours");
+        let mut future = claims(now() + 7200);
+        future.iat = now() + 3600;
+        assert!(keys.verify(&keys.mint(&future).unwrap()).is_err());
+        assert!(
+            keys.verify(&keys.mint(&claims(now() + 3600)).unwrap())
+                .is_ok()
+        );
     }
 
     #[test]
