@@ -59,6 +59,11 @@ enum Command {
         #[command(subcommand)]
         command: StoreCommand,
     },
+    /// The audit ledger: every change's event, chained by hash per case.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Serve every step's API locally (same paths as in AWS) on the configured store.
     Serve {
         /// Address to listen on.
@@ -143,8 +148,22 @@ enum Job {
 
 #[derive(Subcommand)]
 enum StoreCommand {
-    /// Check that the state and document stores answer.
-    Health,
+    /// Check that the state and document stores answer, and that the audit ledger is intact.
+    Health {
+        /// The first day of the ledger to check (China).
+        #[arg(long, value_name = "YYYY-MM-DD", default_value = "2025-01-01")]
+        audit_from: NaiveDate,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every case's chain of audit events; exit non-zero if any is broken.
+    Verify {
+        /// The first day of the ledger to check (China).
+        #[arg(long, value_name = "YYYY-MM-DD", default_value = "2025-01-01")]
+        from: NaiveDate,
+    },
 }
 
 fn load_params(path: Option<&PathBuf>) -> Result<ParamSet> {
@@ -215,10 +234,19 @@ fn run() -> Result<()> {
             }
         })?,
         Command::Store {
-            command: StoreCommand::Health,
+            command: StoreCommand::Health { audit_from },
         } => runtime()?.block_on(async {
             let stores = store_cmd::open().await?;
-            store_cmd::health(&stores).await
+            store_cmd::health(&stores).await?;
+            let report = store_cmd::audit_verify(&stores, audit_from, today).await?;
+            store_cmd::print_audit(&report)
+        })?,
+        Command::Audit {
+            command: AuditCommand::Verify { from },
+        } => runtime()?.block_on(async {
+            let stores = store_cmd::open().await?;
+            let report = store_cmd::audit_verify(&stores, from, today).await?;
+            store_cmd::print_audit(&report)
         })?,
         Command::Run {
             job: Job::RetirementCheck { on, months },

@@ -442,3 +442,46 @@ fn uploads_go_to_the_port_the_server_listens_on() {
     let _ = s.read_to_string(&mut out);
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
 }
+
+#[test]
+fn an_altered_audit_event_is_found_by_audit_verify_and_health() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(start(dir.path(), free_port()));
+    let swi = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_swi"))
+            .args(args)
+            .env("SWI_TODAY", TODAY)
+            .env("SWI_STORE", "embedded")
+            .env("SWI_DATA_DIR", dir.path())
+            .output()
+            .unwrap()
+    };
+    let ok = swi(&["audit", "verify"]);
+    let text = String::from_utf8_lossy(&ok.stdout).into_owned();
+    assert!(ok.status.success(), "{text}");
+    assert!(text.contains("; 0 broken"), "{text}");
+    assert!(
+        !text.contains(" 0 cases"),
+        "the demo's changes are on the ledger: {text}"
+    );
+    // Someone with the database file rewrites what an event says was done.
+    let db = rusqlite::Connection::open(dir.path().join("state.sqlite3")).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE items SET body = json_set(body, '$.command', 'unit.nothing_happened') \
+             WHERE pk LIKE 'audit#unit#%' AND sk = 'seq#000000000001'",
+            [],
+        )
+        .unwrap();
+    assert!(changed >= 1);
+    drop(db);
+    for args in [&["audit", "verify"][..], &["store", "health"][..]] {
+        let out = swi(args);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            !out.status.success(),
+            "{args:?} passed an altered ledger: {text}"
+        );
+        assert!(text.contains("broken: unit#"), "{text}");
+    }
+}
