@@ -382,8 +382,8 @@ pub async fn end_members(
             return Ok((ended, true));
         }
         let end = unit.cancelled_on.unwrap_or_else(|| p.clock.today());
-        let mut members = crate::persons::active_members(p, code).await?;
-        members.truncate(crate::units::MEMBERS_PER_TRANSACTION);
+        let members =
+            crate::persons::active_members(p, code, crate::units::MEMBERS_PER_TRANSACTION).await?;
         let batch = members.len();
         let mut ops = Vec::new();
         let mut audit = Vec::new();

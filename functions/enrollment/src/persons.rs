@@ -811,17 +811,7 @@ pub async fn file_material(
     // Access first: the bucket is read only for someone who may file to this enrolment.
     let (e, _) = load(&p, &id).await?;
     actor.may(Action::UploadMaterials, Some(e.county()?), e.owner())?;
-    match swi_platform::documents::stored_type(&p, &sha).await? {
-        Some(t) if swi_platform::documents::SCAN_TYPES.contains(&t) => {}
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_type",
-                "扫描件须为 PDF、JPEG、PNG 或 TIFF 文件",
-                "a scan must be a PDF, JPEG, PNG or TIFF file",
-            ));
-        }
-    }
+    swi_platform::documents::require_scan(&p, &sha, "扫描件").await?;
     transition(
         &p,
         &actor,
@@ -1112,13 +1102,15 @@ pub async fn history(
     Ok(axum::Json(json!({ "enrolments": out })))
 }
 
-/// The enrolments of a unit whose cover has not ended, with their versions.
+/// The first `at_most` enrolments of a unit whose cover has not ended, with their versions
+/// (only those are loaded: a batch of the cancellation job reads its batch, not the unit).
 ///
 /// # Errors
 /// The store is unavailable.
 pub(crate) async fn active_members(
     p: &Platform,
     unit: &str,
+    at_most: usize,
 ) -> Result<Vec<(Enrolment, u64)>, ApiError> {
     let mut out = Vec::new();
     for item in &p
@@ -1133,6 +1125,9 @@ pub(crate) async fn active_members(
         let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
         if m.status != Status::Terminated {
             out.push(load(p, &m.id).await?);
+            if out.len() == at_most {
+                break;
+            }
         }
     }
     Ok(out)

@@ -297,17 +297,7 @@ pub async fn record_facts(
     let evidence = Sha256::parse(&req.evidence_sha256)
         .map_err(|e| ApiError::invalid("佐证材料哈希不正确", e.to_string()))?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        match swi_platform::documents::stored_type(&p, &evidence).await? {
-            Some(t) if swi_platform::documents::SCAN_TYPES.contains(&t) => {}
-            _ => {
-                return Err(ApiError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_type",
-                    "佐证材料须为 PDF、JPEG、PNG 或 TIFF 扫描件",
-                    "the evidence must be a PDF, JPEG, PNG or TIFF scan",
-                ));
-            }
-        }
+        swi_platform::documents::require_scan(&p, &evidence, "佐证材料").await?;
         let facts = WorkInjuryFacts {
             code: code.as_str().to_owned(),
             name: req.name.clone(),

@@ -179,13 +179,16 @@ pub async fn load_bounded(p: &Platform, sha: &Sha256, limit: u64) -> Result<Vec<
                 "upload the file first: its SHA-256 is not in the document store",
             )
         })?;
-    if size > limit {
-        return Err(ApiError::new(
+    let too_large = || {
+        ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             format!("文件过大（至多 {} MB）", limit >> 20),
             format!("the file is larger than {} MiB", limit >> 20),
-        ));
+        )
+    };
+    if size > limit {
+        return Err(too_large());
     }
     let reader = p
         .docs
@@ -200,12 +203,7 @@ pub async fn load_bounded(p: &Platform, sha: &Sha256, limit: u64) -> Result<Vec<
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
     if bytes.len() as u64 > limit {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("文件过大（至多 {} MB）", limit >> 20),
-            format!("the file is larger than {} MiB", limit >> 20),
-        ));
+        return Err(too_large());
     }
     Ok(bytes)
 }
