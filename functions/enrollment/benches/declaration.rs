@@ -15,7 +15,7 @@
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use swi_enrollment::declarations::{Roster, check_rows, parse_rows};
+use swi_enrollment::declarations::rows::{Roster, check_rows, parse_rows};
 use swi_rules::ParamSet;
 use swi_rules::ids::ResidentId;
 
@@ -64,7 +64,9 @@ fn workbook(rows: usize) -> Vec<u8> {
 /// store; returns the seconds the job took.
 fn apply(rows: usize) -> f64 {
     use std::sync::Arc;
-    use swi_enrollment::declarations::{APPLY_PARTITION, ApplyPointer, Declaration, ReviewStatus};
+    use swi_enrollment::declarations::apply::{ApplyPointer, NAME};
+    use swi_enrollment::declarations::{Declaration, ReviewStatus};
+    use swi_platform::jobs::Job;
     use swi_store::{Condition, Documents, Item, StateStore, TxOp};
 
     let dir = tempfile::tempdir().unwrap();
@@ -85,7 +87,7 @@ fn apply(rows: usize) -> f64 {
         let d = Declaration {
             id: "d-bench".into(),
             unit: "91360702MA35K8TN2H".into(),
-            county: "360702".into(),
+            county: swi_rules::ids::County::parse("360702").unwrap(),
             month: NaiveDate::from_ymd_opt(2025, 6, 1).unwrap(),
             sha256: sha.hex(),
             joiners: rows,
@@ -105,14 +107,38 @@ fn apply(rows: usize) -> f64 {
             declaration: d.id.clone(),
             cursor: 0,
         };
+        let unit = swi_registry::unit::Unit {
+            code: d.unit.clone(),
+            name: "赣州某某建材有限公司".into(),
+            county: d.county,
+            industry_class: 4,
+            rate_band: "1.2".parse().unwrap(),
+            work_injury_no: "GS-360702-0001".into(),
+            account: swi_registry::unit::Account {
+                bank: "中国银行赣州分行".into(),
+                number: "6216610100001234567".into(),
+                holder: "赣州某某建材有限公司".into(),
+            },
+            contact: swi_registry::unit::Contact {
+                name: "张三".into(),
+                phone: "13907970001".into(),
+            },
+            status: swi_registry::unit::UnitStatus::Active,
+            registered_on: day,
+            cancelled_on: None,
+            members_ended: 0,
+            ending_members: false,
+        };
         state
             .transact(vec![
+                swi_registry::unit::unit_put(&unit, Condition::None).unwrap(),
                 TxOp::Put {
                     item: Item::new("declaration#d-bench", "profile", &d).unwrap(),
                     condition: Condition::NotExists,
                 },
                 TxOp::Put {
-                    item: Item::new(APPLY_PARTITION, d.id.clone(), &pointer).unwrap(),
+                    item: Item::new(swi_platform::jobs::pointer_partition(NAME), d.id.clone(), &pointer)
+                        .unwrap(),
                     condition: Condition::NotExists,
                 },
             ])
@@ -126,16 +152,18 @@ fn apply(rows: usize) -> f64 {
             clock: Arc::new(swi_platform::clock::FixedClock(
                 chrono::DateTime::parse_from_rfc3339("2025-06-02T09:30:00+08:00").unwrap(),
             )),
+            base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
         };
         let t = Instant::now();
-        let report = swi_enrollment::jobs::declaration_apply(
-            &platform,
-            Instant::now() + std::time::Duration::from_secs(3600),
-        )
-        .await
-        .unwrap();
+        let report = swi_enrollment::declarations::DeclarationApply
+            .run(
+                &platform,
+                Instant::now() + std::time::Duration::from_secs(3600),
+            )
+            .await
+            .unwrap();
         let took = t.elapsed().as_secs_f64();
-        assert_eq!((report.rows, report.finished), (rows, 1), "{report:?}");
+        assert_eq!((report.done, report.pending), (rows, 0), "{report:?}");
         took
     })
 }
@@ -183,6 +211,6 @@ fn main() {
     println!(
         "  job: apply {apply_rows} approved joiners       {took:>7.3} s  {:>9.0} rows/s  ({} transactions, embedded store)",
         apply_rows as f64 / took,
-        apply_rows.div_ceil(swi_enrollment::declarations::ROWS_PER_TRANSACTION)
+        apply_rows.div_ceil(swi_enrollment::declarations::apply::ROWS_PER_TRANSACTION)
     );
 }

@@ -4,10 +4,11 @@
 //! Units and their work-injury facts (Art. 7, 9-10); persons' enrolments with materials,
 //! acceptance or return, payment and cover (Art. 6-8, 34).
 
+pub mod cancellation;
 pub mod declarations;
-pub mod jobs;
 pub mod persons;
 pub mod projects;
+pub mod retirement;
 pub mod units;
 
 use axum::Router;
@@ -25,14 +26,18 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
     ),
     paths(
         units::record_facts, units::register, units::get, units::change, units::cancel,
-        persons::enrol, persons::enrol_self, persons::file_material, persons::accept,
-        persons::return_with_notice, persons::record_payment, persons::terminate, persons::get,
-        persons::roster, persons::history, swi_platform::documents::presign, swi_platform::reports::get,
-        declarations::declare, declarations::queue,
+        units::import_roster,
+        persons::enrol::enrol, persons::enrol::enrol_self,
+        persons::window::file_material, persons::window::accept,
+        persons::window::return_with_notice, persons::window::register_change,
+        persons::cover::record_payment, persons::cover::terminate,
+        persons::read::get, persons::read::roster, persons::read::history,
+        persons::read::reminders, persons::notice::notice_pdf,
+        swi_platform::documents::presign, swi_platform::reports::get,
+        declarations::file::declare, declarations::file::queue, declarations::file::get,
+        declarations::review::review,
         projects::enrol, projects::pay, projects::extend, projects::cancel,
-        projects::register_worker, projects::certificate, persons::register_change,
-        persons::alerts, persons::notice_pdf, units::import_roster,
-        declarations::review
+        projects::register_worker, projects::workers, projects::get, projects::certificate,
     ),
     modifiers(&Bearer)
 )]
@@ -59,40 +64,15 @@ async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())
 }
 
-/// The platform of a Lambda function: DynamoDB and S3 named by `SWI_TABLE` and `SWI_BUCKET`
-/// (and `AWS_ENDPOINT_URL` when set), the system clock (moved to `SWI_TODAY` when a test sets
-/// it; the template never does), and a per-process token secret: in AWS
-/// the API's authorizer verifies tokens, so no locally signed token is ever accepted. The
-/// person-key secret is read from Secrets Manager (`SWI_PERSON_KEY_SECRET`), or from the file
-/// `SWI_PERSON_KEY_FILE` names when a test sets it.
-///
-/// # Errors
-/// A variable missing, or no randomness for the secret.
-pub async fn aws_platform() -> Result<Platform, String> {
-    let table = std::env::var("SWI_TABLE").map_err(|_| "SWI_TABLE is not set")?;
-    let bucket = std::env::var("SWI_BUCKET").map_err(|_| "SWI_BUCKET is not set")?;
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
-    let (state, docs) = swi_store_aws::open(&table, &bucket, endpoint.as_deref()).await;
-    let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| e.to_string())?;
-    let person_secret = match std::env::var("SWI_PERSON_KEY_FILE") {
-        // Tests of the bootstrap run with a key file; the template names the managed secret.
-        Ok(file) => std::fs::read(&file).map_err(|e| format!("{file}: {e}"))?,
-        Err(_) => {
-            let id = std::env::var("SWI_PERSON_KEY_SECRET")
-                .map_err(|_| "SWI_PERSON_KEY_SECRET is not set")?;
-            swi_store_aws::secret(&id, endpoint.as_deref()).await?
-        }
-    };
-    Ok(Platform {
-        state: std::sync::Arc::new(state),
-        docs: std::sync::Arc::new(docs),
-        tokens: std::sync::Arc::new(swi_platform::auth::TokenKeys::from_secret(&secret)),
-        persons: std::sync::Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(
-            &person_secret,
-        )?),
-        clock: swi_platform::clock::from_env(None)?,
-    })
+/// The step's jobs, for the hosts that run them (`swi run`, the `swi serve` worker, the
+/// `JobsFunction`).
+#[must_use]
+pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
+    vec![
+        Box::new(cancellation::UnitCancel),
+        Box::new(declarations::DeclarationApply),
+        Box::new(retirement::RetirementCheck),
+    ]
 }
 
 /// The step's routes.
@@ -137,7 +117,7 @@ pub fn router(platform: Platform) -> Router {
             "/api/enrolments/{id}/changes",
             post(persons::register_change),
         )
-        .route("/api/units/{code}/alerts", get(persons::alerts))
+        .route("/api/units/{code}/reminders", get(persons::reminders))
         .route("/api/enrolments/{id}/notice", get(persons::notice_pdf))
         .route("/api/units/{code}/projects", post(projects::enrol))
         .route("/api/projects/{id}", get(projects::get))
@@ -146,7 +126,7 @@ pub fn router(platform: Platform) -> Router {
         .route("/api/projects/{id}/cancel", post(projects::cancel))
         .route(
             "/api/projects/{id}/workers",
-            post(projects::register_worker),
+            post(projects::register_worker).get(projects::workers),
         )
         .route("/api/projects/{id}/certificate", get(projects::certificate))
         .with_state(platform.clone())

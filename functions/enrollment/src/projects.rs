@@ -4,100 +4,30 @@
 //! end date; a refund is due only for a project cancelled before it started; workers are
 //! registered by real name with their declared wage.
 
-use std::sync::{Arc, OnceLock};
-
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use swi_domain::Action;
 use swi_domain::access::Owner;
-use swi_forms::{Field, Font, Form};
+use swi_forms::{Field, Form, chinese_date};
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
 use swi_platform::{ApiError, Platform};
-use swi_rules::ids::{County, ResidentId};
-use swi_store::{Condition, Item, Key, Sha256, TxOp};
+use swi_registry::project::{
+    CostKind, Extension, Project, ProjectStatus, Worker, load_project, project_case, project_key,
+    worker_key, worker_put, workers_page,
+};
+use swi_registry::unit::{active_check, load_unit};
+use swi_rules::ids::ResidentId;
+use swi_store::{Condition, Cursor, Item, Sha256, TxOp};
 use tokio::io::AsyncReadExt;
 
-use crate::units::load_unit;
 use swi_platform::wire;
-
-/// A project's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ProjectStatus {
-    /// Enrolled; the premium is not yet paid.
-    AwaitingPayment,
-    /// Paid: covered from `start` to `end`, certificate issued.
-    Covered,
-    /// Cancelled.
-    Cancelled,
-}
-
-/// What the cost basis is (Art. 14: 工程建筑安装费或工程总造价).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CostKind {
-    /// 建筑安装工程费.
-    Installation,
-    /// 工程总造价.
-    Total,
-}
-
-/// A worker registered by real name (Art. 48).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Worker {
-    /// Name.
-    pub name: String,
-    /// ID number (shown masked).
-    pub id_number: String,
-    /// Declared monthly wage (the insured wage of Art. 48).
-    pub declared_wage: Decimal,
-    /// Registered on.
-    pub registered_on: NaiveDate,
-}
-
-/// A construction project.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Project {
-    /// Id (`p-…`).
-    pub id: String,
-    /// The unit (contractor).
-    pub unit: String,
-    /// County.
-    pub county: String,
-    /// Project name.
-    pub name: String,
-    /// The project's work-injury enrolment number.
-    pub work_injury_project_no: String,
-    /// Cost basis.
-    pub cost: Decimal,
-    /// What the cost is.
-    pub cost_kind: CostKind,
-    /// First day of cover (as the work-injury cover).
-    pub start: NaiveDate,
-    /// Last day of cover (as the work-injury cover).
-    pub end: NaiveDate,
-    /// Premium: 0.6 ‰ of the cost, once (Art. 14).
-    pub premium: Decimal,
-    /// Status.
-    pub status: ProjectStatus,
-    /// When paid.
-    pub paid_at: Option<NaiveDateTime>,
-    /// The certificate PDF (SHA-256), once paid.
-    pub certificate_sha256: Option<String>,
-    /// Extensions granted: (old end, new end, asked on).
-    pub extensions: Vec<(NaiveDate, NaiveDate, NaiveDate)>,
-    /// Refund due on cancellation before the start (Art. 22).
-    pub refund_due: Option<Decimal>,
-    /// Workers registered by real name.
-    pub workers: Vec<Worker>,
-}
 
 /// Enrolment of a project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -158,48 +88,6 @@ pub struct RegisterWorker {
     pub declared_wage: Decimal,
 }
 
-static FONT: OnceLock<Result<Arc<Font>, String>> = OnceLock::new();
-
-/// The forms' font, loaded once; a missing font is an operator's error that says what to do.
-///
-/// # Errors
-/// 503 `forms_unavailable` naming what to install.
-pub(crate) fn font() -> Result<Arc<Font>, ApiError> {
-    FONT.get_or_init(|| Font::from_env().map(Arc::new).map_err(|e| e.to_string()))
-        .clone()
-        .map_err(|e| {
-            eprintln!("swi: {e}");
-            ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "forms_unavailable",
-                "暂时无法出具 PDF 文书：服务器缺少中文字体，请联系运维",
-                "PDF forms are unavailable: the server's CJK font is missing (operators: bash infra/fonts, SWI_FONT)",
-            )
-        })
-}
-
-fn key(id: &str) -> Key {
-    Key::new(format!("project#{id}"), "profile")
-}
-
-fn case(id: &str) -> String {
-    format!("project#{id}")
-}
-
-fn masked(p: &Project) -> Project {
-    let mut p = p.clone();
-    for w in &mut p.workers {
-        w.id_number =
-            ResidentId::parse(&w.id_number).map_or_else(|_| "****".into(), |id| id.masked());
-    }
-    p
-}
-
-fn chinese_date(d: NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{}年{}月{}日", d.year(), d.month(), d.day())
-}
-
 /// Renders the certificate (参保证明, Art. 12) and stores it; returns its SHA-256.
 async fn issue_certificate(
     p: &Platform,
@@ -223,10 +111,7 @@ async fn issue_certificate(
                 value: format!(
                     "人民币 {} 元（{} {} 元 × 0.6‰）",
                     project.premium,
-                    match project.cost_kind {
-                        CostKind::Installation => "建筑安装工程费",
-                        CostKind::Total => "工程总造价",
-                    },
+                    project.cost_kind.chinese(),
                     project.cost
                 ),
             },
@@ -235,29 +120,14 @@ async fn issue_certificate(
         signatures: vec!["经办人（签字）".into(), "承办机构（盖章）".into()],
         date_line: chinese_date(p.clock.today()),
     };
-    let pdf = swi_forms::render(&*font()?, &form).map_err(|e| ApiError::internal(&e))?;
+    let font = swi_forms::font().map_err(|e| ApiError::forms_unavailable(&e))?;
+    let pdf = swi_forms::render(&font, &form).map_err(|e| ApiError::internal(&e))?;
     let meta = p
         .docs
         .put(&mut pdf.as_slice())
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
     Ok(meta.sha256.hex())
-}
-
-async fn load(p: &Platform, id: &str) -> Result<(Project, u64), ApiError> {
-    let item = p
-        .state
-        .get(&key(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("未找到该建设项目", format!("no project {id}")))?;
-    Ok((
-        item.body().map_err(|e| ApiError::internal(&e))?,
-        item.version,
-    ))
-}
-
-fn county_of(project: &Project) -> Result<County, ApiError> {
-    County::parse(&project.county).map_err(|e| ApiError::internal(&e))
 }
 
 fn saved(
@@ -267,8 +137,8 @@ fn saved(
     detail: Value,
     status: StatusCode,
 ) -> Result<Change, ApiError> {
-    let k = key(&project.id);
-    let body = serde_json::to_value(masked(project)).map_err(|e| ApiError::internal(&e))?;
+    let k = project_key(&project.id);
+    let body = serde_json::to_value(project).map_err(|e| ApiError::internal(&e))?;
     Ok(Change {
         ops: vec![TxOp::Put {
             item: Item::new(k.pk, k.sk, project)?,
@@ -279,7 +149,7 @@ fn saved(
             },
         }],
         audit: vec![Audit {
-            case: case(&project.id),
+            case: project_case(&project.id),
             command: command.into(),
             change: detail,
         }],
@@ -321,15 +191,14 @@ pub async fn enrol(
     }
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
         let (unit, unit_version) = load_unit(&p, &code).await?;
-        let county = County::parse(&unit.county).map_err(|e| ApiError::internal(&e))?;
         actor.may(
             Action::ManageProjects,
-            Some(county),
+            Some(unit.county),
             Owner::Unit(&unit.code),
         )?;
-        let unit_check = crate::units::active_check(&unit, unit_version)?;
-        let params = crate::persons::params()?;
-        let premium = swi_rules::premium::project_premium(params, req.cost, req.start)
+        let unit_check = active_check(&unit, unit_version)?;
+        let params = p.params().await?;
+        let premium = swi_rules::premium::project_premium(&params, req.cost, req.start)
             .map_err(|e| {
                 ApiError::refused(
                     "not_in_force",
@@ -343,7 +212,7 @@ pub async fn enrol(
             &Sha256::of(format!("{}|{}", unit.code, req.work_injury_project_no).as_bytes()).hex()
                 [..16]
         );
-        if p.state.get(&key(&id)).await?.is_some() {
+        if p.state.get(&project_key(&id)).await?.is_some() {
             return Err(ApiError::conflict(
                 "already_enrolled",
                 "该项目已参保",
@@ -353,7 +222,7 @@ pub async fn enrol(
         let project = Project {
             id,
             unit: unit.code.clone(),
-            county: unit.county.clone(),
+            county: unit.county,
             name: req.name.clone(),
             work_injury_project_no: req.work_injury_project_no.clone(),
             cost: req.cost,
@@ -366,7 +235,6 @@ pub async fn enrol(
             certificate_sha256: None,
             extensions: Vec::new(),
             refund_due: None,
-            workers: Vec::new(),
         };
         let detail = serde_json::to_value(&project).map_err(|e| ApiError::internal(&e))?;
         let mut change = saved(&project, 0, "project.enrol", detail, StatusCode::CREATED)?;
@@ -403,10 +271,10 @@ pub async fn pay(
         ));
     }
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
-        let (mut project, version) = load(&p, &id).await?;
+        let (mut project, version) = load_project(&p, &id).await?;
         actor.may(
             Action::RecordPayment,
-            Some(county_of(&project)?),
+            Some(project.county),
             Owner::Nobody,
         )?;
         if project.status != ProjectStatus::AwaitingPayment {
@@ -418,7 +286,7 @@ pub async fn pay(
         }
         // Payment starts cover: the unit must still be active, and stay so (Art. 10).
         let (unit, unit_version) = load_unit(&p, &project.unit).await?;
-        let unit_check = crate::units::active_check(&unit, unit_version)?;
+        let unit_check = active_check(&unit, unit_version)?;
         project.status = ProjectStatus::Covered;
         project.paid_at = Some(paid);
         project.certificate_sha256 = Some(issue_certificate(&p, &project, &unit.name).await?);
@@ -449,10 +317,10 @@ pub async fn extend(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/projects/{id}/extend"), &req);
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
-        let (mut project, version) = load(&p, &id).await?;
+        let (mut project, version) = load_project(&p, &id).await?;
         actor.may(
             Action::ManageProjects,
-            Some(county_of(&project)?),
+            Some(project.county),
             Owner::Unit(&project.unit),
         )?;
         if project.status != ProjectStatus::Covered {
@@ -479,10 +347,14 @@ pub async fn extend(
                 "`new_end` must be after the current end",
             ));
         }
-        project.extensions.push((project.end, req.new_end, today));
+        project.extensions.push(Extension {
+            from: project.end,
+            to: req.new_end,
+            asked_on: today,
+        });
         project.end = req.new_end;
         let (unit, unit_version) = load_unit(&p, &project.unit).await?;
-        let unit_check = crate::units::active_check(&unit, unit_version)?;
+        let unit_check = active_check(&unit, unit_version)?;
         project.certificate_sha256 = Some(issue_certificate(&p, &project, &unit.name).await?);
         let detail = json!({ "new_end": req.new_end, "asked_on": today });
         let mut change = saved(&project, version, "project.extend", detail, StatusCode::OK)?;
@@ -512,10 +384,10 @@ pub async fn cancel(
     let fp = fingerprint(&format!("POST /api/projects/{id}/cancel"), &req);
     wire::name(&req.reason, "reason")?;
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
-        let (mut project, version) = load(&p, &id).await?;
+        let (mut project, version) = load_project(&p, &id).await?;
         actor.may(
             Action::ManageProjects,
-            Some(county_of(&project)?),
+            Some(project.county),
             Owner::Unit(&project.unit),
         )?;
         let today = p.clock.today();
@@ -547,7 +419,7 @@ pub async fn cancel(
 /// 400; 403; 404; 409 registered twice or project cancelled.
 #[utoipa::path(post, path = "/api/projects/{id}/workers", tag = "projects", request_body = RegisterWorker,
     params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
-    responses((status = 200, description = "registered", body = Project),
+    responses((status = 201, description = "registered", body = Worker),
         (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn register_worker(
@@ -568,10 +440,10 @@ pub async fn register_worker(
         ));
     }
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
-        let (mut project, version) = load(&p, &id).await?;
+        let (project, version) = load_project(&p, &id).await?;
         actor.may(
             Action::ManageProjects,
-            Some(county_of(&project)?),
+            Some(project.county),
             Owner::Unit(&project.unit),
         )?;
         if project.status == ProjectStatus::Cancelled {
@@ -581,49 +453,119 @@ pub async fn register_worker(
                 "the project is cancelled",
             ));
         }
-        if project.workers.iter().any(|w| w.id_number == idn.expose()) {
+        let person = p.persons.of(&idn);
+        if p.state.get(&worker_key(&project.id, &person)).await?.is_some() {
             return Err(ApiError::conflict(
                 "already_registered",
                 "该人员已登记",
                 "this worker is already registered",
             ));
         }
-        let today = p.clock.today();
-        project.workers.push(Worker {
+        let worker = Worker {
+            project: project.id.clone(),
             name: req.name.clone(),
             id_number: idn.expose().to_owned(),
+            person,
             declared_wage: req.declared_wage,
-            registered_on: today,
-        });
-        let detail = json!({ "worker": req.name, "declared_wage": req.declared_wage });
-        saved(
-            &project,
-            version,
-            "project.register_worker",
-            detail,
-            StatusCode::OK,
-        )
+            registered_on: p.clock.today(),
+        };
+        let body = serde_json::to_value(worker.masked()).map_err(|e| ApiError::internal(&e))?;
+        Ok(Change {
+            // The worker is written once, while the project stays as read (not cancelled).
+            ops: vec![
+                worker_put(&worker)?,
+                TxOp::Check {
+                    key: project_key(&project.id),
+                    condition: Condition::VersionIs(version),
+                },
+            ],
+            audit: vec![Audit {
+                case: project_case(&project.id),
+                command: "project.register_worker".into(),
+                change: json!({ "worker": req.name, "declared_wage": req.declared_wage }),
+            }],
+            status: StatusCode::CREATED,
+            response: body,
+        })
     })
     .await?;
     Ok((status, axum::Json(body)))
+}
+
+/// `?cursor=…&limit=…`.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// The cursor a previous page answered.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// At most this many (1-500, default 100).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A page of a project's workers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WorkersPage {
+    /// Workers (ID numbers masked), in registration-key order.
+    pub workers: Vec<Worker>,
+    /// The cursor of the next page, if any.
+    pub next: Option<String>,
+}
+
+/// `GET /api/projects/{id}/workers`: the project's workers, a page at a time.
+///
+/// # Errors
+/// 400 bad cursor or limit; 403; 404.
+#[utoipa::path(get, path = "/api/projects/{id}/workers", tag = "projects",
+    params(("id" = String, Path), PageQuery),
+    responses((status = 200, description = "a page of workers", body = WorkersPage),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn workers(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
+) -> Result<axum::Json<WorkersPage>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("每页条数须为 1-500", "`limit` must be 1-500"));
+    }
+    let (project, _) = load_project(&p, &id).await?;
+    actor.may(
+        Action::Read,
+        Some(project.county),
+        Owner::Unit(&project.unit),
+    )?;
+    let (workers, next) =
+        workers_page(&p, &project.id, limit, q.cursor.map(Cursor::from_text)).await?;
+    Ok(axum::Json(WorkersPage {
+        workers,
+        next: next.map(|c| c.as_str().to_owned()),
+    }))
 }
 
 /// `GET /api/projects/{id}`.
 ///
 /// # Errors
 /// 403; 404.
+#[utoipa::path(get, path = "/api/projects/{id}", tag = "projects",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the project", body = Project),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
 pub async fn get(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Project>, ApiError> {
-    let (project, _) = load(&p, &id).await?;
+    let (project, _) = load_project(&p, &id).await?;
     actor.may(
         Action::Read,
-        Some(county_of(&project)?),
+        Some(project.county),
         Owner::Unit(&project.unit),
     )?;
-    Ok(axum::Json(masked(&project)))
+    Ok(axum::Json(project))
 }
 
 /// `GET /api/projects/{id}/certificate`: the enrolment certificate as PDF.
@@ -640,10 +582,10 @@ pub async fn certificate(
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (project, _) = load(&p, &id).await?;
+    let (project, _) = load_project(&p, &id).await?;
     actor.may(
         Action::Read,
-        Some(county_of(&project)?),
+        Some(project.county),
         Owner::Unit(&project.unit),
     )?;
     let sha = project.certificate_sha256.as_deref().ok_or_else(|| {

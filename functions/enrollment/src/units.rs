@@ -20,68 +20,13 @@ use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, audit_ops, fi
 use swi_platform::{ApiError, Platform};
 use swi_rules::category::IndustryClass;
 use swi_rules::ids::{County, CreditCode};
-use swi_store::{Condition, Item, Key, Sha256, TxOp};
+use swi_registry::unit::{
+    Account, Contact, Unit, UnitStatus, WorkInjuryFacts, facts_key, load_facts, load_unit,
+    unit_case, unit_key, unit_put,
+};
+use swi_store::{Condition, Item, Sha256, TxOp};
 
 use swi_platform::wire;
-
-/// A unit's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitStatus {
-    /// Enrolled.
-    Active,
-    /// Cancelled (Art. 10).
-    Cancelled,
-}
-
-/// A contact person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Contact {
-    /// Name.
-    pub name: String,
-    /// Mobile phone number (11 digits).
-    pub phone: String,
-}
-
-/// The unit's payment account (for benefits paid to the unit, Art. 35).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Account {
-    /// Bank (开户行).
-    pub bank: String,
-    /// Account number.
-    pub number: String,
-    /// Account holder (户名).
-    pub holder: String,
-}
-
-/// The unit's facts in the work-injury scheme, as recorded here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct WorkInjuryFacts {
-    /// Unified social credit code.
-    pub code: String,
-    /// Name as registered in the work-injury scheme.
-    pub name: String,
-    /// County code.
-    pub county: String,
-    /// Work-injury registration number.
-    pub registration_no: String,
-    /// Whether the unit is currently insured in the work-injury scheme.
-    pub insured: bool,
-    /// Industry class 1-8 (Art. 13-14).
-    pub industry_class: u32,
-    /// Floated rate band (e.g. `1.2`), Art. 13, 15.
-    pub rate_band: Decimal,
-    /// When the band was decided.
-    pub band_decided_on: NaiveDate,
-    /// The date the facts are true on.
-    pub as_of: NaiveDate,
-    /// Where they come from: `clerk:<sub>` or `roster:<sha256>`.
-    pub source: String,
-    /// The scanned evidence (clerk entry) or the roster file (import).
-    pub evidence_sha256: String,
-}
 
 /// A clerk's entry of a unit's work-injury facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -110,40 +55,6 @@ pub struct RecordFacts {
     pub as_of: NaiveDate,
     /// SHA-256 of the uploaded scan proving them.
     pub evidence_sha256: String,
-}
-
-/// A unit as registered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct Unit {
-    /// Unified social credit code.
-    pub code: String,
-    /// Name.
-    pub name: String,
-    /// County code.
-    pub county: String,
-    /// Industry class (from the work-injury facts).
-    pub industry_class: u32,
-    /// Floated band (from the work-injury facts).
-    pub rate_band: Decimal,
-    /// Work-injury registration number.
-    pub work_injury_no: String,
-    /// Payment account.
-    pub account: Account,
-    /// Contact.
-    pub contact: Contact,
-    /// Status.
-    pub status: UnitStatus,
-    /// Registered on (China date).
-    pub registered_on: NaiveDate,
-    /// Cancelled on, when cancelled.
-    pub cancelled_on: Option<NaiveDate>,
-    /// Members whose cover the cancellation has ended so far (Art. 10).
-    #[serde(default)]
-    pub members_ended: usize,
-    /// True from the cancellation until every member's cover has been ended by the
-    /// cancellation job, a transaction of members at a time.
-    #[serde(default)]
-    pub ending_members: bool,
 }
 
 /// Registration of a unit (Art. 9).
@@ -182,27 +93,6 @@ pub struct CancelUnit {
     pub reason: String,
 }
 
-/// Members ended per transaction by the cancellation job: 3 operations each (enrolment, roster
-/// entry, audit event), with the unit, its audit event and the job's pointer, within DynamoDB's
-/// 100.
-pub const MEMBERS_PER_TRANSACTION: usize = 30;
-
-/// The key of a unit's profile.
-#[must_use]
-pub fn unit_key(code: &str) -> Key {
-    Key::new(format!("unit#{code}"), "profile")
-}
-
-fn facts_key(code: &str) -> Key {
-    Key::new(format!("wi#{code}"), "facts")
-}
-
-/// The audit case of a unit.
-#[must_use]
-pub fn unit_case(code: &str) -> String {
-    format!("unit#{code}")
-}
-
 fn credit_code(code: &str) -> Result<CreditCode, ApiError> {
     CreditCode::parse(code).map_err(|e| {
         ApiError::invalid(
@@ -227,18 +117,6 @@ fn check_account(a: &Account) -> Result<(), ApiError> {
     wire::bank_account(&a.number, "account.number")
 }
 
-/// Loads a unit, or 404.
-///
-/// # Errors
-/// 404 when no such unit; 503 when the store is unavailable.
-pub async fn load_unit(p: &Platform, code: &str) -> Result<(Unit, u64), ApiError> {
-    let item = p.state.get(&unit_key(code)).await?.ok_or_else(|| {
-        ApiError::not_found("未找到该参保单位", format!("no unit {code} is registered"))
-    })?;
-    let unit: Unit = item.body().map_err(|e| ApiError::internal(&e))?;
-    Ok((unit, item.version))
-}
-
 fn may(actor: &Actor, action: Action, county: County, code: &str) -> Result<(), ApiError> {
     actor.may(action, Some(county), Owner::Unit(code))?;
     Ok(())
@@ -251,7 +129,7 @@ fn stored_county_holds(
     stored: &WorkInjuryFacts,
     asked: County,
 ) -> Result<(), ApiError> {
-    let on_record = county(&stored.county)?;
+    let on_record = stored.county;
     actor.may(
         Action::RecordWorkInjuryFacts,
         Some(on_record),
@@ -301,7 +179,7 @@ pub async fn record_facts(
         let facts = WorkInjuryFacts {
             code: code.as_str().to_owned(),
             name: req.name.clone(),
-            county: req.county.clone(),
+            county,
             registration_no: req.registration_no.clone(),
             insured: req.insured,
             industry_class: class.get(),
@@ -359,16 +237,9 @@ pub async fn register(
     check_contact(&req.contact)?;
     check_account(&req.account)?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        let facts: Option<WorkInjuryFacts> = p
-            .state
-            .get(&facts_key(code.as_str()))
-            .await?
-            .map(|i| i.body())
-            .transpose()
-            .map_err(|e| ApiError::internal(&e))?;
-        let facts = match facts {
-            Some(f) if f.insured && f.county == req.county => f,
-            Some(f) if f.insured => {
+        let facts = match load_facts(&p, code.as_str()).await? {
+            Some((f, _)) if f.insured && f.county == county => f,
+            Some((f, _)) if f.insured => {
                 return Err(ApiError::refused(
                     "county_mismatch",
                     "单位所在县（市、区）与工伤保险登记不一致",
@@ -389,7 +260,7 @@ pub async fn register(
         let unit = Unit {
             code: code.as_str().to_owned(),
             name: req.name.clone(),
-            county: req.county.clone(),
+            county,
             industry_class: facts.industry_class,
             rate_band: facts.rate_band,
             work_injury_no: facts.registration_no.clone(),
@@ -409,13 +280,8 @@ pub async fn register(
             ));
         }
         let body = serde_json::to_value(&unit).map_err(|e| ApiError::internal(&e))?;
-        let k = unit_key(code.as_str());
         Ok(Change {
-            ops: vec![TxOp::Put {
-                item: Item::new(k.pk, k.sk, &unit)?
-                    .with_gsi1(format!("units#{}", unit.county), unit.code.clone()),
-                condition: Condition::NotExists,
-            }],
+            ops: vec![unit_put(&unit, Condition::NotExists)?],
             audit: vec![Audit {
                 case: unit_case(&unit.code),
                 command: "unit.register".into(),
@@ -441,7 +307,7 @@ pub async fn get(
 ) -> Result<axum::Json<Unit>, ApiError> {
     let code = credit_code(&code)?;
     let (unit, _) = load_unit(&p, code.as_str()).await?;
-    may(&actor, Action::Read, county(&unit.county)?, &unit.code)?;
+    may(&actor, Action::Read, unit.county, &unit.code)?;
     Ok(axum::Json(unit))
 }
 
@@ -476,7 +342,7 @@ pub async fn change(
         may(
             &actor,
             Action::ManageUnit,
-            county(&unit.county)?,
+            unit.county,
             &unit.code,
         )?;
         if unit.status == UnitStatus::Cancelled {
@@ -496,13 +362,8 @@ pub async fn change(
             unit.contact = c.clone();
         }
         let body = serde_json::to_value(&unit).map_err(|e| ApiError::internal(&e))?;
-        let k = unit_key(&unit.code);
         Ok(Change {
-            ops: vec![TxOp::Put {
-                item: Item::new(k.pk, k.sk, &unit)?
-                    .with_gsi1(format!("units#{}", unit.county), unit.code.clone()),
-                condition: Condition::VersionIs(version),
-            }],
+            ops: vec![unit_put(&unit, Condition::VersionIs(version))?],
             audit: vec![Audit {
                 case: unit_case(&unit.code),
                 command: "unit.change".into(),
@@ -540,7 +401,7 @@ pub async fn cancel(
         may(
             &actor,
             Action::ManageUnit,
-            county(&unit.county)?,
+            unit.county,
             &unit.code,
         )?;
         if unit.status == UnitStatus::Cancelled {
@@ -558,7 +419,7 @@ pub async fn cancel(
         Ok(Change {
             ops: vec![
                 unit_put(&unit, Condition::VersionIs(version))?,
-                crate::jobs::cancellation_pointer(&unit.code, 0, Condition::NotExists)?,
+                crate::cancellation::pointer(&unit.code, 0, Condition::NotExists)?,
             ],
             audit: vec![Audit {
                 case: unit_case(&unit.code),
@@ -571,38 +432,6 @@ pub async fn cancel(
     })
     .await?;
     Ok((status, axum::Json(body)))
-}
-
-/// The operation writing a unit's profile under `condition`.
-///
-/// # Errors
-/// Serialization (it does not fail).
-pub fn unit_put(unit: &Unit, condition: Condition) -> Result<TxOp, ApiError> {
-    let k = unit_key(&unit.code);
-    Ok(TxOp::Put {
-        item: Item::new(k.pk, k.sk, unit)?
-            .with_gsi1(format!("units#{}", unit.county), unit.code.clone()),
-        condition,
-    })
-}
-
-/// The check that conditions a transaction adding cover on the unit staying as read (active,
-/// at `version`): a cancellation committed meanwhile fails the transaction (Art. 10).
-///
-/// # Errors
-/// 409 `unit_cancelled` when it is cancelled already.
-pub fn active_check(unit: &Unit, version: u64) -> Result<TxOp, ApiError> {
-    if unit.status == UnitStatus::Cancelled {
-        return Err(ApiError::conflict(
-            "unit_cancelled",
-            "该单位已注销，不能新增参保（第十条）",
-            "the unit is cancelled and takes no new cover (Art. 10)",
-        ));
-    }
-    Ok(TxOp::Check {
-        key: unit_key(&unit.code),
-        condition: Condition::VersionIs(version),
-    })
 }
 
 /// An import of the work-injury system's roster of units (CSV or XLSX).
@@ -734,7 +563,7 @@ fn roster_rows(
                     WorkInjuryFacts {
                         code: code.as_str().to_owned(),
                         name: cell("name").to_owned(),
-                        county: county.code().to_string(),
+                        county,
                         registration_no: cell("registration_no").to_owned(),
                         insured,
                         industry_class: class.get(),
@@ -839,9 +668,8 @@ pub async fn import_roster(
     // Each unit already on record stays in its county and within the importer's.
     let mut kept = Vec::with_capacity(facts.len());
     for (line, f) in facts {
-        if let Some(item) = p.state.get(&facts_key(&f.code)).await? {
-            let stored: WorkInjuryFacts = item.body().map_err(|e| ApiError::internal(&e))?;
-            let asked = county(&f.county)?;
+        if let Some((stored, _)) = load_facts(&p, &f.code).await? {
+            let asked = f.county;
             if let Err(e) = stored_county_holds(&actor, &stored, asked) {
                 reports.push(swi_tables::RowReport {
                     row: line,

@@ -41,6 +41,22 @@ fn keys() -> Arc<TokenKeys> {
     Arc::new(TokenKeys::from_secret(b"test secret: 32 bytes at least!!"))
 }
 
+/// Runs a job once until `deadline`.
+async fn run_job(
+    p: &Platform,
+    job: &dyn swi_platform::jobs::Job,
+    deadline: std::time::Instant,
+) -> Result<swi_platform::jobs::Report, swi_platform::ApiError> {
+    job.run(p, deadline).await
+}
+
+/// One of a job report's own figures.
+fn figure(r: &swi_platform::jobs::Report, name: &str) -> u64 {
+    r.detail[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{name} in {r:?}"))
+}
+
 fn embedded() -> Api {
     let dir = tempfile::tempdir().unwrap();
     let (state, docs) = swi_store_embedded::open(dir.path(), "http://127.0.0.1:1").unwrap();
@@ -50,6 +66,7 @@ fn embedded() -> Api {
         tokens: keys(),
         persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[5; 32]).unwrap()),
         clock: Arc::new(clock()),
+        base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
     };
     Api {
         router: swi_enrollment::router(platform.clone()),
@@ -375,10 +392,10 @@ async fn units_register_change_and_cancel(api: &Api) {
     );
 
     // The cancellation job finds no member to end and closes the cancellation.
-    let run = swi_enrollment::jobs::unit_cancel(&api.platform, std::time::Instant::now())
+    let run = run_job(&api.platform, &swi_enrollment::cancellation::UnitCancel, std::time::Instant::now())
         .await
         .unwrap();
-    assert_eq!((run.ended, run.finished), (0, 1), "{run:?}");
+    assert_eq!((run.done, figure(&run, "finished")), (0, 1), "{run:?}");
 
     // Every change left its event, chained: facts, register, change, cancel, members ended.
     let chain = verify_case(&api.platform, &format!("unit#{UNIT}"))
@@ -1207,11 +1224,11 @@ async fn persons_of_every_category(api: &Api) {
     );
     // The job ends the members a transaction at a time; a run whose time is up stops after
     // one, the unit shows how far it got, and the next run goes on from there.
-    let run = swi_enrollment::jobs::unit_cancel(&api.platform, std::time::Instant::now())
+    let run = run_job(&api.platform, &swi_enrollment::cancellation::UnitCancel, std::time::Instant::now())
         .await
         .unwrap();
-    let step = swi_enrollment::units::MEMBERS_PER_TRANSACTION;
-    assert_eq!((run.ended, run.pending), (step, 1), "{run:?}");
+    let step = swi_enrollment::cancellation::MEMBERS_PER_TRANSACTION;
+    assert_eq!((run.done, run.pending), (step, 1), "{run:?}");
     let (_, unit) = api
         .call(
             "GET",
@@ -1231,11 +1248,11 @@ async fn persons_of_every_category(api: &Api) {
     );
     let mut total = step;
     loop {
-        let run = swi_enrollment::jobs::unit_cancel(&api.platform, std::time::Instant::now())
+        let run = run_job(&api.platform, &swi_enrollment::cancellation::UnitCancel, std::time::Instant::now())
             .await
             .unwrap();
-        total += run.ended;
-        if run.finished == 1 {
+        total += run.done;
+        if figure(&run, "finished") == 1 {
             break;
         }
     }
@@ -1624,13 +1641,14 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
         (StatusCode::ACCEPTED, Some("applying"), Some(0)),
         "the approval is recorded at once; the job applies the rows: {reviewed}"
     );
-    let report = swi_enrollment::jobs::declaration_apply(
+    let report = run_job(
         &api.platform,
+        &swi_enrollment::declarations::DeclarationApply,
         std::time::Instant::now() + std::time::Duration::from_secs(60),
     )
     .await
     .unwrap();
-    assert_eq!((report.finished, report.rows), (1, 2), "{report:?}");
+    assert_eq!((figure(&report, "finished"), report.done), (1, 2), "{report:?}");
     let (_, reviewed) = api
         .call(
             "GET",
@@ -1816,10 +1834,10 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
 
     // A run whose deadline has passed still makes one transaction, and stops there.
     let past = std::time::Instant::now();
-    let first = swi_enrollment::declarations::apply_approved(&api.platform, &did, past)
+    let first = swi_enrollment::declarations::apply::apply_approved(&api.platform, &did, past)
         .await
         .unwrap();
-    let step = swi_enrollment::declarations::ROWS_PER_TRANSACTION;
+    let step = swi_enrollment::declarations::apply::ROWS_PER_TRANSACTION;
     assert_eq!((first.rows, first.finished), (step, false), "{first:?}");
     let read = || {
         let emp = emp.clone();
@@ -1863,19 +1881,20 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
 
     // Two runs at once: each transaction is taken by one of them only.
     let (a, b) = tokio::join!(
-        swi_enrollment::jobs::declaration_apply(&api.platform, past),
-        swi_enrollment::jobs::declaration_apply(&api.platform, past),
+        run_job(&api.platform, &swi_enrollment::declarations::DeclarationApply, past),
+        run_job(&api.platform, &swi_enrollment::declarations::DeclarationApply, past),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a.errors.is_empty() && b.errors.is_empty(), "{a:?} {b:?}");
-    let rest = swi_enrollment::jobs::declaration_apply(
+    let rest = run_job(
         &api.platform,
+        &swi_enrollment::declarations::DeclarationApply,
         std::time::Instant::now() + std::time::Duration::from_secs(60),
     )
     .await
     .unwrap();
     assert_eq!(
-        a.rows + b.rows + rest.rows,
+        a.done + b.done + rest.done,
         ROWS - step,
         "every row once: {a:?} {b:?} {rest:?}"
     );
@@ -1917,10 +1936,10 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
     assert!(per_person.values().all(|&n| n == 1), "{per_person:?}");
     // Nothing is left for the job, and the declaration's history is one intact chain: filed,
     // approved, three transactions of rows.
-    let idle = swi_enrollment::jobs::declaration_apply(&api.platform, past)
+    let idle = run_job(&api.platform, &swi_enrollment::declarations::DeclarationApply, past)
         .await
         .unwrap();
-    assert_eq!((idle.waiting, idle.rows), (0, 0), "{idle:?}");
+    assert_eq!((figure(&idle, "waiting"), idle.done), (0, 0), "{idle:?}");
     let chain = verify_case(&api.platform, &format!("declaration#{did}"))
         .await
         .unwrap()
@@ -2067,8 +2086,9 @@ async fn a_project_gets_its_certificate(api: &Api) {
         )
         .await;
     assert_eq!(
-        (status, p["workers"][0]["id_number"].as_str()),
-        (StatusCode::OK, Some("360702********0012"))
+        (status, p["id_number"].as_str(), p.get("person")),
+        (StatusCode::CREATED, Some("360702********0012"), None),
+        "the worker, masked, and never their person key: {p}"
     );
     let (status, _) = api
         .call(
@@ -2080,6 +2100,42 @@ async fn a_project_gets_its_certificate(api: &Api) {
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
+
+    // Each worker is an item of their own, found by person: the project shows in the person's
+    // history, and the project lists its workers a page at a time (defect 11).
+    let (status, history) = api
+        .call(
+            "POST",
+            "/api/persons/history",
+            Some(&clerk),
+            None,
+            Some(json!({ "id_number": "360702198501010012" })),
+        )
+        .await;
+    assert_eq!(
+        (status, history["projects"][0]["project"].as_str()),
+        (StatusCode::OK, Some(id.as_str())),
+        "{history}"
+    );
+    assert_eq!(
+        history["projects"][0]["worker"]["id_number"],
+        json!("360702********0012")
+    );
+    let (status, page) = api
+        .call(
+            "GET",
+            &format!("/api/projects/{id}/workers?limit=1"),
+            Some(&emp),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, page["workers"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1)),
+        "{page}"
+    );
+    assert!(!page.to_string().contains("0101001"), "masked: {page}");
 
     // Extension before the end date, with a new certificate; cancellation before the start
     // refunds the premium (Art. 12, 22).
@@ -2165,22 +2221,22 @@ async fn employees_reaching_retirement_age_are_flagged(api: &Api) {
         "{e}"
     );
     let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-    let before = swi_enrollment::jobs::retirement_check(&api.platform, day("2025-07-14"), 12)
+    let before = swi_enrollment::retirement::check(&api.platform, day("2025-07-14"), 12)
         .await
         .unwrap();
-    assert_eq!(before.alerted, 0);
-    let run = swi_enrollment::jobs::retirement_check(&api.platform, day("2025-07-20"), 12)
+    assert_eq!(before.2, 0);
+    let run = swi_enrollment::retirement::check(&api.platform, day("2025-07-20"), 12)
         .await
         .unwrap();
-    assert_eq!(run.alerted, 1, "{run:?}");
-    let again = swi_enrollment::jobs::retirement_check(&api.platform, day("2025-07-21"), 12)
+    assert_eq!(run.2, 1, "{run:?}");
+    let again = swi_enrollment::retirement::check(&api.platform, day("2025-07-21"), 12)
         .await
         .unwrap();
-    assert_eq!(again.alerted, 0, "an alert is raised once");
+    assert_eq!(again.2, 0, "a reminder is left once");
     let (status, alerts) = api
         .call(
             "GET",
-            &format!("/api/units/{DECLARING_UNIT}/alerts"),
+            &format!("/api/units/{DECLARING_UNIT}/reminders"),
             Some(&emp),
             None,
             None,
@@ -2440,6 +2496,7 @@ async fn enrollment_on_dynamodb_and_s3() {
         tokens: keys(),
         persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[5; 32]).unwrap()),
         clock: Arc::new(clock()),
+        base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
     };
     let run = format!(
         "-{}",

@@ -74,10 +74,15 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Run a scheduled job now (what EventBridge Scheduler runs in AWS).
+    /// Run a job now, on the configured store (in AWS the JobsFunction runs them, woken by
+    /// their pointers and the schedules; `swi serve` runs them by itself). Without a job, lists
+    /// the jobs. The business date is the global --today.
     Run {
-        #[command(subcommand)]
-        job: Job,
+        /// The job: unit-cancel, declaration-apply, retirement-check (`swi run` lists them).
+        job: Option<String>,
+        /// Stop starting new transactions after this many seconds (default: run until done).
+        #[arg(long, value_name = "SECONDS")]
+        seconds: Option<u64>,
     },
     /// Mint a bearer token for `swi serve`, signed with the local key of the data directory.
     Token {
@@ -124,29 +129,6 @@ enum DocCommand {
 }
 
 #[derive(Subcommand)]
-enum Job {
-    /// Daily: alert units of employees who reached the legal retirement age (Art. 8).
-    RetirementCheck {
-        /// The day to check (China); defaults to today.
-        #[arg(long, value_name = "YYYY-MM-DD")]
-        on: Option<NaiveDate>,
-        /// Months to look back, to catch up missed days.
-        #[arg(long, default_value_t = 12)]
-        months: u32,
-    },
-    /// End the cover of every member of cancelled units (Art. 10) still being ended; `swi serve`
-    /// also does this by itself, within a second of a cancellation.
-    UnitCancel,
-    /// Apply approved monthly declarations (Art. 18) still being applied; `swi serve` also
-    /// does this by itself, within a second of an approval.
-    DeclarationApply {
-        /// Stop starting new transactions after this many seconds (default: run until done).
-        #[arg(long, value_name = "SECONDS")]
-        seconds: Option<u64>,
-    },
-}
-
-#[derive(Subcommand)]
 enum StoreCommand {
     /// Check that the state and document stores answer, and that the audit ledger is intact.
     Health {
@@ -167,15 +149,7 @@ enum AuditCommand {
 }
 
 fn load_params(path: Option<&PathBuf>) -> Result<ParamSet> {
-    let builtin = ParamSet::builtin().context("the built-in parameter set is broken")?;
-    let Some(path) = path else {
-        return Ok(builtin.clone());
-    };
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read parameter file {}", path.display()))?;
-    builtin
-        .merged(&path.display().to_string(), &text)
-        .with_context(|| format!("parameter file {} refused", path.display()))
+    swi_platform::params::load(path.map(PathBuf::as_path)).map_err(anyhow::Error::msg)
 }
 
 fn main() -> std::process::ExitCode {
@@ -248,21 +222,18 @@ fn run() -> Result<()> {
             let report = store_cmd::audit_verify(&stores, from, today).await?;
             store_cmd::print_audit(&report)
         })?,
+        Command::Run { job: None, .. } => serve_cmd::list_jobs(),
         Command::Run {
-            job: Job::RetirementCheck { on, months },
-        } => runtime()?.block_on(serve_cmd::retirement_check(
+            job: Some(job),
+            seconds,
+        } => runtime()?.block_on(serve_cmd::run_job(
             clock,
-            on.unwrap_or(today),
-            months,
+            std::sync::Arc::new(params),
+            &job,
+            seconds,
         ))?,
-        Command::Run {
-            job: Job::DeclarationApply { seconds },
-        } => runtime()?.block_on(serve_cmd::declaration_apply(clock, seconds))?,
-        Command::Run {
-            job: Job::UnitCancel,
-        } => runtime()?.block_on(serve_cmd::unit_cancel(clock))?,
         Command::Serve { addr, demo } => {
-            runtime()?.block_on(serve_cmd::serve(addr, demo, clock))?;
+            runtime()?.block_on(serve_cmd::serve(addr, demo, clock, std::sync::Arc::new(params)))?;
         }
         Command::Token {
             role,

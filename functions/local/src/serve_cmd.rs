@@ -12,6 +12,8 @@ use axum::routing::get;
 use swi_platform::Platform;
 use swi_platform::auth::{Claims, ISSUER, TokenKeys};
 use swi_platform::clock::{Clock, SystemClock};
+use swi_platform::jobs::Wake;
+use swi_rules::ParamSet;
 use swi_store::config::StoreConfig;
 
 /// Where local keys live: the embedded data directory (also when the stores are in AWS).
@@ -92,7 +94,12 @@ pub fn app(platform: Platform, uploads: Option<Router>) -> Router {
 ///
 /// # Errors
 /// The stores cannot be opened or the address cannot be bound.
-pub async fn serve(addr: SocketAddr, demo: bool, clock: Arc<dyn Clock>) -> Result<()> {
+pub async fn serve(
+    addr: SocketAddr,
+    demo: bool,
+    clock: Arc<dyn Clock>,
+    params: Arc<ParamSet>,
+) -> Result<()> {
     // Presigned uploads name the address this server listens on (or SWI_PUBLIC_URL): the
     // documents the handlers presign with and the upload route are one and the same.
     let public = std::env::var("SWI_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
@@ -104,6 +111,7 @@ pub async fn serve(addr: SocketAddr, demo: bool, clock: Arc<dyn Clock>) -> Resul
         tokens: Arc::new(keys()?),
         persons: Arc::new(person_keys()?),
         clock,
+        base_params: params,
     };
     if demo {
         let file = key_dir()?.join("demo-tokens.txt");
@@ -126,7 +134,7 @@ pub async fn serve(addr: SocketAddr, demo: bool, clock: Arc<dyn Clock>) -> Resul
         stores.description
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(declaration_worker(platform.clone(), stopped));
+    let worker = tokio::spawn(worker(platform.clone(), stopped));
     let served = axum::serve(listener, app(platform, uploads))
         .with_graceful_shutdown(async {
             let ctrl_c = async {
@@ -155,7 +163,7 @@ pub async fn serve(addr: SocketAddr, demo: bool, clock: Arc<dyn Clock>) -> Resul
 }
 
 /// The platform of a job run from the command line, on the configured store.
-async fn job_platform(clock: Arc<dyn Clock>) -> Result<Platform> {
+async fn job_platform(clock: Arc<dyn Clock>, params: Arc<ParamSet>) -> Result<Platform> {
     let stores = crate::store_cmd::open().await?;
     Ok(Platform {
         state: stores.state,
@@ -163,138 +171,102 @@ async fn job_platform(clock: Arc<dyn Clock>) -> Result<Platform> {
         tokens: Arc::new(keys()?),
         persons: Arc::new(person_keys()?),
         clock,
+        base_params: params,
     })
 }
 
-/// `swi run declaration-apply`: applies approved declarations, on the configured store.
-///
-/// # Errors
-/// The stores cannot be opened, or a declaration could not be applied.
-pub async fn declaration_apply(clock: Arc<dyn Clock>, seconds: Option<u64>) -> Result<()> {
-    let platform = job_platform(clock).await?;
-    let deadline = seconds.map(|s| Instant::now() + Duration::from_secs(s));
-    let mut total = swi_enrollment::jobs::ApplyReport::default();
-    loop {
-        let report = swi_enrollment::jobs::declaration_apply(
-            &platform,
-            deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600)),
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.en))?;
-        total.rows += report.rows;
-        total.finished += report.finished;
-        total.errors.extend(report.errors);
-        total.pending = report.pending;
-        let out_of_time = deadline.is_some_and(|d| Instant::now() >= d);
-        if report.pending == 0 || out_of_time || report.rows == 0 {
-            break;
-        }
-    }
-    println!("declaration job: {total}");
-    if total.errors.is_empty() {
-        Ok(())
-    } else {
-        anyhow::bail!("not applied: {}", total.errors.join(", "))
+/// `swi run` without a job: the jobs there are, with what wakes them.
+pub fn list_jobs() {
+    for job in swi_jobs::all() {
+        let wake = match job.wake() {
+            Wake::Pointer => "woken by its pointers".to_owned(),
+            Wake::Daily { hour } => format!("daily at {hour:02}:00 China time"),
+        };
+        println!("{:<20} {} ({wake})", job.name(), job.describe());
     }
 }
 
-/// The jobs inside `swi serve`: looks for cancelled units whose members are still being ended
-/// and for approved declarations every second and works them in runs of a few seconds, until `stop` says otherwise. After a failure it waits
-/// half a minute before trying again, so that a stuck declaration does not flood the log.
-async fn declaration_worker(platform: Platform, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// `swi run <job>`: runs one job on the configured store until it has nothing left, makes no
+/// progress, or `seconds` have passed.
+///
+/// # Errors
+/// No such job, the stores cannot be opened, or pieces of work failed.
+pub async fn run_job(
+    clock: Arc<dyn Clock>,
+    params: Arc<ParamSet>,
+    name: &str,
+    seconds: Option<u64>,
+) -> Result<()> {
+    let all = swi_jobs::all();
+    let job = all.iter().find(|j| j.name() == name).ok_or_else(|| {
+        let names: Vec<&str> = all.iter().map(|j| j.name()).collect();
+        anyhow::anyhow!("no job is called `{name}` (jobs: {})", names.join(", "))
+    })?;
+    let platform = job_platform(clock, params).await?;
+    let deadline = seconds.map(|s| Instant::now() + Duration::from_secs(s));
+    let mut done = 0;
     loop {
-        let mut pause = Duration::from_secs(1);
-        let cancelling = match swi_enrollment::jobs::unit_cancel(
-            &platform,
-            Instant::now() + Duration::from_secs(5),
-        )
-        .await
-        {
-            Ok(r) => {
-                if r.ended > 0 || r.finished > 0 {
-                    eprintln!("swi serve: cancellation job: {r}");
-                }
-                r.pending > 0 && r.ended > 0
+        let report = job
+            .run(
+                &platform,
+                deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600)),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.en))?;
+        done += report.done;
+        let out_of_time = deadline.is_some_and(|d| Instant::now() >= d);
+        if report.pending == 0 || out_of_time || report.done == 0 {
+            println!("{report} (in all: {done})");
+            if report.errors.is_empty() {
+                return Ok(());
             }
-            Err(e) => {
-                eprintln!("swi serve: cancellation job: {}", e.en);
-                pause = Duration::from_secs(30);
-                false
-            }
-        };
-        let run = swi_enrollment::jobs::declaration_apply(
-            &platform,
-            Instant::now() + Duration::from_secs(5),
-        )
-        .await;
-        let busy = match run {
-            Ok(r) => {
-                if r.rows > 0 || !r.errors.is_empty() {
-                    eprintln!("swi serve: declaration job: {r}");
-                }
-                if !r.errors.is_empty() {
-                    pause = Duration::from_secs(30);
-                }
-                r.pending > 0 && r.rows > 0
-            }
-            Err(e) => {
-                eprintln!("swi serve: declaration job: {}", e.en);
-                pause = Duration::from_secs(30);
-                false
-            }
-        };
-        if *stop.borrow() {
-            return;
+            anyhow::bail!("not done: {}", report.errors.join(", "));
         }
-        if !busy && !cancelling {
+    }
+}
+
+/// The jobs inside `swi serve`: every second, each pointer-woken job works what it finds in a
+/// run of a few seconds; each daily job runs at start and then once each China day. After a
+/// failure a job waits half a minute before trying again, so that a stuck piece does not flood
+/// the log. Stops when `stop` says so (the transaction in hand is finished first).
+async fn worker(platform: Platform, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let jobs = swi_jobs::all();
+    let mut resting: Vec<Option<Instant>> = vec![None; jobs.len()];
+    let mut daily_done: Vec<Option<chrono::NaiveDate>> = vec![None; jobs.len()];
+    loop {
+        let mut busy = false;
+        for (i, job) in jobs.iter().enumerate() {
+            if resting[i].is_some_and(|until| Instant::now() < until) {
+                continue;
+            }
+            let today = platform.clock.today();
+            if matches!(job.wake(), Wake::Daily { .. }) && daily_done[i] == Some(today) {
+                continue;
+            }
+            match job.run(&platform, Instant::now() + Duration::from_secs(5)).await {
+                Ok(r) => {
+                    if r.done > 0 || !r.errors.is_empty() {
+                        eprintln!("swi serve: {r}");
+                    }
+                    resting[i] = (!r.errors.is_empty())
+                        .then(|| Instant::now() + Duration::from_secs(30));
+                    daily_done[i] = Some(today);
+                    busy |= r.pending > 0 && r.done > 0;
+                }
+                Err(e) => {
+                    eprintln!("swi serve: {}: {}: {}", job.name(), e.code, e.en);
+                    resting[i] = Some(Instant::now() + Duration::from_secs(30));
+                }
+            }
+            if *stop.borrow() {
+                return;
+            }
+        }
+        if !busy {
             tokio::select! {
-                () = tokio::time::sleep(pause) => {}
+                () = tokio::time::sleep(Duration::from_secs(1)) => {}
                 _ = stop.changed() => return,
             }
         }
     }
-}
-
-/// `swi run unit-cancel`: ends the cover of cancelled units' members (Art. 10), on the
-/// configured store, until done.
-///
-/// # Errors
-/// The stores cannot be opened or written.
-pub async fn unit_cancel(clock: Arc<dyn Clock>) -> Result<()> {
-    let platform = job_platform(clock).await?;
-    let mut total = swi_enrollment::jobs::CancelReport::default();
-    loop {
-        let report =
-            swi_enrollment::jobs::unit_cancel(&platform, Instant::now() + Duration::from_secs(60))
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.en))?;
-        total.ended += report.ended;
-        total.finished += report.finished;
-        total.pending = report.pending;
-        if report.pending == 0 || report.ended == 0 {
-            break;
-        }
-    }
-    println!("cancellation job: {total}");
-    Ok(())
-}
-
-/// `swi run retirement-check`: the daily job, on the configured store.
-///
-/// # Errors
-/// The stores cannot be opened or read.
-pub async fn retirement_check(
-    clock: Arc<dyn Clock>,
-    on: chrono::NaiveDate,
-    months: u32,
-) -> Result<()> {
-    let platform = job_platform(clock).await?;
-    let report = swi_enrollment::jobs::retirement_check(&platform, on, months)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.en))?;
-    println!(
-        "retirement check for {on}: {} months read, {} employees watched, {} new alerts",
-        report.months, report.seen, report.alerted
-    );
-    Ok(())
 }

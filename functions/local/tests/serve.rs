@@ -250,7 +250,7 @@ fn an_approved_declaration_is_applied_by_the_server_itself() {
     drop(server);
     let written = std::fs::read_to_string(&log).unwrap();
     assert!(
-        written.contains("declaration job: rows applied 1, declarations finished 1"),
+        written.contains("declaration-apply: rows applied 1, declarations finished 1"),
         "the log says what the job did: {written}"
     );
     for number in [&id, &wrong] {

@@ -5,12 +5,21 @@
 //!
 //! The font is not part of the repository: `infra/fonts` fetches WenQuanYi Micro Hei from
 //! Debian's `fonts-wqy-microhei` and `SWI_FONT` points at it; [`Font::from_env`] names what to
-//! install when it is missing.
+//! install when it is missing, and [`font()`] keeps it once loaded (retrying until it loads).
+//!
+//! [`OneTimeNotice`] builds the one-time notice (一次性告知书, Art. 34) every step returns cases
+//! with; [`chinese_date`] writes dates as forms do.
 
 #![allow(
     clippy::float_arithmetic,
     reason = "page geometry in points, never money"
 )]
+
+pub mod notice;
+pub mod shared;
+
+pub use notice::OneTimeNotice;
+pub use shared::font;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -93,6 +102,13 @@ impl Font {
             reason: e.to_string(),
         })
     }
+}
+
+/// A date as official forms write it: `2025年6月1日`.
+#[must_use]
+pub fn chinese_date(d: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
 }
 
 /// One boxed field of a form: a label and its value.

@@ -108,6 +108,18 @@ impl ApiError {
         )
     }
 
+    /// 503 `forms_unavailable`: a PDF form cannot be rendered because the server's CJK font is
+    /// missing; the operator is told what to install (the font is retried on the next request).
+    pub fn forms_unavailable(cause: &dyn std::fmt::Display) -> Self {
+        eprintln!("swi: {cause}");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "forms_unavailable",
+            "暂时无法出具 PDF 文书：服务器缺少中文字体，请联系运维",
+            "PDF forms are unavailable: the server's CJK font is missing (operators: bash infra/fonts, SWI_FONT)",
+        )
+    }
+
     /// 503 `unavailable`: the store is unreachable; retrying may help.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         eprintln!("swi: store unavailable: {cause}");
@@ -117,6 +129,22 @@ impl ApiError {
             "服务暂时不可用，请稍后重试",
             "service temporarily unavailable; please retry",
         )
+    }
+}
+
+impl From<swi_rules::RuleError> for ApiError {
+    /// A rule that cannot decide: facts the rules refuse (400), a date outside the scheme (422
+    /// `not_in_force`), or a parameter the city has not set yet (422 `parameter_pending`).
+    fn from(e: swi_rules::RuleError) -> Self {
+        match e {
+            swi_rules::RuleError::InvalidFacts(m) => ApiError::invalid("资料不符合规定", m),
+            swi_rules::RuleError::NotInForce { .. } => ApiError::refused(
+                "not_in_force",
+                "该日期不在补充工伤保险实施期内",
+                e.to_string(),
+            ),
+            other => ApiError::refused("parameter_pending", "所需参数尚未设定", other.to_string()),
+        }
     }
 }
 

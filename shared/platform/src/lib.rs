@@ -9,6 +9,9 @@
 //! - [`clock::Clock`]: the only source of "now" (China time);
 //! - [`documents`]: presigned uploads, type sniffing, bounded loading of stored files and tables;
 //! - [`reports`]: row reports the system made, recorded with whom they concern;
+//! - [`jobs`]: the [`jobs::Job`] abstraction and what wakes a job;
+//! - [`params`]: the parameter set a process starts with;
+//! - [`lambda`]: the platform of a Lambda function and the authorizer's claims;
 //! - [`wire`]: field checks that name the field they refuse;
 //! - [`pseudonym::PersonKeys`]: the keyed hash a resident ID number is stored under.
 //!
@@ -18,8 +21,11 @@ pub mod auth;
 pub mod clock;
 pub mod documents;
 pub mod error;
+pub mod jobs;
 pub mod json;
+pub mod lambda;
 pub mod mutation;
+pub mod params;
 pub mod pseudonym;
 pub mod reports;
 pub mod wire;
@@ -43,4 +49,17 @@ pub struct Platform {
     pub persons: Arc<pseudonym::PersonKeys>,
     /// The clock.
     pub clock: Arc<dyn clock::Clock>,
+    /// The parameter set the process started with: built-in, merged with the file named by
+    /// `--params`/`SWI_PARAMS` (read through [`Platform::params`]).
+    pub base_params: Arc<swi_rules::ParamSet>,
+}
+
+impl Platform {
+    /// The parameters in force for a request or a job run.
+    ///
+    /// # Errors
+    /// The store is unavailable.
+    pub async fn params(&self) -> Result<Arc<swi_rules::ParamSet>, ApiError> {
+        Ok(Arc::clone(&self.base_params))
+    }
 }

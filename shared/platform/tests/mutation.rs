@@ -27,6 +27,7 @@ fn platform(dir: &std::path::Path) -> Platform {
         clock: Arc::new(FixedClock(
             DateTime::parse_from_rfc3339("2025-06-01T10:00:00+08:00").unwrap(),
         )),
+        base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
     }
 }
 

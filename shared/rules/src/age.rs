@@ -95,6 +95,20 @@ impl Track {
     }
 }
 
+/// A track travels as its identifier (`"female_55"`).
+impl serde::Serialize for Track {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Track {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Track::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// When a person reaches the legal retirement age.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Retirement {

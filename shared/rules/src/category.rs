@@ -169,6 +169,20 @@ impl FromStr for Category {
     }
 }
 
+/// A category travels as its glossary identifier (`"over_age"`).
+impl serde::Serialize for Category {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Category {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Work-injury industry class (工伤保险行业类别) 1-8 (Art. 13-14; 人社部发〔2015〕71号).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IndustryClass(u8);

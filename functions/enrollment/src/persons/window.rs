@@ -1,0 +1,277 @@
+//! The window's work on an enrolment (Art. 7, 18, 33-34): materials filed as uploaded scans,
+//! acceptance, a return with a one-time notice listing everything at once, and a flexible
+//! worker's registered change of hours, place or duties.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use swi_domain::Action;
+use swi_platform::auth::Authenticated;
+use swi_platform::json::ApiJson;
+use swi_platform::mutation::{IdempotencyKey, apply, fingerprint};
+use swi_platform::{ApiError, Platform};
+use swi_domain::duties::{Performed, Step, may_perform};
+use swi_domain::enrolment::{self, Command, Material, Status};
+use swi_domain::Actor;
+use swi_registry::cover::saved;
+use swi_registry::enrolment::{Enrolment, Notice, WorkChange, load_enrolment};
+use swi_rules::category::Category;
+use swi_store::Sha256;
+use swi_platform::wire;
+
+use super::request::{FileMaterial, RegisterChange, ReturnEnrolment};
+
+#[allow(clippy::too_many_arguments)]
+async fn transition<F>(
+    p: &Platform,
+    actor: &Actor,
+    key: &IdempotencyKey,
+    fp: &str,
+    id: &str,
+    action: Action,
+    command: &'static str,
+    change: F,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError>
+where
+    F: FnOnce(&mut Enrolment) -> Result<Value, ApiError>,
+{
+    let (status, body) = apply(p, actor, key, fp, async {
+        let (mut e, version) = load_enrolment(p, id).await?;
+        actor.may(action, Some(e.county), e.owner())?;
+        let detail = change(&mut e)?;
+        e.missing = enrolment::missing(
+            e.category,
+            &e.materials.keys().copied().collect::<Vec<_>>(),
+        );
+        saved(&e, version, command, detail, Vec::new())
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}
+
+fn step(e: &Enrolment, command: &Command) -> Result<Status, ApiError> {
+    let filed: Vec<Material> = e.materials.keys().copied().collect();
+    enrolment::next(e.status, command, e.category, &filed).map_err(|r| {
+        ApiError::conflict(
+            "invalid_transition",
+            "当前状态下不能办理该业务",
+            r.to_string(),
+        )
+    })
+}
+
+/// `PUT /api/enrolments/{id}/materials/{material}`: files an uploaded scan (Art. 7, 33).
+///
+/// # Errors
+/// 400 unknown material or hash; 403; 404; 409 wrong status; 422 scan not uploaded or not required.
+#[utoipa::path(put, path = "/api/enrolments/{id}/materials/{material}", tag = "persons", request_body = FileMaterial, params(("id" = String, Path), ("material" = Material, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "filed", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn file_material(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path((id, material)): Path<(String, String)>,
+    ApiJson(req): ApiJson<FileMaterial>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(
+        &format!("PUT /api/enrolments/{id}/materials/{material}"),
+        &req,
+    );
+    let kind: Material = serde_json::from_value(json!(material)).map_err(|_| {
+        ApiError::invalid(
+            "材料类型不正确",
+            format!("unknown material `{}`", wire::clip(&material)),
+        )
+    })?;
+    let sha = Sha256::parse(&req.sha256)
+        .map_err(|e| ApiError::invalid("材料哈希不正确", e.to_string()))?;
+    // Access first: the bucket is read only for someone who may file to this enrolment.
+    let (e, _) = load_enrolment(&p, &id).await?;
+    actor.may(Action::UploadMaterials, Some(e.county), e.owner())?;
+    swi_platform::documents::require_scan(&p, &sha, "扫描件").await?;
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::UploadMaterials,
+        "enrolment.file_material",
+        |e| {
+            if !enrolment::required_materials(e.category).contains(&kind) {
+                return Err(ApiError::refused(
+                    "material_not_required",
+                    "该类人员无需此项材料",
+                    format!("{} does not file {material}", e.category),
+                ));
+            }
+            e.materials.insert(kind, sha.hex());
+            e.status = step(e, &Command::FileMaterial(kind))?;
+            Ok(json!({ "material": kind, "sha256": sha.hex() }))
+        },
+    )
+    .await
+}
+
+/// `POST /api/enrolments/{id}/accept`: the window accepts the materials (Art. 34).
+///
+/// # Errors
+/// 403 (also separation of duties); 404; 409 wrong status.
+#[utoipa::path(post, path = "/api/enrolments/{id}/accept", tag = "persons", params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "accepted", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn accept(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/enrolments/{id}/accept"), &());
+    let today = p.clock.today();
+    let sub = actor.sub.clone();
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::AcceptMaterials,
+        "enrolment.accept",
+        |e| {
+            may_perform(&e.steps, &sub, Step::Acceptance)?;
+            e.status = step(e, &Command::Accept)?;
+            e.steps.push(Performed {
+                step: Step::Acceptance,
+                sub: sub.clone(),
+            });
+            e.entered_on = today;
+            Ok(json!({ "accepted_on": today }))
+        },
+    )
+    .await
+}
+
+/// `POST /api/enrolments/{id}/return`: the window returns the enrolment with a one-time notice
+/// listing every missing material and every problem at once (Art. 34).
+///
+/// # Errors
+/// 400 nothing to tell; 403; 404; 409 wrong status.
+#[utoipa::path(post, path = "/api/enrolments/{id}/return", tag = "persons", request_body = ReturnEnrolment, params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")), responses((status = 200, description = "returned with a one-time notice", body = Enrolment), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn return_with_notice(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ReturnEnrolment>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/enrolments/{id}/return"), &req);
+    for problem in &req.problems {
+        wire::name(problem, "problems")?;
+    }
+    let today = p.clock.today();
+    let (sub, name) = (actor.sub.clone(), actor.name.clone());
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::AcceptMaterials,
+        "enrolment.return",
+        |e| {
+            may_perform(&e.steps, &sub, Step::Acceptance)?;
+            for m in &req.rejected {
+                e.materials.remove(m);
+            }
+            let filed: Vec<Material> = e.materials.keys().copied().collect();
+            let missing = enrolment::missing(e.category, &filed);
+            if missing.is_empty() && req.problems.is_empty() {
+                return Err(ApiError::invalid(
+                    "一次性告知书须列明缺少或有误的材料",
+                    "a return needs something to tell: rejected materials or problems",
+                ));
+            }
+            e.status = step(e, &Command::Return)?;
+            let notice = Notice {
+                missing,
+                problems: req.problems.clone(),
+                issued_on: today,
+                issued_by: name.clone(),
+            };
+            e.notice = Some(notice.clone());
+            serde_json::to_value(&notice).map_err(|err| ApiError::internal(&err))
+        },
+    )
+    .await
+}
+
+/// `POST /api/enrolments/{id}/changes`: a flexible worker registers a change of working hours,
+/// place or duties at least 48 hours before it takes effect (Art. 18).
+///
+/// # Errors
+/// 400 nothing changes or bad time; 403; 404; 409 not a flexible worker's open enrolment;
+/// 422 registered less than 48 hours before.
+#[utoipa::path(post, path = "/api/enrolments/{id}/changes", tag = "persons", request_body = RegisterChange,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header)),
+    responses((status = 200, description = "registered", body = Enrolment),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn register_change(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RegisterChange>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/enrolments/{id}/changes"), &req);
+    let effective = wire::china_datetime(&req.effective, "effective")?;
+    let fields = [&req.hours, &req.place, &req.duties];
+    if fields.iter().all(|f| f.is_none()) {
+        return Err(ApiError::invalid(
+            "须填写变化后的工作时段、场所或工作内容",
+            "give the new hours, place or duties",
+        ));
+    }
+    for f in fields.into_iter().flatten() {
+        wire::name(f, "hours/place/duties")?;
+    }
+    let now = p.clock.now().naive_local();
+    let params = p.params().await?;
+    let notice = swi_rules::cover::change_notice(&params, now, effective)?.value;
+    if !notice.timely {
+        return Err(ApiError::refused(
+            "change_notice_too_late",
+            "灵活就业人员须在工作时段、场所、工作内容变化前48小时申请变更登记（第十八条）",
+            format!(
+                "a change must be registered by {} (48 hours before it takes effect, Art. 18)",
+                notice.latest
+            ),
+        ));
+    }
+    transition(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::UploadMaterials,
+        "enrolment.register_change",
+        |e| {
+            if e.category != Category::Flexible || e.status == Status::Terminated {
+                return Err(ApiError::conflict(
+                    "invalid_transition",
+                    "仅灵活就业人员的有效参保登记可办理变更",
+                    "only a flexible worker's open enrolment registers such changes",
+                ));
+            }
+            let change = WorkChange {
+                effective,
+                hours: req.hours.clone(),
+                place: req.place.clone(),
+                duties: req.duties.clone(),
+                registered: Some(now),
+            };
+            e.changes.push(change.clone());
+            serde_json::to_value(&change).map_err(|err| ApiError::internal(&err))
+        },
+    )
+    .await
+}
+

@@ -1,0 +1,57 @@
+//! The jobs host. [`all`] is every step's jobs in one list — the list `swi run`, the `swi serve`
+//! worker and the Lambda function run from — and [`handle`] is what the one `JobsFunction` does
+//! with an invocation: read which jobs the event wakes (`swi_platform::jobs::woken`: stream
+//! records of `jobs#<name>` pointers, a schedule's `{"sweep": true}` or `{"job": <name>}`, S3
+//! records) and run them until the invocation's deadline. A new step adds its jobs to [`all`]
+//! and nothing else: no new function, no new stream reader.
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use swi_platform::Platform;
+use swi_platform::jobs::{self, Job};
+
+/// Every job of every step.
+#[must_use]
+pub fn all() -> Vec<Box<dyn Job>> {
+    swi_enrollment::jobs()
+}
+
+/// Runs the jobs `event` wakes, from `all`, until `deadline`; answers their reports. A job that
+/// reports failed pieces, or cannot reach the store, fails the invocation (so that the stream or
+/// the scheduler retries, and it shows).
+///
+/// # Errors
+/// An event of no known shape, a job name no job has, a job that could not run, or failed
+/// pieces.
+pub async fn handle(
+    p: &Platform,
+    all: &[Box<dyn Job>],
+    event: &Value,
+    deadline: Instant,
+) -> Result<Value, String> {
+    let woken = jobs::woken(event)?;
+    let selected = jobs::select(all, &woken)?;
+    let reports = jobs::run_all(p, &selected, deadline)
+        .await
+        .map_err(|(done, e)| {
+            format!(
+                "{}: {} (after {})",
+                e.code,
+                e.en,
+                done.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        })?;
+    let failed: Vec<String> = reports
+        .iter()
+        .filter(|r| !r.errors.is_empty())
+        .map(ToString::to_string)
+        .collect();
+    if !failed.is_empty() {
+        return Err(format!("not done: {}", failed.join("; ")));
+    }
+    Ok(json!({ "woken": format!("{woken:?}"), "reports": reports }))
+}
