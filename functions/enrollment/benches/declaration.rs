@@ -137,8 +137,12 @@ fn apply(rows: usize) -> f64 {
                     condition: Condition::NotExists,
                 },
                 TxOp::Put {
-                    item: Item::new(swi_platform::jobs::pointer_partition(NAME), d.id.clone(), &pointer)
-                        .unwrap(),
+                    item: Item::new(
+                        swi_platform::jobs::pointer_partition(NAME),
+                        d.id.clone(),
+                        &pointer,
+                    )
+                    .unwrap(),
                     condition: Condition::NotExists,
                 },
             ])

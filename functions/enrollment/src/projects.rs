@@ -272,11 +272,7 @@ pub async fn pay(
     }
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
         let (mut project, version) = load_project(&p, &id).await?;
-        actor.may(
-            Action::RecordPayment,
-            Some(project.county),
-            Owner::Nobody,
-        )?;
+        actor.may(Action::RecordPayment, Some(project.county), Owner::Nobody)?;
         if project.status != ProjectStatus::AwaitingPayment {
             return Err(ApiError::conflict(
                 "invalid_transition",
@@ -454,7 +450,11 @@ pub async fn register_worker(
             ));
         }
         let person = p.persons.of(&idn);
-        if p.state.get(&worker_key(&project.id, &person)).await?.is_some() {
+        if p.state
+            .get(&worker_key(&project.id, &person))
+            .await?
+            .is_some()
+        {
             return Err(ApiError::conflict(
                 "already_registered",
                 "该人员已登记",
@@ -529,7 +529,10 @@ pub async fn workers(
 ) -> Result<axum::Json<WorkersPage>, ApiError> {
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("每页条数须为 1-500", "`limit` must be 1-500"));
+        return Err(ApiError::invalid(
+            "每页条数须为 1-500",
+            "`limit` must be 1-500",
+        ));
     }
     let (project, _) = load_project(&p, &id).await?;
     actor.may(

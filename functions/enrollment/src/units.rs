@@ -18,12 +18,12 @@ use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, audit_ops, fingerprint};
 use swi_platform::{ApiError, Platform};
-use swi_rules::category::IndustryClass;
-use swi_rules::ids::{County, CreditCode};
 use swi_registry::unit::{
     Account, Contact, Unit, UnitStatus, WorkInjuryFacts, facts_key, load_facts, load_unit,
     unit_case, unit_key, unit_put,
 };
+use swi_rules::category::IndustryClass;
+use swi_rules::ids::{County, CreditCode};
 use swi_store::{Condition, Item, Sha256, TxOp};
 
 use swi_platform::wire;
@@ -339,12 +339,7 @@ pub async fn change(
     }
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut unit, version) = load_unit(&p, code.as_str()).await?;
-        may(
-            &actor,
-            Action::ManageUnit,
-            unit.county,
-            &unit.code,
-        )?;
+        may(&actor, Action::ManageUnit, unit.county, &unit.code)?;
         if unit.status == UnitStatus::Cancelled {
             return Err(ApiError::conflict(
                 "unit_cancelled",
@@ -398,12 +393,7 @@ pub async fn cancel(
     wire::name(&req.reason, "reason")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut unit, version) = load_unit(&p, code.as_str()).await?;
-        may(
-            &actor,
-            Action::ManageUnit,
-            unit.county,
-            &unit.code,
-        )?;
+        may(&actor, Action::ManageUnit, unit.county, &unit.code)?;
         if unit.status == UnitStatus::Cancelled {
             return Err(ApiError::conflict(
                 "unit_cancelled",

@@ -392,9 +392,13 @@ async fn units_register_change_and_cancel(api: &Api) {
     );
 
     // The cancellation job finds no member to end and closes the cancellation.
-    let run = run_job(&api.platform, &swi_enrollment::cancellation::UnitCancel, std::time::Instant::now())
-        .await
-        .unwrap();
+    let run = run_job(
+        &api.platform,
+        &swi_enrollment::cancellation::UnitCancel,
+        std::time::Instant::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!((run.done, figure(&run, "finished")), (0, 1), "{run:?}");
 
     // Every change left its event, chained: facts, register, change, cancel, members ended.
@@ -1224,9 +1228,13 @@ async fn persons_of_every_category(api: &Api) {
     );
     // The job ends the members a transaction at a time; a run whose time is up stops after
     // one, the unit shows how far it got, and the next run goes on from there.
-    let run = run_job(&api.platform, &swi_enrollment::cancellation::UnitCancel, std::time::Instant::now())
-        .await
-        .unwrap();
+    let run = run_job(
+        &api.platform,
+        &swi_enrollment::cancellation::UnitCancel,
+        std::time::Instant::now(),
+    )
+    .await
+    .unwrap();
     let step = swi_enrollment::cancellation::MEMBERS_PER_TRANSACTION;
     assert_eq!((run.done, run.pending), (step, 1), "{run:?}");
     let (_, unit) = api
@@ -1248,9 +1256,13 @@ async fn persons_of_every_category(api: &Api) {
     );
     let mut total = step;
     loop {
-        let run = run_job(&api.platform, &swi_enrollment::cancellation::UnitCancel, std::time::Instant::now())
-            .await
-            .unwrap();
+        let run = run_job(
+            &api.platform,
+            &swi_enrollment::cancellation::UnitCancel,
+            std::time::Instant::now(),
+        )
+        .await
+        .unwrap();
         total += run.done;
         if figure(&run, "finished") == 1 {
             break;
@@ -1648,7 +1660,11 @@ async fn declarations_are_accepted_or_rejected_whole(api: &Api) {
     )
     .await
     .unwrap();
-    assert_eq!((figure(&report, "finished"), report.done), (1, 2), "{report:?}");
+    assert_eq!(
+        (figure(&report, "finished"), report.done),
+        (1, 2),
+        "{report:?}"
+    );
     let (_, reviewed) = api
         .call(
             "GET",
@@ -1881,8 +1897,16 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
 
     // Two runs at once: each transaction is taken by one of them only.
     let (a, b) = tokio::join!(
-        run_job(&api.platform, &swi_enrollment::declarations::DeclarationApply, past),
-        run_job(&api.platform, &swi_enrollment::declarations::DeclarationApply, past),
+        run_job(
+            &api.platform,
+            &swi_enrollment::declarations::DeclarationApply,
+            past
+        ),
+        run_job(
+            &api.platform,
+            &swi_enrollment::declarations::DeclarationApply,
+            past
+        ),
     );
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a.errors.is_empty() && b.errors.is_empty(), "{a:?} {b:?}");
@@ -1936,9 +1960,13 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
     assert!(per_person.values().all(|&n| n == 1), "{per_person:?}");
     // Nothing is left for the job, and the declaration's history is one intact chain: filed,
     // approved, three transactions of rows.
-    let idle = run_job(&api.platform, &swi_enrollment::declarations::DeclarationApply, past)
-        .await
-        .unwrap();
+    let idle = run_job(
+        &api.platform,
+        &swi_enrollment::declarations::DeclarationApply,
+        past,
+    )
+    .await
+    .unwrap();
     assert_eq!((figure(&idle, "waiting"), idle.done), (0, 0), "{idle:?}");
     let chain = verify_case(&api.platform, &format!("declaration#{did}"))
         .await

@@ -36,7 +36,11 @@ async fn recorded_events_wake_the_jobs_they_name() {
     let reports = answer["reports"].as_array().unwrap();
     assert_eq!(reports.len(), 1, "{answer}");
     assert_eq!(
-        (&reports[0]["job"], &reports[0]["done"], &reports[0]["pending"]),
+        (
+            &reports[0]["job"],
+            &reports[0]["done"],
+            &reports[0]["pending"]
+        ),
         (&json!("declaration-apply"), &json!(s.rows), &json!(0)),
         "{answer}"
     );
@@ -68,7 +72,10 @@ async fn recorded_events_wake_the_jobs_they_name() {
     let daily = json!({ "job": "retirement-check" });
     let answer = swi_jobs::handle(&p, &all, &daily, later()).await.unwrap();
     assert_eq!(
-        (&answer["reports"][0]["detail"]["seen"], &answer["reports"][0]["done"]),
+        (
+            &answer["reports"][0]["detail"]["seen"],
+            &answer["reports"][0]["done"]
+        ),
         (&json!(1), &json!(1)),
         "{answer}"
     );
@@ -89,14 +96,19 @@ async fn events_that_name_nothing_known_fail_and_show() {
         (unknown_pointer, "no job is called `no-such-job`"),
         (json!({ "job": "retirement-chek" }), "no job is called"),
         (json!({}), "neither stream records"),
-        (json!({ "Records": [{ "eventSource": "aws:sqs" }] }), "aws:sqs"),
+        (
+            json!({ "Records": [{ "eventSource": "aws:sqs" }] }),
+            "aws:sqs",
+        ),
         (
             json!({ "Records": [{ "eventSource": "aws:dynamodb",
                 "dynamodb": { "Keys": { "pk": { "S": "jobs#retirement-check" } } } }] }),
             "not woken by pointers",
         ),
     ] {
-        let err = swi_jobs::handle(&p, &all, &event, later()).await.unwrap_err();
+        let err = swi_jobs::handle(&p, &all, &event, later())
+            .await
+            .unwrap_err();
         assert!(err.contains(why), "{event}: {err}");
     }
     // A stream record of anything but a job's pointer wakes nothing.

@@ -63,8 +63,11 @@ async fn the_jobs_function_runs_on_dynamodb_and_s3() {
     // The daily schedule's event: the joiner who reaches the retirement age today is the one
     // reminder.
     seed::retirement_pointer(&p, &s).await;
-    let (addr, mut rx) =
-        runtime_api(vec![("daily-1".into(), json!({ "job": "retirement-check" }))]).await;
+    let (addr, mut rx) = runtime_api(vec![(
+        "daily-1".into(),
+        json!({ "job": "retirement-check" }),
+    )])
+    .await;
     let _daily = bootstrap(env!("CARGO_BIN_EXE_jobs"), addr, &store_env);
     let report = answer(&mut rx, "daily-1").await;
     assert_eq!(

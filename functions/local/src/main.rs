@@ -233,7 +233,12 @@ fn run() -> Result<()> {
             seconds,
         ))?,
         Command::Serve { addr, demo } => {
-            runtime()?.block_on(serve_cmd::serve(addr, demo, clock, std::sync::Arc::new(params)))?;
+            runtime()?.block_on(serve_cmd::serve(
+                addr,
+                demo,
+                clock,
+                std::sync::Arc::new(params),
+            ))?;
         }
         Command::Token {
             role,

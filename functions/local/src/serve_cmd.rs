@@ -243,13 +243,16 @@ async fn worker(platform: Platform, mut stop: tokio::sync::watch::Receiver<bool>
             if matches!(job.wake(), Wake::Daily { .. }) && daily_done[i] == Some(today) {
                 continue;
             }
-            match job.run(&platform, Instant::now() + Duration::from_secs(5)).await {
+            match job
+                .run(&platform, Instant::now() + Duration::from_secs(5))
+                .await
+            {
                 Ok(r) => {
                     if r.done > 0 || !r.errors.is_empty() {
                         eprintln!("swi serve: {r}");
                     }
-                    resting[i] = (!r.errors.is_empty())
-                        .then(|| Instant::now() + Duration::from_secs(30));
+                    resting[i] =
+                        (!r.errors.is_empty()).then(|| Instant::now() + Duration::from_secs(30));
                     daily_done[i] = Some(today);
                     busy |= r.pending > 0 && r.done > 0;
                 }

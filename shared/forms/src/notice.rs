@@ -53,7 +53,10 @@ impl OneTimeNotice {
                 "经审查，您提交的{}材料不全或有误。根据《赣州市补充工伤保险业务经办规程》（赣市人社字〔2025〕7号）第三十四条，现一次性告知上述全部事项，请补齐或更正后重新提交。",
                 self.business
             ),
-            signatures: vec![format!("受理人：{}", self.issued_by), "承办机构（盖章）".into()],
+            signatures: vec![
+                format!("受理人：{}", self.issued_by),
+                "承办机构（盖章）".into(),
+            ],
             date_line: chinese_date(self.issued_on),
         }
     }

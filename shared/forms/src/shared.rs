@@ -13,7 +13,9 @@ static LOADED: Mutex<Option<Arc<Font>>> = Mutex::new(None);
 /// # Errors
 /// As [`Font::from_env`].
 pub fn font() -> Result<Arc<Font>, FormError> {
-    let mut slot = LOADED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut slot = LOADED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(f) = slot.as_ref() {
         return Ok(Arc::clone(f));
     }

@@ -45,7 +45,11 @@ pub async fn platform() -> Result<Platform, String> {
             swi_store_aws::secret(&id, endpoint.as_deref()).await?
         }
     };
-    let params = crate::params::load(std::env::var_os("SWI_PARAMS").as_deref().map(std::path::Path::new))?;
+    let params = crate::params::load(
+        std::env::var_os("SWI_PARAMS")
+            .as_deref()
+            .map(std::path::Path::new),
+    )?;
     Ok(Platform {
         state: Arc::new(state),
         docs: Arc::new(docs),

@@ -11,7 +11,8 @@ use swi_rules::ParamSet;
 /// # Errors
 /// The file cannot be read, or its values fail the parameter checks (it is refused whole).
 pub fn load(file: Option<&Path>) -> Result<ParamSet, String> {
-    let builtin = ParamSet::builtin().map_err(|e| format!("the built-in parameter set is broken: {e}"))?;
+    let builtin =
+        ParamSet::builtin().map_err(|e| format!("the built-in parameter set is broken: {e}"))?;
     let Some(path) = file else {
         return Ok(builtin.clone());
     };

@@ -157,7 +157,6 @@ pub async fn answer(rx: &mut mpsc::UnboundedReceiver<(String, Value)>, id: &str)
     }
 }
 
-
 /// An API Gateway HTTP API v2 event.
 pub fn event(method: &str, path: &str, headers: Value) -> Value {
     json!({
@@ -171,4 +170,3 @@ pub fn event(method: &str, path: &str, headers: Value) -> Value {
         }
     })
 }
-

@@ -22,8 +22,8 @@ use swi_tables::Limits;
 
 use super::rows::{RowChange, check_rows, parse_rows, roster_of};
 use super::{
-    Declaration, DeclarationView, ReviewStatus, declaration_case, declaration_id,
-    declaration_item, declaration_key,
+    Declaration, DeclarationView, ReviewStatus, declaration_case, declaration_id, declaration_item,
+    declaration_key,
 };
 
 /// An upload of a declaration file.
@@ -249,4 +249,3 @@ pub async fn get(
         failed,
     }))
 }
-

@@ -7,7 +7,6 @@
 //! 公民身份号码/id_number, 人员类别/category, 申报工资/declared_wage, 变动日期/date,
 //! 手机号码/phone, 退休类别/track, 协议截止日期/agreement_end.
 
-
 pub mod apply;
 pub mod file;
 pub mod review;
@@ -138,4 +137,3 @@ pub(crate) fn declaration_item(d: &Declaration) -> Result<Item, ApiError> {
         format!("{}#{}#{}", d.status.key(), d.review_by, d.id),
     ))
 }
-

@@ -15,7 +15,9 @@ use swi_registry::unit::{active_check, load_unit};
 use swi_store::{Condition, TxOp};
 
 use super::apply::pointer_put;
-use super::{DeclarationView, ReviewStatus, declaration_case, declaration_item, declaration_key, Declaration};
+use super::{
+    Declaration, DeclarationView, ReviewStatus, declaration_case, declaration_item, declaration_key,
+};
 
 /// A reviewer's decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -124,4 +126,3 @@ pub async fn review(
     .await?;
     Ok((status, axum::Json(body)))
 }
-

@@ -8,8 +8,8 @@ use swi_domain::Action;
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{IdempotencyKey, apply, fingerprint};
-use swi_platform::{ApiError, Platform};
 use swi_platform::wire;
+use swi_platform::{ApiError, Platform};
 use swi_registry::cover::EndReason;
 use swi_registry::enrolment::Enrolment;
 
@@ -57,7 +57,9 @@ pub async fn terminate(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/enrolments/{id}/terminate"), &req);
     wire::name(&req.reason, "reason")?;
-    let reason = EndReason::Terminated { reason: req.reason.clone() };
+    let reason = EndReason::Terminated {
+        reason: req.reason.clone(),
+    };
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         swi_registry::cover::terminate(&p, &actor, Action::ManagePersons, &id, req.end, &reason)
             .await

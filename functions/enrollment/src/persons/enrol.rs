@@ -7,15 +7,15 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::Value;
-use swi_domain::Action;
-use swi_platform::auth::Authenticated;
-use swi_platform::json::ApiJson;
-use swi_platform::mutation::{IdempotencyKey, apply, fingerprint};
-use swi_platform::{ApiError, Platform};
 use sha2::Digest;
+use swi_domain::Action;
 use swi_domain::access::Owner;
 use swi_domain::enrolment;
+use swi_platform::auth::Authenticated;
+use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change};
+use swi_platform::mutation::{IdempotencyKey, apply, fingerprint};
+use swi_platform::{ApiError, Platform};
 use swi_registry::enrolment::{Enrolment, enrolment_case, enrolment_key, guard_with, write_ops};
 use swi_registry::person::{Cover, register_of};
 use swi_registry::unit::{active_check, load_unit};
@@ -193,9 +193,15 @@ pub async fn enrol(
                 "`county` is only for self-enrolment; a unit's persons are in its county",
             ));
         }
-        let (e, guard) =
-            new_enrolment(&p, &*p.params().await?, &req, Some(unit.code.clone()), None, county)
-                .await?;
+        let (e, guard) = new_enrolment(
+            &p,
+            &*p.params().await?,
+            &req,
+            Some(unit.code.clone()),
+            None,
+            county,
+        )
+        .await?;
         let mut change = created(&e, guard, "enrolment.create")?;
         change.ops.push(unit_check);
         Ok(change)
@@ -228,8 +234,7 @@ pub async fn enrol_self(
         ));
     }
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        let (e, guard) =
-            new_enrolment(
+        let (e, guard) = new_enrolment(
             &p,
             &*p.params().await?,
             &req,
@@ -243,4 +248,3 @@ pub async fn enrol_self(
     .await?;
     Ok((status, axum::Json(body)))
 }
-

@@ -2,9 +2,9 @@
 
 use axum::extract::{Path, State};
 use swi_domain::Action;
+use swi_forms::Field;
 use swi_platform::auth::Authenticated;
 use swi_platform::{ApiError, Platform};
-use swi_forms::Field;
 use swi_registry::enrolment::load_enrolment;
 
 /// `GET /api/enrolments/{id}/notice`: the last one-time notice (一次性告知书, Art. 34) as a PDF
@@ -48,7 +48,11 @@ pub async fn notice_pdf(
                 value: e.unit.clone().unwrap_or_else(|| "个人参保".into()),
             },
         ],
-        missing: notice.missing.iter().map(|m| m.chinese().to_owned()).collect(),
+        missing: notice
+            .missing
+            .iter()
+            .map(|m| m.chinese().to_owned())
+            .collect(),
         problems: notice.problems.clone(),
         issued_by: notice.issued_by.clone(),
         issued_on: notice.issued_on,
@@ -58,7 +62,7 @@ pub async fn notice_pdf(
         &*swi_forms::font().map_err(|e| ApiError::forms_unavailable(&e))?,
         &form,
     )
-        .map_err(|err| ApiError::internal(&err))?;
+    .map_err(|err| ApiError::internal(&err))?;
     Ok((
         [
             (

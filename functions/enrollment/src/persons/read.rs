@@ -15,8 +15,8 @@ use swi_registry::project::Worker;
 use swi_registry::unit::load_unit;
 use swi_rules::ids::ResidentId;
 
-use crate::retirement::Reminder;
 use super::request::{HistoryQuery, OnDate};
+use crate::retirement::Reminder;
 
 /// `GET /api/enrolments/{id}`.
 ///
@@ -87,7 +87,11 @@ pub async fn history(
             }
             Cover::Project { project, worker } => {
                 if actor
-                    .may(Action::Read, Some(project.county), Owner::Unit(&project.unit))
+                    .may(
+                        Action::Read,
+                        Some(project.county),
+                        Owner::Unit(&project.unit),
+                    )
                     .is_ok()
                 {
                     history.projects.push(ProjectCover {
@@ -122,7 +126,9 @@ pub async fn reminders(
 ) -> Result<axum::Json<Vec<Reminder>>, ApiError> {
     let (unit, _) = load_unit(&p, &code).await?;
     actor.may(Action::Read, Some(unit.county), Owner::Unit(&unit.code))?;
-    Ok(axum::Json(crate::retirement::reminders(&p, &unit.code).await?))
+    Ok(axum::Json(
+        crate::retirement::reminders(&p, &unit.code).await?,
+    ))
 }
 
 /// A unit's roster on a date.

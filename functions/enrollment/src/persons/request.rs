@@ -200,4 +200,3 @@ pub fn check_request(params: &ParamSet, req: &EnrolPerson) -> Result<Checked, Ap
         cover_end: verdict.value.cover_end,
     })
 }
-

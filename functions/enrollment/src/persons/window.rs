@@ -6,18 +6,18 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use swi_domain::Action;
+use swi_domain::Actor;
+use swi_domain::duties::{Performed, Step, may_perform};
+use swi_domain::enrolment::{self, Command, Material, Status};
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{IdempotencyKey, apply, fingerprint};
+use swi_platform::wire;
 use swi_platform::{ApiError, Platform};
-use swi_domain::duties::{Performed, Step, may_perform};
-use swi_domain::enrolment::{self, Command, Material, Status};
-use swi_domain::Actor;
 use swi_registry::cover::saved;
 use swi_registry::enrolment::{Enrolment, Notice, WorkChange, load_enrolment};
 use swi_rules::category::Category;
 use swi_store::Sha256;
-use swi_platform::wire;
 
 use super::request::{FileMaterial, RegisterChange, ReturnEnrolment};
 
@@ -39,10 +39,8 @@ where
         let (mut e, version) = load_enrolment(p, id).await?;
         actor.may(action, Some(e.county), e.owner())?;
         let detail = change(&mut e)?;
-        e.missing = enrolment::missing(
-            e.category,
-            &e.materials.keys().copied().collect::<Vec<_>>(),
-        );
+        e.missing =
+            enrolment::missing(e.category, &e.materials.keys().copied().collect::<Vec<_>>());
         saved(&e, version, command, detail, Vec::new())
     })
     .await?;
@@ -274,4 +272,3 @@ pub async fn register_change(
     )
     .await
 }
-

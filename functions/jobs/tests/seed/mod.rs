@@ -146,11 +146,13 @@ pub async fn retirement_pointer(p: &Platform, _s: &Seeded) {
     let member: Member = members.items[0].body().unwrap();
     p.state
         .transact(vec![
-            swi_enrollment::retirement::pointer_op(&swi_enrollment::retirement::RetirementPointer {
-                enrolment: member.id.clone(),
-                unit: UNIT.into(),
-                reached_on: TODAY.parse().unwrap(),
-            })
+            swi_enrollment::retirement::pointer_op(
+                &swi_enrollment::retirement::RetirementPointer {
+                    enrolment: member.id.clone(),
+                    unit: UNIT.into(),
+                    reached_on: TODAY.parse().unwrap(),
+                },
+            )
             .unwrap(),
         ])
         .await
