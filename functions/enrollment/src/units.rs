@@ -609,18 +609,32 @@ async fn rejected(
         &xlsx,
     )
     .await?;
-    Ok((
-        StatusCode::UNPROCESSABLE_ENTITY,
-        axum::Json(json!({
-            "error": {
-                "code": "roster_rejected",
-                "zh": format!("共 {total} 行，{} 行有问题，整份花名册未导入", reports.len()),
-                "en": format!("{} of {total} rows have problems; nothing was imported", reports.len()),
-            },
-            "rows": reports,
-            "report_url": swi_platform::reports::url(&report),
-        })),
-    ))
+    Ok(swi_platform::reports::RowsRejected {
+        error: swi_platform::error::ErrorDetail {
+            code: "roster_rejected".into(),
+            zh: format!(
+                "共 {total} 行，{} 行有问题，整份花名册未导入",
+                reports.len()
+            ),
+            en: format!(
+                "{} of {total} rows have problems; nothing was imported",
+                reports.len()
+            ),
+        },
+        report_url: swi_platform::reports::url(&report),
+        report_sha256: report.hex(),
+        rows: reports,
+    }
+    .answer())
+}
+
+/// A roster imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RosterImported {
+    /// Units' facts written.
+    pub imported: usize,
+    /// Where they come from (`roster:<sha256>`).
+    pub source: String,
 }
 
 /// `POST /api/work-injury/roster`: imports the work-injury system's roster of units (CSV or
@@ -630,8 +644,8 @@ async fn rejected(
 /// 403; 413/415 file; 422 rows refused (with the rows and a downloadable report).
 #[utoipa::path(post, path = "/api/work-injury/roster", tag = "units", request_body = ImportRoster,
     params(("Idempotency-Key" = String, Header)),
-    responses((status = 200, description = "imported", body = Object),
-        (status = 422, description = "rejected whole, every problem by row", body = Object),
+    responses((status = 200, description = "imported", body = RosterImported),
+        (status = 422, description = "rejected whole, every problem by row", body = swi_platform::reports::RowsRejected),
         (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn import_roster(

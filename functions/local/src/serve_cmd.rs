@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use axum::Router;
-use axum::routing::get;
 use swi_platform::Platform;
 use swi_platform::auth::{Claims, ISSUER, TokenKeys};
 use swi_platform::clock::{Clock, SystemClock};
@@ -79,15 +78,21 @@ pub fn token(
     Ok(())
 }
 
-/// The whole local application on `stores`.
+/// Every step's routes, as the local host serves them.
+#[must_use]
+pub fn steps() -> Vec<swi_platform::api::Routes> {
+    vec![swi_enrollment::routes()]
+}
+
+/// The whole local application: every step's routes and the one document
+/// (`swi_platform::api::app`), and in embedded mode the document directory's upload route (the
+/// stand-in of S3's presigned PUT, not part of the API).
 pub fn app(platform: Platform, uploads: Option<Router>) -> Router {
-    let mut app = Router::new()
-        .route("/api/health", get(|| async { "ok\n" }))
-        .merge(swi_enrollment::router(platform));
+    let (mut app, _) = swi_platform::api::app(platform, steps());
     if let Some(u) = uploads {
-        app = app.merge(u);
+        app = app.merge(u.layer(axum::middleware::from_fn(swi_platform::error::json_errors)));
     }
-    app.layer(axum::middleware::from_fn(swi_platform::error::json_errors))
+    app
 }
 
 /// `swi serve`: serves until Ctrl-C or SIGTERM.

@@ -485,3 +485,125 @@ fn an_altered_audit_event_is_found_by_audit_verify_and_health() {
         assert!(text.contains("broken: unit#"), "{text}");
     }
 }
+
+/// The body of an HTTP answer.
+fn body_of(answer: &str) -> &str {
+    answer.split_once("\r\n\r\n").map_or("", |(_, b)| b)
+}
+
+/// Whether a schema names what it holds: a reference, an array of references, or a type other
+/// than a bare object (a bare `{"type": "object"}` says nothing).
+fn names_its_shape(schema: &serde_json::Value) -> bool {
+    if schema.get("$ref").is_some() {
+        return true;
+    }
+    match schema.get("type").and_then(|t| t.as_str()) {
+        Some("array") => schema.get("items").is_some_and(names_its_shape),
+        Some("object") => schema.get("properties").is_some(),
+        Some(_) => true,
+        None => schema.get("oneOf").or(schema.get("allOf")).is_some(),
+    }
+}
+
+/// The one OpenAPI document covers the routes the running server has: every documented path
+/// and method answers (401 before authentication, so every route is guarded, but the health and
+/// the document), its other methods answer 405, a path not documented answers 404 — all in the
+/// JSON error shape; every JSON body, asked or answered, has a schema that names its shape; and
+/// no step registers a route outside `utoipa_axum::routes!` (which documents it).
+#[test]
+fn the_openapi_document_is_the_servers_routes() {
+    let data = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(data.path(), port);
+    let (status, answer) = get(port, "/api/openapi.json", None);
+    assert_eq!(status, 200, "{answer}");
+    let doc: serde_json::Value = serde_json::from_str(body_of(&answer)).unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 30, "{} paths", paths.len());
+    let public = ["/api/health", "/api/openapi.json"];
+    let methods = ["get", "post", "put", "patch", "delete"];
+    let mut problems = Vec::new();
+    for (path, ops) in paths {
+        let concrete: String = path
+            .split('/')
+            .map(|seg| if seg.starts_with('{') { "x" } else { seg })
+            .collect::<Vec<_>>()
+            .join("/");
+        for method in methods {
+            let documented = ops.get(method).is_some();
+            let upper = method.to_ascii_uppercase();
+            let body = (method != "get").then_some(("openapi-probe-1", "{}"));
+            let (status, answer) = request(port, &upper, &concrete, None, body);
+            let code = serde_json::from_str::<serde_json::Value>(body_of(&answer))
+                .ok()
+                .and_then(|v| v["error"]["code"].as_str().map(str::to_owned));
+            match (documented, public.contains(&path.as_str())) {
+                (true, true) => {
+                    if status != 200 {
+                        problems.push(format!("{upper} {path}: {status}"));
+                    }
+                }
+                (true, false) => {
+                    if status != 401 || code.as_deref() != Some("unauthenticated") {
+                        problems.push(format!("{upper} {path}: {status} {code:?}, not 401"));
+                    }
+                }
+                (false, _) => {
+                    if status != 405 || code.is_none() {
+                        problems.push(format!("{upper} {path}: {status} {code:?}, not 405"));
+                    }
+                }
+            }
+            let Some(op) = ops.get(method) else { continue };
+            if let Some(schema) = op.pointer("/requestBody/content/application~1json/schema")
+                && !names_its_shape(schema)
+            {
+                problems.push(format!("{upper} {path}: request body {schema}"));
+            }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                if let Some(schema) = response.pointer("/content/application~1json/schema")
+                    && !names_its_shape(schema)
+                {
+                    problems.push(format!("{upper} {path} {status}: answer {schema}"));
+                }
+                if status.starts_with('2') && response.get("content").is_none() {
+                    problems.push(format!("{upper} {path} {status}: no body documented"));
+                }
+            }
+        }
+    }
+    // A path outside the document is no route.
+    let (status, answer) = get(port, "/api/not-a-route", None);
+    assert_eq!(status, 404, "{answer}");
+    assert!(body_of(&answer).contains("\"not_found\""), "{answer}");
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // No route is registered but through `routes!` (which documents it): `.route(` appears only
+    // where the document's own route and the embedded store's upload stand-in are made.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut stack = vec![root.join("functions"), root.join("shared")];
+    // (and the test support's stand-in of the Lambda Runtime API, which is no part of the API).
+    let allowed = [
+        "shared/platform/src/api.rs",
+        "shared/store-embedded/src/",
+        "shared/testing/src/",
+    ];
+    let mut stray = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("tests") && !path.ends_with("target") {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(&root).unwrap().display().to_string();
+                let text = std::fs::read_to_string(&path).unwrap();
+                if text.contains(".route(") && !allowed.iter().any(|a| rel.starts_with(a)) {
+                    stray.push(rel);
+                }
+            }
+        }
+    }
+    assert!(stray.is_empty(), "routes outside routes!: {stray:?}");
+}

@@ -11,7 +11,6 @@ use crate::{ApiError, Platform};
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use swi_domain::Action;
 use swi_domain::access::Owner;
 use swi_store::Sha256;
@@ -87,16 +86,32 @@ pub async fn stored_type(p: &Platform, sha: &Sha256) -> Result<Option<&'static s
     Ok(sniff(&head[..n]))
 }
 
+/// A presigned upload: PUT the file's bytes to `url` with exactly `headers`, within
+/// `expires_in` seconds.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PresignedUpload {
+    /// The file's SHA-256 (its name once stored).
+    pub sha256: String,
+    /// Always `PUT`.
+    pub method: String,
+    /// Where to PUT.
+    pub url: String,
+    /// Headers the PUT must carry exactly.
+    pub headers: std::collections::BTreeMap<String, String>,
+    /// Seconds the URL is valid.
+    pub expires_in: u64,
+}
+
 /// `POST /api/documents/uploads`: a presigned PUT for one scan or declaration file.
 ///
 /// # Errors
 /// 400 bad hash; 403; 413 too large; 415 unsupported type.
-#[utoipa::path(post, path = "/api/documents/uploads", tag = "documents", request_body = UploadRequest, responses((status = 200, description = "a presigned PUT", body = Object), (status = "4XX", description = "refused: see `code`", body = crate::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/documents/uploads", tag = "documents", request_body = UploadRequest, responses((status = 200, description = "a presigned PUT", body = PresignedUpload), (status = "4XX", description = "refused: see `code`", body = crate::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = crate::error::ErrorBody)), security(("bearer" = [])))]
 pub async fn presign(
     State(p): State<Platform>,
     Authenticated(actor): Authenticated,
     ApiJson(req): ApiJson<UploadRequest>,
-) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+) -> Result<axum::Json<PresignedUpload>, ApiError> {
     actor.may(Action::UploadMaterials, None, Owner::Nobody)?;
     let sha = Sha256::parse(&req.sha256)
         .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
@@ -129,21 +144,13 @@ pub async fn presign(
         .presign_put(&sha, req.size, Duration::from_secs(900))
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
-    let headers: serde_json::Map<String, Value> = presigned
-        .headers
-        .iter()
-        .map(|(k, v)| (k.clone(), json!(v)))
-        .collect();
-    Ok((
-        StatusCode::OK,
-        axum::Json(json!({
-            "sha256": sha.hex(),
-            "method": "PUT",
-            "url": presigned.url,
-            "headers": headers,
-            "expires_in": presigned.expires_in.as_secs(),
-        })),
-    ))
+    Ok(axum::Json(PresignedUpload {
+        sha256: sha.hex(),
+        method: "PUT".into(),
+        url: presigned.url,
+        headers: presigned.headers.into_iter().collect(),
+        expires_in: presigned.expires_in.as_secs(),
+    }))
 }
 
 /// Requires that a stored document is a scan (PDF, JPEG, PNG, TIFF).
@@ -240,13 +247,6 @@ pub fn table_error(e: &swi_tables::TableError, what_zh: &str) -> ApiError {
             format!("not an XLSX or CSV table: {why}"),
         ),
     }
-}
-
-/// The uploads route: `POST /api/documents/uploads`.
-pub fn router(platform: Platform) -> axum::Router {
-    axum::Router::new()
-        .route("/api/documents/uploads", axum::routing::post(presign))
-        .with_state(platform)
 }
 
 #[cfg(test)]

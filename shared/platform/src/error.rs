@@ -34,7 +34,7 @@ pub struct ErrorBody {
 }
 
 /// An error's code and messages.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable code (e.g. `invalid_request`, `forbidden_county`, `not_in_work_injury_scheme`).
     pub code: String,

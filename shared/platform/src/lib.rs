@@ -15,8 +15,10 @@
 //! - [`wire`]: field checks that name the field they refuse;
 //! - [`pseudonym::PersonKeys`]: the keyed hash a resident ID number is stored under.
 //!
-//! [`Platform`] bundles them for the routers.
+//! [`api`] merges every step's routes and their OpenAPI operations into one application; and
+//! [`Platform`] bundles the rest for the routers.
 
+pub mod api;
 pub mod auth;
 pub mod clock;
 pub mod documents;

@@ -82,6 +82,30 @@ pub fn url(sha: &Sha256) -> String {
     format!("/api/reports/{}", sha.hex())
 }
 
+/// A file refused whole (a declaration, a roster): the error, every problem by row, and the
+/// report the system made of them, to download.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct RowsRejected {
+    /// The error (`declaration_rejected`, `roster_rejected`).
+    pub error: crate::error::ErrorDetail,
+    /// Every problem, by spreadsheet row.
+    pub rows: Vec<swi_tables::RowReport>,
+    /// The report's SHA-256.
+    pub report_sha256: String,
+    /// Where to download it.
+    pub report_url: String,
+}
+
+impl RowsRejected {
+    /// The answer: 422 with this body.
+    pub fn answer(self) -> (axum::http::StatusCode, axum::Json<serde_json::Value>) {
+        (
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(serde_json::to_value(self).unwrap_or_default()),
+        )
+    }
+}
+
 /// Stores a report's bytes and records whom it concerns; returns its name.
 ///
 /// # Errors
@@ -143,11 +167,4 @@ pub async fn get(
         ],
         bytes,
     ))
-}
-
-/// The reports route.
-pub fn router(platform: Platform) -> axum::Router {
-    axum::Router::new()
-        .route("/api/reports/{sha256}", axum::routing::get(get))
-        .with_state(platform)
 }

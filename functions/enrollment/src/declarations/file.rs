@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use swi_domain::Action;
 use swi_domain::access::Owner;
 use swi_platform::auth::Authenticated;
@@ -45,7 +45,7 @@ pub struct Declare {
 #[utoipa::path(post, path = "/api/units/{code}/declarations", tag = "declarations", request_body = Declare,
     params(("code" = String, Path), ("Idempotency-Key" = String, Header)),
     responses((status = 201, description = "accepted into the review queue", body = Declaration),
-        (status = 422, description = "rejected whole: every problem by row, and the report as XLSX", body = Object),
+        (status = 422, description = "rejected whole: every problem by row, and the report as XLSX", body = reports::RowsRejected),
         (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn declare(
@@ -106,15 +106,23 @@ pub async fn declare(
             &xlsx,
         )
         .await?;
-        let mut err = json!({ "error": {
-            "code": "declaration_rejected",
-            "zh": format!("共 {total} 行，{} 行有问题，整份文件未受理，请修改后重新申报", reports.len()),
-            "en": format!("{} of {total} rows have problems; the whole file is refused", reports.len()),
-        }});
-        err["rows"] = json!(reports);
-        err["report_sha256"] = json!(report.hex());
-        err["report_url"] = json!(reports::url(&report));
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, axum::Json(err)));
+        return Ok(reports::RowsRejected {
+            error: swi_platform::error::ErrorDetail {
+                code: "declaration_rejected".into(),
+                zh: format!(
+                    "共 {total} 行，{} 行有问题，整份文件未受理，请修改后重新申报",
+                    reports.len()
+                ),
+                en: format!(
+                    "{} of {total} rows have problems; the whole file is refused",
+                    reports.len()
+                ),
+            },
+            report_url: reports::url(&report),
+            report_sha256: report.hex(),
+            rows: reports,
+        }
+        .answer());
     }
     let today = p.clock.today();
     let due = swi_rules::calendar::review_by(&params, today)
