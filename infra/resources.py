@@ -62,6 +62,12 @@ def main():
         GlobalSecondaryIndexes=table.get("GlobalSecondaryIndexes", []),
     )
     ddb.get_waiter("table_exists").wait(TableName=args.table)
+    ttl = table.get("TimeToLiveSpecification")
+    if ttl and ttl.get("Enabled"):
+        ddb.update_time_to_live(
+            TableName=args.table,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
+        )
     if table.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
         ddb.update_continuous_backups(
             TableName=args.table,

@@ -1975,6 +1975,44 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
     assert_eq!(chain, 5);
 }
 
+/// One request sent 50 times at once under one Idempotency-Key: every copy gets the first
+/// answer (201, the same enrolment) — never an error about its own effect (defect 5) — and
+/// the person is enrolled once, with one audit event.
+async fn one_key_sent_fifty_times_at_once_is_one_enrolment(api: &Api) {
+    let emp = api.employer(DECLARING_UNIT);
+    let id = ResidentId::with_check_character("36070219880915311")
+        .unwrap()
+        .expose()
+        .to_owned();
+    let path = format!("/api/units/{DECLARING_UNIT}/persons");
+    let copies: Vec<_> = (0..50)
+        .map(|_| {
+            api.spawn_call(
+                "POST",
+                &path,
+                &emp,
+                "fifty-at-once",
+                person("冯十一", &id, "employee"),
+            )
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for c in copies {
+        answers.push(c.await.unwrap());
+    }
+    let first = answers[0].1.clone();
+    for (status, body) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "{body}");
+        assert_eq!(body, &first);
+    }
+    let eid = first["id"].as_str().unwrap();
+    let chain = verify_case(&api.platform, &format!("enrolment#{eid}"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(chain, 1, "enrolled once");
+}
+
 /// Two enrolments of one person in one unit over overlapping dates, sent at the same moment
 /// under different idempotency keys: one is written, the other refused (Art. 6).
 async fn simultaneous_overlapping_enrolments_cannot_both_land(api: &Api) {
@@ -2505,6 +2543,7 @@ async fn enrollment_on_the_embedded_store() {
     declarations_are_accepted_or_rejected_whole(&api).await;
     a_large_declaration_is_applied_in_resumable_steps(&api).await;
     simultaneous_overlapping_enrolments_cannot_both_land(&api).await;
+    one_key_sent_fifty_times_at_once_is_one_enrolment(&api).await;
     a_project_gets_its_certificate(&api).await;
     employees_reaching_retirement_age_are_flagged(&api).await;
     the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;
@@ -2546,6 +2585,7 @@ async fn enrollment_on_dynamodb_and_s3() {
     declarations_are_accepted_or_rejected_whole(&api).await;
     a_large_declaration_is_applied_in_resumable_steps(&api).await;
     simultaneous_overlapping_enrolments_cannot_both_land(&api).await;
+    one_key_sent_fifty_times_at_once_is_one_enrolment(&api).await;
     a_project_gets_its_certificate(&api).await;
     employees_reaching_retirement_age_are_flagged(&api).await;
     the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;

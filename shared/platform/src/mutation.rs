@@ -78,6 +78,30 @@ struct Recorded {
     status: u16,
     response: Value,
     at: String,
+    /// True while the first request with the key is being worked (its claim); the answer
+    /// replaces it.
+    #[serde(default)]
+    in_flight: bool,
+}
+
+/// How long an answer is kept for retries (`expires_at`; DynamoDB's TTL deletes it later).
+pub const ANSWER_KEPT_SECS: i64 = 24 * 3600;
+
+/// How long a claim on a key holds if its request never finishes (the process died): then a
+/// retry is worked afresh.
+pub const CLAIM_HOLDS_SECS: i64 = 120;
+
+/// How long a duplicate waits for the first request's answer before it is told to retry.
+const DUPLICATE_WAITS: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Where a key stands.
+enum Standing {
+    /// No request has used it (or its answer expired).
+    Free,
+    /// Its first request is being worked.
+    InFlight,
+    /// Answered.
+    Answered(StatusCode, Value),
 }
 
 fn idem_key(actor: &Actor, key: &IdempotencyKey) -> Key {
@@ -102,13 +126,9 @@ pub fn fingerprint(route: &str, request: &impl Serialize) -> String {
     hex::encode(h.finalize())
 }
 
-async fn replay(
-    p: &Platform,
-    key: &Key,
-    fingerprint: &str,
-) -> Result<Option<(StatusCode, Value)>, ApiError> {
+async fn standing(p: &Platform, key: &Key, fingerprint: &str) -> Result<Standing, ApiError> {
     let Some(item) = p.state.get(key).await? else {
-        return Ok(None);
+        return Ok(Standing::Free);
     };
     let rec: Recorded = item.body().map_err(|e| ApiError::internal(&e))?;
     if rec.fingerprint != fingerprint {
@@ -118,8 +138,69 @@ async fn replay(
             "this Idempotency-Key was already used for a different request",
         ));
     }
+    if rec.in_flight {
+        return Ok(Standing::InFlight);
+    }
     let status = StatusCode::from_u16(rec.status).unwrap_or(StatusCode::OK);
-    Ok(Some((status, rec.response)))
+    Ok(Standing::Answered(status, rec.response))
+}
+
+/// Claims `key` for this request, or finds its answer: a duplicate sent while the first is
+/// worked waits for the first answer (up to [`DUPLICATE_WAITS`]), then is told to retry.
+/// Returns the claim's version, or the recorded answer.
+async fn claim(
+    p: &Platform,
+    key: &Key,
+    fingerprint: &str,
+) -> Result<Result<u64, (StatusCode, Value)>, ApiError> {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(20);
+    loop {
+        match standing(p, key, fingerprint).await? {
+            Standing::Answered(status, body) => return Ok(Err((status, body))),
+            Standing::Free => {
+                let marker = Recorded {
+                    fingerprint: fingerprint.to_owned(),
+                    status: 0,
+                    response: Value::Null,
+                    at: p.clock.now().to_rfc3339(),
+                    in_flight: true,
+                };
+                let put = TxOp::Put {
+                    item: Item::new(key.pk.clone(), key.sk.clone(), &marker)?
+                        .expiring_at(swi_store::state::epoch_now() + CLAIM_HOLDS_SECS),
+                    condition: Condition::NotExists,
+                };
+                match p.state.transact(vec![put]).await {
+                    Ok(()) => return Ok(Ok(1)),
+                    // Another request with the key claimed it first: wait for its answer.
+                    Err(StateError::Conflict { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Standing::InFlight => {}
+        }
+        if started.elapsed() >= DUPLICATE_WAITS {
+            return Err(ApiError::conflict(
+                "request_in_progress",
+                "同一请求正在处理中，请稍后用同一 Idempotency-Key 重试",
+                "a request with this Idempotency-Key is still being worked; retry with the same key shortly",
+            ));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(250));
+    }
+}
+
+/// Gives up a claim (the request was refused: nothing changed, and a retry is worked afresh).
+async fn release(p: &Platform, key: &Key, version: u64) {
+    let _ = p
+        .state
+        .transact(vec![TxOp::Delete {
+            key: key.clone(),
+            condition: Condition::VersionIs(version),
+        }])
+        .await;
 }
 
 /// The last event of a case, if any.
@@ -201,11 +282,13 @@ pub async fn audit_ops(
 
 /// Runs a command once per idempotency key: replays the first answer for a repeated key (the
 /// same request), refuses a reused key (another request), and otherwise writes the change, its
-/// audit events and the answer in one transaction.
+/// audit events and the answer in one transaction. The key is claimed first, so that duplicates
+/// sent at once wait for the first answer instead of working the command again; the answer is
+/// kept for [`ANSWER_KEPT_SECS`].
 ///
 /// # Errors
-/// What `build` refuses; 409 for a reused key or a concurrent change of the same case;
-/// 503 when the store is unavailable.
+/// What `build` refuses; 409 for a reused key, a duplicate still in flight after the wait, or a
+/// concurrent change of the same case; 503 when the store is unavailable.
 pub async fn apply<F>(
     p: &Platform,
     actor: &Actor,
@@ -217,31 +300,53 @@ where
     F: std::future::Future<Output = Result<Change, ApiError>>,
 {
     let ikey = idem_key(actor, key);
-    if let Some(answer) = replay(p, &ikey, fingerprint).await? {
-        return Ok(answer);
-    }
-    let change = build.await?;
+    let version = match claim(p, &ikey, fingerprint).await? {
+        Ok(v) => v,
+        Err(answer) => return Ok(answer),
+    };
+    let change = match build.await {
+        Ok(c) => c,
+        Err(e) => {
+            release(p, &ikey, version).await;
+            return Err(e);
+        }
+    };
     let mut ops = change.ops;
-    ops.extend(audit_ops(p, actor, &change.audit).await?);
-    let at = p.clock.now().to_rfc3339();
+    match audit_ops(p, actor, &change.audit).await {
+        Ok(a) => ops.extend(a),
+        Err(e) => {
+            release(p, &ikey, version).await;
+            return Err(e);
+        }
+    }
     let recorded = Recorded {
         fingerprint: fingerprint.to_owned(),
         status: change.status.as_u16(),
         response: change.response.clone(),
-        at,
+        at: p.clock.now().to_rfc3339(),
+        in_flight: false,
     };
     ops.push(TxOp::Put {
-        item: Item::new(ikey.pk.clone(), ikey.sk.clone(), &recorded)?,
-        condition: Condition::NotExists,
+        item: Item::new(ikey.pk.clone(), ikey.sk.clone(), &recorded)?
+            .expiring_at(swi_store::state::epoch_now() + ANSWER_KEPT_SECS),
+        condition: Condition::VersionIs(version),
     });
     match p.state.transact(ops).await {
         Ok(()) => Ok((change.status, change.response)),
         Err(StateError::Conflict { key: k, .. }) if k == ikey => {
-            // The same request finished concurrently: answer as it did.
-            replay(p, &ikey, fingerprint)
-                .await?
-                .ok_or_else(|| ApiError::internal(&"idempotency record vanished"))
+            // The claim lapsed and another request with the key took over: answer as it does.
+            match standing(p, &ikey, fingerprint).await? {
+                Standing::Answered(status, body) => Ok((status, body)),
+                _ => Err(ApiError::conflict(
+                    "request_in_progress",
+                    "同一请求正在处理中，请稍后用同一 Idempotency-Key 重试",
+                    "a request with this Idempotency-Key is still being worked; retry with the same key shortly",
+                )),
+            }
         }
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            release(p, &ikey, version).await;
+            Err(e.into())
+        }
     }
 }

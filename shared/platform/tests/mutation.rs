@@ -132,3 +132,48 @@ async fn a_refused_command_writes_neither_change_nor_event() {
         .await
         .unwrap();
 }
+
+/// An answer is kept 24 hours (`expires_at`), then the key is free again; a refused request
+/// gives its claim up, so that a corrected retry under the same key is worked.
+#[tokio::test]
+async fn answers_are_kept_a_day_and_a_refusal_frees_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = platform(dir.path());
+    let key = IdempotencyKey("request-kept".into());
+    apply(&p, &actor(), &key, "fp-1", async { Ok(change(7)) })
+        .await
+        .unwrap();
+    let record_key = Key::new("idem#clerk-1", "request-kept");
+    let mut record = p.state.get(&record_key).await.unwrap().unwrap();
+    let left = record.expires_at.unwrap() - swi_store::state::epoch_now();
+    assert!(
+        (24 * 3600 - 60..=24 * 3600).contains(&left),
+        "kept {left} s"
+    );
+    // A day later the record has expired: the same key starts afresh.
+    record.expires_at = Some(swi_store::state::epoch_now() - 1);
+    p.state
+        .transact(vec![TxOp::Put {
+            item: record.clone(),
+            condition: Condition::VersionIs(record.version),
+        }])
+        .await
+        .unwrap();
+    let again = apply(&p, &actor(), &key, "fp-2", async { Ok(change(8)) })
+        .await
+        .unwrap();
+    assert_eq!(again.1, json!({ "n": 8 }));
+
+    // Refused, then corrected under the same key: the correction is worked.
+    let key = IdempotencyKey("request-refused".into());
+    let refused = apply(&p, &actor(), &key, "fp-3", async {
+        Err(swi_platform::ApiError::invalid("不对", "wrong"))
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(refused.code, "invalid_request");
+    let fixed = apply(&p, &actor(), &key, "fp-3", async { Ok(change(9)) })
+        .await
+        .unwrap();
+    assert_eq!(fixed.1, json!({ "n": 9 }));
+}

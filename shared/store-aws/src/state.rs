@@ -46,6 +46,10 @@ fn to_attrs(item: &Item, version: u64) -> Result<Attrs, StateError> {
     let body: AttributeValue = serde_dynamo::to_attribute_value(&item.body)
         .map_err(|e| StateError::Body(e.to_string()))?;
     a.insert("body".into(), body);
+    if let Some(at) = item.expires_at {
+        // The table's TTL attribute (template.yaml): DynamoDB deletes the item some time after.
+        a.insert("expires_at".into(), AttributeValue::N(at.to_string()));
+    }
     Ok(a)
 }
 
@@ -71,6 +75,10 @@ fn from_attrs(mut a: Attrs) -> Result<Item, StateError> {
         .zip(string(&a, "gsi1sk"))
         .map(|(p, s)| Key::new(p, s));
     let version = version(&a).ok_or_else(|| corrupt("version"))?;
+    let expires_at = match a.get("expires_at") {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    };
     let body = a.remove("body").ok_or_else(|| corrupt("body"))?;
     let body: serde_json::Value =
         serde_dynamo::from_attribute_value(body).map_err(|e| StateError::Body(e.to_string()))?;
@@ -80,17 +88,27 @@ fn from_attrs(mut a: Attrs) -> Result<Item, StateError> {
         version,
         gsi1,
         body,
+        expires_at,
     })
 }
 
-/// Condition expression and values for a condition, or `None` for no condition.
-fn condition_expr(c: Condition) -> Option<(String, Option<(String, AttributeValue)>)> {
+/// Condition expression and values for a condition, or `None` for no condition. An item past
+/// its `expires_at` counts as missing, as every read sees it (DynamoDB's TTL deletes it later).
+fn condition_expr(c: Condition) -> Option<(String, Vec<(String, AttributeValue)>)> {
+    let now = (
+        ":now".to_owned(),
+        AttributeValue::N(swi_store::state::epoch_now().to_string()),
+    );
     match c {
         Condition::None => None,
-        Condition::NotExists => Some(("attribute_not_exists(pk)".into(), None)),
+        Condition::NotExists => Some((
+            "attribute_not_exists(pk) OR expires_at <= :now".into(),
+            vec![now],
+        )),
         Condition::VersionIs(n) => Some((
-            "version = :expected".into(),
-            Some((":expected".into(), AttributeValue::N(n.to_string()))),
+            "version = :expected AND (attribute_not_exists(expires_at) OR expires_at > :now)"
+                .into(),
+            vec![(":expected".into(), AttributeValue::N(n.to_string())), now],
         )),
     }
 }
@@ -100,6 +118,18 @@ fn is_too_large(message: Option<&str>) -> bool {
 }
 
 impl DynamoState {
+    /// The client (tests read items behind the store's back with it).
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The table.
+    #[must_use]
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
     /// State in `table`.
     #[must_use]
     pub fn new(client: Client, table: &str) -> Self {
@@ -180,8 +210,12 @@ impl DynamoState {
                 }
                 _ => unavailable(crate::describe(&e)),
             })?;
+            let now = swi_store::state::epoch_now();
             for a in out.items.unwrap_or_default() {
-                items.push(from_attrs(a)?);
+                let item = from_attrs(a)?;
+                if !item.expired(now) {
+                    items.push(item);
+                }
             }
             match out.last_evaluated_key {
                 Some(k) if items.len() < want => start = Some(k),
@@ -204,9 +238,9 @@ impl DynamoState {
                         TxOp::stored_version(item, *condition),
                     )?))
                     .return_values_on_condition_check_failure(fail_values);
-                if let Some((expr, value)) = cond {
+                if let Some((expr, values)) = cond {
                     b = b.condition_expression(expr);
-                    if let Some((k, v)) = value {
+                    for (k, v) in values {
                         b = b.expression_attribute_values(k, v);
                     }
                 }
@@ -219,9 +253,9 @@ impl DynamoState {
                     .table_name(&self.table)
                     .set_key(Some(key_attrs(key)))
                     .return_values_on_condition_check_failure(fail_values);
-                if let Some((expr, value)) = cond {
+                if let Some((expr, values)) = cond {
                     b = b.condition_expression(expr);
-                    if let Some((k, v)) = value {
+                    for (k, v) in values {
                         b = b.expression_attribute_values(k, v);
                     }
                 }
@@ -230,7 +264,7 @@ impl DynamoState {
                     .build()
             }
             TxOp::Check { key, .. } => {
-                let (expr, value) = cond.ok_or_else(|| {
+                let (expr, values) = cond.ok_or_else(|| {
                     StateError::InvalidKey(format!("a check of {key} needs a condition"))
                 })?;
                 let mut b = ConditionCheck::builder()
@@ -238,7 +272,7 @@ impl DynamoState {
                     .set_key(Some(key_attrs(key)))
                     .condition_expression(expr)
                     .return_values_on_condition_check_failure(fail_values);
-                if let Some((k, v)) = value {
+                for (k, v) in values {
                     b = b.expression_attribute_values(k, v);
                 }
                 TransactWriteItem::builder()
@@ -261,7 +295,12 @@ impl StateStore for DynamoState {
             .send()
             .await
             .map_err(|e| unavailable(crate::describe(&e)))?;
-        out.item.map(from_attrs).transpose()
+        let now = swi_store::state::epoch_now();
+        Ok(out
+            .item
+            .map(from_attrs)
+            .transpose()?
+            .filter(|i| !i.expired(now)))
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StateError> {

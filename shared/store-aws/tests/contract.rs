@@ -65,3 +65,54 @@ async fn harness() -> Aws {
 async fn the_aws_backend_meets_the_contract() {
     contract::run_all(&harness().await).await;
 }
+
+/// DynamoDB's TTL deletes what the store already reads as absent: an item past its
+/// `expires_at` is gone from `get` at once and, once LocalStack's expiry endpoint has run the TTL
+/// sweep (LocalStack deletes expired items only when asked), gone from the table itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs DynamoDB and S3: infra/test runs it on LocalStack"]
+async fn expired_items_are_deleted_by_the_tables_ttl() {
+    use swi_store::{Condition, Item, Key, TxOp};
+    let h = harness().await;
+    let pk = format!("{}#ttl", h.run_id);
+    let past = swi_store::state::epoch_now() - 5;
+    h.state
+        .transact(vec![TxOp::Put {
+            item: Item::new(&pk, "old", &serde_json::json!({}))
+                .unwrap()
+                .expiring_at(past),
+            condition: Condition::NotExists,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(h.state.get(&Key::new(&pk, "old")).await.unwrap(), None);
+    let raw = || async {
+        h.state
+            .client()
+            .get_item()
+            .table_name(h.state.table())
+            .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.clone()))
+            .key(
+                "sk",
+                aws_sdk_dynamodb::types::AttributeValue::S("old".into()),
+            )
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap()
+            .item
+    };
+    assert!(raw().await.is_some(), "stored until the TTL sweep");
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("LocalStack's endpoint");
+    let host = endpoint.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    std::io::Write::write_all(
+        &mut s,
+        format!("DELETE /_aws/dynamodb/expired HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut s, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(raw().await.is_none(), "deleted by the TTL sweep");
+}

@@ -1,5 +1,6 @@
-//! The state port on SQLite: table `items(pk, sk, gsi1pk, gsi1sk, version, body)` with a
-//! partial index for `gsi1`. Text compares byte-wise (BINARY collation on UTF-8), the same order
+//! The state port on SQLite: table `items(pk, sk, gsi1pk, gsi1sk, version, body, expires_at)`
+//! with a partial index for `gsi1`. An item past its `expires_at` is read as absent and removed by
+//! [`EmbeddedState::purge_expired`]. Text compares byte-wise (BINARY collation on UTF-8), the same order
 //! as DynamoDB's. One connection behind a mutex; every call runs on a blocking thread.
 
 use std::path::Path;
@@ -20,6 +21,7 @@ CREATE TABLE IF NOT EXISTS items (
     gsi1sk  TEXT,
     version INTEGER NOT NULL,
     body    TEXT NOT NULL,
+    expires_at INTEGER,
     PRIMARY KEY (pk, sk)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
@@ -80,6 +82,7 @@ fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
     let gsi1sk: Option<String> = row.get(3)?;
     let body: String = row.get(5)?;
     let version: i64 = row.get(4)?;
+    let expires_at: Option<i64> = row.get(6)?;
     Ok(Item {
         pk: row.get(0)?,
         sk: row.get(1)?,
@@ -88,13 +91,14 @@ fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
         body: serde_json::from_str(&body).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e))
         })?,
+        expires_at,
     })
 }
 
 fn version_of(conn: &Connection, key: &Key) -> rusqlite::Result<Option<u64>> {
     conn.query_row(
-        "SELECT version FROM items WHERE pk = ?1 AND sk = ?2",
-        params![key.pk, key.sk],
+        "SELECT version FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)",
+        params![key.pk, key.sk, swi_store::state::epoch_now()],
         |r| r.get::<_, i64>(0),
     )
     .optional()
@@ -109,9 +113,28 @@ fn i64_version(v: u64) -> Result<i64, StateError> {
     i64::try_from(v).map_err(|_| StateError::InvalidKey(format!("version {v} is too large")))
 }
 
-const INSERT: &str = "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, version, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+const INSERT: &str = "INSERT OR REPLACE INTO items (pk, sk, gsi1pk, gsi1sk, version, body, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+/// The columns every read selects, in `row_to_item`'s order.
+const COLUMNS: &str = "pk, sk, gsi1pk, gsi1sk, version, body, expires_at";
 
 impl EmbeddedState {
+    /// Deletes the items that expired before now (what DynamoDB's TTL does by itself); returns
+    /// how many.
+    ///
+    /// # Errors
+    /// The database cannot be written.
+    pub async fn purge_expired(&self) -> Result<usize, StateError> {
+        self.with(|conn| {
+            conn.execute(
+                "DELETE FROM items WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+                params![swi_store::state::epoch_now()],
+            )
+            .map_err(unavailable)
+        })
+        .await
+    }
+
     /// Opens (creating if needed) the database at `path`.
     ///
     /// # Errors
@@ -126,6 +149,15 @@ impl EmbeddedState {
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
+        // A store made before items could expire gains the column.
+        let has_expiry: bool = conn
+            .prepare("SELECT 1 FROM pragma_table_info('items') WHERE name = 'expires_at'")
+            .and_then(|mut s| s.exists([]))
+            .map_err(unavailable)?;
+        if !has_expiry {
+            conn.execute_batch("ALTER TABLE items ADD COLUMN expires_at INTEGER")
+                .map_err(unavailable)?;
+        }
         Ok(EmbeddedState {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -149,15 +181,15 @@ impl EmbeddedState {
     fn run_query(conn: &Connection, index: Option<Index>, q: &Query) -> Result<Page, StateError> {
         q.check()?;
         let after = q.cursor.as_ref().map(Cursor::position).transpose()?;
-        let mut args: Vec<String> = vec![q.pk.clone()];
+        let mut args: Vec<String> = vec![q.pk.clone(), swi_store::state::epoch_now().to_string()];
+        let live = "(expires_at IS NULL OR expires_at > CAST(?2 AS INTEGER))";
         let (mut sql, order) = match index {
             None => (
-                "SELECT pk, sk, gsi1pk, gsi1sk, version, body FROM items WHERE pk = ?1".to_owned(),
+                format!("SELECT {COLUMNS} FROM items WHERE pk = ?1 AND {live}"),
                 "sk",
             ),
             Some(Index::Gsi1) => (
-                "SELECT pk, sk, gsi1pk, gsi1sk, version, body FROM items WHERE gsi1pk = ?1"
-                    .to_owned(),
+                format!("SELECT {COLUMNS} FROM items WHERE gsi1pk = ?1 AND {live}"),
                 "gsi1sk",
             ),
         };
@@ -229,11 +261,14 @@ impl StateStore for EmbeddedState {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StateError> {
         let key = key.clone();
         self.with(move |conn| {
-            conn.prepare_cached(
-                "SELECT pk, sk, gsi1pk, gsi1sk, version, body FROM items WHERE pk = ?1 AND sk = ?2",
-            )
+            conn.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
+            ))
             .map_err(unavailable)?
-            .query_row(params![key.pk, key.sk], row_to_item)
+            .query_row(
+                params![key.pk, key.sk, swi_store::state::epoch_now()],
+                row_to_item,
+            )
             .optional()
             .map_err(unavailable)
         })
@@ -277,7 +312,8 @@ impl StateStore for EmbeddedState {
                                 gpk,
                                 gsk,
                                 version,
-                                body_text(item)?
+                                body_text(item)?,
+                                item.expires_at
                             ])
                             .map_err(unavailable)?;
                     }
@@ -317,7 +353,8 @@ impl StateStore for EmbeddedState {
                         gpk,
                         gsk,
                         i64_version(item.version)?,
-                        body_text(item)?
+                        body_text(item)?,
+                        item.expires_at
                     ])
                     .map_err(unavailable)?;
                 }

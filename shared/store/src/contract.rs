@@ -45,6 +45,7 @@ fn item(pk: &str, sk: &str, body: serde_json::Value) -> Item {
         version: 0,
         gsi1: None,
         body,
+        expires_at: None,
     }
 }
 
@@ -489,6 +490,58 @@ pub async fn presigned_upload(h: &dyn Harness) {
     assert_eq!(read_all(d, &sha).await.unwrap(), good);
 }
 
+/// An item past its `expires_at` reads as absent everywhere: `get`, queries (and the index), and
+/// conditions (a create over it succeeds; a version check on it fails). One not yet expired
+/// reads as usual, with its expiry.
+pub async fn expiry(h: &dyn Harness) {
+    let s = h.state();
+    let pk = format!("{}#expiry", h.run_id());
+    let now = crate::state::epoch_now();
+    let gone = item(&pk, "gone", json!({ "n": 1 }))
+        .with_gsi1(format!("{pk}#index"), "a")
+        .expiring_at(now - 60);
+    let kept = item(&pk, "kept", json!({ "n": 2 }))
+        .with_gsi1(format!("{pk}#index"), "b")
+        .expiring_at(now + 3600);
+    s.transact(vec![
+        put(gone.clone(), Condition::NotExists),
+        put(kept.clone(), Condition::NotExists),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(s.get(&Key::new(&pk, "gone")).await.unwrap(), None);
+    let read = s.get(&Key::new(&pk, "kept")).await.unwrap().unwrap();
+    assert_eq!(read.expires_at, Some(now + 3600));
+    let listed = s.query_all(&Query::partition(&pk)).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|i| i.sk.as_str()).collect::<Vec<_>>(),
+        ["kept"]
+    );
+    let indexed = s
+        .query_index_all(Index::Gsi1, &Query::partition(format!("{pk}#index")))
+        .await
+        .unwrap();
+    assert_eq!(indexed.len(), 1);
+    // A version check on the expired item fails: it is missing.
+    assert!(matches!(
+        s.transact(vec![TxOp::Check {
+            key: Key::new(&pk, "gone"),
+            condition: Condition::VersionIs(1),
+        }])
+        .await,
+        Err(StateError::Conflict { .. })
+    ));
+    // A create over it succeeds, as over nothing, and starts at version 1.
+    s.transact(vec![put(
+        item(&pk, "gone", json!({ "n": 3 })),
+        Condition::NotExists,
+    )])
+    .await
+    .unwrap();
+    let again = s.get(&Key::new(&pk, "gone")).await.unwrap().unwrap();
+    assert_eq!((again.version, again.expires_at), (1, None));
+}
+
 /// Every test of the suite, in order.
 pub async fn run_all(h: &dyn Harness) {
     round_trip(h).await;
@@ -497,6 +550,7 @@ pub async fn run_all(h: &dyn Harness) {
     index_queries(h).await;
     conditional_conflicts(h).await;
     all_or_nothing(h).await;
+    expiry(h).await;
     limits(h).await;
     bulk_load(h).await;
     documents(h).await;

@@ -55,6 +55,21 @@ pub struct Item {
     pub gsi1: Option<Key>,
     /// The body.
     pub body: Value,
+    /// When the item expires (seconds since the Unix epoch, wall-clock time): from then on both
+    /// backends read it as absent — `get` and queries skip it, and a condition sees it missing —
+    /// and it is deleted later (DynamoDB's TTL on `expires_at`; the embedded store's
+    /// `purge_expired`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+/// Seconds since the Unix epoch now, as expiry is measured (wall-clock, like DynamoDB's TTL;
+/// business dates come from the platform's clock, never from here).
+#[must_use]
+pub fn epoch_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 impl Item {
@@ -73,7 +88,21 @@ impl Item {
             version: 0,
             gsi1: None,
             body: serde_json::to_value(body).map_err(|e| StateError::Body(e.to_string()))?,
+            expires_at: None,
         })
+    }
+
+    /// The same item expiring at `at` (seconds since the Unix epoch).
+    #[must_use]
+    pub fn expiring_at(mut self, at: i64) -> Self {
+        self.expires_at = Some(at);
+        self
+    }
+
+    /// Whether it has expired at `now` (seconds since the Unix epoch).
+    #[must_use]
+    pub fn expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
     }
 
     /// The same item indexed on `gsi1` under `(pk, sk)`.
