@@ -80,6 +80,33 @@ impl Role {
     }
 }
 
+/// The organisation a clerk works for (GLOSSARY, "Organisations"): checks such as "the
+/// contractor's own staff may not approve its payment request" (Art. 37) follow from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Organisation {
+    /// 社会保险经办机构: the window, the business office, internal control, the archive.
+    Agency,
+    /// 承办机构: eligibility, first review, re-review, finance.
+    Contractor,
+}
+
+impl Role {
+    /// The organisation the role belongs to; none for citizens, employers and operators.
+    #[must_use]
+    pub const fn organisation(self) -> Option<Organisation> {
+        match self {
+            Role::Acceptor | Role::AgencyOfficer | Role::Supervisor | Role::Archivist => {
+                Some(Organisation::Agency)
+            }
+            Role::Handler | Role::FirstReviewer | Role::ReReviewer | Role::Finance => {
+                Some(Organisation::Contractor)
+            }
+            Role::Citizen | Role::Employer | Role::Operator => None,
+        }
+    }
+}
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -153,6 +180,14 @@ pub struct Actor {
     pub name: String,
     /// For employers: the unified social credit code of the unit they act for.
     pub unit: Option<String>,
+}
+
+impl Actor {
+    /// The organisation the actor works for, by role.
+    #[must_use]
+    pub const fn organisation(&self) -> Option<Organisation> {
+        self.role.organisation()
+    }
 }
 
 /// What an actor asks to do.
@@ -322,6 +357,20 @@ mod tests {
 
     fn zhanggong() -> County {
         County::parse("360702").unwrap()
+    }
+
+    #[test]
+    fn every_clerk_works_for_the_agency_or_the_contractor() {
+        use Organisation::{Agency, Contractor};
+        for role in Role::ALL {
+            let expected = match role.as_str() {
+                "acceptor" | "agency_officer" | "supervisor" | "archivist" => Some(Agency),
+                "handler" | "first_reviewer" | "re_reviewer" | "finance" => Some(Contractor),
+                _ => None,
+            };
+            assert_eq!(actor(role, "360702").organisation(), expected, "{role}");
+            assert_eq!(role.organisation().is_some(), role.is_clerk(), "{role}");
+        }
     }
 
     #[test]

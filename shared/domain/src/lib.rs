@@ -10,4 +10,4 @@ pub mod audit;
 pub mod duties;
 pub mod enrolment;
 
-pub use access::{Action, Actor, Denied, Jurisdiction, Owner, Role};
+pub use access::{Action, Actor, Denied, Jurisdiction, Organisation, Owner, Role};
