@@ -484,6 +484,52 @@ fn an_altered_audit_event_is_found_by_audit_verify_and_health() {
         );
         assert!(text.contains("broken: unit#"), "{text}");
     }
+
+    // The unit's last event altered too: no change of the unit is recorded on top of it, and the
+    // city's supervisors find the alert; a county acceptor may not read alerts.
+    let db = rusqlite::Connection::open(dir.path().join("state.sqlite3")).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE items SET body = json_set(body, '$.actor', 'nobody') WHERE pk = \
+             'audit#unit#91360702MA35G6QL6T' AND sk = (SELECT max(sk) FROM items \
+             WHERE pk = 'audit#unit#91360702MA35G6QL6T')",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(db);
+    let port = free_port();
+    let _server = start(dir.path(), port);
+    let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
+    let employer = token(&tokens, "employer_91360702MA35G6QL6T");
+    let (status, body) = request(
+        port,
+        "PATCH",
+        "/api/units/91360702MA35G6QL6T",
+        Some(&employer),
+        Some((
+            "after-tamper-1",
+            r#"{"name":"赣州某某建材有限公司（更名）"}"#,
+        )),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("audit_chain_broken"), "{body}");
+    let (status, body) = get(
+        port,
+        "/api/alerts?county=360700",
+        Some(&token(&tokens, "supervisor_city")),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("\"subject\":\"unit#91360702MA35G6QL6T\""),
+        "{body}"
+    );
+    let (status, body) = get(
+        port,
+        "/api/alerts?county=360702",
+        Some(&token(&tokens, "acceptor_360702")),
+    );
+    assert_eq!(status, 403, "{body}");
 }
 
 /// The body of an HTTP answer.

@@ -217,6 +217,8 @@ pub enum Action {
     Read,
     /// Read the audit ledger.
     ReadAudit,
+    /// Read and work risk alerts (Art. 42-44).
+    ReadAlerts,
     /// Run scheduled jobs.
     RunJobs,
 }
@@ -288,6 +290,7 @@ const fn roles_for(action: Action) -> &'static [Role] {
             Archivist,
         ],
         Action::ReadAudit => &[Supervisor, AgencyOfficer],
+        Action::ReadAlerts => &[Supervisor, AgencyOfficer],
         Action::RunJobs => &[Operator, AgencyOfficer],
     }
 }

@@ -69,6 +69,12 @@ impl Event {
         sha256_hex(&serde_json::to_vec(&h).unwrap_or_default())
     }
 
+    /// Whether the event is as it was written: its stored hash is the hash of its fields.
+    #[must_use]
+    pub fn intact(&self) -> bool {
+        self.hash == self.computed_hash()
+    }
+
     /// The event recording `change` by `actor` at `at`, following `prev` in `case`'s chain.
     #[must_use]
     pub fn next(

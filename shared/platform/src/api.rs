@@ -74,6 +74,7 @@ pub fn platform_routes() -> Routes {
         .routes(routes!(crate::documents::presign))
         .routes(routes!(crate::reports::get))
         .routes(routes!(health))
+        .routes(routes!(crate::alerts::list))
 }
 
 /// The application of `steps` (and the platform's routes) on `platform`: one router, one

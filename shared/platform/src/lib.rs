@@ -9,6 +9,7 @@
 //! - [`clock::Clock`]: the only source of "now" (China time);
 //! - [`documents`]: presigned uploads, type sniffing, bounded loading of stored files and tables;
 //! - [`reports`]: row reports the system made, recorded with whom they concern;
+//! - [`alerts`]: the one record of a warning to supervisors, and its read route;
 //! - [`jobs`]: the [`jobs::Job`] abstraction and what wakes a job;
 //! - [`params`]: the parameter set a process starts with;
 //! - [`lambda`]: the platform of a Lambda function and the authorizer's claims;
@@ -18,6 +19,7 @@
 //! [`api`] merges every step's routes and their OpenAPI operations into one application; and
 //! [`Platform`] bundles the rest for the routers.
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod clock;

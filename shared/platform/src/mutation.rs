@@ -262,6 +262,9 @@ pub async fn audit_ops(
     let mut ops = Vec::with_capacity(audit.len());
     for a in audit {
         let prev = last_event(p, &a.case).await?;
+        if let Some(last) = prev.as_ref().filter(|e| !e.intact()) {
+            return Err(chain_broken(p, &a.case, last).await);
+        }
         let event = Event::next(prev.as_ref(), &a.case, &at, actor, &a.command, &a.change);
         let item = Item::new(
             audit_partition(&a.case),
@@ -278,6 +281,69 @@ pub async fn audit_ops(
         });
     }
     Ok(ops)
+}
+
+/// The refusal of a change whose case's last audit event was altered after it was written: no
+/// new event chains onto it. Supervisors are alerted (once per case), in a transaction of its
+/// own, since the request's is refused.
+async fn chain_broken(p: &Platform, case: &str, last: &Event) -> ApiError {
+    let alert = crate::alerts::Alert {
+        id: format!("audit_chain_broken:{case}"),
+        kind: "audit_chain_broken".into(),
+        subject: case.to_owned(),
+        county: None,
+        evidence: serde_json::json!({ "seq": last.seq, "reason": "altered after it was written" }),
+        raised_by: "system:audit".into(),
+        raised_at: p.clock.now(),
+        status: crate::alerts::AlertStatus::Open,
+        assignee: None,
+        zh: format!("{case} 的审计记录第 {} 条在写入后被改动", last.seq),
+        en: format!(
+            "event {} of {case}'s audit trail was altered after it was written",
+            last.seq
+        ),
+    };
+    let system = crate::jobs::job_actor("audit", "系统：审计链校验");
+    if let Ok((op, audit)) = crate::alerts::raise(&alert) {
+        // The alert's own trail starts afresh; its case is never the altered one.
+        let prev = last_event(p, &audit.case).await.ok().flatten();
+        let at = p.clock.now().to_rfc3339();
+        let event = Event::next(
+            prev.as_ref(),
+            &audit.case,
+            &at,
+            &system,
+            &audit.command,
+            &audit.change,
+        );
+        if let Ok(item) = Item::new(
+            audit_partition(&audit.case),
+            format!("seq#{:012}", event.seq),
+            &event,
+        ) {
+            let item = item.with_gsi1(
+                format!("audit-day#{}", p.clock.now().date_naive()),
+                format!("{at}#{}#{:012}", audit.case, event.seq),
+            );
+            // Raised already (a conflict) is as good as raised now.
+            let _ = p
+                .state
+                .transact(vec![
+                    op,
+                    TxOp::Put {
+                        item,
+                        condition: Condition::NotExists,
+                    },
+                ])
+                .await;
+        }
+    }
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "audit_chain_broken",
+        "该业务的审计记录已被改动，暂停办理并已提示稽核内控",
+        "this case's audit trail was altered; no change is recorded until it is examined (supervisors are alerted)",
+    )
 }
 
 /// Runs a command once per idempotency key: replays the first answer for a repeated key (the

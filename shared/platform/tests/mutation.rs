@@ -177,3 +177,67 @@ async fn answers_are_kept_a_day_and_a_refusal_frees_the_key() {
         .unwrap();
     assert_eq!(fixed.1, json!({ "n": 9 }));
 }
+
+/// A change of a case whose last event was altered is refused — no new event chains onto an
+/// altered one — nothing is written, and supervisors get one alert about the case.
+#[tokio::test]
+async fn no_event_chains_onto_an_altered_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = platform(dir.path());
+    apply(
+        &p,
+        &actor(),
+        &IdempotencyKey("request-a1".into()),
+        "fp-a1",
+        async { Ok(change(1)) },
+    )
+    .await
+    .unwrap();
+    let k = Key::new(audit_partition("thing#case"), format!("seq#{:012}", 1));
+    let mut item = p.state.get(&k).await.unwrap().unwrap();
+    item.body["actor"] = json!("someone-else");
+    p.state
+        .transact(vec![TxOp::Put {
+            item,
+            condition: Condition::VersionIs(1),
+        }])
+        .await
+        .unwrap();
+    for n in [2, 3] {
+        let refused = apply(
+            &p,
+            &actor(),
+            &IdempotencyKey(format!("request-a{n}")),
+            &format!("fp-a{n}"),
+            async move { Ok(change(n)) },
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(refused.code, "audit_chain_broken");
+        assert!(
+            p.state
+                .get(&Key::new("thing", format!("{n}")))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    let events = swi_platform::mutation::events(&p, "thing#case")
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1, "nothing chained on");
+    let alert: swi_platform::alerts::Alert = p
+        .state
+        .get(&swi_platform::alerts::alert_key(
+            "audit_chain_broken:thing#case",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .body()
+        .unwrap();
+    assert_eq!(
+        (alert.kind.as_str(), alert.subject.as_str()),
+        ("audit_chain_broken", "thing#case")
+    );
+}
