@@ -107,6 +107,7 @@ pub async fn serve(
 ) -> Result<()> {
     // Presigned uploads name the address this server listens on (or SWI_PUBLIC_URL): the
     // documents the handlers presign with and the upload route are one and the same.
+    swi_platform::telemetry::init();
     let public = std::env::var("SWI_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
     let (stores, embedded) = crate::store_cmd::open_at(&public).await?;
     let uploads = embedded.map(swi_store_embedded::upload_router);
@@ -254,7 +255,7 @@ async fn worker(platform: Platform, mut stop: tokio::sync::watch::Receiver<bool>
             {
                 Ok(r) => {
                     if r.done > 0 || !r.errors.is_empty() {
-                        eprintln!("swi serve: {r}");
+                        tracing::info!(job = r.job, done = r.done, pending = r.pending, "{r}");
                     }
                     resting[i] =
                         (!r.errors.is_empty()).then(|| Instant::now() + Duration::from_secs(30));
@@ -262,7 +263,7 @@ async fn worker(platform: Platform, mut stop: tokio::sync::watch::Receiver<bool>
                     busy |= r.pending > 0 && r.done > 0;
                 }
                 Err(e) => {
-                    eprintln!("swi serve: {}: {}: {}", job.name(), e.code, e.en);
+                    tracing::error!(job = job.name(), code = e.code, "{}", e.en);
                     resting[i] = Some(Instant::now() + Duration::from_secs(30));
                 }
             }

@@ -238,6 +238,20 @@ fn an_approved_declaration_is_applied_by_the_server_itself() {
         )),
     );
     assert_eq!(status, 400, "{body}");
+    // The refusal names its request id, in the header and in the error body, and the log line
+    // of that request carries it (with the route's pattern, not the values in the path).
+    let header_id = body
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .map(str::trim)
+        .expect("an x-request-id header")
+        .to_owned();
+    let answer: serde_json::Value = serde_json::from_str(body_of(&body)).unwrap();
+    assert_eq!(
+        answer["error"]["request_id"].as_str(),
+        Some(header_id.as_str())
+    );
+    let wrong_request = header_id;
     let (status, body) = request(
         port,
         "POST",
@@ -253,6 +267,12 @@ fn an_approved_declaration_is_applied_by_the_server_itself() {
         written.contains("declaration-apply: rows applied 1, declarations finished 1"),
         "the log says what the job did: {written}"
     );
+    let line = written
+        .lines()
+        .find(|l| l.contains(&wrong_request) && l.contains("\"status\":400"))
+        .unwrap_or_else(|| panic!("no log line of request {wrong_request}: {written}"));
+    let line: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(line["span"]["route"], "/api/units/{code}/persons", "{line}");
     for number in [&id, &wrong] {
         assert!(
             !written.contains(&number[..14]),

@@ -100,6 +100,7 @@ pub fn app(platform: Platform, steps: Vec<Routes>) -> (Router, utoipa::openapi::
             "/api/openapi.json",
             axum::routing::get(openapi).with_state(served),
         )
-        .layer(axum::middleware::from_fn(crate::error::json_errors));
+        .layer(axum::middleware::from_fn(crate::error::json_errors))
+        .layer(axum::middleware::from_fn(crate::telemetry::request_ids));
     (router, doc)
 }

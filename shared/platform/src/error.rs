@@ -99,7 +99,7 @@ impl ApiError {
 
     /// 500 `internal`, with the cause kept out of the answer.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        eprintln!("swi: internal error: {cause}");
+        tracing::error!(cause = %cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -111,7 +111,7 @@ impl ApiError {
     /// 503 `forms_unavailable`: a PDF form cannot be rendered because the server's CJK font is
     /// missing; the operator is told what to install (the font is retried on the next request).
     pub fn forms_unavailable(cause: &dyn std::fmt::Display) -> Self {
-        eprintln!("swi: {cause}");
+        tracing::error!(cause = %cause, "PDF forms unavailable");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "forms_unavailable",
@@ -122,7 +122,7 @@ impl ApiError {
 
     /// 503 `unavailable`: the store is unreachable; retrying may help.
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
-        eprintln!("swi: store unavailable: {cause}");
+        tracing::error!(cause = %cause, "store unavailable");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",

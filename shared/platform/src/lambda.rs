@@ -102,5 +102,6 @@ pub async fn with_claims(
 /// # Errors
 /// The runtime fails.
 pub async fn serve(router: axum::Router) -> Result<(), lambda_http::Error> {
+    crate::telemetry::init();
     lambda_http::run(router.layer(axum::middleware::from_fn(with_claims))).await
 }

@@ -13,6 +13,7 @@
 //! - [`jobs`]: the [`jobs::Job`] abstraction and what wakes a job;
 //! - [`params`]: the parameter set a process starts with;
 //! - [`lambda`]: the platform of a Lambda function and the authorizer's claims;
+//! - [`telemetry`]: JSON-lines logs, a request id on every answer and log line;
 //! - [`wire`]: field checks that name the field they refuse;
 //! - [`pseudonym::PersonKeys`]: the keyed hash a resident ID number is stored under.
 //!
@@ -32,6 +33,7 @@ pub mod mutation;
 pub mod params;
 pub mod pseudonym;
 pub mod reports;
+pub mod telemetry;
 pub mod wire;
 
 use std::sync::Arc;

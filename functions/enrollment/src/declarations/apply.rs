@@ -354,7 +354,12 @@ impl Job for DeclarationApply {
                 }
                 Err(e) if e.code == "unavailable" => return Err(e),
                 Err(e) => {
-                    eprintln!("swi: {NAME}: {} not applied: {}", ptr.declaration, e.code);
+                    tracing::warn!(
+                        job = NAME,
+                        declaration = %ptr.declaration,
+                        code = e.code,
+                        "declaration not applied"
+                    );
                     errors.push(format!("{}: {}", ptr.declaration, e.code));
                 }
             }
