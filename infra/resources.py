@@ -81,6 +81,24 @@ def main():
     if bucket.get("VersioningConfiguration", {}).get("Status") == "Enabled":
         s3.put_bucket_versioning(Bucket=args.bucket,
                                  VersioningConfiguration={"Status": "Enabled"})
+    if "LifecycleConfiguration" in bucket:
+        # LocalStack stores the rules but never expires anything (README, "LocalStack").
+        rules = []
+        for r in bucket["LifecycleConfiguration"]["Rules"]:
+            days = r["ExpirationInDays"]
+            if isinstance(days, dict):
+                days = template["Parameters"][days["Ref"]]["Default"]
+            rules.append({
+                "ID": r["Id"], "Status": r["Status"], "Filter": {"Prefix": r["Prefix"]},
+                "Expiration": {"Days": int(days)},
+                "NoncurrentVersionExpiration": {
+                    "NoncurrentDays": r["NoncurrentVersionExpiration"]["NoncurrentDays"]},
+                "AbortIncompleteMultipartUpload": {
+                    "DaysAfterInitiation":
+                        r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]},
+            })
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=args.bucket, LifecycleConfiguration={"Rules": rules})
     if "PublicAccessBlockConfiguration" in bucket:
         s3.put_public_access_block(
             Bucket=args.bucket,

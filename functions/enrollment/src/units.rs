@@ -176,6 +176,7 @@ pub async fn record_facts(
         .map_err(|e| ApiError::invalid("佐证材料哈希不正确", e.to_string()))?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         swi_platform::documents::require_scan(&p, &evidence, "佐证材料").await?;
+        swi_platform::documents::file(&p, &evidence).await?;
         let facts = WorkInjuryFacts {
             code: code.as_str().to_owned(),
             name: req.name.clone(),
@@ -690,6 +691,8 @@ pub async fn import_roster(
     }
     let count = facts.len();
     let (status, body) = apply(&p, &actor, &key, &fp, async {
+        // The roster is the facts' evidence: filed with them.
+        swi_platform::documents::file(&p, &sha).await?;
         // Batches that fit a transaction; the last one goes with the idempotency record, and a
         // retry rewrites the same facts.
         let mut chunks: Vec<&[WorkInjuryFacts]> = facts.chunks(FACTS_PER_TRANSACTION).collect();

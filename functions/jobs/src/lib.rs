@@ -14,7 +14,9 @@ use swi_platform::jobs::{self, Job};
 /// Every job of every step.
 #[must_use]
 pub fn all() -> Vec<Box<dyn Job>> {
-    swi_enrollment::jobs()
+    let mut all: Vec<Box<dyn Job>> = vec![Box::new(swi_platform::documents::IncomingSweep)];
+    all.extend(swi_enrollment::jobs());
+    all
 }
 
 /// Runs the jobs `event` wakes, from `all`, until `deadline`; answers their reports. A job that

@@ -461,6 +461,31 @@ fn uploads_go_to_the_port_the_server_listens_on() {
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+
+    // The upload waits, unlocked, in the incoming area; filing it as a case's evidence moves it
+    // to the filed area.
+    let incoming = dir.path().join("documents/incoming").join(&sha);
+    let filed = dir
+        .path()
+        .join("documents/sha256")
+        .join(&sha[..2])
+        .join(&sha);
+    assert!(incoming.exists() && !filed.exists());
+    let acceptor = token(&tokens, "acceptor_360702");
+    let (status, body) = request(
+        port,
+        "POST",
+        "/api/work-injury/facts",
+        Some(&acceptor),
+        Some((
+            "file-evidence-1",
+            &format!(
+                r#"{{"code":"91360702MA35G6QL6T","name":"赣州某某建材有限公司","county":"360702","registration_no":"GS-360702-0001","insured":true,"industry_class":4,"rate_band":"1.2","band_decided_on":"2025-01-01","as_of":"{TODAY}","evidence_sha256":"{sha}"}}"#
+            ),
+        )),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(filed.exists() && !incoming.exists(), "filed with the facts");
 }
 
 #[test]

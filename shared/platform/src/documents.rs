@@ -169,6 +169,73 @@ pub async fn require_scan(p: &Platform, sha: &Sha256, what_zh: &str) -> Result<(
     }
 }
 
+/// Files an uploaded document to a case (`Documents::file`): from now on it is kept (held until
+/// the archive sets its retention). Called once the request that uses it has passed its checks,
+/// before its transaction is written, so that no record ever names a document that is not
+/// filed.
+///
+/// # Errors
+/// 422 `document_missing` (never uploaded, or swept since); 422 `document_corrupt`; 503.
+pub async fn file(p: &Platform, sha: &Sha256) -> Result<(), ApiError> {
+    match p.docs.file(sha).await {
+        Ok(_) => Ok(()),
+        Err(swi_store::DocError::NotFound(_)) => Err(ApiError::refused(
+            "document_missing",
+            "文件尚未上传或已过期，请重新上传",
+            "upload the file first: its SHA-256 is not in the document store (uploads not filed within 7 days are removed)",
+        )),
+        Err(e @ swi_store::DocError::Corrupt { .. }) => {
+            tracing::error!(cause = %e, "an upload's bytes changed before filing");
+            Err(ApiError::refused(
+                "document_corrupt",
+                "上传的文件已损坏，请重新上传",
+                "the uploaded file's bytes no longer match its SHA-256; upload it again",
+            ))
+        }
+        Err(e) => Err(ApiError::unavailable(&e)),
+    }
+}
+
+/// The daily sweep of uploads never filed (`documents-sweep`): S3's lifecycle rule removes them
+/// in AWS as well; in embedded mode this is what does.
+pub struct IncomingSweep;
+
+#[async_trait::async_trait]
+impl crate::jobs::Job for IncomingSweep {
+    fn name(&self) -> &'static str {
+        "documents-sweep"
+    }
+
+    fn describe(&self) -> &'static str {
+        "removes uploads that no case filed within 7 days"
+    }
+
+    fn wake(&self) -> crate::jobs::Wake {
+        crate::jobs::Wake::Daily { hour: 3 }
+    }
+
+    async fn run(
+        &self,
+        p: &Platform,
+        _deadline: std::time::Instant,
+    ) -> Result<crate::jobs::Report, ApiError> {
+        let age = Duration::from_secs(swi_store::docs::INCOMING_DAYS * 24 * 3600);
+        let removed = p
+            .docs
+            .sweep_incoming(age)
+            .await
+            .map_err(|e| ApiError::unavailable(&e))?;
+        Ok(crate::jobs::Report {
+            job: "documents-sweep",
+            done: removed,
+            pending: 0,
+            errors: Vec::new(),
+            summary: format!("{removed} uploads never filed removed"),
+            detail: serde_json::json!({ "removed": removed, "days": swi_store::docs::INCOMING_DAYS }),
+        })
+    }
+}
+
 /// A stored document's bytes, refused unread when larger than `limit`.
 ///
 /// # Errors

@@ -1,7 +1,10 @@
 //! The document port on S3. A put spools the stream to a temporary file while hashing it (the
-//! key is the hash, known only at the end), then uploads it with `If-None-Match: *` (create-only:
-//! an existing object answers 412 and the put is a no-op) and `x-amz-checksum-sha256` (S3
-//! refuses bytes that do not match).
+//! key is the hash, known only at the end), then uploads it to `sha256/<hex>` with
+//! `If-None-Match: *` (create-only: an existing object answers 412 and the put is a no-op),
+//! `x-amz-checksum-sha256` (S3 refuses bytes that do not match) and a legal hold. Presigned
+//! uploads go to `incoming/<hex>` (no lock; the bucket's lifecycle rule expires them); filing
+//! copies one to `sha256/<hex>` asking S3 for the copy's SHA-256 checksum, which must be the
+//! name, and places the legal hold.
 
 use std::io::Write;
 use std::time::Duration;
@@ -11,6 +14,7 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ChecksumAlgorithm, ObjectLockLegalHoldStatus};
 use sha2::Digest;
 use swi_store::docs::{
     DocError, DocMeta, DocReader, Documents, PresignedPut, Sha256, VerifyReport, VerifyingReader,
@@ -60,6 +64,27 @@ impl S3Documents {
     #[must_use]
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The size of the object at `key`, if there is one.
+    async fn size_of(&self, key: &str) -> Result<Option<u64>, DocError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(
+                out.content_length
+                    .and_then(|l| u64::try_from(l).ok())
+                    .unwrap_or(0),
+            )),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(None),
+            Err(e) if status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(unavailable(&e)),
+        }
     }
 
     async fn hash_object(&self, key: &str) -> Result<(Sha256, u64), DocError> {
@@ -113,6 +138,7 @@ impl Documents for S3Documents {
             .content_length(i64::try_from(size).unwrap_or(i64::MAX))
             .checksum_sha256(sha256.base64())
             .if_none_match("*")
+            .object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On)
             .send()
             .await;
         let created = match result {
@@ -130,43 +156,116 @@ impl Documents for S3Documents {
     }
 
     async fn get(&self, sha256: &Sha256) -> Result<DocReader, DocError> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(sha256.key())
-            .send()
-            .await
-        {
-            Ok(out) => Ok(Box::pin(VerifyingReader::new(
-                out.body.into_async_read(),
-                *sha256,
-            ))),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => {
-                Err(DocError::NotFound(*sha256))
+        for key in [sha256.key(), sha256.incoming_key()] {
+            match self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .send()
+                .await
+            {
+                Ok(out) => {
+                    return Ok(Box::pin(VerifyingReader::new(
+                        out.body.into_async_read(),
+                        *sha256,
+                    )));
+                }
+                Err(e) if e.as_service_error().is_some_and(|se| se.is_no_such_key()) => {}
+                Err(e) => return Err(unavailable(&e)),
             }
-            Err(e) => Err(unavailable(&e)),
         }
+        Err(DocError::NotFound(*sha256))
     }
 
     async fn head(&self, sha256: &Sha256) -> Result<Option<u64>, DocError> {
-        match self
+        for key in [sha256.key(), sha256.incoming_key()] {
+            if let Some(len) = self.size_of(&key).await? {
+                return Ok(Some(len));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn file(&self, sha256: &Sha256) -> Result<u64, DocError> {
+        if let Some(len) = self.size_of(&sha256.key()).await? {
+            return Ok(len);
+        }
+        let Some(len) = self.size_of(&sha256.incoming_key()).await? else {
+            return Err(DocError::NotFound(*sha256));
+        };
+        let out = self
             .client
-            .head_object()
+            .copy_object()
             .bucket(&self.bucket)
+            .copy_source(format!("{}/{}", self.bucket, sha256.incoming_key()))
             .key(sha256.key())
+            .checksum_algorithm(ChecksumAlgorithm::Sha256)
+            .object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On)
             .send()
             .await
-        {
-            Ok(out) => Ok(Some(
-                out.content_length
-                    .and_then(|l| u64::try_from(l).ok())
-                    .unwrap_or(0),
-            )),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => Ok(None),
-            Err(e) if status(&e) == Some(404) => Ok(None),
-            Err(e) => Err(unavailable(&e)),
+            .map_err(|e| unavailable(&e))?;
+        let copied = out
+            .copy_object_result()
+            .and_then(|r| r.checksum_sha256())
+            .map(str::to_owned);
+        if copied.as_deref() != Some(sha256.base64().as_str()) {
+            // Not the bytes the name says (or no checksum from the store): never filed.
+            let (actual, _) = self.hash_object(&sha256.key()).await?;
+            if actual != *sha256 {
+                return Err(DocError::Corrupt {
+                    expected: *sha256,
+                    actual,
+                });
+            }
         }
+        // The upload is no longer needed (the lifecycle rule would remove it anyway).
+        let _ = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(sha256.incoming_key())
+            .send()
+            .await;
+        Ok(len)
+    }
+
+    async fn is_filed(&self, sha256: &Sha256) -> Result<bool, DocError> {
+        Ok(self.size_of(&sha256.key()).await?.is_some())
+    }
+
+    async fn sweep_incoming(&self, age: Duration) -> Result<usize, DocError> {
+        let cutoff = std::time::SystemTime::now()
+            .checked_sub(age)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        let mut removed = 0;
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix("incoming/")
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| unavailable(&e))?;
+            for object in page.contents() {
+                let old = object
+                    .last_modified()
+                    .and_then(|t| std::time::SystemTime::try_from(*t).ok())
+                    .is_some_and(|t| t <= cutoff);
+                if let (true, Some(key)) = (old, object.key()) {
+                    self.client
+                        .delete_object()
+                        .bucket(&self.bucket)
+                        .key(key)
+                        .send()
+                        .await
+                        .map_err(|e| unavailable(&e))?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
     }
 
     async fn presign_put(
@@ -181,7 +280,7 @@ impl Documents for S3Documents {
             .client
             .put_object()
             .bucket(&self.bucket)
-            .key(sha256.key())
+            .key(sha256.incoming_key())
             .content_length(i64::try_from(len).unwrap_or(i64::MAX))
             .checksum_sha256(sha256.base64())
             .if_none_match("*")
@@ -212,6 +311,7 @@ impl Documents for S3Documents {
                 let Some(key) = object.key() else { continue };
                 let Some(expected) = key
                     .strip_prefix("sha256/")
+                    .or_else(|| key.strip_prefix("incoming/"))
                     .and_then(|h| Sha256::parse(h).ok())
                 else {
                     report.foreign.push(key.to_owned());

@@ -116,3 +116,67 @@ async fn expired_items_are_deleted_by_the_tables_ttl() {
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(raw().await.is_none(), "deleted by the TTL sweep");
 }
+
+/// What the bucket's lock does: a filed document is under legal hold, so none of its versions
+/// can be deleted; an upload under `incoming/` is not, so an abandoned upload can be removed
+/// (the bucket has no default retention any more).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs DynamoDB and S3: infra/test runs it on LocalStack"]
+async fn filed_documents_are_held_and_uploads_are_not() {
+    use aws_sdk_s3::types::ObjectLockLegalHoldStatus;
+    let h = harness().await;
+    let (client, bucket) = (h.docs.client(), h.docs.bucket());
+    let filed = h
+        .docs
+        .put(&mut format!("{} filed", h.run_id).as_bytes())
+        .await
+        .unwrap()
+        .sha256;
+    let hold = client
+        .get_object_legal_hold()
+        .bucket(bucket)
+        .key(filed.key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        hold.legal_hold().and_then(|l| l.status()),
+        Some(&ObjectLockLegalHoldStatus::On)
+    );
+    let version = client
+        .head_object()
+        .bucket(bucket)
+        .key(filed.key())
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .map(str::to_owned);
+    let deleted = client
+        .delete_object()
+        .bucket(bucket)
+        .key(filed.key())
+        .set_version_id(version)
+        .send()
+        .await;
+    assert!(deleted.is_err(), "a held version was deleted");
+
+    let upload = format!("{} abandoned", h.run_id).into_bytes();
+    let sha = Sha256::of(&upload);
+    let put = client
+        .put_object()
+        .bucket(bucket)
+        .key(sha.incoming_key())
+        .body(upload.into())
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_object()
+        .bucket(bucket)
+        .key(sha.incoming_key())
+        .set_version_id(put.version_id().map(str::to_owned))
+        .send()
+        .await
+        .expect("an upload is not locked");
+}

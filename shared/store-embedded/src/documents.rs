@@ -1,4 +1,6 @@
-//! Documents in a directory: `sha256/<first two hex digits>/<hex>`. A put streams into
+//! Documents in a directory: filed under `sha256/<first two hex digits>/<hex>`, uploads not yet
+//! filed under `incoming/<hex>` (filing hard-links one into the filed area after re-hashing it;
+//! `sweep_incoming` removes old ones). A put streams into
 //! `tmp/`, hashing on the async side while a blocking thread writes and fsyncs; the finished file
 //! is then hard-linked under its name (which fails if the name exists: create-only, atomic) and
 //! the directory fsynced. A crash leaves at most a stray file in `tmp/`, never a half-written or
@@ -45,6 +47,7 @@ impl EmbeddedDocuments {
     /// The directories or the upload key cannot be created.
     pub fn open(root: &Path, public_url: &str) -> std::io::Result<Self> {
         std::fs::create_dir_all(root.join("sha256"))?;
+        std::fs::create_dir_all(root.join("incoming"))?;
         std::fs::create_dir_all(root.join("tmp"))?;
         sweep_tmp(&root.join("tmp"));
         let key_path = root.join("upload.key");
@@ -78,15 +81,34 @@ impl EmbeddedDocuments {
         })
     }
 
-    /// Where a document lives.
+    /// Where a filed document lives.
     #[must_use]
     pub fn path_of(&self, sha256: &Sha256) -> PathBuf {
         let hex = sha256.hex();
         self.root.join("sha256").join(&hex[..2]).join(hex)
     }
 
+    /// Where an upload waits to be filed.
+    #[must_use]
+    pub fn incoming_path(&self, sha256: &Sha256) -> PathBuf {
+        self.root.join("incoming").join(sha256.hex())
+    }
+
+    /// The filed document if there is one, else the upload.
+    async fn existing(&self, sha256: &Sha256) -> Result<Option<(PathBuf, u64)>, DocError> {
+        for path in [self.path_of(sha256), self.incoming_path(sha256)] {
+            match tokio::fs::metadata(&path).await {
+                Ok(m) => return Ok(Some((path, m.len()))),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(DocError::Io(e)),
+            }
+        }
+        Ok(None)
+    }
+
     /// Stores `body`, refusing it (and storing nothing) unless it is exactly `len` bytes hashing
-    /// to `expected` (the upload endpoint's check; `None` accepts any bytes).
+    /// to `expected` (the upload endpoint's check: the upload lands in the incoming area); with
+    /// `None` any bytes are accepted and filed at once (the system's own documents).
     ///
     /// # Errors
     /// `Corrupt` for other bytes, `TooLarge`, `Io`.
@@ -201,7 +223,11 @@ impl EmbeddedDocuments {
                 actual: sha256,
             }));
         }
-        let path = self.path_of(&sha256);
+        let path = if expected.is_some() {
+            self.incoming_path(&sha256)
+        } else {
+            self.path_of(&sha256)
+        };
         let created = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
             let dir = path.parent().map(Path::to_owned).unwrap_or_default();
             std::fs::create_dir_all(&dir)?;
@@ -305,7 +331,10 @@ impl Documents for EmbeddedDocuments {
     }
 
     async fn get(&self, sha256: &Sha256) -> Result<DocReader, DocError> {
-        match tokio::fs::File::open(self.path_of(sha256)).await {
+        let Some((path, _)) = self.existing(sha256).await? else {
+            return Err(DocError::NotFound(*sha256));
+        };
+        match tokio::fs::File::open(path).await {
             Ok(f) => Ok(Box::pin(VerifyingReader::new(
                 tokio::io::BufReader::with_capacity(CHUNK, f),
                 *sha256,
@@ -316,11 +345,67 @@ impl Documents for EmbeddedDocuments {
     }
 
     async fn head(&self, sha256: &Sha256) -> Result<Option<u64>, DocError> {
+        Ok(self.existing(sha256).await?.map(|(_, len)| len))
+    }
+
+    async fn file(&self, sha256: &Sha256) -> Result<u64, DocError> {
+        let (filed, incoming, want) = (self.path_of(sha256), self.incoming_path(sha256), *sha256);
+        tokio::task::spawn_blocking(move || -> Result<u64, DocError> {
+            if let Ok(m) = std::fs::metadata(&filed) {
+                return Ok(m.len());
+            }
+            let (actual, len) = match hash_file(&incoming) {
+                Ok(h) => h,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(DocError::NotFound(want));
+                }
+                Err(e) => return Err(DocError::Io(e)),
+            };
+            if actual != want {
+                return Err(DocError::Corrupt {
+                    expected: want,
+                    actual,
+                });
+            }
+            let dir = filed.parent().map(Path::to_owned).unwrap_or_default();
+            std::fs::create_dir_all(&dir)?;
+            match std::fs::hard_link(&incoming, &filed) {
+                Ok(()) => fsync_dir(&dir)?,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(DocError::Io(e)),
+            }
+            let _ = std::fs::remove_file(&incoming);
+            Ok(len)
+        })
+        .await
+        .map_err(|e| DocError::Unavailable(e.to_string()))?
+    }
+
+    async fn is_filed(&self, sha256: &Sha256) -> Result<bool, DocError> {
         match tokio::fs::metadata(self.path_of(sha256)).await {
-            Ok(m) => Ok(Some(m.len())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(DocError::Io(e)),
         }
+    }
+
+    async fn sweep_incoming(&self, age: Duration) -> Result<usize, DocError> {
+        let dir = self.root.join("incoming");
+        tokio::task::spawn_blocking(move || -> Result<usize, DocError> {
+            let cutoff = SystemTime::now().checked_sub(age).unwrap_or(UNIX_EPOCH);
+            let mut removed = 0;
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let old = entry.metadata()?.modified().is_ok_and(|m| m <= cutoff);
+                if old {
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await
+        .map_err(|e| DocError::Unavailable(e.to_string()))?
     }
 
     async fn presign_put(
@@ -376,6 +461,26 @@ impl Documents for EmbeddedDocuments {
                     } else {
                         report.mismatched.push((expected.key(), actual.hex()));
                     }
+                }
+            }
+            for entry in std::fs::read_dir(root.join("incoming"))? {
+                let path = entry?.path();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let Ok(expected) = Sha256::parse(&name) else {
+                    report.foreign.push(path.display().to_string());
+                    continue;
+                };
+                let (actual, len) = hash_file(&path)?;
+                report.bytes += len;
+                if actual == expected {
+                    report.ok += 1;
+                } else {
+                    report
+                        .mismatched
+                        .push((expected.incoming_key(), actual.hex()));
                 }
             }
             for entry in std::fs::read_dir(root.join("tmp"))? {

@@ -488,6 +488,48 @@ pub async fn presigned_upload(h: &dyn Harness) {
         "right bytes answered {status}"
     );
     assert_eq!(read_all(d, &sha).await.unwrap(), good);
+
+    // An upload is not filed until a case files it; then it is, and reads the same.
+    assert!(
+        !d.is_filed(&sha).await.unwrap(),
+        "an upload is not filed by itself"
+    );
+    assert_eq!(d.file(&sha).await.unwrap(), good.len() as u64);
+    assert!(d.is_filed(&sha).await.unwrap());
+    assert_eq!(
+        d.file(&sha).await.unwrap(),
+        good.len() as u64,
+        "filing twice is filing once"
+    );
+    assert_eq!(read_all(d, &sha).await.unwrap(), good);
+    // What the system stores itself is filed at once.
+    let own = format!("{} made by the system", h.run_id()).into_bytes();
+    let made = d.put(&mut own.as_slice()).await.unwrap();
+    assert!(d.is_filed(&made.sha256).await.unwrap());
+
+    // An upload never filed is swept; what is filed stays.
+    let stray = format!("{} abandoned upload", h.run_id()).into_bytes();
+    let stray_sha = Sha256::of(&stray);
+    let p = d
+        .presign_put(&stray_sha, stray.len() as u64, Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert!((200..300).contains(&http_put(&p.url, &p.headers, &stray).await));
+    assert!(d.exists(&stray_sha).await.unwrap());
+    assert!(d.sweep_incoming(Duration::ZERO).await.unwrap() >= 1);
+    assert!(
+        !d.exists(&stray_sha).await.unwrap(),
+        "the abandoned upload is gone"
+    );
+    assert!(matches!(
+        d.file(&stray_sha).await,
+        Err(DocError::NotFound(_))
+    ));
+    assert_eq!(
+        read_all(d, &sha).await.unwrap(),
+        good,
+        "the filed one stays"
+    );
 }
 
 /// An item past its `expires_at` reads as absent everywhere: `get`, queries (and the index), and

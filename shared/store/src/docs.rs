@@ -1,6 +1,13 @@
 //! The document port: scanned files named by their SHA-256, written create-only and re-hashed on
 //! every read, so that a file that changed on disk or in the bucket can never be served as the
 //! document it claims to be.
+//!
+//! Two areas. A client's upload (a presigned PUT) lands under `incoming/<hex>`: unlocked, and
+//! removed after [`INCOMING_DAYS`] unless filed (S3's lifecycle rule; `sweep_incoming` in
+//! embedded mode). Filing an upload to a case ([`Documents::file`]) copies it to `sha256/<hex>`,
+//! checksummed by the store and held (S3's legal hold) until the archive sets its retention;
+//! what the system makes itself (certificates, reports) is put there directly. Reads by hash
+//! find a document in either area.
 
 use std::fmt;
 use std::pin::Pin;
@@ -52,10 +59,16 @@ impl Sha256 {
         hex::encode(self.0)
     }
 
-    /// The storage key: `sha256/<hex>`.
+    /// The storage key of the filed document: `sha256/<hex>`.
     #[must_use]
     pub fn key(&self) -> String {
         format!("sha256/{}", self.hex())
+    }
+
+    /// The storage key of an upload not yet filed: `incoming/<hex>`.
+    #[must_use]
+    pub fn incoming_key(&self) -> String {
+        format!("incoming/{}", self.hex())
     }
 
     /// Base64 of the digest, as S3's `x-amz-checksum-sha256` carries it.
@@ -77,6 +90,10 @@ impl fmt::Debug for Sha256 {
         write!(f, "Sha256({})", self.hex())
     }
 }
+
+/// Days an upload stays under `incoming/` unless filed (`template.yaml`'s lifecycle rule has the
+/// same number).
+pub const INCOMING_DAYS: u64 = 7;
 
 /// What a put stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,15 +171,17 @@ pub type DocReader = Pin<Box<dyn AsyncRead + Send>>;
 /// The document port. Both backends MUST behave identically; the contract suite checks it.
 #[async_trait]
 pub trait Documents: Send + Sync {
-    /// Stores the bytes read from `body` under their SHA-256, computed while streaming; the same
-    /// bytes stored twice are kept once (`created: false`). Nothing is visible under the name
-    /// before all bytes are durably written.
+    /// Stores the bytes read from `body` under their SHA-256, computed while streaming, as a filed
+    /// document (the system's own: certificates, reports); the same bytes stored twice are kept
+    /// once (`created: false`). Nothing is visible under the name before all bytes are durably
+    /// written.
     ///
     /// # Errors
     /// `TooLarge`, `Io`, `Unavailable`.
     async fn put(&self, body: &mut (dyn AsyncRead + Send + Unpin)) -> Result<DocMeta, DocError>;
 
-    /// The document's bytes as a stream that fails if they no longer hash to `sha256`.
+    /// The document's bytes (filed, else an upload not yet filed) as a stream that fails if they
+    /// no longer hash to `sha256`.
     ///
     /// # Errors
     /// `NotFound`, `Unavailable`.
@@ -182,8 +201,8 @@ pub trait Documents: Send + Sync {
         Ok(self.head(sha256).await?.is_some())
     }
 
-    /// A URL through which a client uploads exactly `len` bytes hashing to `sha256`; the store
-    /// itself refuses other bytes.
+    /// A URL through which a client uploads exactly `len` bytes hashing to `sha256` to the
+    /// incoming area; the store itself refuses other bytes.
     ///
     /// # Errors
     /// `Unavailable`.
@@ -194,7 +213,27 @@ pub trait Documents: Send + Sync {
         expires_in: Duration,
     ) -> Result<PresignedPut, DocError>;
 
-    /// Re-hashes every stored document.
+    /// Files a document: an upload is copied to the filed area, re-checksummed by the store and
+    /// held; a document filed already is left as it is. Returns its size.
+    ///
+    /// # Errors
+    /// `NotFound` (neither uploaded nor filed), `Corrupt` (the upload's bytes changed),
+    /// `Unavailable`.
+    async fn file(&self, sha256: &Sha256) -> Result<u64, DocError>;
+
+    /// Whether the document is filed (not merely uploaded).
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn is_filed(&self, sha256: &Sha256) -> Result<bool, DocError>;
+
+    /// Removes the uploads older than `age` that were never filed; returns how many.
+    ///
+    /// # Errors
+    /// `Io`, `Unavailable`.
+    async fn sweep_incoming(&self, age: Duration) -> Result<usize, DocError>;
+
+    /// Re-hashes every stored document, filed and incoming.
     ///
     /// # Errors
     /// `Io`, `Unavailable` (a mismatch is reported, not an error).

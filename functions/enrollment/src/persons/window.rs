@@ -86,6 +86,15 @@ pub async fn file_material(
     let (e, _) = load_enrolment(&p, &id).await?;
     actor.may(Action::UploadMaterials, Some(e.county), e.owner())?;
     swi_platform::documents::require_scan(&p, &sha, "扫描件").await?;
+    if !enrolment::required_materials(e.category).contains(&kind) {
+        return Err(ApiError::refused(
+            "material_not_required",
+            "该类人员无需此项材料",
+            format!("{} does not file {material}", e.category),
+        ));
+    }
+    // Filed to the enrolment's dossier before the enrolment names it.
+    swi_platform::documents::file(&p, &sha).await?;
     transition(
         &p,
         &actor,
@@ -95,13 +104,6 @@ pub async fn file_material(
         Action::UploadMaterials,
         "enrolment.file_material",
         |e| {
-            if !enrolment::required_materials(e.category).contains(&kind) {
-                return Err(ApiError::refused(
-                    "material_not_required",
-                    "该类人员无需此项材料",
-                    format!("{} does not file {material}", e.category),
-                ));
-            }
             e.materials.insert(kind, sha.hex());
             e.status = step(e, &Command::FileMaterial(kind))?;
             Ok(json!({ "material": kind, "sha256": sha.hex() }))
