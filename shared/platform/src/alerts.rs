@@ -14,7 +14,7 @@ use swi_rules::ids::County;
 use swi_store::{Condition, Index, Item, Query as StoreQuery, SkRange, TxOp};
 
 use crate::auth::Authenticated;
-use crate::mutation::Audit;
+use crate::ledger::Audit;
 use crate::{ApiError, Platform};
 
 /// Where an alert stands.

@@ -29,6 +29,7 @@ pub mod error;
 pub mod jobs;
 pub mod json;
 pub mod lambda;
+pub mod ledger;
 pub mod mutation;
 pub mod params;
 pub mod pseudonym;

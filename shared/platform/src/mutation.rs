@@ -14,6 +14,7 @@ use swi_domain::Actor;
 use swi_domain::audit::{Event, verify_chain};
 use swi_store::{Condition, Item, Key, Query, StateError, TxOp};
 
+pub use crate::ledger::{Audit, audit_partition};
 use crate::{ApiError, Platform};
 
 /// The `Idempotency-Key` header of a mutating request (8-128 characters of `A-Z a-z 0-9 - _ . :`).
@@ -46,17 +47,6 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         }
         Ok(IdempotencyKey(value.to_owned()))
     }
-}
-
-/// One audit event to write with a change.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Audit {
-    /// The case (e.g. `unit#91360702MA35G6QL6T`).
-    pub case: String,
-    /// The command (e.g. `unit.register`).
-    pub command: String,
-    /// The change, of which the event keeps a digest.
-    pub change: Value,
 }
 
 /// What a command does: the operations, the audit events, the answer.
@@ -106,12 +96,6 @@ enum Standing {
 
 fn idem_key(actor: &Actor, key: &IdempotencyKey) -> Key {
     Key::new(format!("idem#{}", actor.sub), key.0.clone())
-}
-
-/// The partition of a case's audit events.
-#[must_use]
-pub fn audit_partition(case: &str) -> String {
-    format!("audit#{case}")
 }
 
 /// The fingerprint of a request: what a retry must repeat exactly.
