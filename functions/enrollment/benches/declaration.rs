@@ -157,6 +157,7 @@ fn apply(rows: usize) -> f64 {
                 chrono::DateTime::parse_from_rfc3339("2025-06-02T09:30:00+08:00").unwrap(),
             )),
             base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
+            city_params: Default::default(),
         };
         let t = Instant::now();
         let report = swi_enrollment::declarations::DeclarationApply

@@ -67,6 +67,7 @@ fn embedded() -> Api {
         persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[5; 32]).unwrap()),
         clock: Arc::new(clock()),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
+        city_params: Default::default(),
     };
     Api {
         router: swi_enrollment::router(platform.clone()),
@@ -2564,6 +2565,7 @@ async fn enrollment_on_dynamodb_and_s3() {
         persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[5; 32]).unwrap()),
         clock: Arc::new(clock()),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
+        city_params: Default::default(),
     };
     let run = format!(
         "-{}",

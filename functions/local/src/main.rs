@@ -31,6 +31,11 @@ struct Cli {
     /// SWI_TODAY.
     #[arg(long, global = true, env = "SWI_TODAY", value_name = "YYYY-MM-DD")]
     today: Option<NaiveDate>,
+    /// `quote` and `params`: also the values the city recorded and confirmed through the API
+    /// (`/api/parameters/city-values`), read from the configured store. Also from
+    /// SWI_CITY_PARAMS=1.
+    #[arg(long, global = true, env = "SWI_CITY_PARAMS")]
+    store: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -172,7 +177,15 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> Result<()> {
     let cli = Cli::parse();
-    let params = load_params(cli.params.as_ref())?;
+    let mut params = load_params(cli.params.as_ref())?;
+    if cli.store && matches!(cli.command, Command::Quote | Command::Params { .. }) {
+        params = runtime()?.block_on(async {
+            let stores = store_cmd::open().await?;
+            swi_platform::city::in_force(&*stores.state, &params)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.en))
+        })?;
+    }
     // The only place `swi` reads the clock.
     let clock = swi_platform::clock::from_env(cli.today).map_err(anyhow::Error::msg)?;
     let today = clock.today();

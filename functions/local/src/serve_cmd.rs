@@ -118,6 +118,7 @@ pub async fn serve(
         persons: Arc::new(person_keys()?),
         clock,
         base_params: params,
+        city_params: Default::default(),
     };
     if demo {
         let file = key_dir()?.join("demo-tokens.txt");
@@ -178,6 +179,7 @@ async fn job_platform(clock: Arc<dyn Clock>, params: Arc<ParamSet>) -> Result<Pl
         persons: Arc::new(person_keys()?),
         clock,
         base_params: params,
+        city_params: Default::default(),
     })
 }
 

@@ -698,3 +698,84 @@ fn the_openapi_document_is_the_servers_routes() {
     }
     assert!(stray.is_empty(), "routes outside routes!: {stray:?}");
 }
+
+/// The city sets a pending figure through the running server — one officer records it with the
+/// notice, a second confirms — and `swi params --store` (as `swi quote --store`) reads it from
+/// the store, naming the notice; without `--store` the figure stays pending.
+#[test]
+fn a_city_value_set_through_the_api_reaches_swi_params_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port);
+    let swi = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_swi"))
+            .args(args)
+            .env("SWI_TODAY", TODAY)
+            .env("SWI_STORE", "embedded")
+            .env("SWI_DATA_DIR", dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let officer = |sub: &str| {
+        swi(&[
+            "token",
+            "--role",
+            "agency_officer",
+            "--county",
+            "360700",
+            "--sub",
+            sub,
+        ])
+        .trim()
+        .to_owned()
+    };
+    let (a, b) = (officer("city-officer-a"), officer("city-officer-b"));
+    let scan = dir.path().join("notice.pdf");
+    std::fs::write(&scan, "%PDF-1.7\n赣市人社字〔2026〕21号").unwrap();
+    let put = swi(&["doc", "put", scan.to_str().unwrap()]);
+    let sha = put
+        .split_whitespace()
+        .find(|w| w.len() == 64)
+        .unwrap()
+        .to_owned();
+    let body = format!(
+        r#"{{"setting":{{"kind":"value","name":"benefit.wage_subsidy.ratio","from":"2026-01-01","value":"0.8"}},"document_no":"赣市人社字〔2026〕21号","scan_sha256":"{sha}"}}"#
+    );
+    let (status, answer) = request(
+        port,
+        "POST",
+        "/api/parameters/city-values",
+        Some(&a),
+        Some(("city-value-1", &body)),
+    );
+    assert_eq!(status, 201, "{answer}");
+    let recorded: serde_json::Value = serde_json::from_str(body_of(&answer)).unwrap();
+    let id = recorded["id"].as_str().unwrap();
+    let path = format!("/api/parameters/city-values/{id}/confirm");
+    let (status, answer) = request(port, "POST", &path, Some(&b), Some(("city-value-2", "{}")));
+    assert_eq!(status, 200, "{answer}");
+
+    let row = |text: &str| {
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|r| r["parameter"] == "benefit.wage_subsidy.ratio")
+            .unwrap()
+    };
+    let plain = row(&swi(&["params", "--json"]));
+    assert_eq!(plain["status"], "pending", "{plain}");
+    let stored = row(&swi(&["params", "--json", "--store"]));
+    assert_eq!(stored["status"], "confirmed", "{stored}");
+    assert!(
+        stored["source"]
+            .as_str()
+            .unwrap()
+            .contains("赣市人社字〔2026〕21号"),
+        "{stored}"
+    );
+}

@@ -219,6 +219,8 @@ pub enum Action {
     ReadAudit,
     /// Read and work risk alerts (Art. 42-44).
     ReadAlerts,
+    /// Record or confirm a city parameter (a figure the city sets, its calendar).
+    SetParameters,
     /// Run scheduled jobs.
     RunJobs,
 }
@@ -291,6 +293,7 @@ const fn roles_for(action: Action) -> &'static [Role] {
         ],
         Action::ReadAudit => &[Supervisor, AgencyOfficer],
         Action::ReadAlerts => &[Supervisor, AgencyOfficer],
+        Action::SetParameters => &[AgencyOfficer],
         Action::RunJobs => &[Operator, AgencyOfficer],
     }
 }

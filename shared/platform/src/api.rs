@@ -75,6 +75,9 @@ pub fn platform_routes() -> Routes {
         .routes(routes!(crate::reports::get))
         .routes(routes!(health))
         .routes(routes!(crate::alerts::list))
+        .routes(routes!(crate::city::in_force_on))
+        .routes(routes!(crate::city::record, crate::city::list))
+        .routes(routes!(crate::city::confirm))
 }
 
 /// The application of `steps` (and the platform's routes) on `platform`: one router, one

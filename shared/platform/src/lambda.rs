@@ -57,6 +57,7 @@ pub async fn platform() -> Result<Platform, String> {
         persons: Arc::new(PersonKeys::from_secret(&person_secret)?),
         clock: crate::clock::from_env(None)?,
         base_params: Arc::new(params),
+        city_params: Default::default(),
     })
 }
 

@@ -20,4 +20,3 @@ pub struct Audit {
 pub fn audit_partition(case: &str) -> String {
     format!("audit#{case}")
 }
-

@@ -11,7 +11,7 @@
 //! - [`reports`]: row reports the system made, recorded with whom they concern;
 //! - [`alerts`]: the one record of a warning to supervisors, and its read route;
 //! - [`jobs`]: the [`jobs::Job`] abstraction and what wakes a job;
-//! - [`params`]: the parameter set a process starts with;
+//! - [`params`]: the parameter set a process starts with; [`city`]: the values the city sets;
 //! - [`lambda`]: the platform of a Lambda function and the authorizer's claims;
 //! - [`telemetry`]: JSON-lines logs, a request id on every answer and log line;
 //! - [`wire`]: field checks that name the field they refuse;
@@ -23,6 +23,7 @@
 pub mod alerts;
 pub mod api;
 pub mod auth;
+pub mod city;
 pub mod clock;
 pub mod documents;
 pub mod error;
@@ -59,6 +60,9 @@ pub struct Platform {
     /// The parameter set the process started with: built-in, merged with the file named by
     /// `--params`/`SWI_PARAMS` (read through [`Platform::params`]).
     pub base_params: Arc<swi_rules::ParamSet>,
+    /// The parameters in force (`base_params` with the city's confirmed values), rebuilt when
+    /// the city confirms one.
+    pub city_params: Arc<city::Cache>,
 }
 
 impl Platform {
@@ -67,6 +71,6 @@ impl Platform {
     /// # Errors
     /// The store is unavailable.
     pub async fn params(&self) -> Result<Arc<swi_rules::ParamSet>, ApiError> {
-        Ok(Arc::clone(&self.base_params))
+        self.city_params.get(&*self.state, &self.base_params).await
     }
 }

@@ -28,6 +28,7 @@ fn platform(dir: &std::path::Path) -> Platform {
             DateTime::parse_from_rfc3339("2025-06-01T10:00:00+08:00").unwrap(),
         )),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
+        city_params: Default::default(),
     }
 }
 

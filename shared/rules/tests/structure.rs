@@ -109,7 +109,10 @@ fn dependency_breaches(all: &[Crate]) -> Vec<String> {
                 out.push(format!("shared crate {} depends on {d}", c.name));
             }
             if !is_host(c) && steps.contains(d.as_str()) {
-                out.push(format!("{} depends on the step {d} (only hosts may)", c.name));
+                out.push(format!(
+                    "{} depends on the step {d} (only hosts may)",
+                    c.name
+                ));
             }
         }
     }
@@ -139,7 +142,12 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     collect(src, &mut files);
     let top = |path: &Path| -> Option<String> {
         let rel = path.strip_prefix(src).ok()?;
-        let first = rel.components().next()?.as_os_str().to_string_lossy().into_owned();
+        let first = rel
+            .components()
+            .next()?
+            .as_os_str()
+            .to_string_lossy()
+            .into_owned();
         let name = first.trim_end_matches(".rs").to_owned();
         (name != "lib" && name != "main" && name != "bin").then_some(name)
     };

@@ -33,6 +33,7 @@ pub fn embedded(dir: &std::path::Path) -> Platform {
             DateTime::parse_from_rfc3339(&format!("{TODAY}T09:30:00+08:00")).unwrap(),
         )),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
+        city_params: Default::default(),
     }
 }
 
