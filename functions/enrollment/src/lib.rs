@@ -9,6 +9,7 @@ pub mod declarations;
 pub mod persons;
 pub mod projects;
 pub mod retirement;
+pub mod roster_import;
 pub mod units;
 
 use axum::Router;
@@ -24,6 +25,7 @@ pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
         Box::new(cancellation::UnitCancel),
         Box::new(declarations::DeclarationApply),
         Box::new(retirement::RetirementCheck),
+        Box::new(roster_import::RosterImportJob),
     ]
 }
 
@@ -32,7 +34,8 @@ pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
 pub fn routes() -> Routes {
     Routes::new()
         .routes(routes!(units::record_facts))
-        .routes(routes!(units::import_roster))
+        .routes(routes!(roster_import::import_roster))
+        .routes(routes!(roster_import::get))
         .routes(routes!(units::register))
         .routes(routes!(units::get, units::change))
         .routes(routes!(units::cancel))
