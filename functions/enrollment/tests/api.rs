@@ -984,10 +984,99 @@ async fn persons_of_every_category(api: &Api) {
         (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_type"))
     );
 
-    // A flexible worker enrols herself in another county (Art. 6, 16).
+    // A flexible worker enrols herself in another county (Art. 6, 16) — only under the ID
+    // number verified for her account (defect 4): unverified, or under another's number, refused.
     let citizen = api.token("citizen", "360703", None, 3600);
     let mut flex = person("卫十二", "360703197211152049", "flexible");
     flex["county"] = json!("360703");
+    flex["pays_basic_pension"] = json!(true);
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/self/enrolments",
+            Some(&citizen),
+            Some("self-0"),
+            Some(flex.clone()),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("identity_not_verified")),
+        "{err}"
+    );
+    let id_scan = format!("%PDF-1.7\n身份证扫描件 {}", api.run).into_bytes();
+    let id_scan = api
+        .platform
+        .docs
+        .put(&mut id_scan.as_slice())
+        .await
+        .unwrap()
+        .sha256
+        .hex();
+    let verify = |sub: String, number: &str| json!({ "sub": sub, "name": "卫十二", "id_number": number, "evidence_sha256": id_scan });
+    let citizen_sub = format!("citizen-360703{}", api.run);
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/identities",
+            Some(&api.employer(UNIT)),
+            Some("idv-0"),
+            Some(verify(citizen_sub.clone(), "360703197211152049")),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only the window verifies: {body}"
+    );
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/identities",
+            Some(&clerk),
+            Some("idv-1"),
+            Some(verify(citizen_sub.clone(), "360703197211152049")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["id_number"], json!("360703********2049"));
+    assert!(body.get("person").is_none(), "{body}");
+    let (status, body) = api
+        .call(
+            "POST",
+            "/api/identities",
+            Some(&clerk),
+            Some("idv-2"),
+            Some(verify("someone-else".into(), "360703197211152049")),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("identity_linked")),
+        "one ID, one account: {body}"
+    );
+    let mut other = flex.clone();
+    other["id_number"] = json!(
+        ResidentId::with_check_character("36070319750606123")
+            .unwrap()
+            .expose()
+    );
+    other["name"] = json!("某某");
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/self/enrolments",
+            Some(&citizen),
+            Some("self-other"),
+            Some(other),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("not_own_id")),
+        "{err}"
+    );
+    flex["pays_basic_pension"] = json!(null);
     let (status, err) = api
         .call(
             "POST",

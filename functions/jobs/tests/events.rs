@@ -63,7 +63,11 @@ async fn recorded_events_wake_the_jobs_they_name() {
             .iter()
             .map(|r| r["job"].as_str().unwrap())
             .collect();
-        assert_eq!(names, ["unit-cancel", "declaration-apply"], "{answer}");
+        assert_eq!(
+            names,
+            ["unit-cancel", "declaration-apply", "roster-import"],
+            "{answer}"
+        );
     }
 
     // The daily schedule names its job: one joiner reaches the retirement age today, and her

@@ -122,16 +122,44 @@ pub async fn serve(
     };
     if demo {
         let file = key_dir()?.join("demo-tokens.txt");
-        crate::demo::seed(
+        let seeded = crate::demo::seed(
             swi_enrollment::router(platform.clone()),
             platform.clone(),
             &file,
         )
         .await?;
+        let base = format!("http://{addr}");
         eprintln!(
-            "swi serve: demo data seeded; tokens in {} (try: curl -H \"Authorization: Bearer $TOKEN\" http://{addr}/api/units/91360702MA35G6QL6T)",
+            "swi serve: demo data ready; tokens (12 hours) in {}",
             file.display()
         );
+        eprintln!(
+            "  TOKEN=$(grep ^supervisor_city {} | cut -d= -f2)",
+            file.display()
+        );
+        eprintln!(
+            "  curl -H \"Authorization: Bearer $TOKEN\" {base}/api/units/91360702MA35G6QL6T/roster     # covered members"
+        );
+        eprintln!(
+            "  ACC=$(grep ^acceptor_360702 {} | cut -d= -f2)",
+            file.display()
+        );
+        eprintln!(
+            "  curl -H \"Authorization: Bearer $ACC\" {base}/api/counties/360702/declarations     # the review queue"
+        );
+        if let Some(d) = &seeded.declaration {
+            eprintln!("  curl -H \"Authorization: Bearer $TOKEN\" {base}/api/declarations/{d}");
+        }
+        match &seeded.project {
+            Some((p, true)) => eprintln!(
+                "  curl -H \"Authorization: Bearer $TOKEN\" {base}/api/projects/{p}/certificate -o certificate.pdf"
+            ),
+            Some((p, false)) => eprintln!(
+                "  project {p} is unpaid: PDF forms need the CJK font (SWI_FONT=$(bash infra/fonts))"
+            ),
+            None => {}
+        }
+        eprintln!("  {base}/api/openapi.json   # every route");
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -221,6 +221,9 @@ pub enum Action {
     ReadAlerts,
     /// Record or confirm a city parameter (a figure the city sets, its calendar).
     SetParameters,
+    /// Verify a citizen's identity at the window (link an account to an ID number) or record a
+    /// close relative's proof of kinship.
+    VerifyIdentity,
     /// Run scheduled jobs.
     RunJobs,
 }
@@ -294,6 +297,7 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::ReadAudit => &[Supervisor, AgencyOfficer],
         Action::ReadAlerts => &[Supervisor, AgencyOfficer],
         Action::SetParameters => &[AgencyOfficer],
+        Action::VerifyIdentity => &[Acceptor],
         Action::RunJobs => &[Operator, AgencyOfficer],
     }
 }

@@ -78,6 +78,8 @@ pub fn platform_routes() -> Routes {
         .routes(routes!(crate::city::in_force_on))
         .routes(routes!(crate::city::record, crate::city::list))
         .routes(routes!(crate::city::confirm))
+        .routes(routes!(crate::identity::verify))
+        .routes(routes!(crate::identity::record_kin))
 }
 
 /// The application of `steps` (and the platform's routes) on `platform`: one router, one

@@ -10,6 +10,7 @@
 //! - [`documents`]: presigned uploads, type sniffing, bounded loading of stored files and tables;
 //! - [`reports`]: row reports the system made, recorded with whom they concern;
 //! - [`alerts`]: the one record of a warning to supervisors, and its read route;
+//! - [`identity`]: a citizen's account linked to a verified ID number, and kinship;
 //! - [`jobs`]: the [`jobs::Job`] abstraction and what wakes a job;
 //! - [`params`]: the parameter set a process starts with; [`city`]: the values the city sets;
 //! - [`lambda`]: the platform of a Lambda function and the authorizer's claims;
@@ -27,6 +28,7 @@ pub mod city;
 pub mod clock;
 pub mod documents;
 pub mod error;
+pub mod identity;
 pub mod jobs;
 pub mod json;
 pub mod lambda;

@@ -233,6 +233,10 @@ pub async fn enrol_self(
             "only flexible and platform workers enrol themselves (Art. 16, 19)",
         ));
     }
+    // A citizen enrols only the ID number verified for their account.
+    let id = swi_rules::ids::ResidentId::parse(&req.id_number)
+        .map_err(|e| ApiError::invalid("公民身份号码不正确", format!("`id_number`: {e}")))?;
+    swi_platform::identity::may_act_for(&p, &actor, &id, false).await?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (e, guard) = new_enrolment(
             &p,
