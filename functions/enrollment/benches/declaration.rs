@@ -128,6 +128,8 @@ fn apply(rows: usize) -> f64 {
             cancelled_on: None,
             members_ended: 0,
             ending_members: false,
+            moving_members: false,
+            members_moved: 0,
         };
         state
             .transact(vec![

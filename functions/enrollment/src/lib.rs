@@ -6,6 +6,7 @@
 
 pub mod cancellation;
 pub mod declarations;
+pub mod moving;
 pub mod persons;
 pub mod projects;
 pub mod retirement;
@@ -26,6 +27,7 @@ pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
         Box::new(declarations::DeclarationApply),
         Box::new(retirement::RetirementCheck),
         Box::new(roster_import::RosterImportJob),
+        Box::new(moving::UnitMove),
     ]
 }
 
@@ -39,6 +41,7 @@ pub fn routes() -> Routes {
         .routes(routes!(units::register))
         .routes(routes!(units::get, units::change))
         .routes(routes!(units::cancel))
+        .routes(routes!(moving::move_unit))
         .routes(routes!(persons::enrol::enrol))
         .routes(routes!(persons::read::roster))
         .routes(routes!(persons::read::reminders))

@@ -272,6 +272,8 @@ pub async fn register(
             cancelled_on: None,
             members_ended: 0,
             ending_members: false,
+            moving_members: false,
+            members_moved: 0,
         };
         if p.state.get(&unit_key(code.as_str())).await?.is_some() {
             return Err(ApiError::conflict(
@@ -400,6 +402,13 @@ pub async fn cancel(
                 "unit_cancelled",
                 "该单位已注销",
                 "the unit is already cancelled",
+            ));
+        }
+        if unit.moving_members {
+            return Err(ApiError::conflict(
+                "unit_busy",
+                "该单位迁移仍在办理中",
+                "the unit's move to another county is still in progress",
             ));
         }
         let today = p.clock.today();

@@ -2065,6 +2065,88 @@ async fn a_large_declaration_is_applied_in_resumable_steps(api: &Api) {
     assert_eq!(chain, 5);
 }
 
+/// A move between counties is the city's own action (defect 2): a county clerk cannot make it;
+/// a city-level clerk moves the unit and its facts at once (202), and the move job moves every
+/// member's enrolment with it — from then the new county's clerks see them, the old county's not.
+async fn a_unit_moves_county_only_by_the_city(api: &Api) {
+    let scan = format!("%PDF-1.7\n迁移决定 {}", api.run).into_bytes();
+    let scan = api
+        .platform
+        .docs
+        .put(&mut scan.as_slice())
+        .await
+        .unwrap()
+        .sha256
+        .hex();
+    let body =
+        json!({ "county": "360703", "reason": "工伤保险关系转至南康区", "evidence_sha256": scan });
+    let path = format!("/api/units/{DECLARING_UNIT}/move");
+    let (status, err) = api
+        .call(
+            "POST",
+            &path,
+            Some(&api.clerk()),
+            Some("move-county"),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{err}");
+    let city = api.token("acceptor", "360700", None, 3600);
+    let (status, moved) = api
+        .call("POST", &path, Some(&city), Some("move-city"), Some(body))
+        .await;
+    assert_eq!(
+        (
+            status,
+            moved["county"].as_str(),
+            moved["moving_members"].as_bool()
+        ),
+        (StatusCode::ACCEPTED, Some("360703"), Some(true)),
+        "{moved}"
+    );
+    let run = run_job(
+        &api.platform,
+        &swi_enrollment::moving::UnitMove,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert!(run.done > 0 && run.pending == 0, "{run:?}");
+    let members = swi_registry::enrolment::unit_members(&api.platform, DECLARING_UNIT)
+        .await
+        .unwrap();
+    let member = members
+        .iter()
+        .find(|m| m.status != swi_domain::enrolment::Status::Terminated)
+        .unwrap();
+    let nankang = api.token("acceptor", "360703", None, 3600);
+    for (token, expected) in [
+        (&nankang, StatusCode::OK),
+        (&api.clerk(), StatusCode::FORBIDDEN),
+    ] {
+        let (status, _) = api
+            .call(
+                "GET",
+                &format!("/api/units/{DECLARING_UNIT}"),
+                Some(token),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, expected);
+        let (status, e) = api
+            .call(
+                "GET",
+                &format!("/api/enrolments/{}", member.id),
+                Some(token),
+                None,
+                None,
+            )
+            .await;
+        assert_eq!(status, expected, "{e}");
+    }
+}
+
 /// One request sent 50 times at once under one Idempotency-Key: every copy gets the first
 /// answer (201, the same enrolment) — never an error about its own effect (defect 5) — and
 /// the person is enrolled once, with one audit event.
@@ -2660,6 +2742,7 @@ async fn enrollment_on_the_embedded_store() {
     employees_reaching_retirement_age_are_flagged(&api).await;
     the_work_injury_roster_is_imported_whole_or_not_at_all(&api).await;
     every_error_is_json_and_amounts_and_dates_are_bounded(&api).await;
+    a_unit_moves_county_only_by_the_city(&api).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

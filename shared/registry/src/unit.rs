@@ -106,6 +106,13 @@ pub struct Unit {
     /// cancellation job, a transaction of members at a time.
     #[serde(default)]
     pub ending_members: bool,
+    /// True from a move to another county (city level) until the move job has moved every
+    /// member's enrolment with it; `members_moved` counts them.
+    #[serde(default)]
+    pub moving_members: bool,
+    /// Members whose enrolment the move has moved so far.
+    #[serde(default)]
+    pub members_moved: usize,
 }
 
 /// The key of a unit's profile.

@@ -104,6 +104,8 @@ pub async fn declaration(p: &Platform, id: &str) -> Seeded {
         cancelled_on: None,
         members_ended: 0,
         ending_members: false,
+        moving_members: false,
+        members_moved: 0,
     };
     p.state
         .transact(vec![
