@@ -4,6 +4,10 @@
 //! approved file of 10,000 joiners on the embedded store (SQLite, synchronous=FULL), a
 //! transaction of rows at a time.
 //!
+//! Peak heap is measured too (a counting allocator): for the realistic file, and for the worst
+//! file the limits allow (`Limits::DECLARATION`: 50 MiB, 2,000,000 cells), a CSV of 100,000 rows
+//! of 20 full cells — what checking a declaration inside one request could cost at most.
+//!
 //! `cargo bench -p swi-enrollment --bench declaration [-- ROWS [APPLY_ROWS]]`
 
 #![allow(
@@ -12,7 +16,71 @@
     reason = "a benchmark: figures are measurements, and failures should be loud"
 )]
 
+use std::alloc::System;
 use std::time::Instant;
+
+use cap::Cap;
+
+#[global_allocator]
+static ALLOCATOR: Cap<System> = Cap::new(System, usize::MAX);
+
+/// Reads, parses and checks the declaration file at `path` in a process of its own (so that
+/// nothing before it raised the allocator's high-water mark); returns seconds and the peak heap
+/// held beyond the file's own bytes.
+fn measured(path: &std::path::Path) -> (f64, usize) {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--peak", path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut it = text.split_whitespace();
+    (
+        it.next().unwrap().parse().unwrap(),
+        it.next().unwrap().parse().unwrap(),
+    )
+}
+
+/// The child of [`measured`].
+fn peak_child(path: &str) {
+    let bytes = std::fs::read(path).unwrap();
+    let before = ALLOCATOR.allocated();
+    let params = ParamSet::builtin().unwrap();
+    let keys = swi_platform::pseudonym::PersonKeys::from_secret(&[9; 32]).unwrap();
+    let t = Instant::now();
+    let table = swi_tables::read(&bytes, &swi_tables::Limits::DECLARATION).unwrap();
+    let (parsed, _) = parse_rows(&table).unwrap();
+    drop(table);
+    let month = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+    let _ = check_rows(params, &keys, &parsed, month, &Roster::default());
+    let took = t.elapsed().as_secs_f64();
+    println!(
+        "{took} {}",
+        ALLOCATOR.max_allocated().saturating_sub(before)
+    );
+}
+
+/// The largest CSV the declaration limits admit: 99,990 rows of 20 cells (the 2,000,000-cell
+/// limit with the header), the cells padded to about 50 MiB.
+fn worst_csv() -> Vec<u8> {
+    let mut out = String::with_capacity(50 << 20);
+    out.push_str("变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码");
+    for c in 7..20 {
+        out.push_str(&format!(",备注{c}"));
+    }
+    out.push('\n');
+    let pad = "x".repeat(30);
+    for i in 0..99_990 {
+        out.push_str(&format!(
+            "增,职工{i},360702198001011234,employee,5000.00,2025-06-01,13900000000"
+        ));
+        for _ in 7..20 {
+            out.push(',');
+            out.push_str(&pad);
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
+}
 
 use chrono::NaiveDate;
 use swi_enrollment::declarations::rows::{Roster, check_rows, parse_rows};
@@ -176,6 +244,10 @@ fn apply(rows: usize) -> f64 {
 }
 
 fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some("--peak") {
+        return peak_child(&argv[2]);
+    }
     let mut args = std::env::args().skip(1).filter_map(|a| a.parse().ok());
     let rows: usize = args.next().unwrap_or(100_000);
     let apply_rows: usize = args.next().unwrap_or(10_000);
@@ -193,17 +265,22 @@ fn main() {
 
     let params = ParamSet::builtin().unwrap();
     let month = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+    let keys = swi_platform::pseudonym::PersonKeys::from_secret(&[9; 32]).unwrap();
     let t = Instant::now();
     let table = swi_tables::read(&bytes, &swi_tables::Limits::DECLARATION).unwrap();
     let (parsed, mut reports) = parse_rows(&table).unwrap();
     reports.extend(check_rows(
         params,
-        &swi_platform::pseudonym::PersonKeys::from_secret(&[9; 32]).unwrap(),
+        &keys,
         &parsed,
         month,
         &Roster::default(),
     ));
     let full = t.elapsed().as_secs_f64();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("declaration.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let (_, held) = measured(&file);
     assert!(reports.is_empty(), "{:?}", reports.first());
     println!(
         "  baseline: read the workbook's cells     {read:>7.3} s  {:>9.0} rows/s",
@@ -213,6 +290,21 @@ fn main() {
         "  swi: read + parse + check every row      {full:>7.3} s  {:>9.0} rows/s  ({:.2}× the baseline)",
         rows as f64 / full,
         full / read
+    );
+    println!(
+        "  peak heap of read + parse + check:        {:>7.1} MiB  ({:.1}× the file)",
+        held as f64 / f64::from(1u32 << 20),
+        held as f64 / bytes.len() as f64
+    );
+    let worst = worst_csv();
+    let file = dir.path().join("worst.csv");
+    std::fs::write(&file, &worst).unwrap();
+    let (took, held) = measured(&file);
+    println!(
+        "  worst allowed file: {:.1} MiB CSV, 99990 rows × 20 cells: {took:.3} s, peak heap {:.1} MiB ({:.1}× the file)",
+        worst.len() as f64 / f64::from(1u32 << 20),
+        held as f64 / f64::from(1u32 << 20),
+        held as f64 / worst.len() as f64
     );
     let took = apply(apply_rows);
     println!(
