@@ -65,7 +65,12 @@ async fn recorded_events_wake_the_jobs_they_name() {
             .collect();
         assert_eq!(
             names,
-            ["unit-cancel", "declaration-apply", "roster-import"],
+            [
+                "unit-cancel",
+                "declaration-apply",
+                "roster-import",
+                "unit-move"
+            ],
             "{answer}"
         );
     }

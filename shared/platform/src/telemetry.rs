@@ -13,6 +13,9 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
 
+/// The largest error body the request id is written into (larger ones carry it in the header).
+const BODY_LIMIT: usize = 1 << 20;
+
 /// The header a request's id travels in.
 pub const HEADER: &str = "x-request-id";
 
@@ -80,8 +83,15 @@ pub async fn request_ids(req: Request, next: Next) -> Response {
 /// An error answer (always the JSON error shape, `crate::error::json_errors`) with
 /// `error.request_id` added.
 async fn with_id_in_body(response: Response, id: &str) -> Response {
+    // A large answer (a rejected file's every row) is passed on as it is: the header names it.
+    let small = axum::body::HttpBody::size_hint(response.body())
+        .exact()
+        .is_some_and(|n| n <= BODY_LIMIT as u64);
+    if !small {
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
         return Response::from_parts(parts, axum::body::Body::empty());
     };
     let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
