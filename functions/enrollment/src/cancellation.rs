@@ -12,7 +12,7 @@ use swi_platform::jobs::{self, Job, Report, Wake};
 use swi_platform::mutation::{Audit, audit_ops};
 use swi_platform::{ApiError, Platform};
 use swi_registry::unit::{load_unit, unit_case, unit_put};
-use swi_store::{Condition, Item, Key, Query, TxOp};
+use swi_store::{Condition, Item, Key, TxOp};
 
 /// The job's name (its pointers are under `jobs#unit-cancel`, one per unit).
 pub const NAME: &str = "unit-cancel";
@@ -71,25 +71,11 @@ impl Job for UnitCancel {
     }
 
     async fn run(&self, p: &Platform, deadline: Instant) -> Result<Report, ApiError> {
-        let waiting = p
-            .state
-            .query_all(&Query::partition(jobs::pointer_partition(NAME)).limit(200))
-            .await?;
-        let (mut ended, mut finished, mut pending) = (0, 0, 0);
-        for item in &waiting {
-            if Instant::now() >= deadline && ended > 0 {
-                pending += 1;
-                continue;
-            }
-            let ptr: CancelPointer = item.body().map_err(|e| ApiError::internal(&e))?;
-            let (n, done) = end_members(p, &ptr.unit, deadline).await?;
-            ended += n;
-            if done {
-                finished += 1;
-            } else {
-                pending += 1;
-            }
-        }
+        let t = jobs::walk_pointers(p, NAME, deadline, |unit| async move {
+            end_members(p, &unit, deadline).await
+        })
+        .await?;
+        let (ended, finished, pending) = (t.done, t.finished, t.pending);
         Ok(Report {
             job: NAME,
             done: ended,
@@ -98,7 +84,7 @@ impl Job for UnitCancel {
             summary: format!(
                 "members ended {ended}, units finished {finished}, still ending {pending}"
             ),
-            detail: json!({ "waiting": waiting.len(), "ended": ended, "finished": finished, "pending": pending }),
+            detail: json!({ "waiting": t.waiting, "ended": ended, "finished": finished, "pending": pending }),
         })
     }
 }

@@ -246,24 +246,11 @@ impl Job for UnitMove {
     }
 
     async fn run(&self, p: &Platform, deadline: Instant) -> Result<Report, ApiError> {
-        let waiting = p
-            .state
-            .query_all(&Query::partition(jobs::pointer_partition(NAME)).limit(200))
-            .await?;
-        let (mut moved, mut finished, mut pending) = (0, 0, 0);
-        for item in &waiting {
-            if Instant::now() >= deadline && moved > 0 {
-                pending += 1;
-                continue;
-            }
-            let (n, done) = move_members(p, &item.sk, deadline).await?;
-            moved += n;
-            if done {
-                finished += 1;
-            } else {
-                pending += 1;
-            }
-        }
+        let t = jobs::walk_pointers(p, NAME, deadline, |key| async move {
+            move_members(p, &key, deadline).await
+        })
+        .await?;
+        let (moved, finished, pending) = (t.done, t.finished, t.pending);
         Ok(Report {
             job: NAME,
             done: moved,
@@ -272,7 +259,7 @@ impl Job for UnitMove {
             summary: format!(
                 "members moved {moved}, units finished {finished}, still moving {pending}"
             ),
-            detail: json!({ "waiting": waiting.len(), "moved": moved, "finished": finished, "pending": pending }),
+            detail: json!({ "waiting": t.waiting, "moved": moved, "finished": finished, "pending": pending }),
         })
     }
 }

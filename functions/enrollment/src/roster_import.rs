@@ -23,7 +23,7 @@ use swi_platform::{ApiError, Platform, wire};
 use swi_registry::unit::{WorkInjuryFacts, facts_key, load_facts, unit_case};
 use swi_rules::category::IndustryClass;
 use swi_rules::ids::{County, CreditCode};
-use swi_store::{Condition, Item, Key, Query, Sha256, TxOp};
+use swi_store::{Condition, Item, Key, Sha256, TxOp};
 
 use crate::units::stored_county_holds;
 
@@ -554,25 +554,11 @@ impl Job for RosterImportJob {
     }
 
     async fn run(&self, p: &Platform, deadline: Instant) -> Result<Report, ApiError> {
-        let waiting = p
-            .state
-            .query_all(&Query::partition(jobs::pointer_partition(NAME)).limit(200))
-            .await?;
-        let (mut rows, mut finished, mut pending) = (0, 0, 0);
-        for item in &waiting {
-            if Instant::now() >= deadline && rows > 0 {
-                pending += 1;
-                continue;
-            }
-            let id = item.sk.clone();
-            let (n, done) = import_rows(p, &id, deadline).await?;
-            rows += n;
-            if done {
-                finished += 1;
-            } else {
-                pending += 1;
-            }
-        }
+        let t = jobs::walk_pointers(p, NAME, deadline, |key| async move {
+            import_rows(p, &key, deadline).await
+        })
+        .await?;
+        let (rows, finished, pending) = (t.done, t.finished, t.pending);
         Ok(Report {
             job: NAME,
             done: rows,
@@ -581,7 +567,7 @@ impl Job for RosterImportJob {
             summary: format!(
                 "roster rows written {rows}, imports finished {finished}, still importing {pending}"
             ),
-            detail: json!({ "waiting": waiting.len(), "rows": rows, "finished": finished, "pending": pending }),
+            detail: json!({ "waiting": t.waiting, "rows": rows, "finished": finished, "pending": pending }),
         })
     }
 }

@@ -182,6 +182,60 @@ pub fn select<'a>(all: &'a [Box<dyn Job>], woken: &Woken) -> Result<Vec<&'a dyn 
     }
 }
 
+/// What a walk over a job's pointers did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Pointers found.
+    pub waiting: usize,
+    /// Units of work done (what the work function counted).
+    pub done: usize,
+    /// Pointers whose work finished.
+    pub finished: usize,
+    /// Pointers left for a later run (the deadline came, or another run holds them).
+    pub pending: usize,
+}
+
+/// Walks the pointers of the pointer-woken job `job`, handing each one's sort key to `work`
+/// (which returns the units of work it did and whether that pointer's work is finished), until
+/// the pointers run out; once `deadline` has passed, pointers not yet reached are left pending
+/// (but the first is always worked, so a short deadline still moves).
+///
+/// # Errors
+/// The store is unavailable, or `work` fails.
+pub async fn walk_pointers<F, Fut>(
+    p: &Platform,
+    job: &str,
+    deadline: Instant,
+    mut work: F,
+) -> Result<Tally, ApiError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<(usize, bool), ApiError>>,
+{
+    let waiting = p
+        .state
+        .query_all(&swi_store::Query::partition(pointer_partition(job)).limit(200))
+        .await?;
+    let mut tally = Tally {
+        waiting: waiting.len(),
+        ..Tally::default()
+    };
+    for item in waiting {
+        if Instant::now() >= deadline && tally.done > 0 {
+            tally.pending += 1;
+            continue;
+        }
+        let (n, finished) = work(item.sk).await?;
+        tally.done += n;
+        if finished {
+            tally.finished += 1;
+        } else {
+            tally.pending += 1;
+        }
+    }
+    Ok(tally)
+}
+
 /// Runs `jobs` one after another until each is done or `deadline`; a job that cannot reach the
 /// store ends the run with its error, the others' reports kept.
 ///
