@@ -6,6 +6,7 @@
 //! (`units::stored_county_holds`).
 
 use std::time::Instant;
+use swi_platform::ErrorCode;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -96,7 +97,7 @@ pub async fn move_unit(
             || unit.moving_members
         {
             return Err(ApiError::conflict(
-                "unit_busy",
+                ErrorCode::UnitBusy,
                 "该单位已注销，或迁移、注销仍在办理中",
                 "the unit is cancelled, or a move or cancellation is still in progress",
             ));

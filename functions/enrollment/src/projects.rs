@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use swi_domain::Action;
 use swi_domain::access::Owner;
 use swi_forms::{Field, Form, chinese_date};
+use swi_platform::ErrorCode;
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
@@ -201,7 +202,7 @@ pub async fn enrol(
         let premium = swi_rules::premium::project_premium(&params, req.cost, req.start)
             .map_err(|e| {
                 ApiError::refused(
-                    "not_in_force",
+                    ErrorCode::NotInForce,
                     "该日期不在补充工伤保险实施期内",
                     e.to_string(),
                 )
@@ -214,7 +215,7 @@ pub async fn enrol(
         );
         if p.state.get(&project_key(&id)).await?.is_some() {
             return Err(ApiError::conflict(
-                "already_enrolled",
+                ErrorCode::AlreadyEnrolled,
                 "该项目已参保",
                 "this project is already enrolled",
             ));
@@ -275,7 +276,7 @@ pub async fn pay(
         actor.may(Action::RecordPayment, Some(project.county), Owner::Nobody)?;
         if project.status != ProjectStatus::AwaitingPayment {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                ErrorCode::InvalidTransition,
                 "该项目不在待缴费状态",
                 "the project is not awaiting payment",
             ));
@@ -321,7 +322,7 @@ pub async fn extend(
         )?;
         if project.status != ProjectStatus::Covered {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                ErrorCode::InvalidTransition,
                 "仅已参保的项目可以延期",
                 "only a covered project can be extended",
             ));
@@ -329,7 +330,7 @@ pub async fn extend(
         let today = p.clock.today();
         if today > project.end {
             return Err(ApiError::refused(
-                "extension_too_late",
+                ErrorCode::ExtensionTooLate,
                 "延期须在项目结束日期前申请（第十二条）",
                 format!(
                     "an extension must be asked before the end date {} (Art. 12)",
@@ -389,7 +390,7 @@ pub async fn cancel(
         let today = p.clock.today();
         if project.status == ProjectStatus::Cancelled || today > project.end {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                ErrorCode::InvalidTransition,
                 "该项目已注销或已结束",
                 "the project is already cancelled or ended",
             ));
@@ -444,7 +445,7 @@ pub async fn register_worker(
         )?;
         if project.status == ProjectStatus::Cancelled {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                ErrorCode::InvalidTransition,
                 "该项目已注销",
                 "the project is cancelled",
             ));
@@ -456,7 +457,7 @@ pub async fn register_worker(
             .is_some()
         {
             return Err(ApiError::conflict(
-                "already_registered",
+                ErrorCode::AlreadyRegistered,
                 "该人员已登记",
                 "this worker is already registered",
             ));

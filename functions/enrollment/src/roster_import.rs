@@ -219,7 +219,7 @@ async fn rejected(
     .await?;
     Ok(swi_platform::reports::RowsRejected {
         error: swi_platform::error::ErrorDetail {
-            code: "roster_rejected".into(),
+            code: swi_platform::ErrorCode::RosterRejected,
             zh: format!(
                 "共 {total} 行，{} 行有问题，整份花名册未导入",
                 reports.len()

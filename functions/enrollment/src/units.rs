@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use swi_domain::access::Owner;
 use swi_domain::{Action, Actor};
+use swi_platform::ErrorCode;
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
@@ -137,7 +138,7 @@ pub(crate) fn stored_county_holds(
     )?;
     if on_record != asked {
         return Err(ApiError::conflict(
-            "county_on_record",
+            ErrorCode::CountyOnRecord,
             format!(
                 "该单位的工伤保险登记在 {}（{}），不能通过登记事实变更县（市、区）",
                 on_record.name(),
@@ -242,7 +243,7 @@ pub async fn register(
             Some((f, _)) if f.insured && f.county == county => f,
             Some((f, _)) if f.insured => {
                 return Err(ApiError::refused(
-                    "county_mismatch",
+                    ErrorCode::CountyMismatch,
                     "单位所在县（市、区）与工伤保险登记不一致",
                     format!(
                         "the unit is registered for work-injury insurance in county {}",
@@ -252,7 +253,7 @@ pub async fn register(
             }
             _ => {
                 return Err(ApiError::refused(
-                    "not_in_work_injury_scheme",
+                    ErrorCode::NotInWorkInjuryScheme,
                     "该单位未参加工伤保险，不得单独参加补充工伤保险（第七条）",
                     "a unit not insured in the work-injury scheme cannot enrol (Art. 7)",
                 ));
@@ -277,7 +278,7 @@ pub async fn register(
         };
         if p.state.get(&unit_key(code.as_str())).await?.is_some() {
             return Err(ApiError::conflict(
-                "already_registered",
+                ErrorCode::AlreadyRegistered,
                 "该单位已登记",
                 "this unit is already registered",
             ));
@@ -345,7 +346,7 @@ pub async fn change(
         may(&actor, Action::ManageUnit, unit.county, &unit.code)?;
         if unit.status == UnitStatus::Cancelled {
             return Err(ApiError::conflict(
-                "unit_cancelled",
+                ErrorCode::UnitCancelled,
                 "该单位已注销",
                 "the unit is cancelled",
             ));
@@ -399,14 +400,14 @@ pub async fn cancel(
         may(&actor, Action::ManageUnit, unit.county, &unit.code)?;
         if unit.status == UnitStatus::Cancelled {
             return Err(ApiError::conflict(
-                "unit_cancelled",
+                ErrorCode::UnitCancelled,
                 "该单位已注销",
                 "the unit is already cancelled",
             ));
         }
         if unit.moving_members {
             return Err(ApiError::conflict(
-                "unit_busy",
+                ErrorCode::UnitBusy,
                 "该单位迁移仍在办理中",
                 "the unit's move to another county is still in progress",
             ));

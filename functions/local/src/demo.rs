@@ -292,7 +292,10 @@ impl Seeder {
             .await
         {
             Ok(_) => true,
-            Err(e) if e.to_string().contains("forms_unavailable") => {
+            Err(e)
+                if e.to_string()
+                    .contains(swi_platform::ErrorCode::FormsUnavailable.as_str()) =>
+            {
                 eprintln!(
                     "swi serve: the demo project stays unpaid: PDF forms need the CJK font (bash infra/fonts, then SWI_FONT)"
                 );

@@ -293,7 +293,7 @@ async fn worker(platform: Platform, mut stop: tokio::sync::watch::Receiver<bool>
                     busy |= r.pending > 0 && r.done > 0;
                 }
                 Err(e) => {
-                    tracing::error!(job = job.name(), code = e.code, "{}", e.en);
+                    tracing::error!(job = job.name(), code = %e.code, "{}", e.en);
                     resting[i] = Some(Instant::now() + Duration::from_secs(30));
                 }
             }

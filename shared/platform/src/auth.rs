@@ -213,6 +213,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorCode;
 
     fn claims(exp: i64) -> Claims {
         Claims {
@@ -253,7 +254,7 @@ mod tests {
         );
         assert_eq!(
             keys.verify("not.a.token").unwrap_err().code,
-            "unauthenticated"
+            ErrorCode::Unauthenticated
         );
         let mut bad_role = claims(now() + 600);
         bad_role.role = "admin".into();

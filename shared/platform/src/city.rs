@@ -7,6 +7,7 @@
 //! assumptions. A value that fails the parameter file's checks is refused when recorded and when
 //! confirmed. Decisions already made keep the values they used: each records its own.
 
+use crate::ErrorCode;
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, Query, State};
@@ -226,7 +227,7 @@ pub async fn in_force(state: &dyn StateStore, base: &ParamSet) -> Result<ParamSe
         tracing::error!(cause = %e, "the city's parameter values no longer merge");
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "parameters_unavailable",
+            ErrorCode::ParametersUnavailable,
             "市级参数与参数文件不一致，暂停计算，请联系业务科室",
             "the city's parameter values no longer merge with the parameter files; nothing is computed until they do",
         )
@@ -282,7 +283,7 @@ fn city_officer(actor: &Actor) -> Result<(), ApiError> {
 
 fn refused(why: &str) -> ApiError {
     ApiError::refused(
-        "parameter_refused",
+        ErrorCode::ParameterRefused,
         "该参数值不符合参数文件的规则，未予记录",
         format!("the value breaks a rule of the parameter files: {why}"),
     )
@@ -393,7 +394,7 @@ pub async fn confirm(
         let mut v: CityValue = item.body().map_err(|e| ApiError::internal(&e))?;
         if v.status != CityValueStatus::Recorded {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                ErrorCode::InvalidTransition,
                 "该参数值已确认",
                 "the value is confirmed already",
             ));
@@ -401,7 +402,7 @@ pub async fn confirm(
         if v.recorded_by == actor.sub {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "separation_of_duties",
+                ErrorCode::SeparationOfDuties,
                 "记录与确认须由两名市级业务科室人员分别办理",
                 "a value is confirmed by another officer than the one who recorded it",
             ));

@@ -3,6 +3,7 @@
 //! the API), types told by their first bytes, and bounded loading of a stored file. Types and
 //! sizes are checked before a URL is given, and the bytes' type again when a document is used.
 
+use crate::ErrorCode;
 use std::time::Duration;
 
 use crate::auth::Authenticated;
@@ -65,7 +66,7 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
 pub async fn stored_type(p: &Platform, sha: &Sha256) -> Result<Option<&'static str>, ApiError> {
     let mut reader = p.docs.get(sha).await.map_err(|e| match e {
         swi_store::DocError::NotFound(_) => ApiError::refused(
-            "document_missing",
+            ErrorCode::DocumentMissing,
             "文件尚未上传",
             "upload the file first: its SHA-256 is not in the document store",
         ),
@@ -122,7 +123,7 @@ pub async fn presign(
     } else {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
+            ErrorCode::UnsupportedType,
             "仅接受 PDF、JPEG、PNG、TIFF 扫描件及 XLSX、CSV 表格",
             format!(
                 "accepted types: {} (scans), {} (tables)",
@@ -134,7 +135,7 @@ pub async fn presign(
     if req.size == 0 || req.size > limit {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("文件大小须在 1 字节至 {} MB 之间", limit >> 20),
             format!("the file must be 1 byte to {} MiB", limit >> 20),
         ));
@@ -162,7 +163,7 @@ pub async fn require_scan(p: &Platform, sha: &Sha256, what_zh: &str) -> Result<(
         Some(t) if SCAN_TYPES.contains(&t) => Ok(()),
         _ => Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
+            ErrorCode::UnsupportedType,
             format!("{what_zh}须为 PDF、JPEG、PNG 或 TIFF 扫描件"),
             "a scan must be a PDF, JPEG, PNG or TIFF file",
         )),
@@ -180,14 +181,14 @@ pub async fn file(p: &Platform, sha: &Sha256) -> Result<(), ApiError> {
     match p.docs.file(sha).await {
         Ok(_) => Ok(()),
         Err(swi_store::DocError::NotFound(_)) => Err(ApiError::refused(
-            "document_missing",
+            ErrorCode::DocumentMissing,
             "文件尚未上传或已过期，请重新上传",
             "upload the file first: its SHA-256 is not in the document store (uploads not filed within 7 days are removed)",
         )),
         Err(e @ swi_store::DocError::Corrupt { .. }) => {
             tracing::error!(cause = %e, "an upload's bytes changed before filing");
             Err(ApiError::refused(
-                "document_corrupt",
+                ErrorCode::DocumentCorrupt,
                 "上传的文件已损坏，请重新上传",
                 "the uploaded file's bytes no longer match its SHA-256; upload it again",
             ))
@@ -248,7 +249,7 @@ pub async fn load_bounded(p: &Platform, sha: &Sha256, limit: u64) -> Result<Vec<
         .map_err(|e| ApiError::unavailable(&e))?
         .ok_or_else(|| {
             ApiError::refused(
-                "document_missing",
+                ErrorCode::DocumentMissing,
                 "文件尚未上传",
                 "upload the file first: its SHA-256 is not in the document store",
             )
@@ -256,7 +257,7 @@ pub async fn load_bounded(p: &Platform, sha: &Sha256, limit: u64) -> Result<Vec<
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("文件过大（至多 {} MB）", limit >> 20),
             format!("the file is larger than {} MiB", limit >> 20),
         )
@@ -303,13 +304,13 @@ pub fn table_error(e: &swi_tables::TableError, what_zh: &str) -> ApiError {
     match e {
         swi_tables::TableError::TooLarge { what, limit } => ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
+            ErrorCode::TooLarge,
             format!("{what_zh}超出限制：{what} 至多 {limit}"),
             format!("the table is too large: {what} exceeds {limit}"),
         ),
         swi_tables::TableError::Unreadable(why) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
+            ErrorCode::UnsupportedType,
             format!("{what_zh}须为 XLSX 或 CSV 表格"),
             format!("not an XLSX or CSV table: {why}"),
         ),

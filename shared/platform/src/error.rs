@@ -8,13 +8,15 @@ use serde::Serialize;
 use swi_domain::Denied;
 use swi_store::StateError;
 
+pub use crate::codes::ErrorCode;
+
 /// An error answered to a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// 中文说明.
     pub zh: String,
     /// English message.
@@ -37,7 +39,7 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// Stable code (e.g. `invalid_request`, `forbidden_county`, `not_in_work_injury_scheme`).
-    pub code: String,
+    pub code: ErrorCode,
     /// 中文说明.
     pub zh: String,
     /// English message.
@@ -46,7 +48,7 @@ pub struct ErrorDetail {
 
 #[derive(Serialize)]
 struct Inner<'a> {
-    code: &'a str,
+    code: ErrorCode,
     zh: &'a str,
     en: &'a str,
 }
@@ -55,7 +57,7 @@ impl ApiError {
     /// An error.
     pub fn new(
         status: StatusCode,
-        code: &'static str,
+        code: ErrorCode,
         zh: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
@@ -69,14 +71,14 @@ impl ApiError {
 
     /// 400 `invalid_request`: the request is malformed or a field is invalid.
     pub fn invalid(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", zh, en)
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, zh, en)
     }
 
     /// 401 `unauthenticated`.
     pub fn unauthenticated(en: impl Into<String>) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,
-            "unauthenticated",
+            ErrorCode::Unauthenticated,
             "未登录或登录凭证无效、已过期，请重新登录",
             en,
         )
@@ -84,16 +86,16 @@ impl ApiError {
 
     /// 404 `not_found`.
     pub fn not_found(zh: impl Into<String>, en: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", zh, en)
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, zh, en)
     }
 
     /// 409 with a code.
-    pub fn conflict(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn conflict(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(StatusCode::CONFLICT, code, zh, en)
     }
 
     /// 422 `rule_refused`: valid input the regulation does not allow.
-    pub fn refused(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn refused(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, zh, en)
     }
 
@@ -102,7 +104,7 @@ impl ApiError {
         tracing::error!(cause = %cause, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "系统内部错误，请稍后重试",
             "internal error; please try again later",
         )
@@ -114,7 +116,7 @@ impl ApiError {
         tracing::error!(cause = %cause, "PDF forms unavailable");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "forms_unavailable",
+            ErrorCode::FormsUnavailable,
             "暂时无法出具 PDF 文书：服务器缺少中文字体，请联系运维",
             "PDF forms are unavailable: the server's CJK font is missing (operators: bash infra/fonts, SWI_FONT)",
         )
@@ -125,7 +127,7 @@ impl ApiError {
         tracing::error!(cause = %cause, "store unavailable");
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            ErrorCode::Unavailable,
             "服务暂时不可用，请稍后重试",
             "service temporarily unavailable; please retry",
         )
@@ -139,11 +141,15 @@ impl From<swi_rules::RuleError> for ApiError {
         match e {
             swi_rules::RuleError::InvalidFacts(m) => ApiError::invalid("资料不符合规定", m),
             swi_rules::RuleError::NotInForce { .. } => ApiError::refused(
-                "not_in_force",
+                ErrorCode::NotInForce,
                 "该日期不在补充工伤保险实施期内",
                 e.to_string(),
             ),
-            other => ApiError::refused("parameter_pending", "所需参数尚未设定", other.to_string()),
+            other => ApiError::refused(
+                ErrorCode::ParameterPending,
+                "所需参数尚未设定",
+                other.to_string(),
+            ),
         }
     }
 }
@@ -158,7 +164,14 @@ impl From<Denied> for ApiError {
                 "同一业务的受理、承办、初审、复核不得由同一人办理（第五条、第三十四条）".to_owned()
             }
         };
-        ApiError::new(StatusCode::FORBIDDEN, d.code(), zh, d.to_string())
+        let code = match &d {
+            Denied::Role { .. } => ErrorCode::ForbiddenRole,
+            Denied::County { .. } => ErrorCode::ForbiddenCounty,
+            Denied::NotOwner => ErrorCode::ForbiddenOwner,
+            Denied::Duties(_) => ErrorCode::SeparationOfDuties,
+        };
+        debug_assert_eq!(code, d.code());
+        ApiError::new(StatusCode::FORBIDDEN, code, zh, d.to_string())
     }
 }
 
@@ -166,7 +179,7 @@ impl From<StateError> for ApiError {
     fn from(e: StateError) -> Self {
         match e {
             StateError::Conflict { .. } => ApiError::conflict(
-                "concurrent_change",
+                ErrorCode::ConcurrentChange,
                 "记录已被他人修改，请刷新后重试",
                 "the record was changed meanwhile; reload and retry",
             ),
@@ -208,26 +221,28 @@ pub async fn json_errors(req: axum::extract::Request, next: axum::middleware::Ne
         return response;
     }
     let (code, zh, en) = match status {
-        StatusCode::NOT_FOUND => ("not_found", "请求的地址不存在", "no such route"),
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "请求的地址不存在", "no such route"),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
+            ErrorCode::MethodNotAllowed,
             "该地址不支持此请求方法",
             "this route does not take that method",
         ),
-        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "请求体过大", "the body is too large"),
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            (ErrorCode::TooLarge, "请求体过大", "the body is too large")
+        }
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_type",
+            ErrorCode::UnsupportedType,
             "请求内容类型不受支持",
             "unsupported content type",
         ),
-        StatusCode::FORBIDDEN => ("forbidden", "无权访问", "forbidden"),
+        StatusCode::FORBIDDEN => (ErrorCode::Forbidden, "无权访问", "forbidden"),
         s if s.is_server_error() => (
-            "internal",
+            ErrorCode::Internal,
             "系统内部错误，请稍后重试",
             "internal error; please try again later",
         ),
         _ => (
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "请求格式不正确（地址、查询参数或请求头）",
             "the request is malformed (path, query string or headers)",
         ),

@@ -4,6 +4,7 @@
 //! acts only for the linked number; a close relative acts for an injured or deceased person only
 //! with recorded proof of kinship ([`may_act_for`]). Keys use person keys, never the number.
 
+use crate::ErrorCode;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, FixedOffset};
@@ -136,7 +137,7 @@ pub async fn may_act_for(
     let Some(own) = linked(p, &actor.sub).await? else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "identity_not_verified",
+            ErrorCode::IdentityNotVerified,
             "请先到经办窗口核验身份（或完成实名认证）后再办理",
             "your account is not linked to a verified ID number yet: have it verified at the window",
         ));
@@ -148,7 +149,7 @@ pub async fn may_act_for(
     }
     Err(ApiError::new(
         StatusCode::FORBIDDEN,
-        "not_own_id",
+        ErrorCode::NotOwnId,
         "只能为本人（或经登记的近亲属）办理",
         "a citizen acts only for their own verified ID number, or as a close relative on record",
     ))
@@ -210,7 +211,7 @@ pub async fn verify(
             || p.state.get(&person_link_key(&person)).await?.is_some()
         {
             return Err(ApiError::conflict(
-                "identity_linked",
+                ErrorCode::IdentityLinked,
                 "该账号或该公民身份号码已完成核验",
                 "this account, or this ID number, is linked already",
             ));
@@ -281,7 +282,7 @@ pub async fn record_kin(
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let Some(_) = linked(&p, &sub).await? else {
             return Err(ApiError::conflict(
-                "identity_not_verified",
+                ErrorCode::IdentityNotVerified,
                 "请先核验该近亲属本人的身份",
                 "verify the relative's own identity first",
             ));

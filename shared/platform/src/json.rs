@@ -1,6 +1,7 @@
 //! `ApiJson<T>`: a JSON request body whose rejections (not JSON, wrong fields, wrong types) are
 //! answered as [`ApiError`]s like every other error, naming what is wrong.
 
+use crate::ErrorCode;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use serde::de::DeserializeOwned;
@@ -37,7 +38,7 @@ where
                 other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                     ApiError::new(
                         axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
+                        ErrorCode::TooLarge,
                         "请求体过大",
                         "the body is larger than this route accepts",
                     )

@@ -1,6 +1,6 @@
 //! The floor every step's HTTP API stands on:
 //!
-//! - [`error::ApiError`]: JSON errors with a stable `code` and a Chinese and an English message,
+//! - [`error::ApiError`]: JSON errors with a stable [`codes::ErrorCode`] and a Chinese and an English message,
 //!   never internals;
 //! - [`auth`]: bearer tokens (`sub`, `role`, `county`, `name`, `unit`) verified into a
 //!   [`swi_domain::Actor`]; 401 without a valid token, 403 when the actor may not;
@@ -26,6 +26,7 @@ pub mod api;
 pub mod auth;
 pub mod city;
 pub mod clock;
+pub mod codes;
 pub mod documents;
 pub mod error;
 pub mod identity;
@@ -44,7 +45,7 @@ use std::sync::Arc;
 
 use swi_store::{Documents, StateStore};
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorCode};
 
 /// The dependencies of every step's router, built once per process.
 #[derive(Clone)]

@@ -5,6 +5,7 @@
 //! record of the answer are written in **one** conditional transaction, so a retry returns the
 //! first answer and changes nothing, and no change exists without its audit event.
 
+use crate::ErrorCode;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -117,7 +118,7 @@ async fn standing(p: &Platform, key: &Key, fingerprint: &str) -> Result<Standing
     let rec: Recorded = item.body().map_err(|e| ApiError::internal(&e))?;
     if rec.fingerprint != fingerprint {
         return Err(ApiError::conflict(
-            "idempotency_key_reused",
+            ErrorCode::IdempotencyKeyReused,
             "该 Idempotency-Key 已用于另一请求",
             "this Idempotency-Key was already used for a different request",
         ));
@@ -166,7 +167,7 @@ async fn claim(
         }
         if started.elapsed() >= DUPLICATE_WAITS {
             return Err(ApiError::conflict(
-                "request_in_progress",
+                ErrorCode::RequestInProgress,
                 "同一请求正在处理中，请稍后用同一 Idempotency-Key 重试",
                 "a request with this Idempotency-Key is still being worked; retry with the same key shortly",
             ));
@@ -324,7 +325,7 @@ async fn chain_broken(p: &Platform, case: &str, last: &Event) -> ApiError {
     }
     ApiError::new(
         StatusCode::CONFLICT,
-        "audit_chain_broken",
+        ErrorCode::AuditChainBroken,
         "该业务的审计记录已被改动，暂停办理并已提示稽核内控",
         "this case's audit trail was altered; no change is recorded until it is examined (supervisors are alerted)",
     )
@@ -388,7 +389,7 @@ where
             match standing(p, &ikey, fingerprint).await? {
                 Standing::Answered(status, body) => Ok((status, body)),
                 _ => Err(ApiError::conflict(
-                    "request_in_progress",
+                    ErrorCode::RequestInProgress,
                     "同一请求正在处理中，请稍后用同一 Idempotency-Key 重试",
                     "a request with this Idempotency-Key is still being worked; retry with the same key shortly",
                 )),

@@ -15,6 +15,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde_json::{Value, json};
 use swi_domain::enrolment::{self, Command, Status};
 use swi_domain::{Action, Actor};
+use swi_platform::ErrorCode;
 use swi_platform::mutation::{Audit, Change};
 use swi_platform::{ApiError, Platform};
 use swi_store::{Condition, TxOp};
@@ -68,7 +69,7 @@ impl EndReason {
 
 fn transition_refused(r: &dyn std::fmt::Display) -> ApiError {
     ApiError::conflict(
-        "invalid_transition",
+        ErrorCode::InvalidTransition,
         "当前状态下不能办理该业务",
         r.to_string(),
     )
@@ -131,7 +132,7 @@ pub async fn record_payment(
     let start = swi_rules::cover::cover_start(&params, entered, paid.date())?.value;
     if e.cover_end.is_some_and(|end| start > end) {
         return Err(ApiError::refused(
-            "cover_would_start_after_end",
+            ErrorCode::CoverWouldStartAfterEnd,
             "缴费晚于保障期结束，无法生效",
             "the payment comes after the end of the cover this person can have",
         ));

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use swi_platform::ErrorCode;
 use swi_platform::{ApiError, Platform};
 use swi_rules::ids::County;
 use swi_store::{Condition, Item, Key, TxOp};
@@ -184,7 +185,7 @@ pub fn unit_put(unit: &Unit, condition: Condition) -> Result<TxOp, ApiError> {
 pub fn active_check(unit: &Unit, version: u64) -> Result<TxOp, ApiError> {
     if unit.status == UnitStatus::Cancelled {
         return Err(ApiError::conflict(
-            "unit_cancelled",
+            ErrorCode::UnitCancelled,
             "该单位已注销，不能新增参保（第十条）",
             "the unit is cancelled and takes no new cover (Art. 10)",
         ));

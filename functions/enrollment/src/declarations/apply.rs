@@ -12,7 +12,7 @@ use swi_domain::enrolment::Status;
 use swi_platform::documents::load_table;
 use swi_platform::jobs::{self, Job, Report, Wake};
 use swi_platform::mutation::Audit;
-use swi_platform::{ApiError, Platform};
+use swi_platform::{ApiError, ErrorCode, Platform};
 use swi_registry::cover::{EndReason, ended};
 use swi_registry::enrolment::{guard_with, load_enrolment};
 use swi_registry::unit::{UnitStatus, load_unit, unit_key};
@@ -352,12 +352,12 @@ impl Job for DeclarationApply {
                         pending += 1;
                     }
                 }
-                Err(e) if e.code == "unavailable" => return Err(e),
+                Err(e) if e.code == ErrorCode::Unavailable => return Err(e),
                 Err(e) => {
                     tracing::warn!(
                         job = NAME,
                         declaration = %ptr.declaration,
-                        code = e.code,
+                        code = %e.code,
                         "declaration not applied"
                     );
                     errors.push(format!("{}: {}", ptr.declaration, e.code));

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use swi_domain::Action;
 use swi_domain::access::Owner;
+use swi_platform::ErrorCode;
 use swi_platform::auth::Authenticated;
 use swi_platform::documents::load_table;
 use swi_platform::json::ApiJson;
@@ -65,7 +66,7 @@ pub async fn declare(
     actor.may(Action::Declare, Some(county), Owner::Unit(&unit.code))?;
     if unit.status == UnitStatus::Cancelled {
         return Err(ApiError::conflict(
-            "unit_cancelled",
+            ErrorCode::UnitCancelled,
             "该单位已注销",
             "the unit is cancelled",
         ));
@@ -108,7 +109,7 @@ pub async fn declare(
         .await?;
         return Ok(reports::RowsRejected {
             error: swi_platform::error::ErrorDetail {
-                code: "declaration_rejected".into(),
+                code: swi_platform::ErrorCode::DeclarationRejected,
                 zh: format!(
                     "共 {total} 行，{} 行有问题，整份文件未受理，请修改后重新申报",
                     reports.len()
@@ -125,8 +126,13 @@ pub async fn declare(
         .answer());
     }
     let today = p.clock.today();
-    let due = swi_rules::calendar::review_by(&params, today)
-        .map_err(|e| ApiError::refused("calendar_not_loaded", "工作日历尚未载入", e.to_string()))?;
+    let due = swi_rules::calendar::review_by(&params, today).map_err(|e| {
+        ApiError::refused(
+            ErrorCode::CalendarNotLoaded,
+            "工作日历尚未载入",
+            e.to_string(),
+        )
+    })?;
     let review_by = due.value;
     let review_by_assumes = due
         .assumptions()
@@ -139,7 +145,7 @@ pub async fn declare(
         swi_platform::documents::file(&p, &sha).await?;
         if p.state.get(&declaration_key(&id)).await?.is_some() {
             return Err(ApiError::conflict(
-                "already_declared",
+                ErrorCode::AlreadyDeclared,
                 "该文件已申报过本月，请勿重复申报",
                 format!("this file was already declared for this month ({id})"),
             ));

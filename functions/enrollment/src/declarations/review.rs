@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use swi_domain::Action;
 use swi_domain::access::Owner;
+use swi_platform::ErrorCode;
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
@@ -80,7 +81,7 @@ pub async fn review(
         actor.may(Action::ReviewDeclaration, Some(d.county), Owner::Nobody)?;
         if d.status != ReviewStatus::Queued {
             return Err(ApiError::conflict(
-                "invalid_transition",
+                ErrorCode::InvalidTransition,
                 "该申报已审核",
                 "the declaration was already reviewed",
             ));

@@ -3,6 +3,7 @@
 //! dates, however close together two requests come (the cover guard, `swi_registry::enrolment`).
 
 use std::collections::BTreeMap;
+use swi_platform::ErrorCode;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -61,7 +62,7 @@ async fn new_enrolment(
         let other: Enrolment = item.body().map_err(|e| ApiError::internal(&e))?;
         if enrolment::overlaps(other.period(), (req.start, cover_end)) {
             return Err(ApiError::conflict(
-                "overlapping_cover",
+                ErrorCode::OverlappingCover,
                 "该人员在本单位已有重叠期间的参保登记",
                 format!(
                     "this person is already enrolled here for an overlapping period ({})",
@@ -228,7 +229,7 @@ pub async fn enrol_self(
     let category: Option<Category> = req.category.parse().ok();
     if category.is_some_and(|c| !c.may_pay_personally()) {
         return Err(ApiError::refused(
-            "category_not_self_enrolled",
+            ErrorCode::CategoryNotSelfEnrolled,
             "仅灵活就业人员和新业态从业人员可个人参保",
             "only flexible and platform workers enrol themselves (Art. 16, 19)",
         ));

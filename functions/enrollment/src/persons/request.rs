@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use swi_domain::enrolment::Material;
 use swi_platform::ApiError;
+use swi_platform::ErrorCode;
 use swi_platform::wire;
 use swi_rules::ParamSet;
 use swi_rules::age::{Person, Track, eligibility};
@@ -153,7 +154,7 @@ pub fn check_request(params: &ParamSet, req: &EnrolPerson) -> Result<Checked, Ap
     let category: Category = req.category.parse().map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "unknown_category",
+            ErrorCode::UnknownCategory,
             "人员类别不正确",
             format!("unknown category `{}`", wire::clip(&req.category)),
         )
@@ -180,7 +181,7 @@ pub fn check_request(params: &ParamSet, req: &EnrolPerson) -> Result<Checked, Ap
     };
     if category == Category::Flexible && req.pays_basic_pension != Some(true) {
         return Err(ApiError::refused(
-            "no_basic_pension",
+            ErrorCode::NoBasicPension,
             "灵活就业人员须参加基本养老保险（第六条）",
             "a flexible worker must pay basic pension insurance (Art. 6): set pays_basic_pension",
         ));
@@ -188,7 +189,7 @@ pub fn check_request(params: &ParamSet, req: &EnrolPerson) -> Result<Checked, Ap
     let verdict = eligibility(params, &person, req.start)?;
     if let Some(why) = verdict.value.ineligible {
         return Err(ApiError::refused(
-            why.code(),
+            ErrorCode::from(why),
             "不符合该类人员的参保条件（第六条至第八条）",
             why.message(),
         ));

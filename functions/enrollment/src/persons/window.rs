@@ -9,6 +9,7 @@ use swi_domain::Action;
 use swi_domain::Actor;
 use swi_domain::duties::{Performed, Step, may_perform};
 use swi_domain::enrolment::{self, Command, Material, Status};
+use swi_platform::ErrorCode;
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{IdempotencyKey, apply, fingerprint};
@@ -51,7 +52,7 @@ fn step(e: &Enrolment, command: &Command) -> Result<Status, ApiError> {
     let filed: Vec<Material> = e.materials.keys().copied().collect();
     enrolment::next(e.status, command, e.category, &filed).map_err(|r| {
         ApiError::conflict(
-            "invalid_transition",
+            ErrorCode::InvalidTransition,
             "当前状态下不能办理该业务",
             r.to_string(),
         )
@@ -88,7 +89,7 @@ pub async fn file_material(
     swi_platform::documents::require_scan(&p, &sha, "扫描件").await?;
     if !enrolment::required_materials(e.category).contains(&kind) {
         return Err(ApiError::refused(
-            "material_not_required",
+            ErrorCode::MaterialNotRequired,
             "该类人员无需此项材料",
             format!("{} does not file {material}", e.category),
         ));
@@ -237,7 +238,7 @@ pub async fn register_change(
     let notice = swi_rules::cover::change_notice(&params, now, effective)?.value;
     if !notice.timely {
         return Err(ApiError::refused(
-            "change_notice_too_late",
+            ErrorCode::ChangeNoticeTooLate,
             "灵活就业人员须在工作时段、场所、工作内容变化前48小时申请变更登记（第十八条）",
             format!(
                 "a change must be registered by {} (48 hours before it takes effect, Art. 18)",
@@ -256,7 +257,7 @@ pub async fn register_change(
         |e| {
             if e.category != Category::Flexible || e.status == Status::Terminated {
                 return Err(ApiError::conflict(
-                    "invalid_transition",
+                    ErrorCode::InvalidTransition,
                     "仅灵活就业人员的有效参保登记可办理变更",
                     "only a flexible worker's open enrolment registers such changes",
                 ));

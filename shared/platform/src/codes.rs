@@ -1,0 +1,188 @@
+//! The closed set of error codes every answer's `error.code` is one of. Clients branch on these,
+//! so each is a constant here, listed in the OpenAPI document, and never spelled as text at a call
+//! site; the messages beside a code may change, the code does not.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])+ $variant:ident = $text:literal,)+) => {
+        /// A stable error code (`error.code` of every error answer).
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+        )]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])+ $variant,)+
+        }
+
+        impl ErrorCode {
+            /// Every code.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            /// The code as sent.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // 400
+    /// 400: the request is malformed or a field is invalid.
+    InvalidRequest = "invalid_request",
+    /// 400: a person category the scheme does not know (Art. 2).
+    UnknownCategory = "unknown_category",
+    /// 401: no valid bearer token.
+    Unauthenticated = "unauthenticated",
+    // 403
+    /// 403: the actor's role may not take this action.
+    ForbiddenRole = "forbidden_role",
+    /// 403: the record lies in another county.
+    ForbiddenCounty = "forbidden_county",
+    /// 403: the record belongs to another unit or person.
+    ForbiddenOwner = "forbidden_owner",
+    /// 403: one person may not do two review steps of a case (Art. 5, 34).
+    SeparationOfDuties = "separation_of_duties",
+    /// 403: refused by a layer before any handler ran.
+    Forbidden = "forbidden",
+    /// 403: the citizen's account is not linked to a verified ID number yet.
+    IdentityNotVerified = "identity_not_verified",
+    /// 403: a citizen acts only for their own verified ID number (or as kin on record).
+    NotOwnId = "not_own_id",
+    /// 404: no such record or route.
+    NotFound = "not_found",
+    /// 405: the route does not take that method.
+    MethodNotAllowed = "method_not_allowed",
+    // 409
+    /// 409: the record changed since it was read; reload and retry.
+    ConcurrentChange = "concurrent_change",
+    /// 409: the same idempotency key is still being answered; retry shortly.
+    RequestInProgress = "request_in_progress",
+    /// 409: the idempotency key was used for a different request.
+    IdempotencyKeyReused = "idempotency_key_reused",
+    /// 409: the case's audit trail was altered; nothing is recorded until it is examined.
+    AuditChainBroken = "audit_chain_broken",
+    /// 409: the record's state does not allow this step.
+    InvalidTransition = "invalid_transition",
+    /// 409: the record exists already.
+    AlreadyRegistered = "already_registered",
+    /// 409: the person is enrolled already for that period.
+    AlreadyEnrolled = "already_enrolled",
+    /// 409: a declaration for that unit and month exists already.
+    AlreadyDeclared = "already_declared",
+    /// 409: the new cover would overlap a cover on record.
+    OverlappingCover = "overlapping_cover",
+    /// 409: the unit is cancelled (Art. 10).
+    UnitCancelled = "unit_cancelled",
+    /// 409: the unit is being cancelled or moved; retry when that job is done.
+    UnitBusy = "unit_busy",
+    /// 409: the county named differs from the county on record.
+    CountyOnRecord = "county_on_record",
+    /// 409: the account is linked to another ID number already.
+    IdentityLinked = "identity_linked",
+    /// 413: the body is larger than the route accepts.
+    TooLarge = "too_large",
+    /// 415: the content type is not supported.
+    UnsupportedType = "unsupported_type",
+    // 422
+    /// 422: a date outside the scheme's period in force.
+    NotInForce = "not_in_force",
+    /// 422: a parameter the city has not set yet.
+    ParameterPending = "parameter_pending",
+    /// 422: a parameter value the parameter file's checks refuse.
+    ParameterRefused = "parameter_refused",
+    /// 422: no working calendar for the year a deadline falls in.
+    CalendarNotLoaded = "calendar_not_loaded",
+    /// 422: the unit is not in the work-injury scheme (Art. 6).
+    NotInWorkInjuryScheme = "not_in_work_injury_scheme",
+    /// 422: the county does not match the unit's work-injury county.
+    CountyMismatch = "county_mismatch",
+    /// 422: the category may not enrol itself.
+    CategoryNotSelfEnrolled = "category_not_self_enrolled",
+    /// 422: the person draws no basic pension (Art. 3).
+    NoBasicPension = "no_basic_pension",
+    /// 422: the person is below the statutory retirement age (Art. 3, retired persons).
+    BelowRetirementAge = "below_retirement_age",
+    /// 422: the person is above the scheme's maximum age for the category.
+    AboveMaximumAge = "above_maximum_age",
+    /// 422: the person is below the minimum working age.
+    BelowMinimumAge = "below_minimum_age",
+    /// 422: the person's agreement with the unit has ended.
+    AgreementEnded = "agreement_ended",
+    /// 422: the person reached the statutory retirement age.
+    ReachedRetirementAge = "reached_retirement_age",
+    /// 422: the cover would start after it ends.
+    CoverWouldStartAfterEnd = "cover_would_start_after_end",
+    /// 422: a change notified later than the rules allow.
+    ChangeNoticeTooLate = "change_notice_too_late",
+    /// 422: an extension asked for later than the rules allow.
+    ExtensionTooLate = "extension_too_late",
+    /// 422: the document named was never uploaded.
+    DocumentMissing = "document_missing",
+    /// 422: the document's bytes are not the kind they claim to be.
+    DocumentCorrupt = "document_corrupt",
+    /// 422: the material is not required for this case.
+    MaterialNotRequired = "material_not_required",
+    /// 422: rows of a monthly declaration are refused; the row report says which.
+    DeclarationRejected = "declaration_rejected",
+    /// 422: rows of a roster import are refused; the row report says which.
+    RosterRejected = "roster_rejected",
+    // 5xx
+    /// 500: an internal error (its cause is logged, never sent).
+    Internal = "internal",
+    /// 503: the store is unreachable; retrying may help.
+    Unavailable = "unavailable",
+    /// 503: the parameter set cannot be read.
+    ParametersUnavailable = "parameters_unavailable",
+    /// 503: PDF forms cannot be rendered (the CJK font is missing).
+    FormsUnavailable = "forms_unavailable",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<swi_rules::age::Ineligible> for ErrorCode {
+    fn from(why: swi_rules::age::Ineligible) -> Self {
+        use swi_rules::age::Ineligible::*;
+        let code = match why {
+            BelowRetirementAge { .. } => ErrorCode::BelowRetirementAge,
+            AboveMaximumAge { .. } => ErrorCode::AboveMaximumAge,
+            BelowMinimumAge { .. } => ErrorCode::BelowMinimumAge,
+            AgreementEnded { .. } => ErrorCode::AgreementEnded,
+            NoBasicPension => ErrorCode::NoBasicPension,
+            ReachedRetirementAge { .. } => ErrorCode::ReachedRetirementAge,
+        };
+        debug_assert_eq!(code, why.code());
+        code
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn each_code_is_sent_as_its_text_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let sent = serde_json::to_value(code).unwrap();
+            assert_eq!(sent, code.as_str(), "{code:?}");
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            let back: ErrorCode = serde_json::from_value(sent).unwrap();
+            assert_eq!(back, *code);
+        }
+    }
+}
