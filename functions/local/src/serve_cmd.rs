@@ -81,7 +81,7 @@ pub fn token(
 /// Every step's routes, as the local host serves them.
 #[must_use]
 pub fn steps() -> Vec<swi_platform::api::Routes> {
-    vec![swi_enrollment::routes()]
+    vec![swi_enrollment::routes(), swi_claim_review::routes()]
 }
 
 /// The whole local application: every step's routes and the one document

@@ -226,6 +226,15 @@ pub enum Action {
     VerifyIdentity,
     /// Run scheduled jobs.
     RunJobs,
+    /// Record an injury's recognition, paid-leave period, appraisal or death with its scan
+    /// (Art. 25-32).
+    RecordInjury,
+    /// Submit a benefit claim, or add materials to it (Art. 25-32): the unit, the person or a
+    /// close relative, or the window for them.
+    SubmitClaim,
+    /// Perform a review step of a claim (Art. 34): accept or return, confirm eligibility, first
+    /// review and entry, re-review; send back or reject from that step.
+    ReviewClaim(crate::duties::Step),
 }
 
 /// Why an actor may not.
@@ -299,6 +308,14 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::SetParameters => &[AgencyOfficer],
         Action::VerifyIdentity => &[Acceptor],
         Action::RunJobs => &[Operator, AgencyOfficer],
+        Action::RecordInjury => &[Acceptor, Handler],
+        Action::SubmitClaim => &[Citizen, Employer, Acceptor],
+        Action::ReviewClaim(step) => match step {
+            crate::duties::Step::Acceptance => &[Acceptor],
+            crate::duties::Step::Handling => &[Handler],
+            crate::duties::Step::FirstReview => &[FirstReviewer],
+            crate::duties::Step::ReReview => &[ReReviewer],
+        },
     }
 }
 

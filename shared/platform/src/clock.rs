@@ -44,6 +44,30 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock that says what it was last set to: journeys that span months of business time in
+/// one test (enrol in June, injured in August, claim in September).
+#[derive(Debug)]
+pub struct SetClock(std::sync::Mutex<DateTime<FixedOffset>>);
+
+impl SetClock {
+    /// A clock at `now`.
+    #[must_use]
+    pub fn new(now: DateTime<FixedOffset>) -> Self {
+        SetClock(std::sync::Mutex::new(now))
+    }
+
+    /// Moves it to `now`.
+    pub fn set(&self, now: DateTime<FixedOffset>) {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+    }
+}
+
+impl Clock for SetClock {
+    fn now(&self) -> DateTime<FixedOffset> {
+        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The machine's clock moved to another business date: the time of day runs as usual, the date
 /// is the one given (and the next one after midnight). A server, a job or a test run "as of" a
 /// day this way, without freezing time.

@@ -131,6 +131,21 @@ error_codes! {
     DeclarationRejected = "declaration_rejected",
     /// 422: rows of a roster import are refused; the row report says which.
     RosterRejected = "roster_rejected",
+    /// 422: the person was not covered on the day of the injury (Art. 8, 12).
+    NotCovered = "not_covered",
+    /// 422: the person's category does not receive the item (Art. 25, 29-32).
+    NotEntitled = "not_entitled",
+    /// 422: the item is granted once per injury and was granted or is claimed already
+    /// (Art. 27, 29-32).
+    AlreadyGranted = "already_granted",
+    /// 422: the person's supplementary relationship ended after a lump sum (Art. 31).
+    CoverEnded = "cover_ended",
+    /// 422: materials of the checklist are missing (Art. 34: return the claim instead).
+    MaterialsMissing = "materials_missing",
+    /// 422: a review record the rules refuse (unpaid institutions, catalogue, dates, invoices).
+    ReviewRefused = "review_refused",
+    /// 422: a hospital stay outside the paid-leave period (Art. 26).
+    StayOutsidePaidLeave = "stay_outside_paid_leave",
     // 5xx
     /// 500: an internal error (its cause is logged, never sent).
     Internal = "internal",

@@ -7,15 +7,21 @@
 //!   step changes cover;
 //! - [`project`]: construction projects enrolled as a whole and their workers, each an item of
 //!   its own found by person (Art. 11-12, 48);
-//! - [`person`]: what a person is covered by on a date, across enrolments and projects.
+//! - [`person`]: what a person is covered by on a date, across enrolments and projects;
+//! - [`relationship`]: the end of a person's supplementary relationship after a lump sum
+//!   (Art. 31), written by a claim's approval;
+//! - [`contributions`]: the contribution history a benefit's insured wage comes from (Art. 48),
+//!   a port that billing's paid months will serve.
 //!
 //! Billing, claim review and the payment batch read the register through this crate; none of
 //! them depends on the enrollment step.
 
+pub mod contributions;
 pub mod cover;
 pub mod enrolment;
 pub mod person;
 pub mod project;
+pub mod relationship;
 pub mod unit;
 
 use swi_platform::ApiError;

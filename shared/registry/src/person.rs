@@ -57,11 +57,16 @@ pub async fn register_of(p: &Platform, person: &str) -> Result<Vec<Cover>, ApiEr
     Ok(out)
 }
 
-/// What covers the person on `on` (Art. 8, 12).
+/// What covers the person on `on` (Art. 8, 12): nothing after their relationship ended (Art. 31).
 ///
 /// # Errors
 /// The store is unavailable.
 pub async fn covered_on(p: &Platform, person: &str, on: NaiveDate) -> Result<Vec<Cover>, ApiError> {
+    if let Some(end) = crate::relationship::ended_on(p, person).await?
+        && on > end.on
+    {
+        return Ok(Vec::new());
+    }
     Ok(register_of(p, person)
         .await?
         .into_iter()

@@ -75,6 +75,18 @@ pub fn review_by(
     term(params, received, "term.review_working_days", 18)
 }
 
+/// The last day to finish reviewing a benefit claim accepted on `accepted` (Art. 34 orders the
+/// steps; the time limit is a figure the city sets, `term.claim_review_working_days`).
+///
+/// # Errors
+/// `ParameterPending` until the city sets the limit; `NotInForce` before the scheme.
+pub fn claim_review_by(
+    params: &ParamSet,
+    accepted: NaiveDate,
+) -> Result<Determination<'_, NaiveDate>, RuleError> {
+    term(params, accepted, "term.claim_review_working_days", 34)
+}
+
 /// The last day to pay a benefit approved on `approved`: within 10 working days, holidays
 /// extending the term (Art. 38: 10个工作日内（节假日顺延）支付).
 ///

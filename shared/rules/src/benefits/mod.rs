@@ -2,11 +2,12 @@
 //! lump sum, who is paid, and the limits against double payment.
 //!
 //! The amounts are computed in [`formulas`], the nursing subsidy and the insured wage in their own
-//! modules.
+//! modules; what counts across the claims of one injury in [`per_injury`].
 
 pub mod formulas;
 pub mod insured_wage;
 pub mod nursing;
+pub mod per_injury;
 
 use std::fmt;
 use std::str::FromStr;
@@ -260,6 +261,20 @@ impl FromStr for Item {
             .find(|r| r.1 == s)
             .map(|r| r.0)
             .ok_or_else(|| UnknownItem(s.to_owned()))
+    }
+}
+
+/// An item travels as its glossary identifier (`"nursing_subsidy"`).
+impl serde::Serialize for Item {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Item {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
