@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use swi_domain::claim::ClaimCommand;
 use swi_payables::{
-    LineStatus, Payee, PayeeKind, PayableLine, Schedule, ScheduleEnd, ScheduleStatus, line_put,
+    LineStatus, PayableLine, Payee, PayeeKind, Schedule, ScheduleEnd, ScheduleStatus, line_put,
     schedule_put,
 };
 use swi_platform::auth::Authenticated;
@@ -22,16 +22,11 @@ use swi_platform::{ApiError, ErrorCode, Platform};
 use swi_rules::benefits::Item;
 
 use crate::assess::assess;
-use crate::claim::{AssessedItem, Approval, Claim, ClaimantKind, Forms};
+use crate::claim::{Approval, AssessedItem, Claim, ClaimantKind, Forms};
 use crate::injury::Injury;
 use crate::work::{Extra, advance, step_change};
 
-fn payee_of(
-    kind: PayeeKind,
-    claim: &Claim,
-    injury: &Injury,
-    unit_name: Option<&str>,
-) -> Payee {
+fn payee_of(kind: PayeeKind, claim: &Claim, injury: &Injury, unit_name: Option<&str>) -> Payee {
     match kind {
         PayeeKind::Unit => Payee {
             kind,

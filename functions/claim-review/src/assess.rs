@@ -179,7 +179,9 @@ pub fn assess(
         let facts = facts_for(item, claim, injury, review, fund_left, judgment_left);
         let d = match benefit(params, item, claim.category, &facts) {
             Ok(d) => d,
-            Err(RuleError::ParameterPending { parameter: name, .. }) => {
+            Err(RuleError::ParameterPending {
+                parameter: name, ..
+            }) => {
                 items.push(pending_item(item, name, to));
                 continue;
             }
@@ -237,7 +239,9 @@ pub fn assess(
                         }
                     }
                 }
-                Err(RuleError::ParameterPending { parameter: name, .. }) => {
+                Err(RuleError::ParameterPending {
+                    parameter: name, ..
+                }) => {
                     items.push(pending_item(item, name, to));
                     continue;
                 }

@@ -217,7 +217,10 @@ pub struct ReReview {
 /// # Errors
 /// 400 naming the field.
 pub fn text(v: &str, field: &str) -> Result<(), ApiError> {
-    if v.trim().is_empty() || v.chars().count() > MAX_TEXT || v.chars().any(|c| c.is_control() && c != '\n') {
+    if v.trim().is_empty()
+        || v.chars().count() > MAX_TEXT
+        || v.chars().any(|c| c.is_control() && c != '\n')
+    {
         return Err(ApiError::invalid(
             format!("{field} 须为 1-{MAX_TEXT} 个字符"),
             format!("`{field}` must be 1-{MAX_TEXT} characters"),
@@ -306,7 +309,10 @@ pub fn check_review(
         if line.date < injured || line.date > today {
             return Err(refused(
                 "费用日期须在受伤之后、今天之前",
-                format!("{at}: the fee is dated {}, outside {injured} … {today}", line.date),
+                format!(
+                    "{at}: the fee is dated {}, outside {injured} … {today}",
+                    line.date
+                ),
             ));
         }
         if line.allowed > line.amount {
@@ -352,7 +358,11 @@ pub fn check_review(
                 "费用须按“三目录”归入相应项目：目录内费用不属目录外费用，目录外费用不按医疗（康复）费支付（第二十五条）",
                 format!(
                     "{at}: a fee {} the catalogues cannot be allowed as {} (Art. 25)",
-                    if line.catalogue == Catalogue::Within { "within" } else { "outside" },
+                    if line.catalogue == Catalogue::Within {
+                        "within"
+                    } else {
+                        "outside"
+                    },
                     line.item
                 ),
             ));
@@ -373,7 +383,8 @@ pub fn check_review(
         let Some(leave) = &injury.paid_leave else {
             return Err(refused(
                 "护理补助须先登记停工留薪期（第二十六条）",
-                "the nursing subsidy needs the injury's paid-leave period recorded (Art. 26)".into(),
+                "the nursing subsidy needs the injury's paid-leave period recorded (Art. 26)"
+                    .into(),
             ));
         };
         if f.stays.is_empty() {
@@ -405,7 +416,10 @@ pub fn check_review(
         wire::name(&d.name, &format!("dependants[{i}].name"))?;
         if let Some(n) = &d.id_number {
             ResidentId::parse(n).map_err(|e| {
-                ApiError::invalid("供养亲属身份证号码不正确", format!("dependants[{i}].id_number: {e}"))
+                ApiError::invalid(
+                    "供养亲属身份证号码不正确",
+                    format!("dependants[{i}].id_number: {e}"),
+                )
             })?;
         }
     }

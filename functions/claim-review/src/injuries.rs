@@ -147,13 +147,10 @@ pub async fn may_see(
 #[must_use]
 pub fn owner_of(i: &Injury) -> Owner<'_> {
     match &i.covered_by {
-        CoveredBy::Enrolment {
-            unit: Some(u), ..
+        CoveredBy::Enrolment { unit: Some(u), .. } | CoveredBy::Project { unit: u, .. } => {
+            Owner::Unit(u)
         }
-        | CoveredBy::Project { unit: u, .. } => Owner::Unit(u),
-        CoveredBy::Enrolment {
-            owner: Some(o), ..
-        } => Owner::Person(o),
+        CoveredBy::Enrolment { owner: Some(o), .. } => Owner::Person(o),
         CoveredBy::Enrolment { .. } => Owner::Nobody,
     }
 }
@@ -335,6 +332,10 @@ pub async fn record(
 }
 
 /// Changes a recorded injury under the version read, in the injury's county.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the request's parts, the action and the change: one call site per route"
+)]
 async fn change_injury<F>(
     p: &Platform,
     actor: &Actor,
@@ -493,31 +494,41 @@ pub async fn death(
     let fp = fingerprint(&format!("PUT /api/injuries/{id}/death"), &req);
     let today = p.clock.today();
     let scan = filed_scan(&p, &actor, &id, &req.sha256, "死亡证明").await?;
-    change_injury(&p, &actor, &key, &fp, &id, Action::RecordInjury, "injury.death", |i| {
-        if req.died_on < i.recognition.injured_on || req.died_on > today {
-            return Err(ApiError::invalid(
-                "死亡日期须在受伤之后、今天之前",
-                "`died_on` lies between the injury and today",
-            ));
-        }
-        let within = match (&i.paid_leave, req.within_paid_leave) {
-            (Some(l), _) => l.from <= req.died_on && req.died_on <= l.to,
-            (None, Some(w)) => w,
-            (None, None) => {
+    change_injury(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::RecordInjury,
+        "injury.death",
+        |i| {
+            if req.died_on < i.recognition.injured_on || req.died_on > today {
                 return Err(ApiError::invalid(
-                    "未登记停工留薪期，须说明是否在停工留薪期内死亡",
-                    "without a recorded paid-leave period, say `within_paid_leave`",
+                    "死亡日期须在受伤之后、今天之前",
+                    "`died_on` lies between the injury and today",
                 ));
             }
-        };
-        i.death = Some(Death {
-            died_on: req.died_on,
-            within_paid_leave: within,
-            sha256: scan.hex(),
-        });
-        i.materials.insert(ClaimMaterial::DeathCertificate, scan.hex());
-        Ok(json!({ "died_on": req.died_on, "within_paid_leave": within, "sha256": scan.hex() }))
-    })
+            let within = match (&i.paid_leave, req.within_paid_leave) {
+                (Some(l), _) => l.from <= req.died_on && req.died_on <= l.to,
+                (None, Some(w)) => w,
+                (None, None) => {
+                    return Err(ApiError::invalid(
+                        "未登记停工留薪期，须说明是否在停工留薪期内死亡",
+                        "without a recorded paid-leave period, say `within_paid_leave`",
+                    ));
+                }
+            };
+            i.death = Some(Death {
+                died_on: req.died_on,
+                within_paid_leave: within,
+                sha256: scan.hex(),
+            });
+            i.materials
+                .insert(ClaimMaterial::DeathCertificate, scan.hex());
+            Ok(json!({ "died_on": req.died_on, "within_paid_leave": within, "sha256": scan.hex() }))
+        },
+    )
     .await
 }
 
@@ -539,7 +550,10 @@ pub async fn file_material(
     Path((id, material)): Path<(String, String)>,
     ApiJson(req): ApiJson<FileClaimMaterial>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
-    let fp = fingerprint(&format!("PUT /api/injuries/{id}/materials/{material}"), &req);
+    let fp = fingerprint(
+        &format!("PUT /api/injuries/{id}/materials/{material}"),
+        &req,
+    );
     let kind: ClaimMaterial = serde_json::from_value(json!(material)).map_err(|_| {
         ApiError::invalid(
             "材料类型不正确",
@@ -560,10 +574,19 @@ pub async fn file_material(
     .await?;
     swi_platform::documents::require_scan(&p, &scan, kind.chinese()).await?;
     swi_platform::documents::file(&p, &scan).await?;
-    change_injury(&p, &actor, &key, &fp, &id, Action::SubmitClaim, "injury.file_material", |i| {
-        i.materials.insert(kind, scan.hex());
-        Ok(json!({ "material": kind, "sha256": scan.hex(), "basis": "Art. 33" }))
-    })
+    change_injury(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        Action::SubmitClaim,
+        "injury.file_material",
+        |i| {
+            i.materials.insert(kind, scan.hex());
+            Ok(json!({ "material": kind, "sha256": scan.hex(), "basis": "Art. 33" }))
+        },
+    )
     .await
 }
 

@@ -168,7 +168,10 @@ pub async fn form(
     let (claim, _) = load_claim(&p, &id).await?;
     may_read(&p, &actor, &claim).await?;
     let forms = claim.approval.as_ref().map(|a| &a.forms).ok_or_else(|| {
-        ApiError::not_found("该申领尚未核定，没有表单", "the claim is not approved: no forms yet")
+        ApiError::not_found(
+            "该申领尚未核定，没有表单",
+            "the claim is not approved: no forms yet",
+        )
     })?;
     let sha = match kind {
         FormKind::Assessment => &forms.assessment_form,
@@ -267,7 +270,10 @@ pub async fn queue(
     actor.may(Action::Read, Some(c), Owner::Nobody)?;
     let limit = q.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
-        return Err(ApiError::invalid("每页条数须为 1-200", "`limit` must be 1-200"));
+        return Err(ApiError::invalid(
+            "每页条数须为 1-200",
+            "`limit` must be 1-200",
+        ));
     }
     let page = p
         .state
@@ -333,11 +339,7 @@ pub async fn mine(
     for pk in partitions {
         let page = p
             .state
-            .query(
-                &swi_store::Query::partition(pk)
-                    .limit(MINE_LIMIT)
-                    .backward(),
-            )
+            .query(&swi_store::Query::partition(pk).limit(MINE_LIMIT).backward())
             .await?;
         for item in page.items {
             let v: serde_json::Value = item.body().map_err(|e| ApiError::internal(&e))?;

@@ -14,9 +14,7 @@ use swi_platform::mutation::{IdempotencyKey, fingerprint};
 use swi_platform::{ApiError, Platform};
 
 use crate::assess::assess;
-use crate::facts::{
-    Handling, ReReview, ReviewFacts, check_handling, check_review, deduct, text,
-};
+use crate::facts::{Handling, ReReview, ReviewFacts, check_handling, check_review, deduct, text};
 use crate::work::{Extra, advance, step_change};
 
 /// A send-back with reasons.
@@ -100,20 +98,29 @@ pub async fn first_review(
     let fp = fingerprint(&format!("POST /api/claims/{id}/first-review"), &req);
     let params = p.params().await?;
     let a = actor.clone();
-    step_change(&p, &actor, &key, &fp, &id, "claim.first_review", |mut claim, injury, _, now| async move {
-        if claim.status != ClaimStatus::FirstReview {
-            advance(&claim, ClaimCommand::FirstReview)?;
-        }
-        let transfer = claim.handling.as_ref().and_then(|h| h.transfer);
-        check_review(&req, &claim.items, &injury, transfer, now.date())?;
-        let assessment = assess(&params, &claim, &injury, &req, now.date())?;
-        claim.status = advance(&claim, ClaimCommand::FirstReview)?;
-        claim.review = Some(req.clone());
-        claim.assessment = Some(assessment.clone());
-        claim.record(&a, "first_reviewed", now, Some(req.opinion.clone()));
-        let detail = json!({ "assessment": assessment, "opinion": req.opinion, "basis": "Art. 34" });
-        Ok((claim, injury, detail, Extra::default()))
-    })
+    step_change(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        "claim.first_review",
+        |mut claim, injury, _, now| async move {
+            if claim.status != ClaimStatus::FirstReview {
+                advance(&claim, ClaimCommand::FirstReview)?;
+            }
+            let transfer = claim.handling.as_ref().and_then(|h| h.transfer);
+            check_review(&req, &claim.items, &injury, transfer, now.date())?;
+            let assessment = assess(&params, &claim, &injury, &req, now.date())?;
+            claim.status = advance(&claim, ClaimCommand::FirstReview)?;
+            claim.review = Some(req.clone());
+            claim.assessment = Some(assessment.clone());
+            claim.record(&a, "first_reviewed", now, Some(req.opinion.clone()));
+            let detail =
+                json!({ "assessment": assessment, "opinion": req.opinion, "basis": "Art. 34" });
+            Ok((claim, injury, detail, Extra::default()))
+        },
+    )
     .await
 }
 
@@ -214,29 +221,37 @@ pub async fn reject(
         ));
     }
     let a = actor.clone();
-    step_change(&p, &actor, &key, &fp, &id, "claim.reject", |mut claim, mut injury, _, now| async move {
-        claim.status = advance(&claim, ClaimCommand::Reject)?;
-        claim.rejection = Some(crate::claim::Rejection {
-            reason: req.reason.clone(),
-            article: req.article,
-            on: now.date(),
-            by: a.name.clone(),
-        });
-        injury.reserved.retain(|_, c| *c != claim.id);
-        claim.events.push(crate::claim::Event {
-            what: "rejected".into(),
-            step: None,
-            by: a.name.clone(),
-            at: now,
-            note: Some(req.reason.clone()),
-        });
-        let detail = json!({ "reason": req.reason, "basis": format!("Art. {}", req.article) });
-        let extra = Extra {
-            injury_changed: true,
-            injury_event: Some(("injury.claim_rejected", json!({ "claim": claim.id }))),
-            ..Extra::default()
-        };
-        Ok((claim, injury, detail, extra))
-    })
+    step_change(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        "claim.reject",
+        |mut claim, mut injury, _, now| async move {
+            claim.status = advance(&claim, ClaimCommand::Reject)?;
+            claim.rejection = Some(crate::claim::Rejection {
+                reason: req.reason.clone(),
+                article: req.article,
+                on: now.date(),
+                by: a.name.clone(),
+            });
+            injury.reserved.retain(|_, c| *c != claim.id);
+            claim.events.push(crate::claim::Event {
+                what: "rejected".into(),
+                step: None,
+                by: a.name.clone(),
+                at: now,
+                note: Some(req.reason.clone()),
+            });
+            let detail = json!({ "reason": req.reason, "basis": format!("Art. {}", req.article) });
+            let extra = Extra {
+                injury_changed: true,
+                injury_event: Some(("injury.claim_rejected", json!({ "claim": claim.id }))),
+                ..Extra::default()
+            };
+            Ok((claim, injury, detail, extra))
+        },
+    )
     .await
 }

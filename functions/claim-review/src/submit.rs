@@ -23,8 +23,8 @@ use swi_rules::benefits::{Item, may_receive};
 use swi_rules::ids::ResidentId;
 use swi_store::Condition;
 
-use crate::claim::{Claim, ClaimantKind, Claimant, Party, Stated, audit, claim_put, pointer};
 use crate::claim::load_claim;
+use crate::claim::{Claim, Claimant, ClaimantKind, Party, Stated, audit, claim_put, pointer};
 use crate::injuries::owner_of;
 use crate::injury::{Injury, injury_put, load_injury};
 use crate::work::{advance, refresh_materials};
@@ -143,7 +143,10 @@ fn check_items(injury: &Injury, items: &[Item]) -> Result<(), ApiError> {
             return Err(ApiError::refused(
                 ErrorCode::AlreadyGranted,
                 format!("{}每次工伤只核发一次，已核发或已在申领中", item.chinese()),
-                format!("{item} is granted once per injury; {by} has it ({})", item.article()),
+                format!(
+                    "{item} is granted once per injury; {by} has it ({})",
+                    item.article()
+                ),
             ));
         }
         let death = matches!(
@@ -165,7 +168,9 @@ fn cover_ended(on: chrono::NaiveDate) -> ApiError {
     ApiError::refused(
         ErrorCode::CoverEnded,
         "补充工伤保险关系已终止，不再享受补充工伤保险待遇（第三十一条）",
-        format!("the person's supplementary relationship ended on {on}: no further benefits (Art. 31)"),
+        format!(
+            "the person's supplementary relationship ended on {on}: no further benefits (Art. 31)"
+        ),
     )
 }
 

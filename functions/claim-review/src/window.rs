@@ -96,43 +96,57 @@ pub async fn return_with_notice(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/claims/{id}/return"), &req);
     if req.problems.len() > MAX_ENTRIES || req.rejected.len() > ClaimMaterial::ALL.len() {
-        return Err(ApiError::invalid("告知事项过多", "too many problems or materials"));
+        return Err(ApiError::invalid(
+            "告知事项过多",
+            "too many problems or materials",
+        ));
     }
     for problem in &req.problems {
         wire::name(problem, "problems")?;
     }
     let a = actor.clone();
-    step_change(&p, &actor, &key, &fp, &id, "claim.return", |mut claim, mut injury, _, now| async move {
-        let mut changed = false;
-        for m in &req.rejected {
-            changed |= injury.materials.remove(m).is_some();
-        }
-        refresh_materials(&mut claim, &injury);
-        if claim.missing.is_empty() && req.problems.is_empty() {
-            return Err(ApiError::invalid(
-                "一次性告知书须列明缺少或有误的材料",
-                "a return needs something to tell: rejected materials or problems",
-            ));
-        }
-        claim.status = advance(&claim, ClaimCommand::Return)?;
-        let notice = ClaimNotice {
-            missing: claim.missing.clone(),
-            problems: req.problems.clone(),
-            issued_on: now.date(),
-            issued_by: a.name.clone(),
-        };
-        claim.notice = Some(notice.clone());
-        claim.record(&a, "returned", now, Some(req.problems.join("；")));
-        let detail = serde_json::to_value(&notice).map_err(|e| ApiError::internal(&e))?;
-        let extra = Extra {
-            injury_changed: changed,
-            injury_event: changed.then(|| {
-                ("injury.reject_material", json!({ "rejected": req.rejected, "claim": claim.id }))
-            }),
-            ..Extra::default()
-        };
-        Ok((claim, injury, detail, extra))
-    })
+    step_change(
+        &p,
+        &actor,
+        &key,
+        &fp,
+        &id,
+        "claim.return",
+        |mut claim, mut injury, _, now| async move {
+            let mut changed = false;
+            for m in &req.rejected {
+                changed |= injury.materials.remove(m).is_some();
+            }
+            refresh_materials(&mut claim, &injury);
+            if claim.missing.is_empty() && req.problems.is_empty() {
+                return Err(ApiError::invalid(
+                    "一次性告知书须列明缺少或有误的材料",
+                    "a return needs something to tell: rejected materials or problems",
+                ));
+            }
+            claim.status = advance(&claim, ClaimCommand::Return)?;
+            let notice = ClaimNotice {
+                missing: claim.missing.clone(),
+                problems: req.problems.clone(),
+                issued_on: now.date(),
+                issued_by: a.name.clone(),
+            };
+            claim.notice = Some(notice.clone());
+            claim.record(&a, "returned", now, Some(req.problems.join("；")));
+            let detail = serde_json::to_value(&notice).map_err(|e| ApiError::internal(&e))?;
+            let extra = Extra {
+                injury_changed: changed,
+                injury_event: changed.then(|| {
+                    (
+                        "injury.reject_material",
+                        json!({ "rejected": req.rejected, "claim": claim.id }),
+                    )
+                }),
+                ..Extra::default()
+            };
+            Ok((claim, injury, detail, extra))
+        },
+    )
     .await
 }
 
@@ -152,7 +166,10 @@ pub async fn notice_pdf(
     let (claim, _) = load_claim(&p, &id).await?;
     crate::read::may_read(&p, &actor, &claim).await?;
     let notice = claim.notice.as_ref().ok_or_else(|| {
-        ApiError::not_found("该申领没有一次性告知书", "this claim has no one-time notice")
+        ApiError::not_found(
+            "该申领没有一次性告知书",
+            "this claim has no one-time notice",
+        )
     })?;
     let masked = claim.masked();
     let form = swi_forms::OneTimeNotice {

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use serde_json::Value;
 use swi_domain::claim::{Circumstances, ClaimCommand, ClaimStatus, checklist, next};
 use swi_domain::duties::{Performed, Step, may_perform};
-use swi_domain::{Action, Actor, Owner};
+use swi_domain::{Actor, Owner};
 use swi_platform::mutation::{Change, IdempotencyKey, apply};
 use swi_platform::{ApiError, ErrorCode, Platform};
 use swi_store::{Condition, TxOp};
@@ -78,7 +78,7 @@ pub fn check_step(actor: &Actor, claim: &Claim) -> Result<Step, ApiError> {
             format!("a claim that is {} is at no review step", claim.status),
         ));
     };
-    actor.may(Action::ReviewClaim(step), Some(claim.county), Owner::Nobody)?;
+    actor.may(step.claim_action(), Some(claim.county), Owner::Nobody)?;
     may_perform(&claim.steps, &actor.sub, step)?;
     Ok(step)
 }

@@ -99,7 +99,7 @@ fn params_lists_every_parameter_with_its_status() {
     ] {
         assert!(text.contains(word), "{word} missing");
     }
-    assert!(text.contains("4 pending"), "{text}");
+    assert!(text.contains("5 pending"), "{text}");
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn params_as_json_lines_say_value_source_and_status() {
     assert_eq!(wage["status"], "secondary");
     assert!(wage["value"].as_str().unwrap().starts_with("6525"));
     let pending = rows.iter().filter(|r| r["status"] == "pending").count();
-    assert_eq!(pending, 4);
+    assert_eq!(pending, 5);
     let before = answers(&swi(&["params", "--on", "2024-06-01", "--json"], b""));
     let rate = before
         .iter()
@@ -155,7 +155,7 @@ source = { doc = "赣州市社会保险服务中心 设定", note = "test" }
     assert!(
         String::from_utf8(listed.stdout)
             .unwrap()
-            .contains("3 pending")
+            .contains("4 pending")
     );
 
     let bad = dir.join("bad.toml");

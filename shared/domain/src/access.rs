@@ -232,9 +232,14 @@ pub enum Action {
     /// Submit a benefit claim, or add materials to it (Art. 25-32): the unit, the person or a
     /// close relative, or the window for them.
     SubmitClaim,
-    /// Perform a review step of a claim (Art. 34): accept or return, confirm eligibility, first
-    /// review and entry, re-review; send back or reject from that step.
-    ReviewClaim(crate::duties::Step),
+    /// The window's step of a claim (受理, Art. 34): accept or return; send back or reject.
+    AcceptClaim,
+    /// Handling (承办): confirm eligibility; send back or reject.
+    HandleClaim,
+    /// First review (初审) and entry: judge fees, assess, approve; send back or reject.
+    FirstReviewClaim,
+    /// Re-review (复核): confirm or deduct; send back or reject.
+    ReReviewClaim,
 }
 
 /// Why an actor may not.
@@ -310,12 +315,10 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::RunJobs => &[Operator, AgencyOfficer],
         Action::RecordInjury => &[Acceptor, Handler],
         Action::SubmitClaim => &[Citizen, Employer, Acceptor],
-        Action::ReviewClaim(step) => match step {
-            crate::duties::Step::Acceptance => &[Acceptor],
-            crate::duties::Step::Handling => &[Handler],
-            crate::duties::Step::FirstReview => &[FirstReviewer],
-            crate::duties::Step::ReReview => &[ReReviewer],
-        },
+        Action::AcceptClaim => &[Acceptor],
+        Action::HandleClaim => &[Handler],
+        Action::FirstReviewClaim => &[FirstReviewer],
+        Action::ReReviewClaim => &[ReReviewer],
     }
 }
 

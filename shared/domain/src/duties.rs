@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::{Denied, Role};
+use crate::access::{Action, Denied, Role};
 
 /// A review step of a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -30,6 +30,17 @@ impl Step {
             Step::Handling => Role::Handler,
             Step::FirstReview => Role::FirstReviewer,
             Step::ReReview => Role::ReReviewer,
+        }
+    }
+
+    /// The action of performing the step on a claim.
+    #[must_use]
+    pub const fn claim_action(self) -> Action {
+        match self {
+            Step::Acceptance => Action::AcceptClaim,
+            Step::Handling => Action::HandleClaim,
+            Step::FirstReview => Action::FirstReviewClaim,
+            Step::ReReview => Action::ReReviewClaim,
         }
     }
 

@@ -67,7 +67,8 @@ impl Payee {
     pub fn masked(&self) -> Self {
         let mut p = self.clone();
         p.id_number = p.id_number.as_deref().map(|n| {
-            swi_rules::ids::ResidentId::parse(n).map_or_else(|_| "****".to_owned(), |id| id.masked())
+            swi_rules::ids::ResidentId::parse(n)
+                .map_or_else(|_| "****".to_owned(), |id| id.masked())
         });
         p
     }

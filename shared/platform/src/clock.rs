@@ -58,13 +58,19 @@ impl SetClock {
 
     /// Moves it to `now`.
     pub fn set(&self, now: DateTime<FixedOffset>) {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = now;
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = now;
     }
 }
 
 impl Clock for SetClock {
     fn now(&self) -> DateTime<FixedOffset> {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

@@ -59,9 +59,7 @@ pub fn within_injury_cap(
     if amount.is_sign_negative() && !amount.is_zero()
         || granted_before.is_sign_negative() && !granted_before.is_zero()
     {
-        return Err(RuleError::InvalidFacts(
-            "amounts cannot be negative".into(),
-        ));
+        return Err(RuleError::InvalidFacts("amounts cannot be negative".into()));
     }
     let mut t = Trace::new(params, &[] as &[Citation]);
     let Some(cap) = item.cap_per_injury() else {
