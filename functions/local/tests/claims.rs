@@ -33,6 +33,7 @@ struct Api {
     clock: Arc<SetClock>,
     _dir: Option<tempfile::TempDir>,
     run: String,
+    calls: std::sync::atomic::AtomicU64,
 }
 
 fn at(s: &str) -> DateTime<chrono::FixedOffset> {
@@ -74,6 +75,7 @@ fn embedded() -> Api {
         clock,
         _dir: Some(dir),
         run: String::new(),
+        calls: Default::default(),
     }
 }
 
@@ -137,16 +139,11 @@ impl Api {
         token: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let key = format!(
-            "k-{}{}",
-            hex::encode(sha2::Digest::finalize(sha2::Digest::chain_update(
-                sha2::Sha256::default(),
-                format!("{method} {path} {token} {body:?} {}", self.clock_now()).as_bytes()
-            )))
-            .get(..24)
-            .unwrap(),
-            self.run
-        );
+        // Each call is a new request (a retry would reuse its key and get the first answer).
+        let n = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let key = format!("call-{n:06}{}", self.run);
         let mut req = Request::builder()
             .method(method)
             .uri(path)
@@ -180,10 +177,6 @@ impl Api {
             status,
             res.into_body().collect().await.unwrap().to_bytes().to_vec(),
         )
-    }
-
-    fn clock_now(&self) -> String {
-        swi_platform::clock::Clock::now(&*self.clock).to_rfc3339()
     }
 
     fn today(&self, day: &str) {
@@ -662,6 +655,27 @@ async fn an_employees_out_of_catalogue_and_nursing_claim(api: &Api) {
     assert_eq!(
         (status, code(&err)),
         (StatusCode::UNPROCESSABLE_ENTITY, "review_refused"),
+        "{err}"
+    );
+    // Fees at an institution outside the agreement are not paid without an emergency or an
+    // approved transfer found by handling (Art. 23).
+    let mut unapproved = facts.clone();
+    unapproved["fee_lines"][0]["agreement_institution"] = json!(false);
+    let (status, err) = api
+        .call(
+            "POST",
+            &format!("/api/claims/{cid}/first-review"),
+            &api.first(),
+            Some(unapproved),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "review_refused"),
+        "{err}"
+    );
+    assert!(
+        err["error"]["en"].as_str().unwrap().contains("Art. 23"),
         "{err}"
     );
     // Stays outside the paid-leave period are refused (Art. 26); the claim stays where it was.
@@ -1312,6 +1326,169 @@ async fn a_construction_workers_claim(api: &Api) {
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    pending_figures_rejection_and_send_back(api, &iid, &emp).await;
+}
+
+/// The wage subsidy needs a figure the city has not set (Art. 27: pending): reviewers see it,
+/// approval stops naming it and who sets it, and once the city sets it the same claim proceeds;
+/// a send-back goes one step back with reasons; a rejected claim releases its once-only item.
+async fn pending_figures_rejection_and_send_back(api: &Api, iid: &str, emp: &str) {
+    api.put_injury(iid, "appraisal", json!({ "grade": 9, "appraised_on": "2025-08-20", "committee": "赣州市劳动能力鉴定委员会" })).await;
+    let (status, claim) = api
+        .call(
+            "POST",
+            "/api/claims",
+            emp,
+            Some(json!({ "injury": iid, "items": ["wage_subsidy"] })),
+        )
+        .await;
+    assert_eq!(
+        (status, claim["missing"].as_array().map(Vec::len)),
+        (StatusCode::CREATED, Some(0)),
+        "{claim}"
+    );
+    let wid = claim["id"].as_str().unwrap().to_owned();
+    api.review_until_first(&wid).await;
+    let facts = json!({ "paid_leave_months": "1", "opinion": "停工留薪一个月" });
+    let (status, claim) = api
+        .call(
+            "POST",
+            &format!("/api/claims/{wid}/first-review"),
+            &api.first(),
+            Some(facts.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{claim}");
+    let item = &claim["assessment"]["items"][0];
+    assert_eq!(
+        (
+            item["amount"].clone(),
+            item["pending"]["parameter"].as_str()
+        ),
+        (Value::Null, Some("benefit.wage_subsidy.ratio")),
+        "{claim}"
+    );
+    let (status, back) = api
+        .call(
+            "POST",
+            &format!("/api/claims/{wid}/send-back"),
+            &api.second(),
+            Some(json!({ "reason": "停工留薪期月数与证明不符，请核实" })),
+        )
+        .await;
+    assert_eq!(
+        (status, back["status"].as_str()),
+        (StatusCode::OK, Some("first_review")),
+        "{back}"
+    );
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/api/claims/{wid}/first-review"),
+            &api.first(),
+            Some(facts),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = api
+        .call(
+            "POST",
+            &format!("/api/claims/{wid}/re-review"),
+            &api.second(),
+            Some(json!({ "opinion": "同意" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, err) = api
+        .call(
+            "POST",
+            &format!("/api/claims/{wid}/approve"),
+            &api.first(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "parameter_pending"),
+        "{err}"
+    );
+    let en = err["error"]["en"].as_str().unwrap();
+    assert!(
+        en.contains("benefit.wage_subsidy.ratio") && en.contains("agency_officer"),
+        "{en}"
+    );
+    let (_, still) = api
+        .call("GET", &format!("/api/claims/{wid}"), emp, None)
+        .await;
+    assert_eq!(still["status"], "entry");
+    api.city_value("benefit.wage_subsidy.ratio", "0.5").await;
+    let claim = api.approve(&wid).await;
+    assert_eq!(amount_of(&claim, "wage_subsidy"), "3500.00"); // 7,000 × 0.5 × 1 month
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/claims",
+            emp,
+            Some(json!({ "injury": iid, "items": ["wage_subsidy"] })),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "already_granted"),
+        "once per injury: {err}"
+    );
+
+    let (status, claim) = api
+        .call(
+            "POST",
+            "/api/claims",
+            emp,
+            Some(json!({ "injury": iid, "items": ["one_time_employment"] })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{claim}");
+    let rid = claim["id"].as_str().unwrap().to_owned();
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/claims",
+            emp,
+            Some(json!({ "injury": iid, "items": ["one_time_employment"] })),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "already_granted"),
+        "claimed already: {err}"
+    );
+    api.review_until_first(&rid).await;
+    let (status, rejected) = api
+        .call(
+            "POST",
+            &format!("/api/claims/{rid}/reject"),
+            &api.first(),
+            Some(json!({ "reason": "鉴定结论与认定部位不符", "article": 34 })),
+        )
+        .await;
+    assert_eq!(
+        (status, rejected["status"].as_str()),
+        (StatusCode::OK, Some("rejected")),
+        "{rejected}"
+    );
+    assert_eq!(rejected["rejection"]["article"], 34);
+    let (status, claim) = api
+        .call(
+            "POST",
+            "/api/claims",
+            emp,
+            Some(json!({ "injury": iid, "items": ["one_time_employment"] })),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "released by the rejection: {claim}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1345,6 +1522,7 @@ async fn claims_on_dynamodb_and_s3() {
         clock,
         _dir: None,
         run,
+        calls: Default::default(),
     };
     an_employees_out_of_catalogue_and_nursing_claim(&api).await;
     a_platform_workers_disability_claim_ends_cover(&api).await;
