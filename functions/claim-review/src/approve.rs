@@ -251,12 +251,24 @@ pub async fn approve(
         let forms = Forms {
             assessment_form: crate::forms::store(
                 &pp,
-                &crate::forms::assessment_form(&claim, &injury, &assessment, on),
+                &crate::forms::assessment_form(
+                    &claim,
+                    &injury,
+                    unit_name.as_deref(),
+                    &assessment,
+                    on,
+                ),
             )
             .await?,
             application_form: crate::forms::store(
                 &pp,
-                &crate::forms::application_form(&claim, &injury, &assessment, on),
+                &crate::forms::application_form(
+                    &claim,
+                    &injury,
+                    unit_name.as_deref(),
+                    &assessment,
+                    on,
+                ),
             )
             .await?,
         };

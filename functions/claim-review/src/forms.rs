@@ -20,7 +20,7 @@ fn payee_zh(p: PayeeKind) -> &'static str {
     }
 }
 
-fn subject(claim: &Claim, injury: &Injury) -> Vec<Field> {
+fn subject(claim: &Claim, injury: &Injury, unit_name: Option<&str>) -> Vec<Field> {
     let masked = claim.masked();
     let mut fields = vec![
         Field {
@@ -37,7 +37,11 @@ fn subject(claim: &Claim, injury: &Injury) -> Vec<Field> {
         },
         Field {
             label: "参保单位".into(),
-            value: claim.unit.clone().unwrap_or_else(|| "个人参保".into()),
+            value: match (&claim.unit, unit_name) {
+                (Some(code), Some(name)) => format!("{name}（{code}）"),
+                (Some(code), None) => code.clone(),
+                (None, _) => "个人参保".into(),
+            },
         },
         Field {
             label: "认定情况".into(),
@@ -165,10 +169,11 @@ fn totals_and_sources(claim: &Claim, injury: &Injury, assessment: &Assessment) -
 pub fn assessment_form(
     claim: &Claim,
     injury: &Injury,
+    unit_name: Option<&str>,
     assessment: &Assessment,
     on: chrono::NaiveDate,
 ) -> Form {
-    let mut fields = subject(claim, injury);
+    let mut fields = subject(claim, injury, unit_name);
     fields.extend(items(assessment));
     fields.extend(totals_and_sources(claim, injury, assessment));
     Form {
@@ -192,6 +197,7 @@ pub fn assessment_form(
 pub fn application_form(
     claim: &Claim,
     injury: &Injury,
+    unit_name: Option<&str>,
     assessment: &Assessment,
     on: chrono::NaiveDate,
 ) -> Form {
@@ -207,7 +213,7 @@ pub fn application_form(
             }
         ),
     }];
-    fields.extend(subject(claim, injury));
+    fields.extend(subject(claim, injury, unit_name));
     fields.push(Field {
         label: "申领项目".into(),
         value: claim

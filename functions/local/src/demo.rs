@@ -12,13 +12,25 @@ use swi_platform::auth::{Claims, ISSUER};
 use swi_platform::clock::Clock;
 use tower::ServiceExt;
 
-struct Seeder {
+/// Seeds through the API, as a client would.
+pub(crate) struct Seeder {
     router: Router,
     platform: Platform,
 }
 
 impl Seeder {
-    fn token(&self, sub: &str, role: &str, county: &str, unit: Option<&str>) -> Result<String> {
+    /// A seeder calling `router`, with `platform`'s stores and keys.
+    pub(crate) fn new(router: Router, platform: Platform) -> Self {
+        Seeder { router, platform }
+    }
+
+    pub(crate) fn token(
+        &self,
+        sub: &str,
+        role: &str,
+        county: &str,
+        unit: Option<&str>,
+    ) -> Result<String> {
         // Tokens live in real time (the server checks them against the machine's clock), even
         // when the business date is set with SWI_TODAY.
         let now = swi_platform::clock::SystemClock.now().timestamp();
@@ -37,7 +49,7 @@ impl Seeder {
             .map_err(|e| anyhow::anyhow!("{}", e.en))
     }
 
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: &str,
         path: &str,
@@ -67,7 +79,7 @@ impl Seeder {
         Ok(value)
     }
 
-    async fn scan(&self, text: &str) -> Result<String> {
+    pub(crate) async fn scan(&self, text: &str) -> Result<String> {
         let bytes = format!("%PDF-1.4\n% swi demo scan: {text}\n").into_bytes();
         Ok(self
             .platform
@@ -88,6 +100,8 @@ pub struct Seeded {
     pub declaration: Option<String>,
     /// The project's id, and whether its certificate was issued.
     pub project: Option<(String, bool)>,
+    /// A claim at each step of the review: (status, id).
+    pub claims: crate::demo_claims::Claims,
 }
 
 /// Seeds the demo data (once: a store that has the demo unit is left as it is) and writes
@@ -114,7 +128,29 @@ pub async fn seed(
     } else {
         s.data(&clerk, &employer, &citizen).await?
     };
-    write_tokens(tokens_file, &clerk, &employer, &citizen, &supervisor)?;
+    let mut tokens = vec![
+        ("acceptor_360702".to_owned(), clerk),
+        (format!("employer_{UNIT}"), employer),
+        ("citizen_360703".to_owned(), citizen),
+        ("supervisor_city".to_owned(), supervisor),
+    ];
+    // The claim steps' clerks, one person per step (Art. 5), and the claiming unit's clerk.
+    for (sub, role) in &crate::demo_claims::CLERKS[1..] {
+        tokens.push((
+            format!("{role}_360702"),
+            s.token(sub, role, "360702", None)?,
+        ));
+    }
+    tokens.push((
+        format!("employer_{}", crate::demo_claims::UNIT),
+        s.token(
+            "demo-employer-claims",
+            "employer",
+            "360702",
+            Some(crate::demo_claims::UNIT),
+        )?,
+    ));
+    write_tokens(tokens_file, &tokens)?;
     Ok(seeded)
 }
 
@@ -303,24 +339,21 @@ impl Seeder {
             }
             Err(e) => return Err(e),
         };
+        let claims = crate::demo_claims::seed(&s.platform).await?;
         Ok(Seeded {
             declaration,
             project: Some((pid, certified)),
+            claims,
         })
     }
 }
 
-fn write_tokens(
-    tokens_file: &std::path::Path,
-    clerk: &str,
-    employer: &str,
-    citizen: &str,
-    supervisor: &str,
-) -> Result<()> {
-    let text = format!(
-        "# swi demo tokens (valid 12 hours): use as `Authorization: Bearer <token>`\n\
-         acceptor_360702={clerk}\nemployer_{UNIT}={employer}\ncitizen_360703={citizen}\nsupervisor_city={supervisor}\n"
-    );
+fn write_tokens(tokens_file: &std::path::Path, tokens: &[(String, String)]) -> Result<()> {
+    let mut text =
+        "# swi demo tokens (valid 12 hours): use as `Authorization: Bearer <token>`\n".to_owned();
+    for (name, token) in tokens {
+        text.push_str(&format!("{name}={token}\n"));
+    }
     // Bearer tokens are credentials: readable by their owner only (mode 0600), from the moment
     // the file exists.
     let write = || -> std::io::Result<()> {

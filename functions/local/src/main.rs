@@ -6,6 +6,7 @@
 //! `--today`/`SWI_TODAY` sets the business date of every command (tests run on a fixed day).
 
 mod demo;
+mod demo_claims;
 mod params_cmd;
 mod serve_cmd;
 mod store_cmd;

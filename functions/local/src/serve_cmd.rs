@@ -123,7 +123,7 @@ pub async fn serve(
     if demo {
         let file = key_dir()?.join("demo-tokens.txt");
         let seeded = crate::demo::seed(
-            swi_enrollment::router(platform.clone()),
+            swi_platform::api::app(platform.clone(), steps()).0,
             platform.clone(),
             &file,
         )
@@ -158,6 +158,18 @@ pub async fn serve(
                 "  project {p} is unpaid: PDF forms need the CJK font (SWI_FONT=$(bash infra/fonts))"
             ),
             None => {}
+        }
+        if !seeded.claims.is_empty() {
+            eprintln!(
+                "  curl -H \"Authorization: Bearer $ACC\" '{base}/api/counties/360702/claims?status=submitted'     # claims at the window (also handling, first_review, re_review, entry, approved)"
+            );
+        }
+        for (status, id) in &seeded.claims {
+            if *status == "approved" {
+                eprintln!(
+                    "  curl -H \"Authorization: Bearer $ACC\" {base}/api/claims/{id}/forms/assessment -o assessment.pdf     # 待遇核定表"
+                );
+            }
         }
         eprintln!("  {base}/api/openapi.json   # every route");
     }
