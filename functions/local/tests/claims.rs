@@ -454,7 +454,98 @@ impl Api {
             let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pdf));
             assert_eq!(v["approval"]["forms"][format!("{form}_form")], json!(sha));
         }
+        self.agrees_with_quote(&v).await;
         v
+    }
+
+    /// Every approved amount of `claim` equals what `swi quote` answers for the same facts
+    /// (the rules' own protocol, on the parameters in force, city values included); an amount
+    /// cut by the per-injury cap is compared before the cut.
+    async fn agrees_with_quote(&self, claim: &Value) {
+        let iid = claim["injury"].as_str().unwrap();
+        let (_, injury) = self
+            .call(
+                "GET",
+                &format!("/api/injuries/{iid}"),
+                &self.acceptor(),
+                None,
+            )
+            .await;
+        let params = self.platform.params().await.unwrap();
+        let quoter = swi_quote::Quoter::new(
+            &params,
+            chrono::NaiveDate::from_ymd_opt(2025, 9, 1).unwrap(),
+        );
+        let review = &claim["review"];
+        let mut compared = 0;
+        for item in claim["assessment"]["items"].as_array().unwrap() {
+            let name = item["item"].as_str().unwrap();
+            let Some(want) = item["before_cap"].as_str().or(item["amount"].as_str()) else {
+                continue;
+            };
+            let death = matches!(name, "one_time_death" | "funeral" | "dependant_pension");
+            let on = if death {
+                &injury["death"]["died_on"]
+            } else {
+                &injury["recognition"]["injured_on"]
+            };
+            let fees: rust_decimal::Decimal = review["fee_lines"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|l| l["item"] == name)
+                .map(|l| {
+                    l["allowed"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<rust_decimal::Decimal>()
+                        .unwrap()
+                })
+                .sum();
+            let mut q = json!({
+                "kind": "benefit", "item": name, "category": claim["category"], "on": on,
+                "insured_wage": injury["insured_wage"]["amount"], "fees": fees.to_string(),
+                "outside_area": review["outside_area"], "stays": review["stays"],
+                "dependants": review["dependants"].as_array().into_iter().flatten()
+                    .map(|d| json!({ "relation": d["relation"], "orphan_or_lone_elder": d["orphan_or_lone_elder"] }))
+                    .collect::<Vec<_>>(),
+                "occupational_disease": injury["recognition"]["kind"] == "occupational_disease",
+            });
+            let o = q.as_object_mut().unwrap();
+            if let Some(g) = injury["appraisal"]["grade"].as_u64() {
+                o.insert("grade".into(), json!(g));
+            }
+            if let Some(c) = injury["appraisal"]["care_level"].as_u64() {
+                o.insert("care_level".into(), json!(c));
+            }
+            if injury["paid_leave"].is_object() {
+                o.insert("paid_leave".into(), json!({ "from": injury["paid_leave"]["from"], "to": injury["paid_leave"]["to"] }));
+            }
+            for (field, from) in [
+                ("paid_leave_months", "paid_leave_months"),
+                ("standard", "device_standard"),
+            ] {
+                if let Some(v) = review[from].as_str() {
+                    o.insert(field.into(), json!(v));
+                }
+            }
+            let days = match name {
+                "hospital_food" => review["hospital_days"].as_u64(),
+                "travel_lodging" => review["travel_days"].as_u64(),
+                _ => None,
+            };
+            if let Some(d) = days {
+                o.insert("days".into(), json!(d));
+            }
+            let answer: Value = serde_json::from_str(&quoter.answer_str(&q.to_string())).unwrap();
+            assert_eq!(
+                answer["amount"].as_str(),
+                Some(want),
+                "{name}: swi quote says {answer} for {q}"
+            );
+            compared += 1;
+        }
+        assert!(compared > 0, "nothing compared in {claim}");
     }
 
     async fn audit_intact(&self, case: &str) {
@@ -801,6 +892,7 @@ async fn an_employees_out_of_catalogue_and_nursing_claim(api: &Api) {
         "{claim}"
     );
     assert_eq!(amount_of(&claim, "out_of_catalogue"), "2640.00"); // 3,300 × 0.8
+    api.agrees_with_quote(&claim).await;
     // The city's values are named with their document number.
     let assumptions = claim["assessment"]["items"][0]["assumptions"].to_string();
     assert!(
