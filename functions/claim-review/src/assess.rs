@@ -21,25 +21,16 @@ use crate::injury::{Injury, InjuryKind};
 /// Who sets a pending parameter (the foundation's city values).
 pub const SET_BY: &str = "agency_officer (360700): POST /api/parameters/city-values, confirmed by a second city-level officer";
 
-/// Whether a figure used is a value the city set (`swi_platform::city`: its source names the
-/// notice and its note says so).
-fn city_value(u: &swi_rules::params::Used<'_>) -> bool {
-    u.source
-        .note
-        .as_deref()
-        .is_some_and(|n| n.starts_with("city value"))
-}
-
 /// The figures a decision used that every reviewer must see: those not confirmed, and those the
 /// city set (named with the notice's document number), so that a decision says which values it
-/// kept.
+/// kept (`Determination::assumptions`).
 #[must_use]
 pub fn shown(used: &[swi_rules::params::Used<'_>]) -> Vec<ParameterUsed> {
     used.iter()
-        .filter(|u| u.status != swi_rules::params::Status::Confirmed || city_value(u))
+        .filter(|u| u.status != swi_rules::params::Status::Confirmed || u.source.city)
         .map(|u| ParameterUsed {
             parameter: u.parameter.to_owned(),
-            status: if city_value(u) {
+            status: if u.source.city {
                 "city_value".to_owned()
             } else {
                 u.status.as_str().to_owned()

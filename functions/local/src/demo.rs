@@ -1,95 +1,13 @@
 //! `swi serve --demo`: seeds a small, realistic data set through the API itself (so that every
 //! record has its audit events), idempotently: running it again changes nothing.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use axum::Router;
-use axum::body::Body;
-use axum::http::Request;
 use chrono::Datelike;
 use serde_json::{Value, json};
 use swi_platform::Platform;
-use swi_platform::auth::{Claims, ISSUER};
-use swi_platform::clock::Clock;
-use tower::ServiceExt;
 
-/// Seeds through the API, as a client would.
-pub(crate) struct Seeder {
-    router: Router,
-    platform: Platform,
-}
-
-impl Seeder {
-    /// A seeder calling `router`, with `platform`'s stores and keys.
-    pub(crate) fn new(router: Router, platform: Platform) -> Self {
-        Seeder { router, platform }
-    }
-
-    pub(crate) fn token(
-        &self,
-        sub: &str,
-        role: &str,
-        county: &str,
-        unit: Option<&str>,
-    ) -> Result<String> {
-        // Tokens live in real time (the server checks them against the machine's clock), even
-        // when the business date is set with SWI_TODAY.
-        let now = swi_platform::clock::SystemClock.now().timestamp();
-        self.platform
-            .tokens
-            .mint(&Claims {
-                sub: sub.into(),
-                role: role.into(),
-                county: county.into(),
-                name: format!("演示{role}"),
-                unit: unit.map(str::to_owned),
-                iss: ISSUER.into(),
-                iat: now,
-                exp: now + 12 * 3600,
-            })
-            .map_err(|e| anyhow::anyhow!("{}", e.en))
-    }
-
-    pub(crate) async fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: &str,
-        key: Option<&str>,
-        body: Value,
-    ) -> Result<Value> {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json");
-        if let Some(k) = key {
-            req = req.header("idempotency-key", k);
-        }
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::from(body.to_string()))?)
-            .await?;
-        let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await?;
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if !status.is_success() {
-            bail!("demo seed: {method} {path} answered {status}: {value}");
-        }
-        Ok(value)
-    }
-
-    pub(crate) async fn scan(&self, text: &str) -> Result<String> {
-        let bytes = format!("%PDF-1.4\n% swi demo scan: {text}\n").into_bytes();
-        Ok(self
-            .platform
-            .docs
-            .put(&mut bytes.as_slice())
-            .await?
-            .sha256
-            .hex())
-    }
-}
+use crate::seeder::Seeder;
 
 const UNIT: &str = "91360702MA35G6QL6T";
 
@@ -114,7 +32,7 @@ pub async fn seed(
     platform: Platform,
     tokens_file: &std::path::Path,
 ) -> Result<Seeded> {
-    let s = Seeder { router, platform };
+    let s = Seeder::new(router, platform);
     let clerk = s.token("demo-acceptor-360702", "acceptor", "360702", None)?;
     let employer = s.token("demo-employer", "employer", "360702", Some(UNIT))?;
     let citizen = s.token("demo-citizen", "citizen", "360703", None)?;

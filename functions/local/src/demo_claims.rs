@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use swi_platform::Platform;
 use swi_platform::clock::{CHINA, SetClock};
 
-use crate::demo::Seeder;
+use crate::seeder::Seeder;
 
 /// The unit whose staff claim in the demo.
 pub const UNIT: &str = "91360702MA35H7RM4A";

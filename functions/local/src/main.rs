@@ -8,6 +8,7 @@
 mod demo;
 mod demo_claims;
 mod params_cmd;
+mod seeder;
 mod serve_cmd;
 mod store_cmd;
 

@@ -910,6 +910,12 @@ async fn an_employees_out_of_catalogue_and_nursing_claim(api: &Api) {
     ))
     .unwrap();
     assert_eq!(answer["amount"], json!("2640.00"), "{answer}");
+    assert!(
+        answer["assumptions"]
+            .to_string()
+            .contains("赣市人社字〔2025〕99号"),
+        "swi quote names the city's notice too: {answer}"
+    );
     let answer: Value = serde_json::from_str(&q.answer_str(
         &json!({ "kind": "nursing_subsidy", "paid_leave": { "from": "2025-07-10", "to": "2025-08-20" }, "stays": [ { "admitted": "2025-07-10", "discharged": "2025-07-25" } ] }).to_string(),
     ))

@@ -146,7 +146,10 @@ fn overlay(values: &[&CityValue]) -> String {
                 .unwrap_or_default(),
             v.scan_sha256
         ));
-        let source = format!("{{ doc = {}, note = {note} }}", toml_str(&v.document_no));
+        let source = format!(
+            "{{ doc = {}, note = {note}, city = true }}",
+            toml_str(&v.document_no)
+        );
         match &v.setting {
             Setting::Value { name, from, value } => {
                 let value = match value {

@@ -65,6 +65,10 @@ pub struct Source {
     /// What else a reader needs: the analogy used, the secondary sources, the annex.
     #[serde(default)]
     pub note: Option<String>,
+    /// A value the city set at run time (a city parameter, `doc` its notice's number): every
+    /// answer that uses it names it among its assumptions, although its status is `confirmed`.
+    #[serde(default)]
+    pub city: bool,
     /// The rendered text, made once on first use (answers quote it on every line).
     #[serde(skip)]
     label: OnceLock<String>,
@@ -78,6 +82,7 @@ impl Source {
             doc: doc.into(),
             article,
             note,
+            city: false,
             label: OnceLock::new(),
         }
     }
@@ -836,9 +841,12 @@ pub struct Determination<'p, T> {
 }
 
 impl<'p, T> Determination<'p, T> {
-    /// The figures used that are not `confirmed`.
+    /// The figures used that are not `confirmed`, and those the city set (named by the
+    /// notice's number), so that every answer says which values it rests on.
     pub fn assumptions(&self) -> impl Iterator<Item = &Used<'p>> {
-        self.used.iter().filter(|u| u.status != Status::Confirmed)
+        self.used
+            .iter()
+            .filter(|u| u.status != Status::Confirmed || u.source.city)
     }
 
     /// The weakest status among the figures used (`confirmed` when none was used).
