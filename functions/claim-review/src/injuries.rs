@@ -615,3 +615,60 @@ pub async fn get(
     .await?;
     Ok(axum::Json(injury.masked()))
 }
+
+/// `GET /api/injuries/{id}/materials/{material}`: a filed scan of the dossier, for whoever may
+/// see the injury (access is checked before the bucket is read), with its type as sniffed
+/// (PDF, JPEG, PNG), to be shown in the page.
+///
+/// # Errors
+/// 400 unknown material; 403; 404 no such injury or nothing filed for the material.
+#[utoipa::path(get, path = "/api/injuries/{id}/materials/{material}", tag = "claims",
+    params(("id" = String, Path), ("material" = ClaimMaterial, Path)),
+    responses((status = 200, description = "the scan", content_type = "application/pdf"),
+        (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn material(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path((id, material)): Path<(String, String)>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let kind: ClaimMaterial = serde_json::from_value(json!(material)).map_err(|_| {
+        ApiError::invalid(
+            "材料类型不正确",
+            format!("unknown material `{}`", wire::clip(&material)),
+        )
+    })?;
+    let (injury, _) = load_injury(&p, &id).await?;
+    may_see(
+        &p,
+        &actor,
+        Action::Read,
+        injury.county,
+        owner_of(&injury),
+        &injury.id_number,
+    )
+    .await?;
+    let hex = injury.materials.get(&kind).ok_or_else(|| {
+        ApiError::not_found(
+            format!("尚未提交{}", kind.chinese()),
+            format!("no {} is filed for this injury", kind.as_str()),
+        )
+    })?;
+    let sha = Sha256::parse(hex).map_err(|e| ApiError::internal(&e))?;
+    let bytes =
+        swi_platform::documents::load_bounded(&p, &sha, swi_platform::documents::MAX_SCAN_BYTES)
+            .await?;
+    let kind_of = swi_platform::documents::sniff(&bytes).unwrap_or("application/octet-stream");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, kind_of.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}-{}\"", injury.id, kind.as_str()),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -42,7 +42,7 @@ pub fn routes() -> Routes {
         .routes(routes!(injuries::paid_leave))
         .routes(routes!(injuries::appraisal))
         .routes(routes!(injuries::death))
-        .routes(routes!(injuries::file_material))
+        .routes(routes!(injuries::file_material, injuries::material))
         .routes(routes!(submit::submit, read::mine))
         .routes(routes!(read::get))
         .routes(routes!(submit::resubmit))

@@ -9,6 +9,8 @@ use std::collections::BTreeSet;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -19,10 +21,13 @@ use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Change, IdempotencyKey, apply, fingerprint};
 use swi_platform::{ApiError, ErrorCode, Platform};
 use swi_registry::relationship::{ended_on, still_open};
+use swi_rules::ParamSet;
+use swi_rules::benefits::per_injury::within_injury_cap;
 use swi_rules::benefits::{Item, may_receive};
 use swi_rules::ids::ResidentId;
 use swi_store::Condition;
 
+use crate::assess::figures_on;
 use crate::claim::load_claim;
 use crate::claim::{Claim, Claimant, ClaimantKind, Party, Stated, audit, claim_put, pointer};
 use crate::injuries::owner_of;
@@ -105,8 +110,16 @@ async fn claimant(
     Ok(kind)
 }
 
-/// Refuses what the claim may not have (Art. 25, 27, 29-32).
-fn check_items(injury: &Injury, items: &[Item]) -> Result<(), ApiError> {
+/// Refuses what the claim may not have (Art. 25-32): an item the category does not receive, a
+/// once-only item granted or claimed already, a death item without the death, the nursing
+/// subsidy before the paid-leave period has ended (Art. 26: 在停工留薪期结束后…提出申领), and an
+/// item whose cap per injury the approved claims have used up (Art. 25-26).
+fn check_items(
+    params: &ParamSet,
+    injury: &Injury,
+    items: &[Item],
+    today: NaiveDate,
+) -> Result<(), ApiError> {
     if items.is_empty() || items.len() > Item::ALL.len() {
         return Err(ApiError::invalid(
             "须申领一至十六个待遇项目",
@@ -160,6 +173,55 @@ fn check_items(injury: &Injury, items: &[Item]) -> Result<(), ApiError> {
                 format!("{item} needs the death recorded on the injury (Art. 32)"),
             ));
         }
+        if item == Item::NursingSubsidy {
+            match &injury.paid_leave {
+                None => {
+                    return Err(ApiError::refused(
+                        ErrorCode::PaidLeaveNotEnded,
+                        "未登记停工留薪期，停工留薪期结束后方可申领护理补助（第二十六条）",
+                        "the nursing subsidy is claimed after the paid-leave period ends; none is recorded (Art. 26)",
+                    ));
+                }
+                Some(leave) if leave.to >= today => {
+                    return Err(ApiError::refused(
+                        ErrorCode::PaidLeaveNotEnded,
+                        format!(
+                            "停工留薪期至{}结束，结束后方可申领护理补助（第二十六条）",
+                            leave.to
+                        ),
+                        format!(
+                            "the nursing subsidy is claimed after the paid-leave period ends on {} (Art. 26)",
+                            leave.to
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        let granted = injury.granted.get(&item).copied().unwrap_or_default();
+        if granted > Decimal::ZERO
+            && let Ok(left) = within_injury_cap(
+                params,
+                item,
+                figures_on(item, injury),
+                Decimal::ONE,
+                granted,
+            )
+            && left.value.is_zero()
+        {
+            return Err(ApiError::refused(
+                ErrorCode::CapReached,
+                format!(
+                    "本次工伤的{}已按最高限额核发（已核发 {granted} 元），不再支付（{}）",
+                    item.chinese(),
+                    item.article()
+                ),
+                format!(
+                    "{item}: the injury's approved claims granted {granted}, the whole cap ({})",
+                    item.article()
+                ),
+            ));
+        }
     }
     Ok(())
 }
@@ -199,7 +261,8 @@ pub async fn submit(
         if let Some(end) = ended_on(&p, &injury.person).await? {
             return Err(cover_ended(end.on));
         }
-        check_items(&injury, &req.items)?;
+        let params = p.params().await?;
+        check_items(&params, &injury, &req.items, p.clock.today())?;
         let now = p.clock.now().naive_local();
         let digest = sha2::Sha256::new()
             .chain_update(injury.id.as_bytes())

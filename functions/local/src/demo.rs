@@ -9,7 +9,8 @@ use swi_platform::Platform;
 
 use crate::seeder::Seeder;
 
-const UNIT: &str = "91360702MA35G6QL6T";
+/// The demo's first unit.
+pub const UNIT: &str = "91360702MA35G6QL6T";
 
 /// What the demo holds, for the log's "where to look".
 #[derive(Debug, Default)]
@@ -272,8 +273,17 @@ fn write_tokens(tokens_file: &std::path::Path, tokens: &[(String, String)]) -> R
     for (name, token) in tokens {
         text.push_str(&format!("{name}={token}\n"));
     }
-    // Bearer tokens are credentials: readable by their owner only (mode 0600), from the moment
-    // the file exists.
+    write_private(tokens_file, &text)
+        .with_context(|| format!("cannot write {}", tokens_file.display()))?;
+    Ok(())
+}
+
+/// Writes credentials (tokens, passwords): readable by their owner only (mode 0600), from the
+/// moment the file exists.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_private(tokens_file: &std::path::Path, text: &str) -> std::io::Result<()> {
     let write = || -> std::io::Result<()> {
         use std::io::Write;
         let mut options = std::fs::OpenOptions::new();
@@ -288,6 +298,5 @@ fn write_tokens(tokens_file: &std::path::Path, tokens: &[(String, String)]) -> R
         }
         options.open(tokens_file)?.write_all(text.as_bytes())
     };
-    write().with_context(|| format!("cannot write {}", tokens_file.display()))?;
-    Ok(())
+    write()
 }

@@ -64,7 +64,7 @@ pub async fn seed(platform: &Platform) -> Result<Claims> {
         ..platform.clone()
     };
     let s = Seeder::new(
-        swi_platform::api::app(past.clone(), crate::serve_cmd::steps()).0,
+        swi_platform::api::app(past.clone(), crate::steps::all()).0,
         past,
     );
     let token = |i: usize| -> Result<String> {

@@ -6,11 +6,14 @@
 //! `--today`/`SWI_TODAY` sets the business date of every command (tests run on a fixed day).
 
 mod demo;
+mod demo_accounts;
 mod demo_claims;
 mod params_cmd;
 mod seeder;
 mod serve_cmd;
+mod steps;
 mod store_cmd;
+mod user_cmd;
 
 use std::io::{self, IsTerminal};
 use std::path::PathBuf;
@@ -91,6 +94,11 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         seconds: Option<u64>,
     },
+    /// Local accounts of the portal (the embedded deployment's sign-in).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Mint a bearer token for `swi serve`, signed with the local key of the data directory.
     Token {
         /// Role: citizen, employer, acceptor, handler, first_reviewer, re_reviewer, finance,
@@ -113,6 +121,30 @@ enum Command {
         /// Hours until it expires (1-12).
         #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(i64).range(1..=12))]
         hours: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a local account of the portal (embedded sign-in); the password is read from
+    /// standard input (10-128 characters), never given on the command line.
+    Add {
+        /// The name to sign in with (3-32 of a-z 0-9 . _ -).
+        #[arg(long)]
+        username: String,
+        /// Role: citizen, employer, acceptor, handler, first_reviewer, re_reviewer, finance,
+        /// agency_officer, supervisor, archivist, operator.
+        #[arg(long)]
+        role: String,
+        /// County code (e.g. 360702), or 360700 for the city.
+        #[arg(long)]
+        county: String,
+        /// Employers: the unit's unified social credit code.
+        #[arg(long)]
+        unit: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -255,6 +287,19 @@ fn run() -> Result<()> {
                 std::sync::Arc::new(params),
             ))?;
         }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    county,
+                    unit,
+                    name,
+                },
+        } => runtime()?.block_on(async {
+            let p = serve_cmd::job_platform(clock, std::sync::Arc::new(params)).await?;
+            user_cmd::add(p, &username, &role, &county, unit, &name).await
+        })?,
         Command::Token {
             role,
             county,

@@ -78,21 +78,16 @@ pub fn token(
     Ok(())
 }
 
-/// Every step's routes, as the local host serves them.
-#[must_use]
-pub fn steps() -> Vec<swi_platform::api::Routes> {
-    vec![swi_enrollment::routes(), swi_claim_review::routes()]
-}
-
-/// The whole local application: every step's routes and the one document
-/// (`swi_platform::api::app`), and in embedded mode the document directory's upload route (the
-/// stand-in of S3's presigned PUT, not part of the API).
+/// The whole local application: the portal's pages at `/`, in front of every step's routes and
+/// the one document (`swi_platform::api::app`), and in embedded mode the document directory's
+/// upload route (the stand-in of S3's presigned PUT, not part of the API).
 pub fn app(platform: Platform, uploads: Option<Router>) -> Router {
-    let (mut app, _) = swi_platform::api::app(platform, steps());
+    let (mut app, _) = swi_platform::api::app(platform.clone(), crate::steps::all());
     if let Some(u) = uploads {
         app = app.merge(u.layer(axum::middleware::from_fn(swi_platform::error::json_errors)));
     }
-    app
+    // The portal's pages in front, every other path to the API.
+    swi_portal::router(platform, app)
 }
 
 /// `swi serve`: serves until Ctrl-C or SIGTERM.
@@ -123,7 +118,7 @@ pub async fn serve(
     if demo {
         let file = key_dir()?.join("demo-tokens.txt");
         let seeded = crate::demo::seed(
-            swi_platform::api::app(platform.clone(), steps()).0,
+            swi_platform::api::app(platform.clone(), crate::steps::all()).0,
             platform.clone(),
             &file,
         )
@@ -172,6 +167,18 @@ pub async fn serve(
             }
         }
         eprintln!("  {base}/api/openapi.json   # every route");
+        let accounts = key_dir()?.join("demo-accounts.txt");
+        let made = crate::demo_accounts::seed(&platform, &accounts).await?;
+        eprintln!(
+            "swi serve: the portal at {base}/ — sign in with a demo account (user name, password; also in {}):",
+            accounts.display()
+        );
+        for (user, password, role) in &made {
+            eprintln!("  {user:<24} {password}   ({})", role.as_str());
+        }
+        if made.is_empty() {
+            eprintln!("  (made before: see the file)");
+        }
     }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -210,7 +217,7 @@ pub async fn serve(
 }
 
 /// The platform of a job run from the command line, on the configured store.
-async fn job_platform(clock: Arc<dyn Clock>, params: Arc<ParamSet>) -> Result<Platform> {
+pub async fn job_platform(clock: Arc<dyn Clock>, params: Arc<ParamSet>) -> Result<Platform> {
     let stores = crate::store_cmd::open().await?;
     Ok(Platform {
         state: stores.state,

@@ -620,6 +620,22 @@ async fn an_employees_out_of_catalogue_and_nursing_claim(api: &Api) {
     .await;
 
     let emp = api.employer(UNIT);
+    // The nursing subsidy is claimed once the paid-leave period has ended (Art. 26).
+    api.today("2025-08-20");
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/claims",
+            &emp,
+            Some(json!({ "injury": iid, "items": ["nursing_subsidy"] })),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "paid_leave_not_ended"),
+        "{err}"
+    );
+    api.today("2025-09-01");
     let (status, claim) = api
         .call(
             "POST",
@@ -972,6 +988,20 @@ async fn an_employees_out_of_catalogue_and_nursing_claim(api: &Api) {
     assert_eq!(
         claim["assessment"]["items"][0]["before_cap"], "2400.00",
         "{claim}"
+    );
+    // The cap is used up: a third nursing claim is refused whole, and nothing is added.
+    let (status, err) = api
+        .call(
+            "POST",
+            "/api/claims",
+            &emp,
+            Some(json!({ "injury": iid, "items": ["nursing_subsidy"] })),
+        )
+        .await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "cap_reached"),
+        "{err}"
     );
     // An employee's medical fees are the work-injury fund's (Art. 25): refused whole.
     let (status, err) = api

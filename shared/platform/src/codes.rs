@@ -138,6 +138,10 @@ error_codes! {
     /// 422: the item is granted once per injury and was granted or is claimed already
     /// (Art. 27, 29-32).
     AlreadyGranted = "already_granted",
+    /// 422: the injury's cap for the item is used up by its approved claims (Art. 25-26).
+    CapReached = "cap_reached",
+    /// 422: the item is claimed only after the paid-leave period ends (Art. 26).
+    PaidLeaveNotEnded = "paid_leave_not_ended",
     /// 422: the person's supplementary relationship ended after a lump sum (Art. 31).
     CoverEnded = "cover_ended",
     /// 422: materials of the checklist are missing (Art. 34: return the claim instead).

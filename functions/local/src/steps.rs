@@ -1,0 +1,8 @@
+//! Every step's routes, as the local host serves them (one list, used by `swi serve` and by the
+//! demo's seeding).
+
+/// Every step's routes.
+#[must_use]
+pub fn all() -> Vec<swi_platform::api::Routes> {
+    vec![swi_enrollment::routes(), swi_claim_review::routes()]
+}

@@ -1,0 +1,472 @@
+//! The portal as a person uses it, over HTTP against `swi serve --demo`: signing in with the
+//! demo's accounts (and one made with `swi user add`), the clerk's queue, a claim page, a
+//! decision taken through a form, and what must be refused — a form without its CSRF token, a
+//! clerk of another county, a citizen opening someone else's claim, a session after sign-out,
+//! guessing a password (the account locks) — with the cookie flags and the
+//! Content-Security-Policy on every page.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "a test fails loudly on what it does not expect; a journey reads top to bottom"
+)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const TODAY: &str = "2026-06-15";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An answer: status, headers (lower-case names; repeated ones joined by `\n`), body.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    headers: BTreeMap<String, String>,
+    body: String,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> &str {
+        self.headers.get(name).map_or("", String::as_str)
+    }
+}
+
+/// A browser of sorts: one cookie jar, HTTP/1.1 requests with `Connection: close`.
+struct Browser {
+    port: u16,
+    cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn new(port: u16) -> Self {
+        Browser {
+            port,
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn request(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Answer {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let cookie = if self.cookies.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "Cookie: {}\r\n",
+                self.cookies
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        let body = form.map(|f| {
+            f.iter()
+                .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+        });
+        let extra = body.as_ref().map_or(String::new(), |b| {
+            format!(
+                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                b.len()
+            )
+        });
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{cookie}{extra}Connection: close\r\n\r\n{}",
+            body.unwrap_or_default()
+        )
+        .unwrap();
+        let mut raw = Vec::new();
+        s.read_to_end(&mut raw).unwrap();
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let mut headers: BTreeMap<String, String> = BTreeMap::new();
+        for l in lines {
+            if let Some((k, v)) = l.split_once(':') {
+                let k = k.trim().to_ascii_lowercase();
+                let v = v.trim().to_owned();
+                if k == "set-cookie"
+                    && let Some((name, rest)) = v.split_once('=')
+                {
+                    let value = rest.split(';').next().unwrap_or("").to_owned();
+                    if value.is_empty() || v.contains("Max-Age=0") {
+                        self.cookies.remove(name);
+                    } else {
+                        self.cookies.insert(name.to_owned(), value);
+                    }
+                }
+                headers
+                    .entry(k)
+                    .and_modify(|e| {
+                        e.push('\n');
+                        e.push_str(&v);
+                    })
+                    .or_insert(v);
+            }
+        }
+        // Chunked bodies: good enough to search the page's text.
+        Answer {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
+    }
+
+    fn get(&mut self, path: &str) -> Answer {
+        self.request("GET", path, None)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        self.request("POST", path, Some(form))
+    }
+
+    /// Signs in through the form, as a person would.
+    fn sign_in(&mut self, user: &str, password: &str) -> Answer {
+        let page = self.get("/signin");
+        let csrf = field(&page.body, "csrf");
+        self.post(
+            "/signin",
+            &[
+                ("csrf", &csrf),
+                ("next", "/"),
+                ("username", user),
+                ("password", password),
+            ],
+        )
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The value of a hidden field in a page.
+fn field(page: &str, name: &str) -> String {
+    let at = page
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no field {name} in {page}"));
+    let rest = &page[at + name.len() + 15..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// Every claim id a page links to.
+fn claim_links(page: &str) -> Vec<String> {
+    page.match_indices("href=\"/claims/c-")
+        .map(|(i, _)| {
+            let rest = &page[i + 14..];
+            rest[..rest.find('"').unwrap()].to_owned()
+        })
+        .collect()
+}
+
+fn start(data: &std::path::Path, port: u16) -> Server {
+    let child = Command::new(env!("CARGO_BIN_EXE_swi"))
+        .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
+        .env("SWI_TODAY", TODAY)
+        .env("SWI_STORE", "embedded")
+        .env("SWI_DATA_DIR", data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && Browser::new(port).get("/api/health").status == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "swi serve did not come up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server
+}
+
+/// The demo's accounts: user name → password (`demo-accounts.txt`).
+fn accounts(data: &std::path::Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(data.join("demo-accounts.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            Some((w.next()?.to_owned(), w.next()?.to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn clerks_and_claimants_work_through_the_portal_and_nothing_else_gets_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port);
+    let accounts = accounts(dir.path());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("demo-accounts.txt"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "passwords are for their owner only");
+    }
+
+    // Nobody signed in: the sign-in page, in Chinese, with the policy and no inline script.
+    let mut anon = Browser::new(port);
+    let home = anon.get("/");
+    assert_eq!(home.status, 303, "{home:?}");
+    assert_eq!(home.header("location"), "/signin?next=/");
+    let signin = anon.get("/signin");
+    assert_eq!(signin.status, 200);
+    assert!(signin.body.contains("<html lang=\"zh-CN\">"));
+    let csp = signin.header("content-security-policy");
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert!(
+        !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+    assert!(!signin.body.contains("<script>"), "no inline script");
+    assert!(
+        signin.body.contains("<label for=\"username\">")
+            && signin.body.contains("<label for=\"password\">")
+    );
+    // A sign-in without the form's token is refused, and starts no session.
+    let acceptor_pw = accounts["acceptor-360702"].clone();
+    let mut forged = Browser::new(port);
+    let r = forged.post(
+        "/signin",
+        &[
+            ("username", "acceptor-360702"),
+            ("password", &acceptor_pw),
+            ("csrf", "x"),
+        ],
+    );
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(!forged.cookies.contains_key("swi_session"));
+
+    // The window signs in: the cookie carries the flags.
+    let mut window = Browser::new(port);
+    let r = window.sign_in("acceptor-360702", &acceptor_pw);
+    assert_eq!((r.status, r.header("location")), (303, "/"), "{r:?}");
+    let set = r.header("set-cookie");
+    let session_cookie = set.lines().find(|l| l.starts_with("swi_session=")).unwrap();
+    for flag in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(session_cookie.contains(flag), "{session_cookie}");
+    }
+    let home = window.get("/");
+    assert_eq!(home.status, 200);
+    assert!(home.body.contains("受理队列"), "{}", home.body);
+
+    // The queue: the county's claims at the window, oldest first.
+    let queue = window.get("/work");
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    let waiting = claim_links(&queue.body);
+    assert!(!waiting.is_empty(), "{}", queue.body);
+    let id = waiting[0].clone();
+    let page = window.get(&format!("/claims/{id}"));
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("待受理"), "{}", page.body);
+    assert!(page.body.contains("查看扫描件"), "{}", page.body);
+    let csrf = field(&page.body, "csrf");
+    let idem = field(&page.body, "idem");
+    // A scan opens in the page, served by the API with its own type.
+    let scan = page.body.find("href=\"/scans/").unwrap();
+    let href = &page.body[scan + 6..];
+    let href = &href[..href.find('"').unwrap()];
+    let scan = window.get(href);
+    assert_eq!(scan.status, 200, "{scan:?}");
+    assert!(
+        scan.header("content-type").starts_with("application/pdf"),
+        "{scan:?}"
+    );
+
+    // A decision without the session's token changes nothing.
+    let r = window.post(
+        &format!("/claims/{id}/act/accept"),
+        &[("csrf", "not-the-token"), ("idem", &idem)],
+    );
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(window.get(&format!("/claims/{id}")).body.contains("待受理"));
+    // With it, the claim is accepted and goes to handling.
+    if page.body.contains("/act/accept\"") {
+        let r = window.post(
+            &format!("/claims/{id}/act/accept"),
+            &[("csrf", &csrf), ("idem", &format!("{idem}-accept"))],
+        );
+        assert_eq!(r.status, 303, "{r:?}");
+        let after = window.get(&format!("/claims/{id}?done=accept"));
+        assert!(after.body.contains("已受理"), "{}", after.body);
+        assert!(after.body.contains("承办中"), "{}", after.body);
+    } else {
+        // Incomplete: returned with a one-time notice, a problem typed by the clerk.
+        let r = window.post(
+            &format!("/claims/{id}/act/return"),
+            &[
+                ("csrf", &csrf),
+                ("idem", &format!("{idem}-return")),
+                ("text", "票据须为原件"),
+            ],
+        );
+        assert_eq!(r.status, 303, "{r:?}");
+        let after = window.get(&format!("/claims/{id}"));
+        assert!(after.body.contains("票据须为原件"), "{}", after.body);
+    }
+
+    // A form refused by the API keeps what was typed and says why next to the field.
+    let handler_pw = accounts["handler-360702"].clone();
+    let mut handler = Browser::new(port);
+    assert_eq!(handler.sign_in("handler-360702", &handler_pw).status, 303);
+    let q = handler.get("/work");
+    if let Some(hid) = claim_links(&q.body).first().cloned() {
+        let p = handler.get(&format!("/claims/{hid}"));
+        let csrf = field(&p.body, "csrf");
+        let idem = field(&p.body, "idem");
+        let r = handler.post(
+            &format!("/claims/{hid}/act/reject"),
+            &[
+                ("csrf", &csrf),
+                ("idem", &format!("{idem}-reject")),
+                ("text", "认定书与本人不符"),
+                ("article", ""),
+            ],
+        );
+        assert_eq!(r.status, 400, "{r:?}");
+        assert!(r.body.contains("role=\"alert\""), "{}", r.body);
+        assert!(r.body.contains("请填写所依据的条款"), "{}", r.body);
+        assert!(
+            r.body.contains("认定书与本人不符"),
+            "what was typed is kept"
+        );
+        assert!(
+            handler
+                .get(&format!("/claims/{hid}"))
+                .body
+                .contains("承办中")
+        );
+    }
+
+    // A clerk of another county, made with `swi user add`, cannot open the case.
+    let mut add = Command::new(env!("CARGO_BIN_EXE_swi"))
+        .args([
+            "user",
+            "add",
+            "--username",
+            "acceptor-360703",
+            "--role",
+            "acceptor",
+            "--county",
+            "360703",
+            "--name",
+            "南康窗口",
+        ])
+        .env("SWI_STORE", "embedded")
+        .env("SWI_DATA_DIR", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"another county's password\n")
+        .unwrap();
+    let out = add.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut elsewhere = Browser::new(port);
+    assert_eq!(
+        elsewhere
+            .sign_in("acceptor-360703", "another county's password")
+            .status,
+        303
+    );
+    let r = elsewhere.get(&format!("/claims/{id}"));
+    assert_eq!(r.status, 403, "{r:?}");
+    assert!(r.body.contains("无权办理"), "{}", r.body);
+
+    // A citizen opening someone else's claim gets nothing of it.
+    let mut citizen = Browser::new(port);
+    assert_eq!(
+        citizen
+            .sign_in("citizen-360703", &accounts["citizen-360703"])
+            .status,
+        303
+    );
+    let r = citizen.get(&format!("/claims/{id}"));
+    assert!(matches!(r.status, 403 | 404), "{r:?}");
+    assert!(!r.body.contains("查看扫描件"));
+
+    // Signing out ends the session: the same cookie no longer opens anything.
+    let stolen = window.cookies.clone();
+    let home = window.get("/");
+    let csrf = field(&home.body, "csrf");
+    let r = window.post("/signout", &[("csrf", &csrf)]);
+    assert_eq!(r.status, 303, "{r:?}");
+    let mut replay = Browser::new(port);
+    replay.cookies = stolen;
+    let r = replay.get("/work");
+    assert_eq!(r.status, 303, "{r:?}");
+    assert!(r.header("location").starts_with("/signin"));
+
+    // Guessing a password: after five failures the account locks, the right password too.
+    let mut guesser = Browser::new(port);
+    for _ in 0..4 {
+        let r = guesser.sign_in("supervisor-city", "wrong password 1");
+        assert_eq!(r.status, 401, "{r:?}");
+        assert!(r.body.contains("用户名或密码不正确"));
+    }
+    let r = guesser.sign_in("supervisor-city", "wrong password 1");
+    assert_eq!(r.status, 429, "{r:?}");
+    let r = guesser.sign_in("supervisor-city", &accounts["supervisor-city"]);
+    assert_eq!(r.status, 429, "locked: {r:?}");
+    assert!(r.body.contains("账户已锁定"), "{}", r.body);
+    // An unknown name answers as a wrong password does.
+    let r = guesser.sign_in("nobody-here", "wrong password 1");
+    assert_eq!(r.status, 401, "{r:?}");
+    // The API is still served beside the pages, with its JSON errors.
+    let r = anon.get("/api/claims");
+    assert_eq!(r.status, 401);
+    assert!(r.header("content-type").starts_with("application/json"));
+    let r = anon.get("/no-such-page");
+    assert_eq!(r.status, 404);
+    assert!(r.header("content-type").starts_with("text/html"), "{r:?}");
+}

@@ -1,0 +1,82 @@
+//! The web portal: Chinese pages for citizens, employers and clerks, rendered on the server
+//! (`askama` templates, checked at compile time and escaped by default) and improved by a
+//! vendored `htmx` where JavaScript runs; every form works without it. The portal holds no
+//! business rule: each page asks the same API every other client calls ([`backend`]), in
+//! process, with the signed-in session's claims, and shows its answer.
+//!
+//! - [`accounts`]: local accounts (embedded): Argon2id passwords, lock-out after failures;
+//! - [`session`]: sessions in an `HttpOnly; Secure; SameSite=Lax` cookie, CSRF tokens, idle and
+//!   absolute expiry, sign-out that ends them;
+//! - [`pages`]: sign-in, home, the clerk's queues, the claim page, the claimant's claims;
+//! - [`assets`]: the stylesheet and scripts, embedded in the binary;
+//! - [`headers`]: the Content-Security-Policy (no inline script) and its companions.
+//!
+//! `swi serve` serves it at `/` beside `/api`; in AWS the `PortalFunction` serves the same router.
+
+pub mod accounts;
+pub mod assets;
+pub mod backend;
+pub mod headers;
+pub mod pages;
+pub mod session;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use swi_platform::Platform;
+use tower::ServiceExt;
+
+/// What every page handler has: the platform (sessions and accounts live in its state store)
+/// and the API it calls.
+#[derive(Clone)]
+pub struct Portal {
+    /// The platform.
+    pub platform: Platform,
+    /// The whole API (every step's routes), called in process.
+    pub api: Router,
+}
+
+impl std::fmt::Debug for Portal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Portal")
+    }
+}
+
+/// The portal's pages in front of `api`: every path the portal does not serve goes to `api`
+/// (the API answers `/api/…` and the embedded upload route), except that an unknown page is an
+/// HTML 404, not a JSON one.
+pub fn router(platform: Platform, api: Router) -> Router {
+    let portal = Portal { platform, api };
+    Router::new()
+        .route("/", get(pages::home::home))
+        .route(
+            "/signin",
+            get(pages::signin::form).post(pages::signin::submit),
+        )
+        .route("/signout", post(pages::signin::sign_out))
+        .route("/work", get(pages::queue::queue))
+        .route("/claims", get(pages::claims::mine))
+        .route("/claims/{id}", get(pages::claims::page))
+        .route("/claims/{id}/act/{action}", post(pages::claims::act))
+        .route("/claims/{id}/notice.pdf", get(pages::claims::notice))
+        .route("/claims/{id}/forms/{form}", get(pages::claims::form))
+        .route("/scans/{injury}/{material}", get(pages::documents::view))
+        .route("/assets/{file}", get(pages::asset))
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn(headers::secure))
+        .with_state(portal)
+}
+
+/// Everything the portal does not serve: the API's (and the embedded upload route's), or an
+/// HTML 404 for a page that does not exist.
+async fn fallback(State(portal): State<Portal>, req: Request) -> Response {
+    let path = req.uri().path();
+    if path == "/api" || path.starts_with("/api/") || path.starts_with("/documents/uploads/") {
+        return match portal.api.oneshot(req).await {
+            Ok(r) => r,
+            Err(e) => match e {},
+        };
+    }
+    pages::not_found().into_response()
+}

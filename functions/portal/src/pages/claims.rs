@@ -1,0 +1,693 @@
+//! The claim pages: the claimant's list (`GET /api/claims`), and one claim's page for everyone
+//! who may read it (`GET /api/claims/{id}`, the API decides who may) — its step and due date,
+//! the checklist with every filed scan viewable in the page, the one-time notice, the history of
+//! steps, each item's amount explained in a sentence with every figure the city has not yet
+//! confirmed marked, the forms once approved — and the decision forms of the step the signed-in
+//! clerk may take. Separation of duties is shown before a clerk tries (the form is absent, with
+//! the reason); the API still refuses a forced post.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use swi_claim_review::claim::{AssessedItem, Claim, ClaimantKind};
+use swi_claim_review::injury::Injury;
+use swi_claim_review::read::ClaimSummary;
+use swi_domain::Role;
+use swi_domain::claim::ClaimStatus;
+use swi_domain::duties::{Step, may_perform};
+
+use crate::Portal;
+use crate::pages::Signed;
+use crate::pages::{Chrome, error_page_for, html, words};
+use crate::session::{Session, random_token};
+
+/// One claim in the claimant's list.
+#[derive(Debug, Clone)]
+pub struct MineRow {
+    id: String,
+    name: String,
+    items: String,
+    status: &'static str,
+    submitted: String,
+}
+
+/// The claimant's list.
+#[derive(Template)]
+#[template(path = "claims_mine.html")]
+pub struct MinePage {
+    chrome: Chrome,
+    rows: Vec<MineRow>,
+}
+
+fn items_text(items: &[swi_rules::benefits::Item]) -> String {
+    items
+        .iter()
+        .map(|i| i.chinese())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+/// `GET /claims`: the signed-in citizen's or unit's claims, newest first.
+pub async fn mine(State(portal): State<Portal>, Signed(s): Signed) -> Response {
+    let list: Vec<ClaimSummary> = match portal.get(&s, "/api/claims").await.and_then(|a| a.into()) {
+        Ok(l) => l,
+        Err(e) => return error_page_for(Some(&s), &e),
+    };
+    html(
+        StatusCode::OK,
+        &MinePage {
+            chrome: Chrome::of(&s),
+            rows: list
+                .iter()
+                .map(|c| MineRow {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    items: items_text(&c.items),
+                    status: words::status(c.status),
+                    submitted: c.submitted_at.format("%Y-%m-%d").to_string(),
+                })
+                .collect(),
+        },
+    )
+}
+
+/// A material of the checklist.
+#[derive(Debug, Clone)]
+pub struct MaterialRow {
+    name: &'static str,
+    /// Where its scan is shown, when filed.
+    href: Option<String>,
+}
+
+/// An item as assessed, for reading.
+#[derive(Debug, Clone)]
+pub struct ItemRow {
+    name: &'static str,
+    amount: String,
+    sentence: String,
+    refusal: Option<String>,
+    pending: Option<String>,
+    unconfirmed: Vec<String>,
+}
+
+/// A step of the history.
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    at: String,
+    what: String,
+    by: String,
+    note: Option<String>,
+}
+
+/// What the signed-in person may do on this page.
+#[derive(Debug, Clone, Default)]
+pub struct Actions {
+    accept: bool,
+    give_back: bool,
+    eligibility: bool,
+    re_review: bool,
+    approve: bool,
+    send_back: bool,
+    reject: bool,
+    resubmit: bool,
+}
+
+impl Actions {
+    fn any(&self) -> bool {
+        self.accept
+            || self.give_back
+            || self.eligibility
+            || self.re_review
+            || self.approve
+            || self.send_back
+            || self.reject
+            || self.resubmit
+    }
+}
+
+/// What a refused form keeps: the message, the field it concerns, and what was typed.
+#[derive(Debug, Clone, Default)]
+pub struct Typed {
+    action: String,
+    message: Option<String>,
+    field: Option<&'static str>,
+    text: String,
+    article: String,
+}
+
+/// The claim page.
+#[derive(Template)]
+#[template(path = "claim.html")]
+pub struct ClaimPage {
+    chrome: Chrome,
+    c: ClaimFacts,
+    checklist: Vec<MaterialRow>,
+    items: Vec<ItemRow>,
+    lump_sum_total: Option<String>,
+    monthly_total: Option<String>,
+    events: Vec<EventRow>,
+    actions: Actions,
+    duties_note: Option<String>,
+    csrf: String,
+    idem: String,
+    typed: Typed,
+    done: Option<&'static str>,
+}
+
+/// The claim's facts as shown.
+#[derive(Debug, Clone)]
+pub struct ClaimFacts {
+    id: String,
+    status: &'static str,
+    name: String,
+    id_number: String,
+    category: &'static str,
+    unit: Option<String>,
+    claimant: String,
+    items: String,
+    submitted: String,
+    due: Option<String>,
+    notice: Option<(Vec<&'static str>, Vec<String>, String)>,
+    rejection: Option<String>,
+    approved: bool,
+}
+
+fn step_of(status: ClaimStatus) -> Option<Step> {
+    match status {
+        ClaimStatus::Submitted => Some(Step::Acceptance),
+        ClaimStatus::Handling => Some(Step::Handling),
+        ClaimStatus::FirstReview | ClaimStatus::Entry => Some(Step::FirstReview),
+        ClaimStatus::ReReview => Some(Step::ReReview),
+        _ => None,
+    }
+}
+
+fn step_name(s: Step) -> &'static str {
+    match s {
+        Step::Acceptance => "受理",
+        Step::Handling => "承办",
+        Step::FirstReview => "初审",
+        Step::ReReview => "复核",
+    }
+}
+
+/// Whose step it is and whether the signed-in clerk may take it (Art. 5, 34).
+fn actions(s: &Session, c: &Claim) -> (Actions, Option<String>) {
+    let mut a = Actions::default();
+    if matches!(s.role, Role::Citizen | Role::Employer) {
+        a.resubmit = c.status == ClaimStatus::Returned;
+        return (a, None);
+    }
+    let Some(step) = step_of(c.status) else {
+        return (a, None);
+    };
+    if step.role() != s.role {
+        return (a, None);
+    }
+    if let Err(denied) = may_perform(&c.steps, &s.sub, step) {
+        let done = c
+            .steps
+            .iter()
+            .find(|p| p.sub == s.sub && p.step != step)
+            .map_or("其他", |p| step_name(p.step));
+        tracing::debug!(%denied, "duties shown");
+        return (
+            a,
+            Some(format!(
+                "您已办理本案的{done}环节，不能再办理其{}环节（第五条：一人不能同时操作同一项业务的受理、初审、复核）。",
+                step_name(step)
+            )),
+        );
+    }
+    match c.status {
+        ClaimStatus::Submitted => {
+            a.accept = c.missing.is_empty();
+            a.give_back = true;
+        }
+        ClaimStatus::Handling => {
+            a.eligibility = true;
+            a.send_back = true;
+            a.reject = true;
+        }
+        ClaimStatus::ReReview => {
+            a.re_review = true;
+            a.send_back = true;
+            a.reject = true;
+        }
+        ClaimStatus::Entry => {
+            a.approve = true;
+            a.send_back = true;
+            a.reject = true;
+        }
+        ClaimStatus::FirstReview => {
+            a.send_back = true;
+            a.reject = true;
+        }
+        _ => {}
+    }
+    (a, None)
+}
+
+/// One plain sentence for an item's amount, from what the assessment recorded.
+fn sentence(i: &AssessedItem) -> String {
+    let basis = i.basis.join("、");
+    let Some(amount) = i.amount else {
+        return format!("尚未核定，依据{basis}");
+    };
+    let per = if i.monthly { "每月 " } else { "" };
+    let days = i.days.map(|d| format!("按 {d} 天计，")).unwrap_or_default();
+    let cap = i
+        .before_cap
+        .map(|b| format!("按本次工伤剩余限额核定（按实计 {b} 元），"))
+        .unwrap_or_default();
+    format!("{days}{cap}核定{per}{amount} 元，依据{basis}")
+}
+
+fn item_rows(c: &Claim) -> Vec<ItemRow> {
+    let Some(a) = &c.assessment else {
+        return Vec::new();
+    };
+    a.items
+        .iter()
+        .map(|i| ItemRow {
+            name: i.item.chinese(),
+            amount: i.amount.map_or_else(
+                || "—".into(),
+                |v| format!("{v} 元{}", if i.monthly { "/月" } else { "" }),
+            ),
+            sentence: sentence(i),
+            refusal: i
+                .refusal
+                .as_ref()
+                .map(|r| format!("{}（{}）", r.message, r.basis)),
+            pending: i
+                .pending
+                .as_ref()
+                .map(|p| format!("所需参数 {} 尚未由市里设定，暂不能核定", p.parameter)),
+            unconfirmed: i
+                .assumptions
+                .iter()
+                .map(|u| {
+                    let status = match u.status.as_str() {
+                        "city_value" => "市里设定",
+                        "assumed" => "暂定，待确认",
+                        "secondary" => "二手来源，待核实",
+                        "pending" => "待设定",
+                        other => other,
+                    };
+                    format!("{}（{status}；{}）", u.parameter, u.source)
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn event_name(what: &str) -> String {
+    match what {
+        "submitted" => "提交申领",
+        "resubmitted" => "补正后重新提交",
+        "accepted" => "受理",
+        "returned" => "一次性告知退回补正",
+        "eligibility_confirmed" => "承办：确认待遇资格",
+        "first_reviewed" => "初审",
+        "re_reviewed" => "复核",
+        "sent_back" => "退回上一环节",
+        "rejected" => "不予核定",
+        "approved" => "录入并核定",
+        other => other,
+    }
+    .to_owned()
+}
+
+fn facts(c: &Claim) -> ClaimFacts {
+    ClaimFacts {
+        id: c.id.clone(),
+        status: words::status(c.status),
+        name: c.name.clone(),
+        id_number: c.id_number.clone(),
+        category: c.category.chinese(),
+        unit: c.unit.clone(),
+        claimant: format!(
+            "{}（{}）",
+            match c.claimant.kind {
+                ClaimantKind::Unit => "参保单位",
+                ClaimantKind::Person => "本人",
+                ClaimantKind::Relative => "近亲属",
+            },
+            c.claimant.name
+        ),
+        items: items_text(&c.items),
+        submitted: c.submitted_at.format("%Y-%m-%d %H:%M").to_string(),
+        due: c.due.map(|d| d.to_string()),
+        notice: c.notice.as_ref().map(|n| {
+            (
+                n.missing.iter().map(|m| m.chinese()).collect(),
+                n.problems.clone(),
+                n.issued_on.to_string(),
+            )
+        }),
+        rejection: c.rejection.as_ref().map(|r| {
+            format!(
+                "{}（依据第{}条，{}）",
+                r.reason,
+                swi_rules::citation::chinese_numeral(u32::from(r.article)),
+                r.on
+            )
+        }),
+        approved: c.approval.is_some(),
+    }
+}
+
+async fn render(
+    portal: &Portal,
+    s: &Session,
+    id: &str,
+    status: StatusCode,
+    typed: Typed,
+    done: Option<&'static str>,
+) -> Response {
+    let claim: Claim = match portal
+        .get(s, &format!("/api/claims/{}", crate::pages::url_encode(id)))
+        .await
+        .and_then(|a| a.into())
+    {
+        Ok(c) => c,
+        Err(e) => return error_page_for(Some(s), &e),
+    };
+    let injury: Option<Injury> = portal
+        .get(
+            s,
+            &format!("/api/injuries/{}", crate::pages::url_encode(&claim.injury)),
+        )
+        .await
+        .ok()
+        .and_then(|a| a.into().ok());
+    let checklist = claim
+        .checklist
+        .iter()
+        .map(|m| MaterialRow {
+            name: m.chinese(),
+            href: injury
+                .as_ref()
+                .filter(|i| i.materials.contains_key(m))
+                .map(|i| format!("/scans/{}/{}", i.id, m.as_str())),
+        })
+        .collect();
+    let (actions, duties_note) = actions(s, &claim);
+    let idem = match random_token() {
+        Ok(t) => t,
+        Err(e) => return error_page_for(Some(s), &e),
+    };
+    html(
+        status,
+        &ClaimPage {
+            chrome: Chrome::of(s),
+            c: facts(&claim),
+            checklist,
+            items: item_rows(&claim),
+            lump_sum_total: claim
+                .assessment
+                .as_ref()
+                .map(|a| a.lump_sum_total.to_string()),
+            monthly_total: claim
+                .assessment
+                .as_ref()
+                .filter(|a| !a.monthly_total.is_zero())
+                .map(|a| a.monthly_total.to_string()),
+            events: claim
+                .events
+                .iter()
+                .map(|e| EventRow {
+                    at: e.at.format("%Y-%m-%d %H:%M").to_string(),
+                    what: event_name(&e.what),
+                    by: e.by.clone(),
+                    note: e.note.clone(),
+                })
+                .collect(),
+            actions,
+            duties_note,
+            csrf: s.csrf.clone(),
+            idem,
+            typed,
+            done,
+        },
+    )
+}
+
+/// `?done=`: what was just done (a post answered with a redirect).
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+fn done_text(d: &str) -> Option<&'static str> {
+    Some(match d {
+        "accept" => "已受理。",
+        "return" => "已退回并出具一次性告知书。",
+        "eligibility" => "已确认待遇资格，转初审。",
+        "re-review" => "已复核，转录入。",
+        "approve" => "已核定，核定表和申领表已生成。",
+        "send-back" => "已退回上一环节。",
+        "reject" => "已作出不予核定决定。",
+        "resubmit" => "已重新提交，等待受理。",
+        _ => return None,
+    })
+}
+
+/// `GET /claims/{id}`.
+pub async fn page(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Path(id): Path<String>,
+    Query(d): Query<Done>,
+) -> Response {
+    let done = d.done.as_deref().and_then(done_text);
+    render(&portal, &s, &id, StatusCode::OK, Typed::default(), done).await
+}
+
+/// A decision form (fields by action; unknown fields ignored).
+#[derive(Debug, Deserialize)]
+pub struct ActForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    idem: String,
+    /// Problems, one per line (return); opinion (eligibility, re-review); reason (send back,
+    /// reject).
+    #[serde(default)]
+    text: String,
+    /// The article of a rejection.
+    #[serde(default)]
+    article: String,
+    /// Handling's three confirmations.
+    #[serde(default)]
+    identity: Option<String>,
+    #[serde(default)]
+    contributions: Option<String>,
+    #[serde(default)]
+    recognition: Option<String>,
+}
+
+/// `POST /claims/{id}/act/{action}`: one decision, through the API; a refusal shows the page
+/// again with the message by the form and what was typed kept.
+pub async fn act(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Path((id, action)): Path<(String, String)>,
+    Form(f): Form<ActForm>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return error_page_for(Some(&s), &crate::pages::csrf_refused());
+    }
+    let text: String = f.text.chars().take(2000).collect();
+    let keep = |message: String, field: Option<&'static str>| Typed {
+        action: action.clone(),
+        message: Some(message),
+        field,
+        text: text.clone(),
+        article: f.article.chars().take(8).collect(),
+    };
+    let lines: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let (path, body): (&str, Option<Value>) = match action.as_str() {
+        "accept" => ("accept", None),
+        "resubmit" => ("resubmit", None),
+        "approve" => ("approve", None),
+        "return" => ("return", Some(json!({ "problems": lines }))),
+        "eligibility" => (
+            "eligibility",
+            Some(json!({
+                "identity_confirmed": f.identity.is_some(),
+                "contributions_confirmed": f.contributions.is_some(),
+                "recognition_consistent": f.recognition.is_some(),
+                "note": (!text.trim().is_empty()).then(|| text.trim().to_owned()),
+            })),
+        ),
+        "re-review" => {
+            if text.trim().is_empty() {
+                return render(
+                    &portal,
+                    &s,
+                    &id,
+                    StatusCode::BAD_REQUEST,
+                    keep("请填写复核意见。".into(), Some("text")),
+                    None,
+                )
+                .await;
+            }
+            (
+                "re-review",
+                Some(json!({ "deductions": [], "opinion": text.trim() })),
+            )
+        }
+        "send-back" => {
+            if text.trim().is_empty() {
+                return render(
+                    &portal,
+                    &s,
+                    &id,
+                    StatusCode::BAD_REQUEST,
+                    keep("请填写退回的理由。".into(), Some("text")),
+                    None,
+                )
+                .await;
+            }
+            ("send-back", Some(json!({ "reason": text.trim() })))
+        }
+        "reject" => {
+            let article = f
+                .article
+                .trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|a| (1..=51).contains(a));
+            if text.trim().is_empty() {
+                return render(
+                    &portal,
+                    &s,
+                    &id,
+                    StatusCode::BAD_REQUEST,
+                    keep("请填写不予核定的理由。".into(), Some("text")),
+                    None,
+                )
+                .await;
+            }
+            let Some(article) = article else {
+                return render(
+                    &portal,
+                    &s,
+                    &id,
+                    StatusCode::BAD_REQUEST,
+                    keep("请填写所依据的条款（第 1-51 条）。".into(), Some("article")),
+                    None,
+                )
+                .await;
+            };
+            (
+                "reject",
+                Some(json!({ "reason": text.trim(), "article": article })),
+            )
+        }
+        _ => return crate::pages::not_found(),
+    };
+    if f.idem.len() < 8 || f.idem.len() > 128 {
+        return error_page_for(Some(&s), &crate::pages::csrf_refused());
+    }
+    let answer = match portal
+        .call(
+            &s,
+            Method::POST,
+            &format!("/api/claims/{}/{path}", crate::pages::url_encode(&id)),
+            body.as_ref(),
+            Some(&f.idem),
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return error_page_for(Some(&s), &e),
+    };
+    if answer.ok() {
+        return Redirect::to(&format!(
+            "/claims/{}?done={action}",
+            crate::pages::url_encode(&id)
+        ))
+        .into_response();
+    }
+    let e = answer.refusal();
+    if matches!(e.status.as_u16(), 400 | 409 | 422) {
+        render(
+            &portal,
+            &s,
+            &id,
+            e.status,
+            keep(e.zh.clone(), Some("text")),
+            None,
+        )
+        .await
+    } else {
+        error_page_for(Some(&s), &e)
+    }
+}
+
+/// Passes a file answer of the API on, or its refusal as a page.
+pub async fn file_answer(portal: &Portal, s: &Session, path: &str) -> Response {
+    match portal.get(s, path).await {
+        Ok(a) if a.ok() => {
+            let kind = a
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let mut r = (StatusCode::OK, a.bytes).into_response();
+            if let Ok(v) = header::HeaderValue::from_str(&kind) {
+                r.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            r.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                header::HeaderValue::from_static("inline"),
+            );
+            r
+        }
+        Ok(a) => error_page_for(Some(s), &a.refusal()),
+        Err(e) => error_page_for(Some(s), &e),
+    }
+}
+
+/// `GET /claims/{id}/notice.pdf`: the one-time notice.
+pub async fn notice(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Path(id): Path<String>,
+) -> Response {
+    file_answer(
+        &portal,
+        &s,
+        &format!("/api/claims/{}/notice", crate::pages::url_encode(&id)),
+    )
+    .await
+}
+
+/// `GET /claims/{id}/forms/{form}`: an approved claim's form (`assessment` or `application`).
+pub async fn form(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Path((id, form)): Path<(String, String)>,
+) -> Response {
+    if !matches!(form.as_str(), "assessment" | "application") {
+        return crate::pages::not_found();
+    }
+    file_answer(
+        &portal,
+        &s,
+        &format!("/api/claims/{}/forms/{form}", crate::pages::url_encode(&id)),
+    )
+    .await
+}

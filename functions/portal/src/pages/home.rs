@@ -1,0 +1,87 @@
+//! The home page: what the signed-in person can do, by role.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::Response;
+use swi_domain::Role;
+
+use crate::pages::Signed;
+use crate::pages::{Chrome, Link, html};
+
+/// A thing to do, with a sentence about it.
+#[derive(Debug, Clone)]
+pub struct Task {
+    /// The link.
+    pub link: Link,
+    /// What it is for.
+    pub about: String,
+}
+
+/// The home page.
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    chrome: Chrome,
+    name: String,
+    tasks: Vec<Task>,
+}
+
+fn task(href: &str, label: &str, about: &str) -> Task {
+    Task {
+        link: Link {
+            href: href.into(),
+            label: label.into(),
+        },
+        about: about.into(),
+    }
+}
+
+/// `GET /`.
+pub async fn home(Signed(s): Signed) -> Response {
+    let tasks = match s.role {
+        Role::Citizen => vec![task(
+            "/claims",
+            "我的待遇申领",
+            "查看本人或由您提交的待遇申领：办理到哪一步、退回补正的原因、核定结果和核定表。",
+        )],
+        Role::Employer => vec![task(
+            "/claims",
+            "本单位的待遇申领",
+            "查看为本单位职工提交的待遇申领及其办理进度、核定结果和核定表。",
+        )],
+        Role::Acceptor => vec![task(
+            "/work",
+            "受理队列",
+            "按提交先后查看待受理的申领，核对材料，受理或一次性告知退回补正（第三十四条）。",
+        )],
+        Role::Handler => vec![task(
+            "/work",
+            "承办队列",
+            "核对身份、缴费、认定与鉴定，确认待遇资格（第三十四条）。",
+        )],
+        Role::FirstReviewer => vec![task(
+            "/work",
+            "初审与录入队列",
+            "逐笔审核费用、核定各项待遇并提出初审意见；复核后录入并打印申领表。",
+        )],
+        Role::ReReviewer => vec![task(
+            "/work",
+            "复核队列",
+            "复核初审结果，确认或扣减（第三十四条）。",
+        )],
+        Role::Supervisor => vec![task(
+            "/work",
+            "各环节队列（只读）",
+            "查看各环节待办及其办理时限。",
+        )],
+        _ => Vec::new(),
+    };
+    html(
+        StatusCode::OK,
+        &HomePage {
+            chrome: Chrome::of(&s),
+            name: s.name.clone(),
+            tasks,
+        },
+    )
+}

@@ -1,0 +1,216 @@
+//! The pages. Each handler asks the API (through [`crate::backend`]) and renders an `askama`
+//! template; what every page shares — the header with the signed-in person and the sign-out
+//! form, the error page, the 404 — is here.
+
+pub mod claims;
+pub mod documents;
+pub mod home;
+pub mod queue;
+pub mod signed;
+pub mod signin;
+pub mod words;
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use swi_domain::Role;
+use swi_platform::ApiError;
+
+use crate::assets::{CSS_PATH, HTMX_PATH, PORTAL_JS_PATH};
+use crate::session::Session;
+pub use signed::Signed;
+
+/// A link in the header.
+#[derive(Debug, Clone)]
+pub struct Link {
+    /// Where.
+    pub href: String,
+    /// What it says.
+    pub label: String,
+}
+
+/// What the layout shows around every page.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The stylesheet's path.
+    pub css: &'static str,
+    /// htmx's path.
+    pub htmx: &'static str,
+    /// The portal script's path.
+    pub js: &'static str,
+    /// The signed-in person, if any.
+    pub user: Option<User>,
+}
+
+/// The signed-in person, as the header shows them.
+#[derive(Debug, Clone)]
+pub struct User {
+    /// Display name.
+    pub name: String,
+    /// Their role in Chinese.
+    pub role: &'static str,
+    /// The county's name (or the city's).
+    pub county: String,
+    /// The CSRF token of the sign-out form.
+    pub csrf: String,
+    /// The links of their role.
+    pub links: Vec<Link>,
+}
+
+impl Chrome {
+    /// The layout for nobody signed in.
+    #[must_use]
+    pub fn anonymous() -> Self {
+        Chrome {
+            css: CSS_PATH,
+            htmx: HTMX_PATH,
+            js: PORTAL_JS_PATH,
+            user: None,
+        }
+    }
+
+    /// The layout for `s`.
+    #[must_use]
+    pub fn of(s: &Session) -> Self {
+        Chrome {
+            user: Some(User {
+                name: s.name.clone(),
+                role: words::role(s.role),
+                county: words::county(&s.county),
+                csrf: s.csrf.clone(),
+                links: links(s.role),
+            }),
+            ..Chrome::anonymous()
+        }
+    }
+}
+
+/// The links of a role's header.
+#[must_use]
+pub fn links(role: Role) -> Vec<Link> {
+    let l = |href: &str, label: &str| Link {
+        href: href.into(),
+        label: label.into(),
+    };
+    let mut v = vec![l("/", "首页")];
+    match role {
+        Role::Citizen | Role::Employer => v.push(l("/claims", "我的待遇申领")),
+        Role::Acceptor
+        | Role::Handler
+        | Role::FirstReviewer
+        | Role::ReReviewer
+        | Role::Supervisor => v.push(l("/work", "待办队列")),
+        _ => {}
+    }
+    v
+}
+
+/// A rendered template as an HTML answer (500 with a plain page if rendering fails).
+pub fn html(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<!doctype html><html lang=\"zh-CN\"><title>系统错误</title><p>页面生成失败，请稍后再试。</p></html>".to_owned()),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// The error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Layout.
+    pub chrome: Chrome,
+    /// The status's number.
+    pub status: u16,
+    /// Heading.
+    pub title: String,
+    /// What happened, in Chinese.
+    pub message: String,
+}
+
+/// An error as a page (the API's Chinese message; never its internals).
+#[must_use]
+pub fn error_page(e: &ApiError) -> Response {
+    error_page_for(None, e)
+}
+
+/// An error as a page, with the header of `s`.
+#[must_use]
+pub fn error_page_for(s: Option<&Session>, e: &ApiError) -> Response {
+    let title = match e.status.as_u16() {
+        403 => "无权办理",
+        404 => "未找到",
+        409 => "办理冲突",
+        422 => "不予办理",
+        400 => "信息有误",
+        s if s >= 500 => "系统暂不可用",
+        _ => "未能办理",
+    };
+    html(
+        e.status,
+        &ErrorPage {
+            chrome: s.map_or_else(Chrome::anonymous, Chrome::of),
+            status: e.status.as_u16(),
+            title: title.into(),
+            message: if e.status.is_server_error() {
+                "系统暂时无法完成该操作，请稍后再试。".into()
+            } else {
+                e.zh.clone()
+            },
+        },
+    )
+}
+
+/// The 404 page.
+#[must_use]
+pub fn not_found() -> Response {
+    error_page(&ApiError::not_found("您要找的页面不存在", "no such page"))
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+#[must_use]
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The refusal of a form whose CSRF token is missing or not the session's.
+#[must_use]
+pub fn csrf_refused() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        swi_platform::ErrorCode::Forbidden,
+        "表单已过期或来源不明，未予办理。请返回页面重新提交。",
+        "the form's CSRF token is missing or not this session's",
+    )
+}
+
+/// `GET /assets/{file}`: the embedded stylesheet and scripts, cached for long (their names
+/// change with their content).
+pub async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    use axum::http::{HeaderValue, header};
+    let Some((body, kind)) = crate::assets::lookup(&format!("/assets/{file}")) else {
+        return not_found();
+    };
+    let mut r = (StatusCode::OK, body).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    r
+}

@@ -1,0 +1,179 @@
+//! Signing in and out. The sign-in form has a CSRF token of its own (a double-submit cookie, as
+//! there is no session yet); a wrong name or password is one message, never which; a locked
+//! account says until when. A success starts a session and goes where the person was going
+//! (a local path only); signing out ends the session on the server.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::Portal;
+use crate::accounts::{self, LOCKED_SECS, MAX_FAILURES, SignIn};
+use crate::pages::Signed;
+use crate::pages::{Chrome, error_page, html};
+use crate::session::{self, COOKIE, SIGNIN_COOKIE, cookie, random_token, set_cookie};
+
+/// The sign-in page.
+#[derive(Template)]
+#[template(path = "signin.html")]
+pub struct SignInPage {
+    chrome: Chrome,
+    csrf: String,
+    next: String,
+    username: String,
+    error: Option<String>,
+    max_failures: u32,
+    locked_minutes: i64,
+}
+
+/// `?next=`.
+#[derive(Debug, Deserialize)]
+pub struct Next {
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// Only a path of this site (never `//host` or a scheme), bounded.
+fn local(next: Option<&str>) -> String {
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.starts_with("/\\")
+            && n.len() <= 512
+            && !n.chars().any(char::is_control)
+    })
+    .unwrap_or("/")
+    .to_owned()
+}
+
+fn page(status: StatusCode, next: String, username: String, error: Option<String>) -> Response {
+    let csrf = match random_token() {
+        Ok(t) => t,
+        Err(e) => return error_page(&e),
+    };
+    let mut r = html(
+        status,
+        &SignInPage {
+            chrome: Chrome::anonymous(),
+            csrf: csrf.clone(),
+            next,
+            username,
+            error,
+            max_failures: MAX_FAILURES,
+            locked_minutes: LOCKED_SECS / 60,
+        },
+    );
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(SIGNIN_COOKIE, &csrf, None));
+    r
+}
+
+/// `GET /signin`.
+pub async fn form(Query(q): Query<Next>) -> Response {
+    page(
+        StatusCode::OK,
+        local(q.next.as_deref()),
+        String::new(),
+        None,
+    )
+}
+
+/// The sign-in form.
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /signin`.
+pub async fn submit(
+    State(portal): State<Portal>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    let next = local(Some(&f.next));
+    let shown_name: String = f.username.chars().take(64).collect();
+    let expected = cookie(&headers, SIGNIN_COOKIE).unwrap_or_default();
+    if expected.is_empty()
+        || expected.len() != f.csrf.len()
+        || !bool::from(expected.as_bytes().ct_eq(f.csrf.as_bytes()))
+    {
+        return page(
+            StatusCode::FORBIDDEN,
+            next,
+            shown_name,
+            Some("页面已过期或来源不明，请重新提交登录表单。".into()),
+        );
+    }
+    let now = swi_store::state::epoch_now();
+    let outcome = match accounts::sign_in(&portal.platform, &f.username, &f.password, now).await {
+        Ok(o) => o,
+        Err(e) => return error_page(&e),
+    };
+    match outcome {
+        SignIn::Accepted(account) => match session::start(&portal.platform, &account, now).await {
+            Ok(id) => {
+                tracing::info!(sub = %account.sub, role = account.role.as_str(), "signed in");
+                let mut r = Redirect::to(&next).into_response();
+                r.headers_mut()
+                    .append(header::SET_COOKIE, set_cookie(COOKIE, &id, None));
+                r.headers_mut()
+                    .append(header::SET_COOKIE, set_cookie(SIGNIN_COOKIE, "", Some(0)));
+                r
+            }
+            Err(e) => error_page(&e),
+        },
+        SignIn::Refused => page(
+            StatusCode::UNAUTHORIZED,
+            next,
+            shown_name,
+            Some("用户名或密码不正确。".into()),
+        ),
+        SignIn::Locked(until) => {
+            let minutes = ((until - now) + 59) / 60;
+            page(
+                StatusCode::TOO_MANY_REQUESTS,
+                next,
+                shown_name,
+                Some(format!(
+                    "密码错误次数过多，账户已锁定，请约 {minutes} 分钟后再试。"
+                )),
+            )
+        }
+    }
+}
+
+/// The sign-out form.
+#[derive(Debug, Deserialize)]
+pub struct SignOutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /signout`: ends the session; its cookie is worthless from now on.
+pub async fn sign_out(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Form(f): Form<SignOutForm>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return crate::pages::error_page_for(Some(&s), &crate::pages::csrf_refused());
+    }
+    if let Err(e) = session::end(&portal.platform, &s).await {
+        return error_page(&e);
+    }
+    let mut r = Redirect::to("/signin").into_response();
+    r.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(COOKIE, "", Some(0)));
+    r
+}
