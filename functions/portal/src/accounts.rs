@@ -1,8 +1,10 @@
 //! Local accounts of the embedded portal: a user name, a password hashed with Argon2id (PHC
 //! string, a random salt per account), and the claims a session carries (role, county, unit,
 //! display name, a stable `sub`). Created by an administrator (`swi user add`, audited); never by
-//! the person themselves. Repeated failed sign-ins lock the account for a while, so that a
-//! password cannot be guessed online; the lock is an audited change of the account.
+//! the person themselves. Every sign-in attempt is counted before its password is checked, per
+//! user name whether or not it exists, and [`MAX_FAILURES`] in a row lock the name for a while,
+//! so that a password cannot be guessed online, not even by many attempts at once; the lock of a
+//! real account is an audited change. Hashing runs off the async threads, a few at a time.
 //!
 //! In AWS, sign-in goes through the identity provider instead (OpenID Connect); these accounts
 //! are the embedded deployment's.
@@ -48,12 +50,6 @@ pub struct Account {
     pub name: String,
     /// Argon2id hash in PHC form.
     pub password: String,
-    /// Failed sign-ins since the last success.
-    #[serde(default)]
-    pub failures: u32,
-    /// Locked until (seconds since the epoch), after [`MAX_FAILURES`] failures.
-    #[serde(default)]
-    pub locked_until: Option<i64>,
 }
 
 impl Account {
@@ -191,8 +187,6 @@ pub async fn add(p: &Platform, new: NewAccount, by: &Actor) -> Result<Account, A
         unit: new.unit,
         name: new.name.trim().to_owned(),
         password: hash(&new.password)?,
-        failures: 0,
-        locked_until: None,
     };
     // The claims must be what the API accepts (role, county, an employer's unit).
     swi_platform::auth::actor_of(account.claims(0, 1)).map_err(|e| {
@@ -221,7 +215,7 @@ pub async fn add(p: &Platform, new: NewAccount, by: &Actor) -> Result<Account, A
     match p.state.transact(ops).await {
         Ok(()) => Ok(account),
         Err(StateError::Conflict { .. }) => Err(ApiError::conflict(
-            ErrorCode::ConcurrentChange,
+            ErrorCode::NameTaken,
             "该用户名已被使用",
             format!("the user name {username} is taken"),
         )),
@@ -254,13 +248,77 @@ pub enum SignIn {
     Locked(i64),
 }
 
-/// Checks a sign-in at `now` (seconds since the epoch): a success clears the count of failures;
-/// a failure adds one, and the [`MAX_FAILURES`]th locks the account for [`LOCKED_SECS`]
-/// (audited). Every write is conditioned on the account as read, so that failures sent at once
-/// are each counted.
+/// The sign-in attempts of one user name, known or not (so that an unknown name locks as a
+/// known one does, and the answers never tell them apart). Forgotten [`LOCKED_SECS`] after the
+/// last attempt (`expires_at`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Attempts {
+    /// Attempts since the last success, each counted before its password is checked.
+    failures: u32,
+    /// Locked until (seconds since the epoch).
+    locked_until: Option<i64>,
+}
+
+/// Keyed by the name's SHA-256: an attacker's strings are never stored as they were sent.
+fn attempts_key(username: &str) -> Key {
+    use sha2::Digest;
+    Key::new(
+        format!(
+            "signin#{}",
+            hex::encode(sha2::Sha256::digest(username.as_bytes()))
+        ),
+        "attempts",
+    )
+}
+
+async fn load_attempts(p: &Platform, k: &Key) -> Result<(Attempts, Option<u64>), ApiError> {
+    Ok(match p.state.get(k).await? {
+        Some(item) => (
+            item.body().map_err(|e| ApiError::internal(&e))?,
+            Some(item.version),
+        ),
+        None => (Attempts::default(), None),
+    })
+}
+
+fn attempts_put(k: &Key, a: &Attempts, read: Option<u64>, now: i64) -> Result<TxOp, ApiError> {
+    let expires = a.locked_until.unwrap_or(now).max(now) + LOCKED_SECS;
+    Ok(TxOp::Put {
+        item: Item::new(k.pk.clone(), k.sk.clone(), a)?.expiring_at(expires),
+        condition: read.map_or(Condition::NotExists, Condition::VersionIs),
+    })
+}
+
+/// At most this many passwords are hashed at once: Argon2 is slow and large by design, and a
+/// burst of sign-ins must not starve the server's other work.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Whether `password` matches `phc`, computed off the async threads, a few at a time.
+async fn check(password: &str, phc: Option<String>) -> bool {
+    let Ok(_permit) = HASHING.acquire().await else {
+        return false;
+    };
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || match phc {
+        Some(h) => verifies(&password, &h),
+        None => {
+            verifies(&password, decoy());
+            false
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Checks a sign-in at `now` (seconds since the epoch). The attempt is counted first, by a
+/// write conditioned on the count as read, and only then is the password checked: attempts sent
+/// at once are each counted, and at most [`MAX_FAILURES`] passwords are ever tried before the
+/// name locks for [`LOCKED_SECS`] (a lock of a real account is audited). A success clears the
+/// count. An unknown name is counted and locked the same way, and answers exactly as a wrong
+/// password does.
 ///
 /// # Errors
-/// 503 the store.
+/// 409 too many attempts at the same moment; 503 the store.
 pub async fn sign_in(
     p: &Platform,
     username_given: &str,
@@ -268,64 +326,104 @@ pub async fn sign_in(
     now: i64,
 ) -> Result<SignIn, ApiError> {
     let Ok(name) = username(username_given) else {
-        verifies(password, decoy());
+        check(password, None).await;
         return Ok(SignIn::Refused);
     };
     if password.len() > MAX_PASSWORD * 4 {
         return Ok(SignIn::Refused);
     }
-    for _ in 0..5 {
-        let Some((mut account, version)) = load(p, &name).await? else {
-            verifies(password, decoy());
-            return Ok(SignIn::Refused);
-        };
-        if let Some(until) = account.locked_until.filter(|u| *u > now) {
+    let k = attempts_key(&name);
+    // Count the attempt (cheap, retried on a race) before any hashing.
+    let mut counted = None;
+    for _ in 0..20 {
+        let (mut a, read) = load_attempts(p, &k).await?;
+        if let Some(until) = a.locked_until.filter(|u| *u > now) {
             return Ok(SignIn::Locked(until));
         }
-        let ok = verifies(password, &account.password);
-        let outcome;
-        let mut audit = Vec::new();
-        if ok {
-            if account.failures == 0 && account.locked_until.is_none() {
-                return Ok(SignIn::Accepted(account));
-            }
-            account.failures = 0;
-            account.locked_until = None;
-            outcome = SignIn::Accepted(account.clone());
-        } else {
-            account.failures += 1;
-            if account.failures >= MAX_FAILURES {
-                let until = now + LOCKED_SECS;
-                account.failures = 0;
-                account.locked_until = Some(until);
-                audit.push(Audit {
-                    case: case(&name),
-                    command: "account.lock".into(),
-                    change: json!({ "until": until, "after_failures": MAX_FAILURES }),
-                });
-                outcome = SignIn::Locked(until);
-            } else {
-                outcome = SignIn::Refused;
-            }
+        if a.locked_until.is_some() {
+            a = Attempts::default();
         }
-        let k = key(&name);
-        let mut ops = vec![TxOp::Put {
-            item: Item::new(k.pk, k.sk, &account)?,
-            condition: Condition::VersionIs(version),
-        }];
-        let system = swi_platform::jobs::job_actor("portal", "系统：门户登录");
-        ops.extend(audit_ops(p, &system, &audit).await?);
-        match p.state.transact(ops).await {
-            Ok(()) => return Ok(outcome),
+        a.failures += 1;
+        match p
+            .state
+            .transact(vec![attempts_put(&k, &a, read, now)?])
+            .await
+        {
+            Ok(()) => {
+                counted = Some(a.failures);
+                break;
+            }
             Err(StateError::Conflict { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
-    Err(ApiError::conflict(
-        ErrorCode::ConcurrentChange,
-        "登录请求过于频繁，请稍后再试",
-        "too many sign-ins at once for this account; try again shortly",
-    ))
+    let Some(attempt) = counted else {
+        return Err(ApiError::conflict(
+            ErrorCode::ConcurrentChange,
+            "登录请求过于频繁，请稍后再试",
+            "too many sign-ins at once for this name; try again shortly",
+        ));
+    };
+    let account = load(p, &name).await?.map(|(a, _)| a);
+    // Past the limit (attempts counted meanwhile by others): no password is tried any more.
+    let ok = attempt <= MAX_FAILURES
+        && check(password, account.as_ref().map(|a| a.password.clone())).await;
+    match (ok, account) {
+        (true, Some(account)) => {
+            // Clear the count: whatever was counted meanwhile, this person knew the password.
+            for _ in 0..20 {
+                let (_, read) = load_attempts(p, &k).await?;
+                let Some(version) = read else { break };
+                match p
+                    .state
+                    .transact(vec![TxOp::Delete {
+                        key: k.clone(),
+                        condition: Condition::VersionIs(version),
+                    }])
+                    .await
+                {
+                    Ok(()) => break,
+                    Err(StateError::Conflict { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(SignIn::Accepted(account))
+        }
+        (_, account) if attempt >= MAX_FAILURES => {
+            let until = now + LOCKED_SECS;
+            for _ in 0..20 {
+                let (mut a, read) = load_attempts(p, &k).await?;
+                if a.locked_until.is_some_and(|u| u > now) {
+                    break;
+                }
+                a.failures = 0;
+                a.locked_until = Some(until);
+                let mut ops = vec![attempts_put(&k, &a, read, now)?];
+                if account.is_some() {
+                    let system = swi_platform::jobs::job_actor("portal", "系统：门户登录");
+                    ops.extend(
+                        audit_ops(
+                            p,
+                            &system,
+                            &[Audit {
+                                case: case(&name),
+                                command: "account.lock".into(),
+                                change: json!({ "until": until, "after_failures": MAX_FAILURES }),
+                            }],
+                        )
+                        .await?,
+                    );
+                }
+                match p.state.transact(ops).await {
+                    Ok(()) => break,
+                    Err(StateError::Conflict { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Ok(SignIn::Locked(until))
+        }
+        _ => Ok(SignIn::Refused),
+    }
 }
 
 #[cfg(test)]

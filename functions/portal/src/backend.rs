@@ -14,8 +14,9 @@ use tower::ServiceExt;
 use crate::Portal;
 use crate::session::Session;
 
-/// The largest answer a page reads (a claim with its history is a few hundred KiB at most).
-const MAX_ANSWER: usize = 8 << 20;
+/// The largest answer a page reads: a scan (20 MiB at most) with room to spare; a claim with its
+/// history is a few hundred KiB.
+const MAX_ANSWER: usize = 24 << 20;
 
 /// An answer of the API.
 #[derive(Debug, Clone)]

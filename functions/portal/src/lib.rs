@@ -59,6 +59,10 @@ pub fn router(platform: Platform, api: Router) -> Router {
         .route("/claims", get(pages::claims::mine))
         .route("/claims/{id}", get(pages::claims::page))
         .route("/claims/{id}/act/{action}", post(pages::claims::act))
+        .route(
+            "/claims/{id}/first-review",
+            post(pages::claims::first_review),
+        )
         .route("/claims/{id}/notice.pdf", get(pages::claims::notice))
         .route("/claims/{id}/forms/{form}", get(pages::claims::form))
         .route("/scans/{injury}/{material}", get(pages::documents::view))

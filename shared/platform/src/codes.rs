@@ -138,6 +138,8 @@ error_codes! {
     /// 422: the item is granted once per injury and was granted or is claimed already
     /// (Art. 27, 29-32).
     AlreadyGranted = "already_granted",
+    /// 409: the name asked for is taken (an account's user name).
+    NameTaken = "name_taken",
     /// 422: the injury's cap for the item is used up by its approved claims (Art. 25-26).
     CapReached = "cap_reached",
     /// 422: the item is claimed only after the paid-leave period ends (Art. 26).

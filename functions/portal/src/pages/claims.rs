@@ -6,6 +6,8 @@
 //! clerk may take. Separation of duties is shown before a clerk tries (the form is absent, with
 //! the reason); the API still refuses a forced post.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -22,6 +24,7 @@ use swi_domain::duties::{Step, may_perform};
 
 use crate::Portal;
 use crate::pages::Signed;
+use crate::pages::first_review::FirstReview;
 use crate::pages::{Chrome, error_page_for, html, words};
 use crate::session::{Session, random_token};
 
@@ -114,6 +117,7 @@ pub struct Actions {
     send_back: bool,
     reject: bool,
     resubmit: bool,
+    first_review: bool,
 }
 
 impl Actions {
@@ -126,6 +130,7 @@ impl Actions {
             || self.send_back
             || self.reject
             || self.resubmit
+            || self.first_review
     }
 }
 
@@ -156,6 +161,7 @@ pub struct ClaimPage {
     idem: String,
     typed: Typed,
     done: Option<&'static str>,
+    fr: FirstReview,
 }
 
 /// The claim's facts as shown.
@@ -199,7 +205,7 @@ fn step_name(s: Step) -> &'static str {
 fn actions(s: &Session, c: &Claim) -> (Actions, Option<String>) {
     let mut a = Actions::default();
     if matches!(s.role, Role::Citizen | Role::Employer) {
-        a.resubmit = c.status == ClaimStatus::Returned;
+        a.resubmit = c.status == ClaimStatus::Returned && c.claimant.sub == s.sub;
         return (a, None);
     }
     let Some(step) = step_of(c.status) else {
@@ -244,6 +250,7 @@ fn actions(s: &Session, c: &Claim) -> (Actions, Option<String>) {
             a.reject = true;
         }
         ClaimStatus::FirstReview => {
+            a.first_review = true;
             a.send_back = true;
             a.reject = true;
         }
@@ -370,8 +377,20 @@ async fn render(
     typed: Typed,
     done: Option<&'static str>,
 ) -> Response {
+    render_with(portal, s, id, status, typed, done, None).await
+}
+
+async fn render_with(
+    portal: &Portal,
+    s: &Session,
+    id: &str,
+    status: StatusCode,
+    typed: Typed,
+    done: Option<&'static str>,
+    fr: Option<FirstReview>,
+) -> Response {
     let claim: Claim = match portal
-        .get(s, &format!("/api/claims/{}", crate::pages::url_encode(id)))
+        .get(s, &format!("/api/claims/{}", crate::pages::segment(id)))
         .await
         .and_then(|a| a.into())
     {
@@ -381,7 +400,7 @@ async fn render(
     let injury: Option<Injury> = portal
         .get(
             s,
-            &format!("/api/injuries/{}", crate::pages::url_encode(&claim.injury)),
+            &format!("/api/injuries/{}", crate::pages::segment(&claim.injury)),
         )
         .await
         .ok()
@@ -434,6 +453,7 @@ async fn render(
             idem,
             typed,
             done,
+            fr: fr.unwrap_or_else(|| FirstReview::new(&claim.items, &BTreeMap::new())),
         },
     )
 }
@@ -455,6 +475,7 @@ fn done_text(d: &str) -> Option<&'static str> {
         "send-back" => "已退回上一环节。",
         "reject" => "已作出不予核定决定。",
         "resubmit" => "已重新提交，等待受理。",
+        "first-review" => "已提交初审，转复核。",
         _ => return None,
     })
 }
@@ -606,7 +627,7 @@ pub async fn act(
         .call(
             &s,
             Method::POST,
-            &format!("/api/claims/{}/{path}", crate::pages::url_encode(&id)),
+            &format!("/api/claims/{}/{path}", crate::pages::segment(&id)),
             body.as_ref(),
             Some(&f.idem),
         )
@@ -618,7 +639,7 @@ pub async fn act(
     if answer.ok() {
         return Redirect::to(&format!(
             "/claims/{}?done={action}",
-            crate::pages::url_encode(&id)
+            crate::pages::segment(&id)
         ))
         .into_response();
     }
@@ -654,6 +675,10 @@ pub async fn file_answer(portal: &Portal, s: &Session, path: &str) -> Response {
                 header::CONTENT_DISPOSITION,
                 header::HeaderValue::from_static("inline"),
             );
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                header::HeaderValue::from_static(crate::headers::FILE_CSP),
+            );
             r
         }
         Ok(a) => error_page_for(Some(s), &a.refusal()),
@@ -670,7 +695,7 @@ pub async fn notice(
     file_answer(
         &portal,
         &s,
-        &format!("/api/claims/{}/notice", crate::pages::url_encode(&id)),
+        &format!("/api/claims/{}/notice", crate::pages::segment(&id)),
     )
     .await
 }
@@ -687,7 +712,108 @@ pub async fn form(
     file_answer(
         &portal,
         &s,
-        &format!("/api/claims/{}/forms/{form}", crate::pages::url_encode(&id)),
+        &format!("/api/claims/{}/forms/{form}", crate::pages::segment(&id)),
     )
     .await
+}
+
+/// The most fields a first-review form has (its rows and scalars), and the longest value.
+const MAX_FIELDS: usize = 200;
+const MAX_VALUE: usize = 2000;
+
+/// `POST /claims/{id}/first-review`: the first review's form, checked for shape here (each
+/// wrong field marked, everything typed kept) and decided by the API.
+pub async fn first_review(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Path(id): Path<String>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if fields.len() > MAX_FIELDS
+        || fields
+            .iter()
+            .any(|(k, v)| k.len() > 64 || v.len() > MAX_VALUE * 4)
+    {
+        return error_page_for(
+            Some(&s),
+            &swi_platform::ApiError::invalid(
+                "表单内容过多",
+                "the form has too many or too long fields",
+            ),
+        );
+    }
+    let typed: BTreeMap<String, String> = fields.into_iter().collect();
+    if !s.csrf_ok(typed.get("csrf").map_or("", String::as_str)) {
+        return error_page_for(Some(&s), &crate::pages::csrf_refused());
+    }
+    let idem = typed.get("idem").cloned().unwrap_or_default();
+    if idem.len() < 8 || idem.len() > 128 {
+        return error_page_for(Some(&s), &crate::pages::csrf_refused());
+    }
+    let claim: Claim = match portal
+        .get(&s, &format!("/api/claims/{}", crate::pages::segment(&id)))
+        .await
+        .and_then(|a| a.into())
+    {
+        Ok(c) => c,
+        Err(e) => return error_page_for(Some(&s), &e),
+    };
+    let form = FirstReview::new(&claim.items, &typed);
+    let body = match form.request() {
+        Ok(b) => b,
+        Err(form) => {
+            let (field, message) = form.first_error().unwrap_or_default();
+            let typed = Typed {
+                action: "first-review".into(),
+                message: Some(message),
+                field: None,
+                text: field,
+                article: String::new(),
+            };
+            return render_with(
+                &portal,
+                &s,
+                &id,
+                StatusCode::BAD_REQUEST,
+                typed,
+                None,
+                Some(*form),
+            )
+            .await;
+        }
+    };
+    let answer = match portal
+        .call(
+            &s,
+            Method::POST,
+            &format!("/api/claims/{}/first-review", crate::pages::segment(&id)),
+            Some(&body),
+            Some(&idem),
+        )
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return error_page_for(Some(&s), &e),
+    };
+    if answer.ok() {
+        return Redirect::to(&format!(
+            "/claims/{}?done=first-review",
+            crate::pages::segment(&id)
+        ))
+        .into_response();
+    }
+    let e = answer.refusal();
+    if matches!(e.status.as_u16(), 400 | 409 | 422) {
+        let typed_again = Typed {
+            action: "first-review".into(),
+            message: Some(e.zh.clone()),
+            field: None,
+            text: "opinion".into(),
+            article: String::new(),
+        };
+        let fr = FirstReview::new(&claim.items, &typed);
+        render_with(&portal, &s, &id, e.status, typed_again, None, Some(fr)).await
+    } else {
+        error_page_for(Some(&s), &e)
+    }
 }

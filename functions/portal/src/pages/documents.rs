@@ -7,7 +7,7 @@ use axum::response::Response;
 
 use crate::Portal;
 use crate::pages::Signed;
-use crate::pages::url_encode;
+use crate::pages::segment;
 
 /// `GET /scans/{injury}/{material}`.
 pub async fn view(
@@ -20,8 +20,8 @@ pub async fn view(
         &s,
         &format!(
             "/api/injuries/{}/materials/{}",
-            url_encode(&injury),
-            url_encode(&material)
+            segment(&injury),
+            segment(&material)
         ),
     )
     .await

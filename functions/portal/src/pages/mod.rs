@@ -4,6 +4,7 @@
 
 pub mod claims;
 pub mod documents;
+pub mod first_review;
 pub mod home;
 pub mod queue;
 pub mod signed;
@@ -173,7 +174,23 @@ pub fn not_found() -> Response {
     error_page(&ApiError::not_found("您要找的页面不存在", "no such page"))
 }
 
-/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+/// Percent-encodes one path segment (an id from a URL, put into the path of an API call):
+/// everything but letters, digits, `-`, `_` and `~` is escaped, `/` and `.` included, so that a
+/// segment never reaches another route.
+#[must_use]
+pub fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters and `/` kept).
 #[must_use]
 pub fn url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -121,18 +121,26 @@ pub async fn submit(
         Err(e) => return error_page(&e),
     };
     match outcome {
-        SignIn::Accepted(account) => match session::start(&portal.platform, &account, now).await {
-            Ok(id) => {
-                tracing::info!(sub = %account.sub, role = account.role.as_str(), "signed in");
-                let mut r = Redirect::to(&next).into_response();
-                r.headers_mut()
-                    .append(header::SET_COOKIE, set_cookie(COOKIE, &id, None));
-                r.headers_mut()
-                    .append(header::SET_COOKIE, set_cookie(SIGNIN_COOKIE, "", Some(0)));
-                r
+        SignIn::Accepted(account) => {
+            // A session this browser had is ended: one sign-in, one session.
+            if let Some(old) = cookie(&headers, COOKIE)
+                && let Ok(Some(s)) = session::find(&portal.platform, old, now).await
+            {
+                let _ = session::end(&portal.platform, &s).await;
             }
-            Err(e) => error_page(&e),
-        },
+            match session::start(&portal.platform, &account, now).await {
+                Ok(id) => {
+                    tracing::info!(sub = %account.sub, role = account.role.as_str(), "signed in");
+                    let mut r = Redirect::to(&next).into_response();
+                    r.headers_mut()
+                        .append(header::SET_COOKIE, set_cookie(COOKIE, &id, None));
+                    r.headers_mut()
+                        .append(header::SET_COOKIE, set_cookie(SIGNIN_COOKIE, "", Some(0)));
+                    r
+                }
+                Err(e) => error_page(&e),
+            }
+        }
         SignIn::Refused => page(
             StatusCode::UNAUTHORIZED,
             next,
