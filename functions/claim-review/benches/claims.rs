@@ -386,6 +386,7 @@ fn main() {
         )),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
         city_params: Default::default(),
+        public_url: String::new(),
     };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use swi_domain::claim::ClaimCommand;
+use swi_domain::claim::{ClaimCommand, ClaimStatus};
 use swi_payables::{
     LineStatus, PayableLine, Payee, PayeeKind, Schedule, ScheduleEnd, ScheduleStatus, line_put,
     schedule_put,
@@ -174,7 +174,7 @@ pub async fn approve(
     let params = p.params().await?;
     let a = actor.clone();
     let pp = p.clone();
-    step_change(&p, &actor, &key, &fp, &id, "claim.approve", |mut claim, mut injury, _, now| async move {
+    step_change(&p, &actor, &key, &fp, &id, "claim.approve", &[ClaimStatus::Entry], |mut claim, mut injury, _, now| async move {
         let to = advance(&claim, ClaimCommand::Enter)?;
         let on = now.date();
         if let Some(end) = swi_registry::relationship::ended_on(&pp, &claim.person).await? {
@@ -248,29 +248,25 @@ pub async fn approve(
         for s in &schedules {
             extra.ops.push(schedule_put(s)?);
         }
+        let (assessment_form, issued) = crate::forms::store(
+            &pp,
+            crate::forms::assessment_form(&claim, &injury, unit_name.as_deref(), &assessment, on),
+            &claim,
+            on,
+        )
+        .await?;
+        extra.ops.push(issued);
+        let (application_form, issued) = crate::forms::store(
+            &pp,
+            crate::forms::application_form(&claim, &injury, unit_name.as_deref(), &assessment, on),
+            &claim,
+            on,
+        )
+        .await?;
+        extra.ops.push(issued);
         let forms = Forms {
-            assessment_form: crate::forms::store(
-                &pp,
-                &crate::forms::assessment_form(
-                    &claim,
-                    &injury,
-                    unit_name.as_deref(),
-                    &assessment,
-                    on,
-                ),
-            )
-            .await?,
-            application_form: crate::forms::store(
-                &pp,
-                &crate::forms::application_form(
-                    &claim,
-                    &injury,
-                    unit_name.as_deref(),
-                    &assessment,
-                    on,
-                ),
-            )
-            .await?,
+            assessment_form,
+            application_form,
         };
         claim.status = to;
         claim.assessment = Some(assessment.clone());

@@ -188,6 +188,7 @@ pub fn assessment_form(
             "承办机构（盖章）".into(),
         ],
         date_line: chinese_date(on),
+        verification: None,
     }
 }
 
@@ -238,20 +239,27 @@ pub fn application_form(
             "复核".into(),
         ],
         date_line: chinese_date(on),
+        verification: None,
     }
 }
 
-/// Renders a form and stores it content-addressed; its SHA-256.
+/// Renders a form with its verification code, stores it content-addressed, and answers its
+/// SHA-256 with the record of its issue (to write in the approval's transaction).
 ///
 /// # Errors
 /// 503 the font is missing or the store is unavailable.
-pub async fn store(p: &Platform, form: &Form) -> Result<String, ApiError> {
-    let font = swi_forms::font().map_err(|e| ApiError::forms_unavailable(&e))?;
-    let pdf = swi_forms::render(&font, form).map_err(|e| ApiError::internal(&e))?;
-    let meta = p
-        .docs
-        .put(&mut pdf.as_slice())
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
-    Ok(meta.sha256.hex())
+pub async fn store(
+    p: &Platform,
+    form: Form,
+    claim: &Claim,
+    on: chrono::NaiveDate,
+) -> Result<(String, swi_store::TxOp), ApiError> {
+    swi_platform::verification::issue(
+        p,
+        form,
+        &claim.id,
+        &format!("赣州市补充工伤保险承办机构（{}）", claim.county.name()),
+        on,
+    )
+    .await
 }

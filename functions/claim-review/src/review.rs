@@ -58,7 +58,7 @@ pub async fn confirm_eligibility(
     check_handling(&req)?;
     let a = actor.clone();
     let pp = p.clone();
-    step_change(&p, &actor, &key, &fp, &id, "claim.confirm_eligibility", |mut claim, injury, _, now| async move {
+    step_change(&p, &actor, &key, &fp, &id, "claim.confirm_eligibility", &[ClaimStatus::Handling], |mut claim, injury, _, now| async move {
         claim.status = advance(&claim, ClaimCommand::ConfirmEligibility)?;
         if let Some(evidence) = &req.transfer_evidence {
             let sha = swi_store::Sha256::parse(evidence)
@@ -105,6 +105,7 @@ pub async fn first_review(
         &fp,
         &id,
         "claim.first_review",
+        &[ClaimStatus::FirstReview],
         |mut claim, injury, _, now| async move {
             if claim.status != ClaimStatus::FirstReview {
                 advance(&claim, ClaimCommand::FirstReview)?;
@@ -145,7 +146,7 @@ pub async fn re_review(
     let fp = fingerprint(&format!("POST /api/claims/{id}/re-review"), &req);
     let params = p.params().await?;
     let a = actor.clone();
-    step_change(&p, &actor, &key, &fp, &id, "claim.re_review", |mut claim, injury, _, now| async move {
+    step_change(&p, &actor, &key, &fp, &id, "claim.re_review", &[ClaimStatus::ReReview], |mut claim, injury, _, now| async move {
         claim.status = advance(&claim, ClaimCommand::ReReview)?;
         let mut facts = claim.review.clone().unwrap_or_default();
         deduct(&mut facts, &req)?;
@@ -179,7 +180,7 @@ pub async fn send_back(
     let fp = fingerprint(&format!("POST /api/claims/{id}/send-back"), &req);
     text(&req.reason, "reason")?;
     let a = actor.clone();
-    step_change(&p, &actor, &key, &fp, &id, "claim.send_back", |mut claim, injury, _, now| async move {
+    step_change(&p, &actor, &key, &fp, &id, "claim.send_back", &[], |mut claim, injury, _, now| async move {
         let from = claim.status;
         claim.status = advance(&claim, ClaimCommand::SendBack)?;
         claim.events.push(crate::claim::Event {
@@ -228,6 +229,7 @@ pub async fn reject(
         &fp,
         &id,
         "claim.reject",
+        &[],
         |mut claim, mut injury, _, now| async move {
             claim.status = advance(&claim, ClaimCommand::Reject)?;
             claim.rejection = Some(crate::claim::Rejection {

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use swi_domain::claim::{ClaimCommand, ClaimMaterial};
+use swi_domain::claim::{ClaimCommand, ClaimMaterial, ClaimStatus};
 use swi_forms::Field;
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
@@ -50,7 +50,7 @@ pub async fn accept(
     let fp = fingerprint(&format!("POST /api/claims/{id}/accept"), &());
     let params = p.params().await?;
     let a = actor.clone();
-    step_change(&p, &actor, &key, &fp, &id, "claim.accept", |mut claim, injury, _, now| async move {
+    step_change(&p, &actor, &key, &fp, &id, "claim.accept", &[ClaimStatus::Submitted], |mut claim, injury, _, now| async move {
         refresh_materials(&mut claim, &injury);
         if !claim.missing.is_empty() {
             let names: Vec<&str> = claim.missing.iter().map(|m| m.chinese()).collect();
@@ -112,6 +112,7 @@ pub async fn return_with_notice(
         &fp,
         &id,
         "claim.return",
+        &[ClaimStatus::Submitted],
         |mut claim, mut injury, _, now| async move {
             let mut changed = false;
             for m in &req.rejected {

@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use serde_json::Value;
 use swi_domain::claim::{Circumstances, ClaimCommand, ClaimStatus, checklist, next};
 use swi_domain::duties::{Performed, Step, may_perform};
-use swi_domain::{Actor, Owner};
+use swi_domain::{Action, Actor, Owner};
 use swi_platform::mutation::{Change, IdempotencyKey, apply};
 use swi_platform::{ApiError, ErrorCode, Platform};
 use swi_store::{Condition, TxOp};
@@ -98,10 +98,18 @@ pub fn performed(claim: &mut Claim, actor: &Actor, step: Step) {
 }
 
 /// Runs a review step on claim `id`: `change` gets the claim and its injury as stored, after
-/// the step was checked, and returns the claim's audit detail and what else to write.
+/// the step was checked, and returns the claim's audit detail and what else to write. `at` is
+/// where the command applies (empty: at any review step): a claim elsewhere — moved on by a
+/// clerk who acted first — is 409 for a clerk of its county, whatever their role, so that of
+/// two clerks acting at once exactly one wins and the other is told the claim moved.
 ///
 /// # Errors
-/// What the checks or `change` refuse; 409 a concurrent change of the claim or the injury.
+/// 403 another county; 409 the claim is not at `at`; what the checks or `change` refuse; 409 a
+/// concurrent change of the claim or the injury.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one step: who, which request, where, what"
+)]
 pub async fn step_change<F, Fut>(
     p: &Platform,
     actor: &Actor,
@@ -109,6 +117,7 @@ pub async fn step_change<F, Fut>(
     fp: &str,
     id: &str,
     command: &'static str,
+    at: &[ClaimStatus],
     change: F,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError>
 where
@@ -117,6 +126,14 @@ where
 {
     let (status, body) = apply(p, actor, key, fp, async {
         let (claim, version) = load_claim(p, id).await?;
+        if !at.is_empty() && !at.contains(&claim.status) {
+            actor.may(Action::Read, Some(claim.county), Owner::Nobody)?;
+            return Err(ApiError::conflict(
+                ErrorCode::InvalidTransition,
+                format!("该申领已不在此环节（当前：{}），可能已由他人办理", claim.status),
+                format!("the claim is {} now, not where {command} applies (another clerk may have acted first)", claim.status),
+            ));
+        }
         let step = check_step(actor, &claim)?;
         let (injury, injury_version) = load_injury(p, &claim.injury).await?;
         let now = p.clock.now().naive_local();

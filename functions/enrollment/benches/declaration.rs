@@ -228,6 +228,7 @@ fn apply(rows: usize) -> f64 {
             )),
             base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
             city_params: Default::default(),
+            public_url: String::new(),
         };
         let t = Instant::now();
         let report = swi_enrollment::declarations::DeclarationApply

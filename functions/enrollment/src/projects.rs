@@ -89,12 +89,13 @@ pub struct RegisterWorker {
     pub declared_wage: Decimal,
 }
 
-/// Renders the certificate (参保证明, Art. 12) and stores it; returns its SHA-256.
+/// Renders the certificate (参保证明, Art. 12) with its verification code and stores it; returns
+/// its SHA-256 and the record of its issue, to write with the change that issues it.
 async fn issue_certificate(
     p: &Platform,
     project: &Project,
     unit_name: &str,
-) -> Result<String, ApiError> {
+) -> Result<(String, swi_store::TxOp), ApiError> {
     let form = Form {
         title: "赣州市补充工伤保险参保证明".into(),
         number: "表号：GZBG-CB-01".into(),
@@ -120,15 +121,16 @@ async fn issue_certificate(
         statement: "兹证明上述建设项目已按《赣州市补充工伤保险业务经办规程》（赣市人社字〔2025〕7号）第十一条、第十二条参加补充工伤保险，保障期间与工伤保险参保期间一致。".into(),
         signatures: vec!["经办人（签字）".into(), "承办机构（盖章）".into()],
         date_line: chinese_date(p.clock.today()),
+        verification: None,
     };
-    let font = swi_forms::font().map_err(|e| ApiError::forms_unavailable(&e))?;
-    let pdf = swi_forms::render(&font, &form).map_err(|e| ApiError::internal(&e))?;
-    let meta = p
-        .docs
-        .put(&mut pdf.as_slice())
-        .await
-        .map_err(|e| ApiError::unavailable(&e))?;
-    Ok(meta.sha256.hex())
+    swi_platform::verification::issue(
+        p,
+        form,
+        &project.id,
+        &format!("赣州市补充工伤保险承办机构（{}）", project.county.name()),
+        p.clock.today(),
+    )
+    .await
 }
 
 fn saved(
@@ -286,10 +288,12 @@ pub async fn pay(
         let unit_check = active_check(&unit, unit_version)?;
         project.status = ProjectStatus::Covered;
         project.paid_at = Some(paid);
-        project.certificate_sha256 = Some(issue_certificate(&p, &project, &unit.name).await?);
+        let (certificate, issued) = issue_certificate(&p, &project, &unit.name).await?;
+        project.certificate_sha256 = Some(certificate);
         let detail = json!({ "paid_at": paid, "certificate_sha256": project.certificate_sha256 });
         let mut change = saved(&project, version, "project.pay", detail, StatusCode::OK)?;
         change.ops.push(unit_check);
+        change.ops.push(issued);
         Ok(change)
     })
     .await?;
@@ -352,10 +356,12 @@ pub async fn extend(
         project.end = req.new_end;
         let (unit, unit_version) = load_unit(&p, &project.unit).await?;
         let unit_check = active_check(&unit, unit_version)?;
-        project.certificate_sha256 = Some(issue_certificate(&p, &project, &unit.name).await?);
+        let (certificate, issued) = issue_certificate(&p, &project, &unit.name).await?;
+        project.certificate_sha256 = Some(certificate);
         let detail = json!({ "new_end": req.new_end, "asked_on": today });
         let mut change = saved(&project, version, "project.extend", detail, StatusCode::OK)?;
         change.ops.push(unit_check);
+        change.ops.push(issued);
         Ok(change)
     })
     .await?;

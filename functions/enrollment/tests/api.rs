@@ -68,6 +68,7 @@ fn embedded() -> Api {
         clock: Arc::new(clock()),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
         city_params: Default::default(),
+        public_url: String::new(),
     };
     Api {
         router: swi_enrollment::router(platform.clone()),
@@ -2795,6 +2796,7 @@ async fn enrollment_on_dynamodb_and_s3() {
         clock: Arc::new(clock()),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
         city_params: Default::default(),
+        public_url: String::new(),
     };
     let run = format!(
         "-{}",

@@ -114,6 +114,7 @@ pub async fn serve(
         clock,
         base_params: params,
         city_params: Default::default(),
+        public_url: public.clone(),
     };
     if demo {
         let file = key_dir()?.join("demo-tokens.txt");
@@ -227,6 +228,7 @@ pub async fn job_platform(clock: Arc<dyn Clock>, params: Arc<ParamSet>) -> Resul
         clock,
         base_params: params,
         city_params: Default::default(),
+        public_url: String::new(),
     })
 }
 

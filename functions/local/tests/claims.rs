@@ -53,6 +53,7 @@ fn platform(
         clock,
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
         city_params: Default::default(),
+        public_url: String::new(),
     }
 }
 

@@ -42,6 +42,7 @@ struct Answer {
     status: u16,
     headers: BTreeMap<String, String>,
     body: String,
+    bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -65,6 +66,29 @@ impl Browser {
     }
 
     fn request(&mut self, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Answer {
+        let body = form.map(|f| {
+            f.iter()
+                .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+                .into_bytes()
+        });
+        self.raw(
+            method,
+            path,
+            body.map(|b| ("application/x-www-form-urlencoded".to_owned(), b)),
+            &[],
+        )
+    }
+
+    /// A request with a body of any type, and extra header lines.
+    fn raw(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<(String, Vec<u8>)>,
+        extra_headers: &[String],
+    ) -> Answer {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         let cookie = if self.cookies.is_empty() {
             String::new()
@@ -78,28 +102,30 @@ impl Browser {
                     .join("; ")
             )
         };
-        let body = form.map(|f| {
-            f.iter()
-                .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-                .collect::<Vec<_>>()
-                .join("&")
+        let mut extra = body.as_ref().map_or(String::new(), |(kind, b)| {
+            format!("Content-Type: {kind}\r\nContent-Length: {}\r\n", b.len())
         });
-        let extra = body.as_ref().map_or(String::new(), |b| {
-            format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
-                b.len()
-            )
-        });
+        for h in extra_headers {
+            extra.push_str(h);
+            extra.push_str("\r\n");
+        }
         write!(
             s,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{cookie}{extra}Connection: close\r\n\r\n{}",
-            body.unwrap_or_default()
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{cookie}{extra}Connection: close\r\n\r\n"
         )
         .unwrap();
+        if let Some((_, b)) = &body {
+            s.write_all(b).unwrap();
+        }
         let mut raw = Vec::new();
         s.read_to_end(&mut raw).unwrap();
-        let text = String::from_utf8_lossy(&raw).into_owned();
-        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(raw.len());
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let bytes = raw.get(split + 4..).unwrap_or_default().to_vec();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         let mut lines = head.lines();
         let status = lines
             .next()
@@ -134,7 +160,8 @@ impl Browser {
         Answer {
             status,
             headers,
-            body: body.to_owned(),
+            body,
+            bytes,
         }
     }
 
@@ -469,4 +496,107 @@ fn clerks_and_claimants_work_through_the_portal_and_nothing_else_gets_in() {
     let r = anon.get("/no-such-page");
     assert_eq!(r.status, 404);
     assert!(r.header("content-type").starts_with("text/html"), "{r:?}");
+}
+
+/// The text a QR code in the first page of `pdf` carries (rendered by poppler's pdftoppm to a
+/// greyscale image, read by `rqrr`).
+fn qr_of(pdf: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("form.pdf");
+    std::fs::write(&file, pdf).unwrap();
+    let out = dir.path().join("page");
+    let status = Command::new("pdftoppm")
+        .args(["-gray", "-r", "200", "-singlefile"])
+        .arg(&file)
+        .arg(&out)
+        .status()
+        .expect("pdftoppm (poppler-utils; infra/test installs it)");
+    assert!(status.success());
+    let pgm = std::fs::read(dir.path().join("page.pgm")).unwrap();
+    // Binary PGM: "P5\n<w> <h>\n<max>\n" then one byte a pixel.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        let start = at;
+        while !pgm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&pgm[start..at]).into_owned());
+    }
+    let (w, h): (usize, usize) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
+    let pixels = &pgm[at + 1..];
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code on the page");
+    grids[0].decode().unwrap().1
+}
+
+fn multipart(name: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "swi-test-boundary-7MA35G6QL6T";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"form.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn a_forms_qr_code_opens_its_verification_page_and_an_altered_copy_is_not_genuine() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port);
+    let accounts = accounts(dir.path());
+    // The unit's clerk downloads an approved claim's assessment form, as a person would.
+    let mut clerk = Browser::new(port);
+    assert_eq!(
+        clerk
+            .sign_in("employer-claims", &accounts["employer-claims"])
+            .status,
+        303
+    );
+    let mine = clerk.get("/claims");
+    let approved = claim_links(&mine.body)
+        .into_iter()
+        .find(|id| clerk.get(&format!("/claims/{id}")).body.contains("已核定"))
+        .expect("the demo has an approved claim");
+    let pdf = clerk.get(&format!("/claims/{approved}/forms/assessment"));
+    assert_eq!(pdf.status, 200);
+    assert!(pdf.bytes.starts_with(b"%PDF-"), "{:?}", pdf.headers);
+    // Its QR code carries the verification URL of this server.
+    let url = qr_of(&pdf.bytes);
+    let prefix = format!("http://127.0.0.1:{port}/verify/");
+    assert!(url.starts_with(&prefix), "{url}");
+    let path = &url["http://127.0.0.1:".len() + port.to_string().len()..];
+    // Anyone (no sign-in) opens it: genuine, for this case, and nothing personal.
+    let mut inspector = Browser::new(port);
+    let page = inspector.get(path);
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.body.contains("本系统出具的真实文书"), "{}", page.body);
+    assert!(page.body.contains("补充工伤保险待遇核定表"));
+    assert!(page.body.contains(&approved));
+    assert!(
+        !page.body.contains("360702") || !page.body.contains("****"),
+        "no ID number"
+    );
+    // The same bytes are genuine; one byte altered is not.
+    let (kind, body) = multipart("file", &pdf.bytes);
+    let r = inspector.raw("POST", path, Some((kind, body)), &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body.contains("文件一致"), "{}", r.body);
+    let mut altered = pdf.bytes.clone();
+    let last = altered.len() - 10;
+    altered[last] ^= 1;
+    let (kind, body) = multipart("file", &altered);
+    let r = inspector.raw("POST", path, Some((kind, body)), &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(r.body.contains("文件不一致"), "{}", r.body);
+    // A made-up code is said plainly not to be ours.
+    let r = inspector.get("/verify/7K3M-Q9TX-2HRB");
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("并非本系统出具"), "{}", r.body);
 }

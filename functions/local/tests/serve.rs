@@ -612,6 +612,12 @@ fn the_openapi_document_is_the_servers_routes() {
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 30, "{} paths", paths.len());
     let public = ["/api/health", "/api/openapi.json"];
+    // Open to anyone who holds a form (no sign-in): a made-up code is unknown, a check without
+    // a hash is refused — in the JSON error shape, never 401.
+    let anonymous = [
+        "/api/verifications/{code}",
+        "/api/verifications/{code}/check",
+    ];
     let methods = ["get", "post", "put", "patch", "delete"];
     let mut problems = Vec::new();
     for (path, ops) in paths {
@@ -629,6 +635,11 @@ fn the_openapi_document_is_the_servers_routes() {
                 .ok()
                 .and_then(|v| v["error"]["code"].as_str().map(str::to_owned));
             match (documented, public.contains(&path.as_str())) {
+                (true, false) if anonymous.contains(&path.as_str()) => {
+                    if !matches!(status, 400 | 404) || code.is_none() {
+                        problems.push(format!("{upper} {path}: {status} {code:?}, not 400/404"));
+                    }
+                }
                 (true, true) => {
                     if status != 200 {
                         problems.push(format!("{upper} {path}: {status}"));

@@ -75,6 +75,31 @@ impl Portal {
         body: Option<&Value>,
         idempotency_key: Option<&str>,
     ) -> Result<Answer, ApiError> {
+        self.call_as(Some(session), method, path, body, idempotency_key)
+            .await
+    }
+
+    /// Calls one of the API's public routes (no sign-in).
+    ///
+    /// # Errors
+    /// As [`Portal::call`].
+    pub async fn call_public(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, ApiError> {
+        self.call_as(None, method, path, body, None).await
+    }
+
+    async fn call_as(
+        &self,
+        session: Option<&Session>,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        idempotency_key: Option<&str>,
+    ) -> Result<Answer, ApiError> {
         let now = swi_store::state::epoch_now();
         let mut req = Request::builder().method(method).uri(path);
         if let Some(k) = idempotency_key {
@@ -88,8 +113,10 @@ impl Portal {
             None => Body::empty(),
         };
         let mut req = req.body(body).map_err(|e| ApiError::internal(&e))?;
-        req.extensions_mut()
-            .insert(GatewayClaims(session.claims(now)));
+        if let Some(session) = session {
+            req.extensions_mut()
+                .insert(GatewayClaims(session.claims(now)));
+        }
         let res = self
             .api
             .clone()

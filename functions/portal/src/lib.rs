@@ -66,6 +66,13 @@ pub fn router(platform: Platform, api: Router) -> Router {
         .route("/claims/{id}/notice.pdf", get(pages::claims::notice))
         .route("/claims/{id}/forms/{form}", get(pages::claims::form))
         .route("/scans/{injury}/{material}", get(pages::documents::view))
+        .route("/verify", get(pages::verify::start))
+        .route(
+            "/verify/{code}",
+            get(pages::verify::show).post(pages::verify::check).layer(
+                axum::extract::DefaultBodyLimit::max(pages::verify::MAX_FILE + 64 * 1024),
+            ),
+        )
         .route("/assets/{file}", get(pages::asset))
         .fallback(fallback)
         .layer(axum::middleware::from_fn(headers::secure))

@@ -25,6 +25,7 @@ fn platform(dir: &std::path::Path) -> Platform {
         clock: Arc::new(swi_platform::clock::SystemClock),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
         city_params: Default::default(),
+        public_url: String::new(),
     }
 }
 

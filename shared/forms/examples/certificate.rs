@@ -27,6 +27,7 @@ fn main() {
         statement: "兹证明上述建设项目已参加补充工伤保险。".into(),
         signatures: vec!["经办人（签字）".into(), "承办机构（盖章）".into()],
         date_line: "2025年6月2日".into(),
+        verification: None,
     };
     let pdf = swi_forms::render(&swi_forms::Font::from_env().unwrap(), &form).unwrap();
     std::fs::write(&path, pdf).unwrap();

@@ -7,6 +7,9 @@
 //! Debian's `fonts-wqy-microhei` and `SWI_FONT` points at it; [`Font::from_env`] names what to
 //! install when it is missing, and [`font()`] keeps it once loaded (retrying until it loads).
 //!
+//! A form may carry a [`Verification`]: its code and a QR code of its verification URL, drawn
+//! at the foot of the last page, so that anyone holding it can check it was issued as it is.
+//!
 //! [`OneTimeNotice`] builds the one-time notice (一次性告知书, Art. 34) every step returns cases
 //! with; [`chinese_date`] writes dates as forms do.
 
@@ -46,6 +49,9 @@ pub enum FormError {
     /// A character the font has no glyph for.
     #[error("the font has no glyph for {0:?}")]
     MissingGlyph(char),
+    /// The verification URL does not fit a QR code.
+    #[error("the verification URL cannot be a QR code: {0}")]
+    Qr(String),
 }
 
 /// A TrueType font (or one face of a collection) to embed.
@@ -137,6 +143,44 @@ pub struct Form {
     pub signatures: Vec<String>,
     /// Issue date line (e.g. 2025年6月2日).
     pub date_line: String,
+    /// The verification code and URL printed (with a QR code of the URL) on the last page.
+    pub verification: Option<Verification>,
+}
+
+/// How a form can be verified: its code, and the URL its QR code carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// The code (e.g. `7K3M-Q9TX-2HRB`).
+    pub code: String,
+    /// The verification page's URL (ASCII).
+    pub url: String,
+}
+
+/// Draws the QR code of `data` with its lower-left corner at (`x`, `y`), `side` points wide.
+fn qr(page: &mut Page, data: &str, x: f32, y: f32, side: f32) -> Result<(), FormError> {
+    let code = qrcode::QrCode::with_error_correction_level(data.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| FormError::Qr(e.to_string()))?;
+    let n = code.width();
+    // Four modules of quiet zone on each side, as scanners expect.
+    let module = side / (n as f32 + 8.0);
+    let colors = code.to_colors();
+    page.content.set_fill_rgb(1.0, 1.0, 1.0);
+    page.content.rect(x, y, side, side);
+    page.content.fill_nonzero();
+    page.content.set_fill_rgb(0.0, 0.0, 0.0);
+    for (i, c) in colors.iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (col, row) = (i % n, i / n);
+            page.content.rect(
+                x + (col as f32 + 4.0) * module,
+                y + side - (row as f32 + 5.0) * module,
+                module,
+                module,
+            );
+        }
+    }
+    page.content.fill_nonzero();
+    Ok(())
 }
 
 const PAGE_W: f32 = 595.28;
@@ -321,6 +365,27 @@ pub fn render(font: &Font, form: &Form) -> Result<Vec<u8>, FormError> {
             MARGIN + 10.0,
             11.0,
         )?;
+        if let Some(v) = &form.verification {
+            // Below the signature boxes, beside the date line.
+            let side = 60.0;
+            qr(page, &v.url, MARGIN - 6.0, MARGIN - 40.0, side)?;
+            text(
+                page,
+                &mut glyphs,
+                &format!("核验码：{}", v.code),
+                MARGIN + side,
+                MARGIN + 10.0,
+                9.0,
+            )?;
+            text(
+                page,
+                &mut glyphs,
+                &format!("扫码或访问 {} 核验真伪", v.url),
+                MARGIN + side,
+                MARGIN - 4.0,
+                8.0,
+            )?;
+        }
     }
     let total = pages.len();
     for (i, page) in pages.iter_mut().enumerate() {

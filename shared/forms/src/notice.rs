@@ -58,6 +58,7 @@ impl OneTimeNotice {
                 "承办机构（盖章）".into(),
             ],
             date_line: chinese_date(self.issued_on),
+            verification: None,
         }
     }
 }

@@ -24,6 +24,7 @@ fn form() -> Form {
         statement: "兹证明上述建设项目已按《赣州市补充工伤保险业务经办规程》（赣市人社字〔2025〕7号）第十一条、第十二条参加补充工伤保险，保障期间与工伤保险一致。".into(),
         signatures: vec!["经办人（签字）".into(), "承办机构（盖章）".into()],
         date_line: "2025年6月2日".into(),
+        verification: None,
     }
 }
 

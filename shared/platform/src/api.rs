@@ -80,6 +80,8 @@ pub fn platform_routes() -> Routes {
         .routes(routes!(crate::city::confirm))
         .routes(routes!(crate::identity::verify))
         .routes(routes!(crate::identity::record_kin))
+        .routes(routes!(crate::verification::get))
+        .routes(routes!(crate::verification::check))
 }
 
 /// The application of `steps` (and the platform's routes) on `platform`: one router, one

@@ -58,6 +58,7 @@ pub async fn platform() -> Result<Platform, String> {
         clock: crate::clock::from_env(None)?,
         base_params: Arc::new(params),
         city_params: Default::default(),
+        public_url: std::env::var("SWI_PUBLIC_URL").unwrap_or_default(),
     })
 }
 

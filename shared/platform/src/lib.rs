@@ -39,6 +39,7 @@ pub mod params;
 pub mod pseudonym;
 pub mod reports;
 pub mod telemetry;
+pub mod verification;
 pub mod wire;
 
 use std::sync::Arc;
@@ -66,6 +67,9 @@ pub struct Platform {
     /// The parameters in force (`base_params` with the city's confirmed values), rebuilt when
     /// the city confirms one.
     pub city_params: Arc<city::Cache>,
+    /// Where people reach this deployment (`https://…`, no trailing slash): the verification
+    /// URLs printed on official forms start with it. Empty: `http://127.0.0.1:8080`.
+    pub public_url: String,
 }
 
 impl Platform {
@@ -75,5 +79,15 @@ impl Platform {
     /// The store is unavailable.
     pub async fn params(&self) -> Result<Arc<swi_rules::ParamSet>, ApiError> {
         self.city_params.get(&*self.state, &self.base_params).await
+    }
+
+    /// The base of the URLs people are given (`public_url`, or the local default).
+    #[must_use]
+    pub fn site(&self) -> &str {
+        if self.public_url.is_empty() {
+            "http://127.0.0.1:8080"
+        } else {
+            self.public_url.trim_end_matches('/')
+        }
     }
 }

@@ -33,6 +33,7 @@ fn platform(dir: &std::path::Path) -> Platform {
         )),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
         city_params: Default::default(),
+        public_url: String::new(),
     }
 }
 

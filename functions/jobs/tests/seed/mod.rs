@@ -34,6 +34,7 @@ pub fn embedded(dir: &std::path::Path) -> Platform {
         )),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
         city_params: Default::default(),
+        public_url: String::new(),
     }
 }
 

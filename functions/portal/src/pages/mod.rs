@@ -9,6 +9,7 @@ pub mod home;
 pub mod queue;
 pub mod signed;
 pub mod signin;
+pub mod verify;
 pub mod words;
 
 use askama::Template;
