@@ -39,7 +39,7 @@ impl Seeder {
                 sub: sub.into(),
                 role: role.into(),
                 county: county.into(),
-                name: format!("演示{role}"),
+                name: format!("演示{}", role_name(role)),
                 unit: unit.map(str::to_owned),
                 iss: ISSUER.into(),
                 iat: now,
@@ -87,5 +87,21 @@ impl Seeder {
             .await?
             .sha256
             .hex())
+    }
+}
+
+/// A role's Chinese name, for the demo's display names.
+fn role_name(role: &str) -> &'static str {
+    match role {
+        "citizen" => "参保人员",
+        "employer" => "单位经办人",
+        "acceptor" => "受理窗口",
+        "handler" => "承办岗",
+        "first_reviewer" => "初审岗",
+        "re_reviewer" => "复核岗",
+        "finance" => "财务",
+        "agency_officer" => "业务科室",
+        "supervisor" => "稽核内控",
+        _ => "用户",
     }
 }

@@ -112,6 +112,12 @@ impl Browser {
         panic!("{why}");
     }
 
+    /// Saves a screenshot of the page as it is (the README's pictures come from here).
+    async fn picture(&self, name: &str) {
+        let png = self.c.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
     async fn ensure(&self, ok: bool, name: &str, why: impl Into<String>) {
         if !ok {
             self.fail(name, why.into()).await;
@@ -279,6 +285,7 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
     b.sign_in("handler-360702", &accounts["handler-360702"])
         .await;
     let id = b.first_in_queue("handling", "queue-handling").await;
+    b.picture("page-queue").await;
     b.go(&format!("/claims/{id}"), "claim-handling").await;
     for check in ["#identity", "#contributions", "#recognition"] {
         b.click(check, "eligibility").await;
@@ -374,6 +381,7 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
     b.ensure(page.contains(&id), "mine-employer", page.clone())
         .await;
     b.go(&format!("/claims/{id}"), "claim-employer").await;
+    b.picture("page-claim").await;
     let pdf: Value = b
         .c
         .execute_async(

@@ -151,6 +151,7 @@ pub struct ClaimPage {
     chrome: Chrome,
     c: ClaimFacts,
     checklist: Vec<MaterialRow>,
+    has_scans: bool,
     items: Vec<ItemRow>,
     lump_sum_total: Option<String>,
     monthly_total: Option<String>,
@@ -259,19 +260,66 @@ fn actions(s: &Session, c: &Claim) -> (Actions, Option<String>) {
     (a, None)
 }
 
-/// One plain sentence for an item's amount, from what the assessment recorded.
+/// An amount as people read it: thousands separated, two decimals (`1,200.00`).
+fn yuan(v: rust_decimal::Decimal) -> String {
+    let text = format!("{:.2}", v.round_dp(2));
+    let (int, frac) = text.split_once('.').unwrap_or((&text, "00"));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{frac}")
+}
+
+/// The article part of a citation (`赣市人社字〔2025〕7号 第二十六条` → `第二十六条`).
+fn article(basis: &str) -> &str {
+    basis.rsplit_once(' ').map_or(basis, |(_, a)| a)
+}
+
+/// One plain sentence for an item's amount, from what the assessment recorded: for day-based
+/// items the days times the daily amount they imply (e.g. 住院 12 天 × 每天 100.00 元 =
+/// 1,200.00 元), the cap per injury where it cut the amount, and the articles applied.
 fn sentence(i: &AssessedItem) -> String {
-    let basis = i.basis.join("、");
+    let basis = i
+        .basis
+        .iter()
+        .map(|b| article(b))
+        .collect::<Vec<_>>()
+        .join("、");
     let Some(amount) = i.amount else {
         return format!("尚未核定，依据{basis}");
     };
     let per = if i.monthly { "每月 " } else { "" };
-    let days = i.days.map(|d| format!("按 {d} 天计，")).unwrap_or_default();
-    let cap = i
-        .before_cap
-        .map(|b| format!("按本次工伤剩余限额核定（按实计 {b} 元），"))
-        .unwrap_or_default();
-    format!("{days}{cap}核定{per}{amount} 元，依据{basis}")
+    let gross = i.before_cap.unwrap_or(amount);
+    let days = i.days.filter(|d| *d > 0).map(|d| {
+        let what = match i.item {
+            swi_rules::benefits::Item::TravelLodging => "异地就医",
+            _ => "住院",
+        };
+        let rate = gross / rust_decimal::Decimal::from(d);
+        format!(
+            "{what} {d} 天 × 每天 {} 元 = {} 元",
+            yuan(rate),
+            yuan(gross)
+        )
+    });
+    match (days, i.before_cap) {
+        (Some(d), Some(_)) => format!(
+            "{d}，超过本次工伤剩余限额，核定 {} 元，依据{basis}",
+            yuan(amount)
+        ),
+        (Some(d), None) => format!("{d}，依据{basis}"),
+        (None, Some(b)) => format!(
+            "按实计 {} 元，超过本次工伤剩余限额，核定{per}{} 元，依据{basis}",
+            yuan(b),
+            yuan(amount)
+        ),
+        (None, None) => format!("核定{per}{} 元，依据{basis}", yuan(amount)),
+    }
 }
 
 fn item_rows(c: &Claim) -> Vec<ItemRow> {
@@ -350,13 +398,18 @@ fn facts(c: &Claim) -> ClaimFacts {
         items: items_text(&c.items),
         submitted: c.submitted_at.format("%Y-%m-%d %H:%M").to_string(),
         due: c.due.map(|d| d.to_string()),
-        notice: c.notice.as_ref().map(|n| {
-            (
-                n.missing.iter().map(|m| m.chinese()).collect(),
-                n.problems.clone(),
-                n.issued_on.to_string(),
-            )
-        }),
+        // The notice stands while the claim waits for what it asks; afterwards it is history.
+        notice: c
+            .notice
+            .as_ref()
+            .filter(|_| c.status == ClaimStatus::Returned)
+            .map(|n| {
+                (
+                    n.missing.iter().map(|m| m.chinese()).collect(),
+                    n.problems.clone(),
+                    n.issued_on.to_string(),
+                )
+            }),
         rejection: c.rejection.as_ref().map(|r| {
             format!(
                 "{}（依据第{}条，{}）",
@@ -405,7 +458,7 @@ async fn render_with(
         .await
         .ok()
         .and_then(|a| a.into().ok());
-    let checklist = claim
+    let checklist: Vec<MaterialRow> = claim
         .checklist
         .iter()
         .map(|m| MaterialRow {
@@ -426,6 +479,7 @@ async fn render_with(
         &ClaimPage {
             chrome: Chrome::of(s),
             c: facts(&claim),
+            has_scans: checklist.iter().any(|m: &MaterialRow| m.href.is_some()),
             checklist,
             items: item_rows(&claim),
             lump_sum_total: claim
@@ -815,5 +869,20 @@ pub async fn first_review(
         render_with(&portal, &s, &id, e.status, typed_again, None, Some(fr)).await
     } else {
         error_page_for(Some(&s), &e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_read_with_thousands_and_two_decimals() {
+        let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap_or_default();
+        assert_eq!(yuan(d("1200")), "1,200.00");
+        assert_eq!(yuan(d("1234567.5")), "1,234,567.50");
+        assert_eq!(yuan(d("100")), "100.00");
+        assert_eq!(yuan(d("0")), "0.00");
+        assert_eq!(article("赣市人社字〔2025〕7号 第二十六条"), "第二十六条");
     }
 }
