@@ -554,12 +554,7 @@ pub async fn file_material(
         &format!("PUT /api/injuries/{id}/materials/{material}"),
         &req,
     );
-    let kind: ClaimMaterial = serde_json::from_value(json!(material)).map_err(|_| {
-        ApiError::invalid(
-            "材料类型不正确",
-            format!("unknown material `{}`", wire::clip(&material)),
-        )
-    })?;
+    let kind = material_kind(&material)?;
     let scan = sha(&req.sha256)?;
     // Access first: the bucket is read only for someone who may add to this dossier.
     let (injury, _) = load_injury(&p, &id).await?;
@@ -616,6 +611,16 @@ pub async fn get(
     Ok(axum::Json(injury.masked()))
 }
 
+/// A material named in a path (glossary identifier).
+fn material_kind(material: &str) -> Result<ClaimMaterial, ApiError> {
+    serde_json::from_value(json!(material)).map_err(|_| {
+        ApiError::invalid(
+            "材料类型不正确",
+            format!("unknown material `{}`", wire::clip(material)),
+        )
+    })
+}
+
 /// `GET /api/injuries/{id}/materials/{material}`: a filed scan of the dossier, for whoever may
 /// see the injury (access is checked before the bucket is read), with its type as sniffed
 /// (PDF, JPEG, PNG), to be shown in the page.
@@ -633,12 +638,7 @@ pub async fn material(
     Path((id, material)): Path<(String, String)>,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
-    let kind: ClaimMaterial = serde_json::from_value(json!(material)).map_err(|_| {
-        ApiError::invalid(
-            "材料类型不正确",
-            format!("unknown material `{}`", wire::clip(&material)),
-        )
-    })?;
+    let kind = material_kind(&material)?;
     let (injury, _) = load_injury(&p, &id).await?;
     may_see(
         &p,

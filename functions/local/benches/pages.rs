@@ -15,17 +15,10 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+#[path = "../tests/support/mod.rs"]
+mod support;
 
 /// One request: (status, headers, body bytes).
 fn request(
@@ -124,37 +117,9 @@ fn main() {
     let total = args.first().copied().unwrap_or(2000);
     let concurrency = args.get(1).copied().unwrap_or(4).max(1);
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _server = Server(
-        Command::new(env!("CARGO_BIN_EXE_swi"))
-            .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
-            .env("SWI_TODAY", "2026-06-15")
-            .env("SWI_STORE", "embedded")
-            .env("SWI_DATA_DIR", dir.path())
-            .env("SWI_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !dir.path().join("demo-accounts.txt").exists()
-        || TcpStream::connect(("127.0.0.1", port)).is_err()
-    {
-        assert!(Instant::now() < deadline, "swi serve did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let accounts = std::fs::read_to_string(dir.path().join("demo-accounts.txt")).unwrap();
-    let password = accounts
-        .lines()
-        .find(|l| l.starts_with("acceptor-360702 "))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap()
-        .to_owned();
+    let port = support::free_port();
+    let _server = support::demo_server(dir.path(), port);
+    let password = support::accounts(dir.path())["acceptor-360702"].clone();
     let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
     let token = tokens
         .lines()

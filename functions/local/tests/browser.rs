@@ -14,40 +14,15 @@
     reason = "a test fails loudly on what it does not expect; a journey reads top to bottom"
 )]
 
-use std::collections::BTreeMap;
-use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
-struct Process(Child);
+mod support;
 
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-const TODAY: &str = "2026-06-15";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
+use support::{Process, accounts, demo_server, free_port, wait_for};
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -236,38 +211,12 @@ impl Browser {
     }
 }
 
-fn accounts(data: &std::path::Path) -> BTreeMap<String, String> {
-    std::fs::read_to_string(data.join("demo-accounts.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            Some((w.next()?.to_owned(), w.next()?.to_owned()))
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium, chromedriver and axe-core: infra/test installs them (infra/browser) and runs it"]
 async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let _server = Process(
-        Command::new(env!("CARGO_BIN_EXE_swi"))
-            .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
-            .env("SWI_TODAY", TODAY)
-            .env("SWI_STORE", "embedded")
-            .env("SWI_DATA_DIR", dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for(port, "swi serve");
-    while !dir.path().join("demo-accounts.txt").exists() {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let _server = demo_server(dir.path(), port);
     let accounts = accounts(dir.path());
     let driver_port = free_port();
     let _driver = Process(

@@ -14,27 +14,11 @@
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
-struct Server(Child);
+mod support;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-const TODAY: &str = "2026-06-15";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{accounts, demo_server as start, free_port};
 
 /// An answer: status, headers (lower-case names; repeated ones joined by `\n`), body.
 #[derive(Debug)]
@@ -216,43 +200,6 @@ fn claim_links(page: &str) -> Vec<String> {
         .map(|(i, _)| {
             let rest = &page[i + 14..];
             rest[..rest.find('"').unwrap()].to_owned()
-        })
-        .collect()
-}
-
-fn start(data: &std::path::Path, port: u16) -> Server {
-    let child = Command::new(env!("CARGO_BIN_EXE_swi"))
-        .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
-        .env("SWI_TODAY", TODAY)
-        .env("SWI_STORE", "embedded")
-        .env("SWI_DATA_DIR", data)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok()
-            && Browser::new(port).get("/api/health").status == 200
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "swi serve did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
-}
-
-/// The demo's accounts: user name → password (`demo-accounts.txt`).
-fn accounts(data: &std::path::Path) -> BTreeMap<String, String> {
-    std::fs::read_to_string(data.join("demo-accounts.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .filter_map(|l| {
-            let mut w = l.split_whitespace();
-            Some((w.next()?.to_owned(), w.next()?.to_owned()))
         })
         .collect()
 }

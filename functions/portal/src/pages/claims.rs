@@ -512,6 +512,35 @@ async fn render_with(
     )
 }
 
+/// Posts a decision to the API: `Ok` with the redirect to the claim page when it is done,
+/// `Err` with the API's refusal otherwise (or why it could not be asked).
+async fn decide(
+    portal: &Portal,
+    s: &Session,
+    id: &str,
+    path: &str,
+    body: Option<&Value>,
+    idem: &str,
+) -> Result<Response, swi_platform::ApiError> {
+    let answer = portal
+        .call(
+            s,
+            Method::POST,
+            &format!("/api/claims/{}/{path}", crate::pages::segment(id)),
+            body,
+            Some(idem),
+        )
+        .await?;
+    if answer.ok() {
+        return Ok(Redirect::to(&format!(
+            "/claims/{}?done={path}",
+            crate::pages::segment(id)
+        ))
+        .into_response());
+    }
+    Err(answer.refusal())
+}
+
 /// `?done=`: what was just done (a post answered with a redirect).
 #[derive(Debug, Deserialize)]
 pub struct Done {
@@ -677,27 +706,10 @@ pub async fn act(
     if f.idem.len() < 8 || f.idem.len() > 128 {
         return error_page_for(Some(&s), &crate::pages::csrf_refused());
     }
-    let answer = match portal
-        .call(
-            &s,
-            Method::POST,
-            &format!("/api/claims/{}/{path}", crate::pages::segment(&id)),
-            body.as_ref(),
-            Some(&f.idem),
-        )
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => return error_page_for(Some(&s), &e),
+    let e = match decide(&portal, &s, &id, path, body.as_ref(), &f.idem).await {
+        Ok(done) => return done,
+        Err(e) => e,
     };
-    if answer.ok() {
-        return Redirect::to(&format!(
-            "/claims/{}?done={action}",
-            crate::pages::segment(&id)
-        ))
-        .into_response();
-    }
-    let e = answer.refusal();
     if matches!(e.status.as_u16(), 400 | 409 | 422) {
         render(
             &portal,
@@ -836,27 +848,10 @@ pub async fn first_review(
             .await;
         }
     };
-    let answer = match portal
-        .call(
-            &s,
-            Method::POST,
-            &format!("/api/claims/{}/first-review", crate::pages::segment(&id)),
-            Some(&body),
-            Some(&idem),
-        )
-        .await
-    {
-        Ok(a) => a,
-        Err(e) => return error_page_for(Some(&s), &e),
+    let e = match decide(&portal, &s, &id, "first-review", Some(&body), &idem).await {
+        Ok(done) => return done,
+        Err(e) => e,
     };
-    if answer.ok() {
-        return Redirect::to(&format!(
-            "/claims/{}?done=first-review",
-            crate::pages::segment(&id)
-        ))
-        .into_response();
-    }
-    let e = answer.refusal();
     if matches!(e.status.as_u16(), 400 | 409 | 422) {
         let typed_again = Typed {
             action: "first-review".into(),
