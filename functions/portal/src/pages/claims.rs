@@ -636,70 +636,42 @@ pub async fn act(
                 "note": (!text.trim().is_empty()).then(|| text.trim().to_owned()),
             })),
         ),
-        "re-review" => {
-            if text.trim().is_empty() {
-                return render(
-                    &portal,
-                    &s,
-                    &id,
-                    StatusCode::BAD_REQUEST,
-                    keep("请填写复核意见。".into(), Some("text")),
-                    None,
-                )
-                .await;
-            }
-            (
-                "re-review",
-                Some(json!({ "deductions": [], "opinion": text.trim() })),
-            )
-        }
-        "send-back" => {
-            if text.trim().is_empty() {
-                return render(
-                    &portal,
-                    &s,
-                    &id,
-                    StatusCode::BAD_REQUEST,
-                    keep("请填写退回的理由。".into(), Some("text")),
-                    None,
-                )
-                .await;
-            }
-            ("send-back", Some(json!({ "reason": text.trim() })))
-        }
-        "reject" => {
+        "re-review" | "send-back" | "reject" => {
             let article = f
                 .article
                 .trim()
                 .parse::<u16>()
                 .ok()
                 .filter(|a| (1..=51).contains(a));
-            if text.trim().is_empty() {
+            let wrong = match (action.as_str(), text.trim().is_empty(), article) {
+                ("re-review", true, _) => Some(("请填写复核意见。", "text")),
+                ("send-back", true, _) => Some(("请填写退回的理由。", "text")),
+                ("reject", true, _) => Some(("请填写不予核定的理由。", "text")),
+                ("reject", false, None) => Some(("请填写所依据的条款（第 1-51 条）。", "article")),
+                _ => None,
+            };
+            if let Some((message, field)) = wrong {
                 return render(
                     &portal,
                     &s,
                     &id,
                     StatusCode::BAD_REQUEST,
-                    keep("请填写不予核定的理由。".into(), Some("text")),
+                    keep(message.into(), Some(field)),
                     None,
                 )
                 .await;
             }
-            let Some(article) = article else {
-                return render(
-                    &portal,
-                    &s,
-                    &id,
-                    StatusCode::BAD_REQUEST,
-                    keep("请填写所依据的条款（第 1-51 条）。".into(), Some("article")),
-                    None,
-                )
-                .await;
-            };
-            (
-                "reject",
-                Some(json!({ "reason": text.trim(), "article": article })),
-            )
+            match action.as_str() {
+                "re-review" => (
+                    "re-review",
+                    Some(json!({ "deductions": [], "opinion": text.trim() })),
+                ),
+                "send-back" => ("send-back", Some(json!({ "reason": text.trim() }))),
+                _ => (
+                    "reject",
+                    Some(json!({ "reason": text.trim(), "article": article })),
+                ),
+            }
         }
         _ => return crate::pages::not_found(),
     };
