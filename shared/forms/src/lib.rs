@@ -202,11 +202,16 @@ impl Glyphs<'_> {
         let mut out = Vec::with_capacity(text.len() * 2);
         let mut width = 0.0;
         let upem = f32::from(self.face.units_per_em());
-        for ch in text.chars() {
-            let gid = self
-                .face
-                .glyph_index(ch)
-                .ok_or(FormError::MissingGlyph(ch))?;
+        for ch in text.chars().filter(|c| shown(*c)) {
+            // A character the font lacks (a rare ideograph of a name, say) is printed as □
+            // rather than failing the whole form; the record keeps the character itself.
+            let (ch, gid) = match self.face.glyph_index(ch) {
+                Some(g) => (ch, g),
+                None => ['□', '?']
+                    .into_iter()
+                    .find_map(|r| self.face.glyph_index(r).map(|g| (r, g)))
+                    .ok_or(FormError::MissingGlyph(ch))?,
+            };
             let new = self.remapper.remap(gid.0);
             let advance = f32::from(self.face.glyph_hor_advance(gid).unwrap_or(0)) * 1000.0 / upem;
             self.used.insert(new, (ch, advance));
@@ -215,6 +220,13 @@ impl Glyphs<'_> {
         }
         Ok((out, width))
     }
+}
+
+/// Whether a character is printed: control characters and the bidirectional formatting
+/// characters (which could make a line read otherwise than it is written) are left out.
+fn shown(c: char) -> bool {
+    !c.is_control()
+        && !matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 struct Page {

@@ -130,3 +130,23 @@ fn a_missing_font_names_what_to_install() {
     let err = Font::load(std::path::Path::new("/nonexistent/font.ttc")).unwrap_err();
     assert!(err.to_string().contains("fonts-wqy-microhei"), "{err}");
 }
+
+#[test]
+fn a_character_the_font_lacks_is_printed_as_a_box_and_bidi_controls_are_left_out() {
+    // 𠮷 (U+20BB7) is in real names and not in the font; U+202E would reverse the line.
+    let mut f = form();
+    f.statement = "请补交𠮷某的签名\u{202E}材料".into();
+    let pdf = render(&font(), &f).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notice.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    let out = Command::new("pdftotext")
+        .args([file.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text: String = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert!(text.contains("请补交□某的签名材料"), "{text}");
+}

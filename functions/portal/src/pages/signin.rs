@@ -141,13 +141,17 @@ pub async fn submit(
                 Err(e) => error_page(&e),
             }
         }
-        SignIn::Refused => page(
-            StatusCode::UNAUTHORIZED,
-            next,
-            shown_name,
-            Some("用户名或密码不正确。".into()),
-        ),
+        SignIn::Refused => {
+            tracing::warn!(user = %log_name(&f.username), "sign-in refused");
+            page(
+                StatusCode::UNAUTHORIZED,
+                next,
+                shown_name,
+                Some("用户名或密码不正确。".into()),
+            )
+        }
         SignIn::Locked(until) => {
+            tracing::warn!(user = %log_name(&f.username), until, "sign-in refused: locked");
             let minutes = ((until - now) + 59) / 60;
             page(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -159,6 +163,11 @@ pub async fn submit(
             )
         }
     }
+}
+
+/// A user name as logged: at most 32 characters of what was sent, never a password.
+fn log_name(s: &str) -> String {
+    s.trim().chars().take(32).collect()
 }
 
 /// The sign-out form.
