@@ -22,7 +22,9 @@ fn platform(dir: &std::path::Path) -> Platform {
             b"test secret: 32 bytes at least!!",
         )),
         persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[5; 32]).unwrap()),
-        clock: Arc::new(swi_platform::clock::SystemClock),
+        clock: Arc::new(swi_platform::clock::SetClock::new(
+            chrono::DateTime::parse_from_rfc3339("2026-06-15T09:30:00+08:00").unwrap(),
+        )),
         base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
         city_params: Default::default(),
         public_url: String::new(),
