@@ -347,5 +347,15 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
         format!("{pdf}"),
     )
     .await;
+    b.sign_out().await;
+
+    // Oversight: the supervisor's alerts and queues, the parameters in force.
+    b.sign_in("supervisor-city", &accounts["supervisor-city"])
+        .await;
+    b.go("/alerts", "alerts").await;
+    b.go("/alerts?county=360702&status=closed", "alerts-closed").await;
+    b.go("/work?status=approved&county=360702", "queue-supervisor").await;
+    b.go("/parameters", "parameters").await;
+    b.go("/verify", "verify").await;
     b.c.close().await.unwrap();
 }

@@ -409,6 +409,20 @@ fn clerks_and_claimants_work_through_the_portal_and_nothing_else_gets_in() {
     assert!(matches!(r.status, 403 | 404), "{r:?}");
     assert!(!r.body.contains("查看扫描件"));
 
+    // The parameters in force, every figure not confirmed marked; alerts are not a citizen's.
+    let mut officer = Browser::new(port);
+    assert_eq!(
+        officer
+            .sign_in("officer-city", &accounts["officer-city"])
+            .status,
+        303
+    );
+    let params = officer.get("/parameters?on=2026-06-15");
+    assert_eq!(params.status, 200, "{params:?}");
+    assert!(params.body.contains("待市里设定"), "{}", params.body);
+    assert!(officer.get("/alerts").status == 200);
+    assert_eq!(citizen.get("/alerts").status, 403);
+
     // Signing out ends the session: the same cookie no longer opens anything.
     let stolen = window.cookies.clone();
     let home = window.get("/");

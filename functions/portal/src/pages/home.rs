@@ -69,11 +69,26 @@ pub async fn home(Signed(s): Signed) -> Response {
             "复核队列",
             "复核初审结果，确认或扣减（第三十四条）。",
         )],
-        Role::Supervisor => vec![task(
-            "/work",
-            "各环节队列（只读）",
-            "查看各环节待办及其办理时限。",
-        )],
+        Role::Supervisor => vec![
+            task(
+                "/work",
+                "各环节队列（只读）",
+                "查看各环节待办及其办理时限。",
+            ),
+            task(
+                "/alerts",
+                "风险预警",
+                "查看各县（市、区）和市级的风险预警及其办理情况（第四十二至四十四条）。",
+            ),
+        ],
+        Role::AgencyOfficer => vec![
+            task(
+                "/parameters",
+                "施行中的参数",
+                "查看某日施行的各项参数及其状态、来源；尚未确认的参数一一标明。",
+            ),
+            task("/alerts", "风险预警", "查看本级的风险预警。"),
+        ],
         _ => Vec::new(),
     };
     html(

@@ -6,6 +6,7 @@ pub mod claims;
 pub mod documents;
 pub mod first_review;
 pub mod home;
+pub mod oversight;
 pub mod queue;
 pub mod signed;
 pub mod signin;
@@ -97,13 +98,17 @@ pub fn links(role: Role) -> Vec<Link> {
     let mut v = vec![l("/", "首页")];
     match role {
         Role::Citizen | Role::Employer => v.push(l("/claims", "我的待遇申领")),
-        Role::Acceptor
-        | Role::Handler
-        | Role::FirstReviewer
-        | Role::ReReviewer
-        | Role::Supervisor => v.push(l("/work", "待办队列")),
+        Role::Acceptor | Role::Handler | Role::FirstReviewer | Role::ReReviewer => {
+            v.push(l("/work", "待办队列"));
+        }
+        Role::Supervisor => {
+            v.push(l("/work", "各环节队列"));
+            v.push(l("/alerts", "风险预警"));
+        }
+        Role::AgencyOfficer => v.push(l("/alerts", "风险预警")),
         _ => {}
     }
+    v.push(l("/parameters", "参数"));
     v
 }
 
