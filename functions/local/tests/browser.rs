@@ -329,6 +329,7 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
     let page = b.source().await;
     b.ensure(page.contains(&id), "mine-employer", page.clone())
         .await;
+    b.go("/unit", "unit").await;
     b.go(&format!("/claims/{id}"), "claim-employer").await;
     b.picture("page-claim").await;
     let pdf: Value = b
@@ -353,8 +354,10 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
     b.sign_in("supervisor-city", &accounts["supervisor-city"])
         .await;
     b.go("/alerts", "alerts").await;
-    b.go("/alerts?county=360702&status=closed", "alerts-closed").await;
-    b.go("/work?status=approved&county=360702", "queue-supervisor").await;
+    b.go("/alerts?county=360702&status=closed", "alerts-closed")
+        .await;
+    b.go("/work?status=approved&county=360702", "queue-supervisor")
+        .await;
     b.go("/parameters", "parameters").await;
     b.go("/verify", "verify").await;
     b.c.close().await.unwrap();

@@ -409,6 +409,21 @@ fn clerks_and_claimants_work_through_the_portal_and_nothing_else_gets_in() {
     assert!(matches!(r.status, 403 | 404), "{r:?}");
     assert!(!r.body.contains("查看扫描件"));
 
+    // The employer's unit: who it covers on a date.
+    let mut employer = Browser::new(port);
+    assert_eq!(
+        employer
+            .sign_in("employer-360702", &accounts["employer-360702"])
+            .status,
+        303
+    );
+    let unit = employer.get("/unit?on=2026-06-20");
+    assert_eq!(unit.status, 200, "{unit:?}");
+    assert!(unit.body.contains("在保人员"), "{}", unit.body);
+    assert!(unit.body.contains("保障中"), "{}", unit.body);
+    // A clerk of another county cannot open it by its code.
+    assert_eq!(elsewhere.get("/unit?code=91360702MA35G6QL6T").status, 403);
+
     // The parameters in force, every figure not confirmed marked; alerts are not a citizen's.
     let mut officer = Browser::new(port);
     assert_eq!(

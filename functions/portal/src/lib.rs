@@ -66,6 +66,7 @@ pub fn router(platform: Platform, api: Router) -> Router {
         .route("/claims/{id}/notice.pdf", get(pages::claims::notice))
         .route("/claims/{id}/forms/{form}", get(pages::claims::form))
         .route("/scans/{injury}/{material}", get(pages::documents::view))
+        .route("/unit", get(pages::unit::unit))
         .route("/parameters", get(pages::oversight::parameters))
         .route("/alerts", get(pages::oversight::alerts))
         .route("/verify", get(pages::verify::start))

@@ -10,6 +10,7 @@ pub mod oversight;
 pub mod queue;
 pub mod signed;
 pub mod signin;
+pub mod unit;
 pub mod verify;
 pub mod words;
 
@@ -97,7 +98,11 @@ pub fn links(role: Role) -> Vec<Link> {
     };
     let mut v = vec![l("/", "首页")];
     match role {
-        Role::Citizen | Role::Employer => v.push(l("/claims", "我的待遇申领")),
+        Role::Citizen => v.push(l("/claims", "我的待遇申领")),
+        Role::Employer => {
+            v.push(l("/unit", "本单位"));
+            v.push(l("/claims", "待遇申领"));
+        }
         Role::Acceptor | Role::Handler | Role::FirstReviewer | Role::ReReviewer => {
             v.push(l("/work", "待办队列"));
         }

@@ -1,0 +1,138 @@
+//! The employer's unit: its record (name, county, industry class, floated band, status), who it
+//! covers on a date (`GET /api/units/{code}/roster`), and what it must do (reminders, e.g. an
+//! employee past the legal retirement age to move to over-age cover, Art. 8). The unit is the
+//! session's own; clerks of its county open any unit by its code.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use swi_domain::Role;
+use swi_domain::enrolment::Status;
+use swi_enrollment::persons::read::RosterOnDate;
+use swi_enrollment::retirement::Reminder;
+use swi_registry::unit::{Unit, UnitStatus};
+
+use crate::Portal;
+use crate::pages::{Chrome, Signed, error_page_for, html, segment};
+
+/// One member as shown.
+#[derive(Debug, Clone)]
+pub struct MemberRow {
+    name: String,
+    category: &'static str,
+    status: &'static str,
+    cover: String,
+}
+
+/// The unit page.
+#[derive(Template)]
+#[template(path = "unit.html")]
+pub struct UnitPage {
+    chrome: Chrome,
+    code: String,
+    name: String,
+    county: String,
+    industry_class: u32,
+    rate_band: String,
+    status: &'static str,
+    registered_on: String,
+    on: String,
+    members: Vec<MemberRow>,
+    reminders: Vec<String>,
+}
+
+/// `?on=&code=`.
+#[derive(Debug, Deserialize)]
+pub struct UnitQuery {
+    #[serde(default)]
+    on: Option<String>,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::AwaitingMaterials => "待补材料",
+        Status::AwaitingAcceptance => "待受理",
+        Status::Returned => "已退回补正",
+        Status::AwaitingPayment => "待缴费",
+        Status::Covered => "保障中",
+        Status::Terminated => "已终止",
+    }
+}
+
+/// `GET /unit?on=` (an employer's own unit; a clerk names one with `code=`).
+pub async fn unit(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Query(q): Query<UnitQuery>,
+) -> Response {
+    let code = if s.role == Role::Employer {
+        s.unit.clone().unwrap_or_default()
+    } else {
+        q.code.unwrap_or_default()
+    };
+    if code.is_empty() || code.len() > 18 {
+        return crate::pages::not_found();
+    }
+    let on =
+        q.on.as_deref()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .unwrap_or_else(|| portal.platform.clock.today());
+    let code = segment(&code);
+    let unit: Unit = match portal
+        .get(&s, &format!("/api/units/{code}"))
+        .await
+        .and_then(|a| a.into())
+    {
+        Ok(u) => u,
+        Err(e) => return error_page_for(Some(&s), &e),
+    };
+    let roster: RosterOnDate = match portal
+        .get(&s, &format!("/api/units/{code}/roster?on={on}"))
+        .await
+        .and_then(|a| a.into())
+    {
+        Ok(r) => r,
+        Err(e) => return error_page_for(Some(&s), &e),
+    };
+    let reminders: Vec<Reminder> = portal
+        .get(&s, &format!("/api/units/{code}/reminders"))
+        .await
+        .and_then(|a| a.into())
+        .unwrap_or_default();
+    html(
+        StatusCode::OK,
+        &UnitPage {
+            chrome: Chrome::of(&s),
+            code: unit.code.clone(),
+            name: unit.name.clone(),
+            county: unit.county.name().to_owned(),
+            industry_class: unit.industry_class,
+            rate_band: unit.rate_band.to_string(),
+            status: match unit.status {
+                UnitStatus::Active => "正常参保",
+                UnitStatus::Cancelled => "已注销",
+            },
+            registered_on: unit.registered_on.to_string(),
+            on: on.to_string(),
+            members: roster
+                .covered
+                .iter()
+                .map(|m| MemberRow {
+                    name: m.name.clone(),
+                    category: m.category.chinese(),
+                    status: status_name(m.status),
+                    cover: format!(
+                        "{} 至 {}",
+                        m.cover_start.map_or_else(|| "—".into(), |d| d.to_string()),
+                        m.cover_end.map_or_else(|| "今".into(), |d| d.to_string())
+                    ),
+                })
+                .collect(),
+            reminders: reminders.into_iter().map(|r| r.zh).collect(),
+        },
+    )
+}
