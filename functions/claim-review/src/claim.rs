@@ -75,6 +75,10 @@ pub struct ClaimNotice {
     pub issued_on: NaiveDate,
     /// By (display name).
     pub issued_by: String,
+    /// The notice as issued (PDF, with its verification code), when the forms' font was there
+    /// to print it; otherwise it is printed on request.
+    #[serde(default)]
+    pub sha256: Option<String>,
 }
 
 /// A parameter a claim needs that the city has not set.

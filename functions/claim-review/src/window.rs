@@ -105,6 +105,7 @@ pub async fn return_with_notice(
         wire::name(problem, "problems")?;
     }
     let a = actor.clone();
+    let pp = p.clone();
     step_change(
         &p,
         &actor,
@@ -126,12 +127,31 @@ pub async fn return_with_notice(
                 ));
             }
             claim.status = advance(&claim, ClaimCommand::Return)?;
-            let notice = ClaimNotice {
+            let mut notice = ClaimNotice {
                 missing: claim.missing.clone(),
                 problems: req.problems.clone(),
                 issued_on: now.date(),
                 issued_by: a.name.clone(),
+                sha256: None,
             };
+            // Issued as a verifiable PDF now; without the font it is printed on request.
+            let mut issued = None;
+            match swi_platform::verification::issue(
+                &pp,
+                notice_form(&claim, &notice),
+                &claim.id,
+                &format!("赣州市补充工伤保险承办机构（{}）", claim.county.name()),
+                now.date(),
+            )
+            .await
+            {
+                Ok((sha, op)) => {
+                    notice.sha256 = Some(sha);
+                    issued = Some(op);
+                }
+                Err(e) if e.code == ErrorCode::FormsUnavailable => {}
+                Err(e) => return Err(e),
+            }
             claim.notice = Some(notice.clone());
             claim.record(&a, "returned", now, Some(req.problems.join("；")));
             let detail = serde_json::to_value(&notice).map_err(|e| ApiError::internal(&e))?;
@@ -143,6 +163,7 @@ pub async fn return_with_notice(
                         json!({ "rejected": req.rejected, "claim": claim.id }),
                     )
                 }),
+                ops: issued.into_iter().collect(),
                 ..Extra::default()
             };
             Ok((claim, injury, detail, extra))
@@ -172,8 +193,24 @@ pub async fn notice_pdf(
             "this claim has no one-time notice",
         )
     })?;
+    if let Some(sha) = &notice.sha256 {
+        let sha = swi_store::Sha256::parse(sha).map_err(|e| ApiError::internal(&e))?;
+        let bytes = swi_platform::documents::load_bounded(&p, &sha, 16 << 20).await?;
+        return Ok(crate::read::pdf(bytes, format!("notice-{id}.pdf")));
+    }
+    let form = notice_form(&claim, notice);
+    let pdf = swi_forms::render(
+        &*swi_forms::font().map_err(|e| ApiError::forms_unavailable(&e))?,
+        &form,
+    )
+    .map_err(|err| ApiError::internal(&err))?;
+    Ok(crate::read::pdf(pdf, format!("notice-{id}.pdf")))
+}
+
+/// The one-time notice of `claim` as a form (Art. 34).
+fn notice_form(claim: &Claim, notice: &ClaimNotice) -> swi_forms::Form {
     let masked = claim.masked();
-    let form = swi_forms::OneTimeNotice {
+    swi_forms::OneTimeNotice {
         business: "补充工伤保险待遇申领".into(),
         number: "GZBG-DY-01".into(),
         serial: claim.id.clone(),
@@ -205,11 +242,5 @@ pub async fn notice_pdf(
         issued_by: notice.issued_by.clone(),
         issued_on: notice.issued_on,
     }
-    .form();
-    let pdf = swi_forms::render(
-        &*swi_forms::font().map_err(|e| ApiError::forms_unavailable(&e))?,
-        &form,
-    )
-    .map_err(|err| ApiError::internal(&err))?;
-    Ok(crate::read::pdf(pdf, format!("notice-{id}.pdf")))
+    .form()
 }

@@ -571,6 +571,22 @@ fn a_forms_qr_code_opens_its_verification_page_and_an_altered_copy_is_not_genuin
     let r = inspector.raw("POST", path, Some((kind, body)), &[]);
     assert_eq!(r.status, 200, "{r:?}");
     assert!(r.body.contains("文件不一致"), "{}", r.body);
+    // The one-time notice of a returned claim is issued the same way.
+    let returned = claim_links(&mine.body)
+        .into_iter()
+        .find(|id| {
+            clerk
+                .get(&format!("/claims/{id}"))
+                .body
+                .contains("一次性告知（")
+        })
+        .expect("the demo has a returned claim");
+    let notice = clerk.get(&format!("/claims/{returned}/notice.pdf"));
+    assert!(notice.bytes.starts_with(b"%PDF-"), "{:?}", notice.headers);
+    let url = qr_of(&notice.bytes);
+    let page = inspector.get(&url["http://127.0.0.1:".len() + port.to_string().len()..]);
+    assert!(page.body.contains("一次性告知书"), "{}", page.body);
+    assert!(page.body.contains(&returned));
     // A made-up code is said plainly not to be ours.
     let r = inspector.get("/verify/7K3M-Q9TX-2HRB");
     assert_eq!(r.status, 404);
