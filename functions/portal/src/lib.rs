@@ -7,7 +7,9 @@
 //! - [`accounts`]: local accounts (embedded): Argon2id passwords, lock-out after failures;
 //! - [`session`]: sessions in an `HttpOnly; Secure; SameSite=Lax` cookie, CSRF tokens, idle and
 //!   absolute expiry, sign-out that ends them;
-//! - [`pages`]: sign-in, home, the clerk's queues, the claim page, the claimant's claims;
+//! - [`pages`]: sign-in, home, the clerk's queues, the claim page and its decision forms, the
+//!   claimant's claims, the employer's unit, the parameters in force, the risk alerts, and the
+//!   public verification of official forms;
 //! - [`assets`]: the stylesheet and scripts, embedded in the binary;
 //! - [`headers`]: the Content-Security-Policy (no inline script) and its companions.
 //!
