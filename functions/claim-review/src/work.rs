@@ -72,6 +72,15 @@ pub fn advance(claim: &Claim, command: ClaimCommand) -> Result<ClaimStatus, ApiE
 /// 403 role, county or separation of duties; 409 the claim is at no review step.
 pub fn check_step(actor: &Actor, claim: &Claim) -> Result<Step, ApiError> {
     let Some(step) = claim.status.step() else {
+        // Where a closed claim stands is told only to a clerk of its county.
+        if !actor.role.is_clerk() {
+            return Err(swi_domain::Denied::Role {
+                role: actor.role,
+                action: Action::Read,
+            }
+            .into());
+        }
+        actor.may(Action::Read, Some(claim.county), Owner::Nobody)?;
         return Err(ApiError::conflict(
             ErrorCode::InvalidTransition,
             "该申领不在审核环节",
@@ -126,8 +135,11 @@ where
 {
     let (status, body) = apply(p, actor, key, fp, async {
         let (claim, version) = load_claim(p, id).await?;
-        if !at.is_empty() && !at.contains(&claim.status) {
-            actor.may(Action::Read, Some(claim.county), Owner::Nobody)?;
+        if let Some(step) = at.first().and_then(|s| s.step())
+            && !at.contains(&claim.status)
+        {
+            // Only a clerk who could take this step of this claim learns where it is now.
+            actor.may(step.claim_action(), Some(claim.county), Owner::Nobody)?;
             return Err(ApiError::conflict(
                 ErrorCode::InvalidTransition,
                 format!("该申领已不在此环节（当前：{}），可能已由他人办理", claim.status),

@@ -864,6 +864,22 @@ async fn an_employees_out_of_catalogue_and_nursing_claim(api: &Api) {
         .call("GET", &format!("/api/claims/{cid}"), &winner, None)
         .await;
     assert_eq!(claim["status"], "re_review", "{claim}");
+    // Acting again on a claim that moved on: the clerk who could take that step is told it moved
+    // (409); anyone else learns nothing of where it is (403).
+    let (status, err) = api.call("POST", &path, &winner, Some(facts.clone())).await;
+    assert_eq!(
+        (status, code(&err)),
+        (StatusCode::CONFLICT, "invalid_transition"),
+        "{err}"
+    );
+    for (who, want) in [
+        (api.employer(UNIT), "forbidden_role"),
+        (elsewhere.clone(), "forbidden_county"),
+    ] {
+        let (status, err) = api.call("POST", &path, &who, Some(facts.clone())).await;
+        assert_eq!((status, code(&err)), (StatusCode::FORBIDDEN, want), "{err}");
+        assert!(!err.to_string().contains("re_review"), "{err}");
+    }
     assert_eq!(amount_of(&claim, "out_of_catalogue"), "2800.00"); // 3,500 × 0.8
     assert_eq!(amount_of(&claim, "nursing_subsidy"), "1600.00"); // 16 days × 100
     // The re-review deducts one line further.

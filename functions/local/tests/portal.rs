@@ -552,7 +552,11 @@ fn a_forms_qr_code_opens_its_verification_page_and_an_altered_copy_is_not_genuin
     let mut inspector = Browser::new(port);
     let page = inspector.get(path);
     assert_eq!(page.status, 200, "{page:?}");
-    assert!(page.body.contains("本系统出具的真实文书"), "{}", page.body);
+    assert!(
+        page.body.contains("本系统确曾以此核验码出具"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("补充工伤保险待遇核定表"));
     assert!(page.body.contains(&approved));
     assert!(

@@ -107,19 +107,47 @@ async fn load(p: &Platform, code: &str) -> Result<Issued, ApiError> {
     item.body().map_err(|e| ApiError::internal(&e))
 }
 
+/// What anyone may read of an issue: the form, the case, the day, the issuer — never the PDF's
+/// hash, which names the stored document (the check compares it without showing it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Genuine {
+    /// The verification code.
+    pub code: String,
+    /// The form's title.
+    pub title: String,
+    /// The case, as the form states it.
+    pub case: String,
+    /// Issued on.
+    pub issued_on: NaiveDate,
+    /// By.
+    pub issuer: String,
+}
+
+impl From<Issued> for Genuine {
+    fn from(i: Issued) -> Self {
+        Genuine {
+            code: i.code,
+            title: i.title,
+            case: i.case,
+            issued_on: i.issued_on,
+            issuer: i.issuer,
+        }
+    }
+}
+
 /// `GET /api/verifications/{code}`: what was issued under a code — public, no sign-in.
 ///
 /// # Errors
 /// 404 unknown code.
 #[utoipa::path(get, path = "/api/verifications/{code}", tag = "documents",
     params(("code" = String, Path, description = "the code printed on the form, e.g. 7K3M-Q9TX-2HRB")),
-    responses((status = 200, description = "genuine: what was issued", body = Issued),
+    responses((status = 200, description = "genuine: what was issued", body = Genuine),
         (status = "4XX", description = "refused: see `code`", body = crate::error::ErrorBody)))]
 pub async fn get(
     State(p): State<Platform>,
     Path(code): Path<String>,
-) -> Result<axum::Json<Issued>, ApiError> {
-    Ok(axum::Json(load(&p, &code).await?))
+) -> Result<axum::Json<Genuine>, ApiError> {
+    Ok(axum::Json(load(&p, &code).await?.into()))
 }
 
 /// A file's hash to compare with what was issued.
@@ -136,7 +164,7 @@ pub struct Checked {
     /// Whether the file is, byte for byte, the form issued under the code.
     pub matches: bool,
     /// What was issued.
-    pub issued: Issued,
+    pub issued: Genuine,
 }
 
 /// `POST /api/verifications/{code}/check`: whether a PDF (by its SHA-256) is the one issued —
@@ -158,7 +186,7 @@ pub async fn check(
     let issued = load(&p, &code).await?;
     Ok(axum::Json(Checked {
         matches: issued.sha256 == sha.hex(),
-        issued,
+        issued: issued.into(),
     }))
 }
 

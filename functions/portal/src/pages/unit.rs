@@ -39,6 +39,8 @@ pub struct UnitPage {
     status: &'static str,
     registered_on: String,
     on: String,
+    /// The unit's code, for a clerk's date form (an employer's unit is their session's).
+    clerk_code: Option<String>,
     members: Vec<MemberRow>,
     reminders: Vec<String>,
 }
@@ -118,6 +120,7 @@ pub async fn unit(
             },
             registered_on: unit.registered_on.to_string(),
             on: on.to_string(),
+            clerk_code: (s.role != Role::Employer).then(|| unit.code.clone()),
             members: roster
                 .covered
                 .iter()

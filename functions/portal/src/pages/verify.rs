@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::Digest;
-use swi_platform::verification::{Checked, Issued, normalise};
+use swi_platform::verification::{Checked, Genuine as Issued, normalise};
 
 use crate::Portal;
 use crate::pages::{Chrome, error_page, html};
