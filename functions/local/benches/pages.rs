@@ -74,7 +74,7 @@ fn load(port: u16, path: &str, headers: &str, total: usize, concurrency: usize) 
     let (status, _, body) = request(port, "GET", path, headers, "");
     assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
     let start = Instant::now();
-    let per = total / concurrency;
+    let per = (total / concurrency).max(1);
     let mut latencies: Vec<Duration> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..concurrency)
             .map(|_| {

@@ -295,17 +295,21 @@ fn sentence(i: &AssessedItem) -> String {
     };
     let per = if i.monthly { "每月 " } else { "" };
     let gross = i.before_cap.unwrap_or(amount);
+    // Day-based items: the days times the daily amount they imply, when the amount is exactly
+    // that (the nursing subsidy and hospital food are a daily standard times days; travel and
+    // lodging is the fees within a daily cap, so only its days are said).
     let days = i.days.filter(|d| *d > 0).map(|d| {
-        let what = match i.item {
-            swi_rules::benefits::Item::TravelLodging => "异地就医",
-            _ => "住院",
-        };
-        let rate = gross / rust_decimal::Decimal::from(d);
-        format!(
-            "{what} {d} 天 × 每天 {} 元 = {} 元",
-            yuan(rate),
-            yuan(gross)
-        )
+        let days = rust_decimal::Decimal::from(d);
+        let rate = (gross / days).round_dp(2);
+        let daily = matches!(
+            i.item,
+            swi_rules::benefits::Item::NursingSubsidy | swi_rules::benefits::Item::HospitalFood
+        ) && rate * days == gross;
+        if daily {
+            format!("住院 {d} 天 × 每天 {} 元 = {} 元", yuan(rate), yuan(gross))
+        } else {
+            format!("按 {d} 天计 {} 元", yuan(gross))
+        }
     });
     match (days, i.before_cap) {
         (Some(d), Some(_)) => format!(
@@ -851,5 +855,45 @@ mod tests {
         assert_eq!(yuan(d("100")), "100.00");
         assert_eq!(yuan(d("0")), "0.00");
         assert_eq!(article("赣市人社字〔2025〕7号 第二十六条"), "第二十六条");
+    }
+
+    fn item(
+        item: swi_rules::benefits::Item,
+        amount: &str,
+        days: u32,
+        cap: Option<&str>,
+    ) -> AssessedItem {
+        AssessedItem {
+            item,
+            amount: amount.parse().ok(),
+            monthly: false,
+            before_cap: cap.and_then(|c| c.parse().ok()),
+            days: Some(days),
+            per_dependant: Vec::new(),
+            payee: swi_payables::PayeeKind::Unit,
+            ends_cover: false,
+            refusal: None,
+            pending: None,
+            basis: vec!["赣市人社字〔2025〕7号 第二十六条".into()],
+            assumptions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn an_amount_is_explained_in_one_sentence() {
+        use swi_rules::benefits::Item;
+        assert_eq!(
+            sentence(&item(Item::NursingSubsidy, "1200.00", 12, None)),
+            "住院 12 天 × 每天 100.00 元 = 1,200.00 元，依据第二十六条"
+        );
+        assert_eq!(
+            sentence(&item(Item::NursingSubsidy, "1400.00", 24, Some("2400.00"))),
+            "住院 24 天 × 每天 100.00 元 = 2,400.00 元，超过本次工伤剩余限额，核定 1,400.00 元，依据第二十六条"
+        );
+        // Travel and lodging is fees within a daily cap: no daily figure is made up.
+        assert_eq!(
+            sentence(&item(Item::TravelLodging, "333.33", 10, None)),
+            "按 10 天计 333.33 元，依据第二十六条"
+        );
     }
 }

@@ -16,7 +16,7 @@ use crate::Portal;
 use crate::pages::{Chrome, error_page, html};
 
 /// The largest file checked (an official form is a few hundred KiB).
-pub const MAX_FILE: usize = 20 << 20;
+pub const MAX_FILE: usize = 4 << 20;
 
 /// The verification page.
 #[derive(Template)]
@@ -147,7 +147,7 @@ pub async fn check(
                 Ok(Some(chunk)) => {
                     size += chunk.len();
                     if size > MAX_FILE {
-                        return refuse("文件超过 20 MB，不是本系统出具的文书。");
+                        return refuse("文件超过 4 MB，不是本系统出具的文书。");
                     }
                     h.update(&chunk);
                 }
@@ -159,6 +159,7 @@ pub async fn check(
             return refuse("请选择要核验的 PDF 文件。");
         }
         hash = Some(hex::encode(h.finalize()));
+        break;
     }
     let Some(sha256) = hash else {
         return refuse("请选择要核验的 PDF 文件。");
