@@ -598,17 +598,22 @@ pub async fn get(
     Authenticated(actor): Authenticated,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Injury>, ApiError> {
-    let (injury, _) = load_injury(&p, &id).await?;
+    Ok(axum::Json(visible(&p, &actor, &id).await?.masked()))
+}
+
+/// The injury `id`, if `actor` may see it.
+async fn visible(p: &Platform, actor: &Actor, id: &str) -> Result<Injury, ApiError> {
+    let (injury, _) = load_injury(p, id).await?;
     may_see(
-        &p,
-        &actor,
+        p,
+        actor,
         Action::Read,
         injury.county,
         owner_of(&injury),
         &injury.id_number,
     )
     .await?;
-    Ok(axum::Json(injury.masked()))
+    Ok(injury)
 }
 
 /// A material named in a path (glossary identifier).
@@ -639,16 +644,7 @@ pub async fn material(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     let kind = material_kind(&material)?;
-    let (injury, _) = load_injury(&p, &id).await?;
-    may_see(
-        &p,
-        &actor,
-        Action::Read,
-        injury.county,
-        owner_of(&injury),
-        &injury.id_number,
-    )
-    .await?;
+    let injury = visible(&p, &actor, &id).await?;
     let hex = injury.materials.get(&kind).ok_or_else(|| {
         ApiError::not_found(
             format!("尚未提交{}", kind.chinese()),

@@ -56,16 +56,38 @@ impl Account {
     /// The claims a session of this account carries (as a token would).
     #[must_use]
     pub fn claims(&self, now: i64, lifetime: i64) -> Claims {
-        Claims {
-            sub: self.sub.clone(),
-            role: self.role.as_str().to_owned(),
-            county: self.county.clone(),
-            name: self.name.clone(),
-            unit: self.unit.clone(),
-            iss: ISSUER.to_owned(),
-            iat: now,
-            exp: now + lifetime,
-        }
+        claims(
+            &self.sub,
+            self.role,
+            &self.county,
+            &self.name,
+            self.unit.as_deref(),
+            now,
+            lifetime,
+        )
+    }
+}
+
+/// The claims of a signed-in person, as the API checks them (a token's, or the authorizer's).
+#[must_use]
+pub fn claims(
+    sub: &str,
+    role: Role,
+    county: &str,
+    name: &str,
+    unit: Option<&str>,
+    now: i64,
+    lifetime: i64,
+) -> Claims {
+    Claims {
+        sub: sub.to_owned(),
+        role: role.as_str().to_owned(),
+        county: county.to_owned(),
+        name: name.to_owned(),
+        unit: unit.map(str::to_owned),
+        iss: ISSUER.to_owned(),
+        iat: now,
+        exp: now + lifetime,
     }
 }
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use subtle::ConstantTimeEq;
 use swi_domain::Role;
-use swi_platform::auth::{Claims, ISSUER};
+use swi_platform::auth::Claims;
 use swi_platform::{ApiError, Platform};
 use swi_store::{Condition, Item, Key, StateError, TxOp};
 
@@ -64,16 +64,15 @@ impl Session {
     /// The claims the API is called with: the session's, valid for a minute.
     #[must_use]
     pub fn claims(&self, now: i64) -> Claims {
-        Claims {
-            sub: self.sub.clone(),
-            role: self.role.as_str().to_owned(),
-            county: self.county.clone(),
-            name: self.name.clone(),
-            unit: self.unit.clone(),
-            iss: ISSUER.to_owned(),
-            iat: now,
-            exp: now + 60,
-        }
+        crate::accounts::claims(
+            &self.sub,
+            self.role,
+            &self.county,
+            &self.name,
+            self.unit.as_deref(),
+            now,
+            60,
+        )
     }
 
     /// Whether a form's token is this session's (in constant time).

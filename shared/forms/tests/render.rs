@@ -108,17 +108,7 @@ fn long_forms_flow_onto_numbered_pages() {
         });
     }
     let pdf = render(&font(), &f).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("long.pdf");
-    std::fs::write(&file, &pdf).unwrap();
-    let out = Command::new("pdftotext")
-        .args([file.to_str().unwrap(), "-"])
-        .output()
-        .unwrap();
-    let text: String = String::from_utf8(out.stdout)
-        .unwrap()
-        .split_whitespace()
-        .collect();
+    let text = text_of(&pdf);
     assert!(
         text.contains("第1页共3页") && text.contains("第3页共3页"),
         "{text}"
@@ -137,16 +127,21 @@ fn a_character_the_font_lacks_is_printed_as_a_box_and_bidi_controls_are_left_out
     let mut f = form();
     f.statement = "请补交𠮷某的签名\u{202E}材料".into();
     let pdf = render(&font(), &f).unwrap();
+    let text = text_of(&pdf);
+    assert!(text.contains("请补交□某的签名材料"), "{text}");
+}
+
+/// The text poppler's `pdftotext` reads from `pdf`, without whitespace.
+fn text_of(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("notice.pdf");
-    std::fs::write(&file, &pdf).unwrap();
+    let file = dir.path().join("form.pdf");
+    std::fs::write(&file, pdf).unwrap();
     let out = Command::new("pdftotext")
         .args([file.to_str().unwrap(), "-"])
         .output()
         .unwrap();
-    let text: String = String::from_utf8(out.stdout)
+    String::from_utf8(out.stdout)
         .unwrap()
         .split_whitespace()
-        .collect();
-    assert!(text.contains("请补交□某的签名材料"), "{text}");
+        .collect()
 }

@@ -230,32 +230,17 @@ fn actions(s: &Session, c: &Claim) -> (Actions, Option<String>) {
             )),
         );
     }
-    match c.status {
-        ClaimStatus::Submitted => {
-            a.accept = c.missing.is_empty();
-            a.give_back = true;
-        }
-        ClaimStatus::Handling => {
-            a.eligibility = true;
-            a.send_back = true;
-            a.reject = true;
-        }
-        ClaimStatus::ReReview => {
-            a.re_review = true;
-            a.send_back = true;
-            a.reject = true;
-        }
-        ClaimStatus::Entry => {
-            a.approve = true;
-            a.send_back = true;
-            a.reject = true;
-        }
-        ClaimStatus::FirstReview => {
-            a.first_review = true;
-            a.send_back = true;
-            a.reject = true;
-        }
-        _ => {}
+    if c.status == ClaimStatus::Submitted {
+        a.accept = c.missing.is_empty();
+        a.give_back = true;
+    } else {
+        // Every later step may send back one step or reject (Art. 34).
+        a.send_back = true;
+        a.reject = true;
+        a.eligibility = c.status == ClaimStatus::Handling;
+        a.first_review = c.status == ClaimStatus::FirstReview;
+        a.re_review = c.status == ClaimStatus::ReReview;
+        a.approve = c.status == ClaimStatus::Entry;
     }
     (a, None)
 }
