@@ -264,7 +264,7 @@ pub async fn record(
             ));
         }
         swi_platform::documents::require_scan(&p, &scan, "工伤认定书扫描件").await?;
-        swi_platform::documents::file(&p, &scan).await?;
+        swi_platform::documents::file(&p, &actor, &scan).await?;
         let contributions = DeclaredWages.before(&p, cover, req.injured_on).await?;
         let wage = insured_wage(
             &params,
@@ -382,7 +382,7 @@ async fn filed_scan(
     let (injury, _) = load_injury(p, id).await?;
     actor.may(Action::RecordInjury, Some(injury.county), Owner::Nobody)?;
     swi_platform::documents::require_scan(p, &scan, what).await?;
-    swi_platform::documents::file(p, &scan).await?;
+    swi_platform::documents::file(p, actor, &scan).await?;
     Ok(scan)
 }
 
@@ -568,7 +568,7 @@ pub async fn file_material(
     )
     .await?;
     swi_platform::documents::require_scan(&p, &scan, kind.chinese()).await?;
-    swi_platform::documents::file(&p, &scan).await?;
+    swi_platform::documents::file(&p, &actor, &scan).await?;
     change_injury(
         &p,
         &actor,

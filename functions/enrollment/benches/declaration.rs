@@ -150,7 +150,11 @@ fn apply(rows: usize) -> f64 {
         .unwrap();
     rt.block_on(async {
         let bytes = workbook(rows);
-        let sha = docs.put(&mut bytes.as_slice()).await.unwrap().sha256;
+        let sha = docs
+            .receive(&mut bytes.as_slice(), 1 << 30)
+            .await
+            .unwrap()
+            .sha256;
         let day = NaiveDate::from_ymd_opt(2025, 6, 2).unwrap();
         let d = Declaration {
             id: "d-bench".into(),

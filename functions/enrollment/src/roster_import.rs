@@ -364,7 +364,7 @@ pub async fn import_roster(
     let rows = facts.len();
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         // The roster is the facts' evidence: filed with the import.
-        swi_platform::documents::file(&p, &sha).await?;
+        swi_platform::documents::file(&p, &actor, &sha).await?;
         let id = format!(
             "ri-{}",
             &Sha256::of(format!("{}|{fp}", actor.sub).as_bytes()).hex()[..20]

@@ -177,7 +177,7 @@ pub async fn record_facts(
         .map_err(|e| ApiError::invalid("佐证材料哈希不正确", e.to_string()))?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         swi_platform::documents::require_scan(&p, &evidence, "佐证材料").await?;
-        swi_platform::documents::file(&p, &evidence).await?;
+        swi_platform::documents::file(&p, &actor, &evidence).await?;
         let facts = WorkInjuryFacts {
             code: code.as_str().to_owned(),
             name: req.name.clone(),

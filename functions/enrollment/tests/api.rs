@@ -216,7 +216,7 @@ impl Api {
         let scan = format!("%PDF-1.4\n工伤保险参保登记证明 {}", self.run).into_bytes();
         self.platform
             .docs
-            .put(&mut scan.as_slice())
+            .receive(&mut scan.as_slice(), 1 << 30)
             .await
             .unwrap()
             .sha256
@@ -656,7 +656,7 @@ async fn file_all(api: &Api, token: &str, id: &str, materials: &[&str]) -> Value
         let sha = api
             .platform
             .docs
-            .put(&mut scan.as_slice())
+            .receive(&mut scan.as_slice(), 1 << 30)
             .await
             .unwrap()
             .sha256
@@ -966,7 +966,7 @@ async fn persons_of_every_category(api: &Api) {
     let exe_sha = api
         .platform
         .docs
-        .put(&mut exe.as_slice())
+        .receive(&mut exe.as_slice(), 1 << 30)
         .await
         .unwrap()
         .sha256
@@ -1009,7 +1009,7 @@ async fn persons_of_every_category(api: &Api) {
     let id_scan = api
         .platform
         .docs
-        .put(&mut id_scan.as_slice())
+        .receive(&mut id_scan.as_slice(), 1 << 30)
         .await
         .unwrap()
         .sha256
@@ -1537,7 +1537,7 @@ async fn claims_verified_by_the_gateway_are_taken_and_a_header_cannot_fake_them(
 async fn put_file(api: &Api, bytes: &[u8]) -> String {
     api.platform
         .docs
-        .put(&mut &bytes[..])
+        .receive(&mut &bytes[..], 1 << 30)
         .await
         .unwrap()
         .sha256
@@ -2109,7 +2109,7 @@ async fn a_unit_moves_county_only_by_the_city(api: &Api) {
     let scan = api
         .platform
         .docs
-        .put(&mut scan.as_slice())
+        .receive(&mut scan.as_slice(), 1 << 30)
         .await
         .unwrap()
         .sha256

@@ -207,7 +207,13 @@ impl Seeder {
             "变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码\n增,钱十三,{},employee,4800.00,{today},13907970113\n",
             born(35, "021")?
         );
-        let file = s.platform.docs.put(&mut csv.as_bytes()).await?.sha256.hex();
+        let file = s
+            .platform
+            .docs
+            .receive(&mut csv.as_bytes(), 1 << 30)
+            .await?
+            .sha256
+            .hex();
         let declared = s
             .call(
                 "POST",

@@ -150,7 +150,8 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum DocCommand {
-    /// Store a file (`-` for standard input) and print its SHA-256.
+    /// Upload a file (`-` for standard input) and print its SHA-256: a request files it by that
+    /// hash within 7 days.
     Put {
         /// The file.
         file: PathBuf,

@@ -83,7 +83,7 @@ impl Seeder {
         Ok(self
             .platform
             .docs
-            .put(&mut bytes.as_slice())
+            .receive(&mut bytes.as_slice(), 1 << 30)
             .await?
             .sha256
             .hex())

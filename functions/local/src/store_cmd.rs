@@ -78,28 +78,33 @@ pub async fn open_at(
     }
 }
 
-/// `swi doc put FILE`: stores a file (or standard input for `-`) and prints its hash.
+/// The largest file `swi doc put` uploads (S3's largest single upload).
+const MAX_PUT_BYTES: u64 = 5 << 30;
+
+/// `swi doc put FILE`: uploads a file (or standard input for `-`) as a client's presigned upload
+/// would, and prints its hash: it waits in the incoming area until a case files it (requests
+/// name it by that hash) and is swept after 7 days otherwise.
 ///
 /// # Errors
 /// The file cannot be read or the store refuses it.
 pub async fn put(stores: &Stores, file: &Path) -> Result<()> {
     let meta = if file == Path::new("-") {
         let mut stdin = tokio::io::stdin();
-        stores.docs.put(&mut stdin).await?
+        stores.docs.receive(&mut stdin, MAX_PUT_BYTES).await?
     } else {
         let mut f = tokio::fs::File::open(file)
             .await
             .with_context(|| format!("cannot read {}", file.display()))?;
-        stores.docs.put(&mut f).await?
+        stores.docs.receive(&mut f, MAX_PUT_BYTES).await?
     };
     println!(
         "{}\t{} bytes\t{}",
         meta.sha256,
         meta.size,
         if meta.created {
-            "stored"
+            "uploaded"
         } else {
-            "already stored"
+            "uploaded already"
         }
     );
     Ok(())

@@ -188,7 +188,7 @@ impl Api {
         let body = format!("%PDF-1.7\n{what} 扫描件 {}", self.run).into_bytes();
         self.platform
             .docs
-            .put(&mut body.as_slice())
+            .receive(&mut body.as_slice(), 1 << 30)
             .await
             .unwrap()
             .sha256

@@ -29,7 +29,7 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// Put twice (one copy), get back verified, verify clean; then corrupt and see both fail.
+/// Upload twice (one copy), get back verified, verify clean; then corrupt and see both fail.
 async fn operate(env: &[(&str, String)], scratch: &Path, corrupt: impl AsyncFnOnce(&str)) {
     let file = scratch.join("scan.pdf");
     let body: Vec<u8> = (0..250_000u32)
@@ -42,12 +42,12 @@ async fn operate(env: &[(&str, String)], scratch: &Path, corrupt: impl AsyncFnOn
     let out = swi(env, &["doc", "put", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).starts_with(&format!("{hash}\t{} bytes\tstored", body.len())),
+        text(&out).starts_with(&format!("{hash}\t{} bytes\tuploaded", body.len())),
         "{}",
         text(&out)
     );
     let out = swi(env, &["doc", "put", file.to_str().unwrap()]);
-    assert!(text(&out).contains("already stored"), "{}", text(&out));
+    assert!(text(&out).contains("uploaded already"), "{}", text(&out));
 
     let out = swi(env, &["doc", "get", &hash]);
     assert!(out.status.success());
@@ -69,7 +69,7 @@ async fn operate(env: &[(&str, String)], scratch: &Path, corrupt: impl AsyncFnOn
     let out = swi(env, &["doc", "verify"]);
     assert!(!out.status.success());
     assert!(
-        text(&out).contains(&format!("MISMATCH sha256/{hash}")),
+        text(&out).contains(&format!("MISMATCH incoming/{hash}")),
         "{}",
         text(&out)
     );
@@ -93,7 +93,8 @@ async fn doc_commands_on_the_embedded_store() {
         ("SWI_DATA_DIR", data.display().to_string()),
     ];
     operate(&env, dir.path(), async |hash: &str| {
-        let path = data.join("documents/sha256").join(&hash[..2]).join(hash);
+        // `doc put` uploads: the file waits in the incoming area.
+        let path = data.join("documents/incoming").join(hash);
         std::fs::write(path, b"rotten").unwrap();
     })
     .await;
@@ -116,7 +117,7 @@ async fn doc_commands_on_dynamodb_and_s3() {
         docs.client()
             .put_object()
             .bucket(&bucket)
-            .key(format!("sha256/{hash}"))
+            .key(format!("incoming/{hash}"))
             .body(b"rotten".to_vec().into())
             .send()
             .await

@@ -72,6 +72,8 @@ pub async fn openapi(
 pub fn platform_routes() -> Routes {
     OpenApiRouter::new()
         .routes(routes!(crate::documents::presign))
+        .routes(routes!(crate::documents::presign_form))
+        .routes(routes!(crate::documents::register_form))
         .routes(routes!(crate::reports::get))
         .routes(routes!(health))
         .routes(routes!(crate::alerts::list))

@@ -349,7 +349,7 @@ pub async fn record(
         with.push(&v);
         merged(&p.base_params, &with).map_err(|e| refused(&e))?;
         crate::documents::require_scan(&p, &scan, "文件扫描件").await?;
-        crate::documents::file(&p, &scan).await?;
+        crate::documents::file(&p, &actor, &scan).await?;
         let body = serde_json::to_value(&v).map_err(|e| ApiError::internal(&e))?;
         Ok(Change {
             ops: vec![value_put(&v, Condition::NotExists)?],

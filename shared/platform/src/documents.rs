@@ -1,7 +1,14 @@
-//! Documents as every step handles them: uploads through a presigned PUT for exactly the
-//! announced bytes (S3 itself, or `swi serve` locally, refuses others; scans never pass through
-//! the API), types told by their first bytes, and bounded loading of a stored file. Types and
-//! sizes are checked before a URL is given, and the bytes' type again when a document is used.
+//! Documents as every step handles them: uploads straight to the store (scans never pass
+//! through the API) through a presigned PUT for exactly the announced bytes, or a presigned form
+//! POST for a browser without JavaScript (registered afterwards by its uploader); types told by
+//! their first bytes; bounded loading of a stored file. Types and sizes are checked before a URL
+//! is given, and the bytes' type again when a document is used.
+//!
+//! A document is filed to a case only by someone who had its bytes: the filer's own upload is
+//! consumed by the filing (or registered by them), and recorded as their possession
+//! (`possession#<hex>` / their `sub`), so that their retries and their later cases may name it
+//! again. Knowing a document's SHA-256 (printed on forms) is not enough to file it elsewhere
+//! and read it there.
 
 use crate::ErrorCode;
 use std::time::Duration;
@@ -13,8 +20,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use swi_domain::Action;
-use swi_domain::access::Owner;
-use swi_store::Sha256;
+use swi_domain::access::{Actor, Owner};
+use swi_store::docs::{FormPolicy, UploadId};
+use swi_store::{Condition, Item, Key, Sha256, TxOp};
 use tokio::io::AsyncReadExt;
 
 /// The largest scan accepted: 20 MiB.
@@ -170,21 +178,55 @@ pub async fn require_scan(p: &Platform, sha: &Sha256, what_zh: &str) -> Result<(
     }
 }
 
-/// Files an uploaded document to a case (`Documents::file`): from now on it is kept (held until
-/// the archive sets its retention). Called once the request that uses it has passed its checks,
-/// before its transaction is written, so that no record ever names a document that is not
-/// filed.
+/// Where it is recorded that `sub` had the bytes of `sha`.
+fn possession(sha: &Sha256, sub: &str) -> Key {
+    Key::new(format!("possession#{}", sha.hex()), sub)
+}
+
+/// The write recording that `actor` had the bytes of `sha`.
+fn possessed(actor: &Actor, sha: &Sha256, at: i64) -> Result<TxOp, ApiError> {
+    let key = possession(sha, &actor.sub);
+    Ok(TxOp::Put {
+        item: Item::new(key.pk, key.sk, &serde_json::json!({ "at": at }))
+            .map_err(|e| ApiError::internal(&e))?,
+        condition: Condition::None,
+    })
+}
+
+fn missing() -> ApiError {
+    ApiError::refused(
+        ErrorCode::DocumentMissing,
+        "文件尚未上传或已过期，请重新上传",
+        "upload the file first: no upload of yours with this SHA-256 is in the document store (uploads not filed within 7 days are removed)",
+    )
+}
+
+/// Files a document to a case for `actor` (`Documents::file`): from now on it is kept (held
+/// until the archive sets its retention). Called once the request that uses it has passed its
+/// checks, before its transaction is written, so that no record ever names a document that is
+/// not filed. The actor must have had the bytes: an upload waiting in the incoming area is
+/// consumed (and recorded as theirs); a document filed already is accepted only from someone on
+/// record as having had it (their retry, or their own earlier upload).
 ///
 /// # Errors
-/// 422 `document_missing` (never uploaded, or swept since); 422 `document_corrupt`; 503.
-pub async fn file(p: &Platform, sha: &Sha256) -> Result<(), ApiError> {
+/// 422 `document_missing` (never uploaded by this actor, or swept since); 422
+/// `document_corrupt`; 503.
+pub async fn file(p: &Platform, actor: &Actor, sha: &Sha256) -> Result<(), ApiError> {
     match p.docs.file(sha).await {
-        Ok(_) => Ok(()),
-        Err(swi_store::DocError::NotFound(_)) => Err(ApiError::refused(
-            ErrorCode::DocumentMissing,
-            "文件尚未上传或已过期，请重新上传",
-            "upload the file first: its SHA-256 is not in the document store (uploads not filed within 7 days are removed)",
-        )),
+        Ok(filed) if filed.from_upload => {
+            let at = p.clock.now().timestamp();
+            p.state
+                .transact(vec![possessed(actor, sha, at)?])
+                .await
+                .map_err(|e| ApiError::unavailable(&e))?;
+            Ok(())
+        }
+        Ok(_) => match p.state.get(&possession(sha, &actor.sub)).await {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(missing()),
+            Err(e) => Err(ApiError::unavailable(&e)),
+        },
+        Err(swi_store::DocError::NotFound(_)) => Err(missing()),
         Err(e @ swi_store::DocError::Corrupt { .. }) => {
             tracing::error!(cause = %e, "an upload's bytes changed before filing");
             Err(ApiError::refused(
@@ -195,6 +237,233 @@ pub async fn file(p: &Platform, sha: &Sha256) -> Result<(), ApiError> {
         }
         Err(e) => Err(ApiError::unavailable(&e)),
     }
+}
+
+/// What a browser form uploads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadKind {
+    /// A scan: PDF, JPEG, PNG or TIFF, at most 20 MiB.
+    Scan,
+    /// A table: XLSX or CSV, at most 50 MiB.
+    Table,
+}
+
+impl UploadKind {
+    /// The largest file of this kind.
+    #[must_use]
+    pub const fn max_bytes(self) -> u64 {
+        match self {
+            UploadKind::Scan => MAX_SCAN_BYTES,
+            UploadKind::Table => MAX_TABLE_BYTES,
+        }
+    }
+
+    /// The media types of this kind.
+    #[must_use]
+    pub fn types(self) -> &'static [&'static str] {
+        match self {
+            UploadKind::Scan => &SCAN_TYPES,
+            UploadKind::Table => &TABLE_TYPES,
+        }
+    }
+
+    /// What the browser's file picker offers (`accept`).
+    #[must_use]
+    pub const fn accept(self) -> &'static str {
+        match self {
+            UploadKind::Scan => {
+                ".pdf,.jpg,.jpeg,.png,.tif,.tiff,application/pdf,image/jpeg,image/png,image/tiff"
+            }
+            UploadKind::Table => {
+                ".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+        }
+    }
+}
+
+/// What a client asks for to upload through a browser form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormRequest {
+    /// A scan or a table.
+    pub kind: UploadKind,
+    /// Where the store sends the browser once the file is stored: a URL of this system.
+    pub redirect: String,
+}
+
+/// A presigned form: post `fields` in order, then the file as `file`, to `url`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PresignedForm {
+    /// The upload's name, to register it once posted.
+    pub upload_id: String,
+    /// Where to post.
+    pub url: String,
+    /// The form's fields before the file, in order (name, value).
+    pub fields: Vec<(String, String)>,
+    /// The largest file accepted, in bytes.
+    pub max_size: u64,
+    /// Seconds the form is valid.
+    pub expires_in: u64,
+}
+
+/// What a registered upload is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Registered {
+    /// Its SHA-256: the name to file it by.
+    pub sha256: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its type, from its first bytes.
+    pub content_type: String,
+}
+
+/// Who asked for a form upload, and of what kind (`upload#<id>`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    sub: String,
+    kind: UploadKind,
+}
+
+/// Seconds a form stays valid: long enough to pick a file and send 20 MiB over a slow line.
+const FORM_SECS: u64 = 3600;
+
+/// The one content type a form upload declares: what the bytes are is sniffed at registration,
+/// and nothing in the bucket is ever labelled as a page.
+pub const FORM_CONTENT_TYPE: &str = "application/octet-stream";
+
+/// `POST /api/documents/forms`: a presigned form (S3's POST policy) through which a browser
+/// without JavaScript uploads one scan or table straight to the store; register it afterwards.
+///
+/// # Errors
+/// 400 a redirect outside this system; 403.
+#[utoipa::path(post, path = "/api/documents/forms", tag = "documents", request_body = FormRequest, responses((status = 200, description = "a presigned form", body = PresignedForm), (status = "4XX", description = "refused: see `code`", body = crate::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn presign_form(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    ApiJson(req): ApiJson<FormRequest>,
+) -> Result<axum::Json<PresignedForm>, ApiError> {
+    actor.may(Action::UploadMaterials, None, Owner::Nobody)?;
+    let base = format!("{}/", p.public_url.trim_end_matches('/'));
+    if !req.redirect.starts_with(&base) || req.redirect.len() > 1024 {
+        return Err(ApiError::invalid(
+            "上传后的返回地址不正确",
+            format!("the redirect must be a URL of this system, under {base}"),
+        ));
+    }
+    let id = UploadId::random().map_err(|e| ApiError::unavailable(&e))?;
+    let now = p.clock.now().timestamp();
+    let item = Item::new(
+        format!("upload#{}", id.as_str()),
+        "upload",
+        &Pending {
+            sub: actor.sub.clone(),
+            kind: req.kind,
+        },
+    )
+    .map_err(|e| ApiError::internal(&e))?
+    .expiring_at(now + i64::try_from(FORM_SECS).unwrap_or(3600) * 24);
+    p.state
+        .transact(vec![TxOp::Put {
+            item,
+            condition: Condition::NotExists,
+        }])
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let form = p
+        .docs
+        .presign_post(&FormPolicy {
+            id: id.clone(),
+            content_type: FORM_CONTENT_TYPE.into(),
+            max_len: req.kind.max_bytes(),
+            redirect: req.redirect,
+            expires_in: Duration::from_secs(FORM_SECS),
+        })
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    Ok(axum::Json(PresignedForm {
+        upload_id: id.as_str().to_owned(),
+        url: form.url,
+        fields: form.fields,
+        max_size: req.kind.max_bytes(),
+        expires_in: FORM_SECS,
+    }))
+}
+
+/// `POST /api/documents/forms/{id}`: registers a form upload by the one who asked for the form:
+/// the store hashes it and moves it to its content address; its type is told by its first bytes
+/// and must be of the kind asked for. From then on its uploader may file it by its SHA-256.
+///
+/// # Errors
+/// 404 no such form of this actor's, or nothing posted to it; 413; 415; 503.
+#[utoipa::path(post, path = "/api/documents/forms/{id}", tag = "documents", params(("id" = String, Path, description = "the upload's id")), responses((status = 200, description = "registered", body = Registered), (status = "4XX", description = "refused: see `code`", body = crate::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = crate::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn register_form(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<axum::Json<Registered>, ApiError> {
+    actor.may(Action::UploadMaterials, None, Owner::Nobody)?;
+    let not_found = || ApiError::not_found("未找到该上传，请重新上传", "no such upload of yours");
+    let id = UploadId::parse(&id).map_err(|_| not_found())?;
+    let key = Key::new(format!("upload#{}", id.as_str()), "upload");
+    let item = p
+        .state
+        .get(&key)
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?
+        .ok_or_else(not_found)?;
+    let pending: Pending = item.body().map_err(|e| ApiError::internal(&e))?;
+    if pending.sub != actor.sub {
+        return Err(not_found());
+    }
+    let meta = match p.docs.register(&id, pending.kind.max_bytes()).await {
+        Ok(m) => m,
+        Err(swi_store::DocError::NotFound(_)) => return Err(not_found()),
+        Err(swi_store::DocError::TooLarge { limit, .. }) => {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::TooLarge,
+                format!("文件大小须在 1 字节至 {} MB 之间", limit >> 20),
+                format!("the file must be 1 byte to {} MiB", limit >> 20),
+            ));
+        }
+        Err(e) => return Err(ApiError::unavailable(&e)),
+    };
+    let sniffed = stored_type(&p, &meta.sha256).await?;
+    let told = match pending.kind {
+        UploadKind::Scan => sniffed,
+        // A CSV has no signature: what is not another known type is read as text (and its rows
+        // checked by the step that uses it).
+        UploadKind::Table => sniffed.or(Some(swi_tables::CSV_TYPE)),
+    };
+    let Some(content_type) = told.filter(|t| pending.kind.types().contains(t)) else {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::UnsupportedType,
+            match pending.kind {
+                UploadKind::Scan => "扫描件须为 PDF、JPEG、PNG 或 TIFF 文件",
+                UploadKind::Table => "表格须为 XLSX 或 CSV 文件",
+            },
+            format!("accepted types: {}", pending.kind.types().join(", ")),
+        ));
+    };
+    // Used once; its uploader is on record as having the bytes.
+    let at = p.clock.now().timestamp();
+    p.state
+        .transact(vec![
+            TxOp::Delete {
+                key,
+                condition: Condition::VersionIs(item.version),
+            },
+            possessed(&actor, &meta.sha256, at)?,
+        ])
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    Ok(axum::Json(Registered {
+        sha256: meta.sha256.hex(),
+        size: meta.size,
+        content_type: content_type.to_owned(),
+    }))
 }
 
 /// The daily sweep of uploads never filed (`documents-sweep`): S3's lifecycle rule removes them

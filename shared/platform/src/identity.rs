@@ -195,7 +195,7 @@ pub async fn verify(
         .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         crate::documents::require_scan(&p, &scan, "身份证件扫描件").await?;
-        crate::documents::file(&p, &scan).await?;
+        crate::documents::file(&p, &actor, &scan).await?;
         let person = p.persons.of(&id);
         let identity = Identity {
             sub: req.sub.clone(),
@@ -288,7 +288,7 @@ pub async fn record_kin(
             ));
         };
         crate::documents::require_scan(&p, &proof, "亲属关系证明").await?;
-        crate::documents::file(&p, &proof).await?;
+        crate::documents::file(&p, &actor, &proof).await?;
         let person = p.persons.of(&id);
         let kin = Kinship {
             sub: sub.clone(),

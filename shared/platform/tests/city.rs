@@ -91,7 +91,10 @@ async fn the_city_sets_a_pending_figure_and_a_calendar_with_two_officers() {
     let p = platform(dir.path());
     let scan = p
         .docs
-        .put(&mut "%PDF-1.7\n赣市人社字〔2026〕12号 扫描件".as_bytes())
+        .receive(
+            &mut "%PDF-1.7\n赣市人社字〔2026〕12号 扫描件".as_bytes(),
+            1 << 30,
+        )
         .await
         .unwrap()
         .sha256
@@ -212,6 +215,26 @@ async fn the_city_sets_a_pending_figure_and_a_calendar_with_two_officers() {
         "setting": { "kind": "calendar", "year": 2027, "holidays": ["2027-01-01", "2027-02-05..2027-02-11"], "workdays": ["2027-02-13"] },
         "document_no": "国办发明电〔2026〕9号", "scan_sha256": scan,
     });
+    // Officer b names the scan officer a filed, without having uploaded it: knowing a hash is
+    // not having the file.
+    let (status, refused) = call(
+        &p,
+        "POST",
+        "/api/parameters/city-values",
+        &b,
+        "cv-cal-0",
+        Some(calendar.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["code"], "document_missing");
+    p.docs
+        .receive(
+            &mut "%PDF-1.7\n赣市人社字〔2026〕12号 扫描件".as_bytes(),
+            1 << 30,
+        )
+        .await
+        .unwrap();
     let (status, recorded) = call(
         &p,
         "POST",

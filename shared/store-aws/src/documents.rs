@@ -4,7 +4,9 @@
 //! `x-amz-checksum-sha256` (S3 refuses bytes that do not match) and a legal hold. Presigned
 //! uploads go to `incoming/<hex>` (no lock; the bucket's lifecycle rule expires them); filing
 //! copies one to `sha256/<hex>` asking S3 for the copy's SHA-256 checksum, which must be the
-//! name, and places the legal hold.
+//! name, and places the legal hold. Form uploads (a POST policy signed here with SigV4, as the
+//! SDK has no presigned POST) land at `incoming/form-<id>`; registering one hashes it and copies
+//! it to `incoming/<hex>`.
 
 use std::io::Write;
 use std::time::Duration;
@@ -17,7 +19,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ObjectLockLegalHoldStatus};
 use sha2::Digest;
 use swi_store::docs::{
-    DocError, DocMeta, DocReader, Documents, PresignedPut, Sha256, VerifyReport, VerifyingReader,
+    DocError, DocMeta, DocReader, Documents, Filed, FormPolicy, PresignedPost, PresignedPut,
+    Sha256, UploadId, VerifyReport, VerifyingReader,
 };
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -29,6 +32,8 @@ pub const MAX_DOCUMENT_BYTES: u64 = 5 << 30;
 pub struct S3Documents {
     client: Client,
     bucket: String,
+    /// The credentials that sign form uploads (the client does not give its own back).
+    credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
 }
 
 fn unavailable<E, R>(e: &SdkError<E, R>) -> DocError
@@ -51,7 +56,18 @@ impl S3Documents {
         S3Documents {
             client,
             bucket: bucket.to_owned(),
+            credentials: None,
         }
+    }
+
+    /// Signs form uploads with `credentials` (those the client was built with).
+    #[must_use]
+    pub fn signing_forms_with(
+        mut self,
+        credentials: Option<aws_sdk_s3::config::SharedCredentialsProvider>,
+    ) -> Self {
+        self.credentials = credentials;
+        self
     }
 
     /// The bucket.
@@ -87,6 +103,98 @@ impl S3Documents {
         }
     }
 
+    /// Spools `body` to a temporary file while hashing it, then uploads it under its hash:
+    /// filed and held, or to the incoming area.
+    async fn store(
+        &self,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+        filed: bool,
+    ) -> Result<DocMeta, DocError> {
+        let spool = tempfile::NamedTempFile::new()?;
+        let mut file = spool.reopen()?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut size = 0u64;
+        loop {
+            let n = body.read(&mut buf).await?;
+            if n == 0 {
+                break;
+            }
+            size += n as u64;
+            if size > limit {
+                return Err(DocError::TooLarge { size, limit });
+            }
+            hasher.update(&buf[..n]);
+            file.write_all(&buf[..n])?;
+        }
+        file.flush()?;
+        let sha256 = Sha256::from_bytes(hasher.finalize().into());
+        let stream = ByteStream::from_path(spool.path())
+            .await
+            .map_err(|e| DocError::Unavailable(e.to_string()))?;
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(if filed {
+                sha256.key()
+            } else {
+                sha256.incoming_key()
+            })
+            .body(stream)
+            .content_length(i64::try_from(size).unwrap_or(i64::MAX))
+            .checksum_sha256(sha256.base64())
+            .if_none_match("*");
+        if filed {
+            request = request.object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On);
+        }
+        let created = match request.send().await {
+            Ok(_) => true,
+            // 412: the object exists; its name is its hash, so these very bytes are stored.
+            // 409: a concurrent put of the same object is in progress.
+            Err(e) if matches!(status(&e), Some(412 | 409)) => false,
+            Err(e) => return Err(unavailable(&e)),
+        };
+        Ok(DocMeta {
+            sha256,
+            size,
+            created,
+        })
+    }
+
+    /// The URL a form posts to: the bucket's own, in the addressing the client uses (path
+    /// style on LocalStack, virtual-hosted on AWS), read from a presigned request for `key`.
+    async fn bucket_url(&self, key: &str) -> Result<String, DocError> {
+        let config = PresigningConfig::expires_in(Duration::from_secs(60))
+            .map_err(|e| DocError::Unavailable(e.to_string()))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let uri = request.uri();
+        let without_query = uri.split('?').next().unwrap_or(uri);
+        Ok(without_query.strip_suffix(key).map_or_else(
+            || without_query.to_owned(),
+            |b| b.trim_end_matches('/').to_owned(),
+        ))
+    }
+
+    /// Deletes an object, ignoring failure (the lifecycle rule removes what is left).
+    async fn delete(&self, key: &str) {
+        let _ = self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+    }
+
     async fn hash_object(&self, key: &str) -> Result<(Sha256, u64), DocError> {
         let out = self
             .client
@@ -104,50 +212,129 @@ impl S3Documents {
 #[async_trait]
 impl Documents for S3Documents {
     async fn put(&self, body: &mut (dyn AsyncRead + Send + Unpin)) -> Result<DocMeta, DocError> {
-        let spool = tempfile::NamedTempFile::new()?;
-        let mut file = spool.reopen()?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut size = 0u64;
-        loop {
-            let n = body.read(&mut buf).await?;
-            if n == 0 {
-                break;
-            }
-            size += n as u64;
-            if size > MAX_DOCUMENT_BYTES {
-                return Err(DocError::TooLarge {
-                    size,
-                    limit: MAX_DOCUMENT_BYTES,
-                });
-            }
-            hasher.update(&buf[..n]);
-            file.write_all(&buf[..n])?;
-        }
-        file.flush()?;
-        let sha256 = Sha256::from_bytes(hasher.finalize().into());
-        let stream = ByteStream::from_path(spool.path())
+        self.store(body, MAX_DOCUMENT_BYTES, true).await
+    }
+
+    async fn receive(
+        &self,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        max_len: u64,
+    ) -> Result<DocMeta, DocError> {
+        self.store(body, max_len.min(MAX_DOCUMENT_BYTES), false)
+            .await
+    }
+
+    async fn presign_post(&self, policy: &FormPolicy) -> Result<PresignedPost, DocError> {
+        use aws_sdk_s3::config::ProvideCredentials;
+        use base64::Engine;
+        let config = self.client.config();
+        let region = config
+            .region()
+            .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+        let credentials = self
+            .credentials
+            .as_ref()
+            .ok_or_else(|| DocError::Unavailable("no AWS credentials to sign a form".into()))?
+            .provide_credentials()
             .await
             .map_err(|e| DocError::Unavailable(e.to_string()))?;
-        let result = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(sha256.key())
-            .body(stream)
-            .content_length(i64::try_from(size).unwrap_or(i64::MAX))
-            .checksum_sha256(sha256.base64())
-            .if_none_match("*")
-            .object_lock_legal_hold_status(ObjectLockLegalHoldStatus::On)
-            .send()
-            .await;
-        let created = match result {
-            Ok(_) => true,
-            // 412: the object exists; its name is its hash, so these very bytes are stored.
-            // 409: a concurrent put of the same object is in progress.
-            Err(e) if matches!(status(&e), Some(412 | 409)) => false,
-            Err(e) => return Err(unavailable(&e)),
+        let now = std::time::SystemTime::now();
+        let stamp = chrono::DateTime::<chrono::Utc>::from(now);
+        let date = stamp.format("%Y%m%d").to_string();
+        let amz_date = stamp.format("%Y%m%dT%H%M%SZ").to_string();
+        let expiration = (stamp
+            + chrono::Duration::seconds(
+                i64::try_from(policy.expires_in.as_secs()).unwrap_or(3600),
+            ))
+        .format("%Y-%m-%dT%H:%M:%S.000Z")
+        .to_string();
+        let credential = format!(
+            "{}/{date}/{region}/s3/aws4_request",
+            credentials.access_key_id()
+        );
+        let key = policy.id.key();
+        let mut fields = vec![
+            ("key".to_owned(), key.clone()),
+            ("Content-Type".to_owned(), policy.content_type.clone()),
+            (
+                "success_action_redirect".to_owned(),
+                policy.redirect.clone(),
+            ),
+            ("x-amz-algorithm".to_owned(), "AWS4-HMAC-SHA256".to_owned()),
+            ("x-amz-credential".to_owned(), credential),
+            ("x-amz-date".to_owned(), amz_date),
+        ];
+        if let Some(token) = credentials.session_token() {
+            fields.push(("x-amz-security-token".to_owned(), token.to_owned()));
+        }
+        let mut conditions = vec![
+            serde_json::json!({ "bucket": self.bucket }),
+            serde_json::json!(["content-length-range", 1, policy.max_len]),
+        ];
+        conditions.extend(
+            fields
+                .iter()
+                .map(|(k, v)| serde_json::json!({ k.as_str(): v })),
+        );
+        let document = serde_json::json!({ "expiration": expiration, "conditions": conditions });
+        let encoded = base64::engine::general_purpose::STANDARD.encode(document.to_string());
+        let signing_key = aws_sigv4::sign::v4::generate_signing_key(
+            credentials.secret_access_key(),
+            now,
+            &region,
+            "s3",
+        );
+        let signature = aws_sigv4::sign::v4::calculate_signature(signing_key, encoded.as_bytes());
+        fields.push(("policy".to_owned(), encoded));
+        fields.push(("x-amz-signature".to_owned(), signature));
+        Ok(PresignedPost {
+            url: self.bucket_url(&key).await?,
+            fields,
+            expires_in: policy.expires_in,
+        })
+    }
+
+    async fn register(&self, id: &UploadId, max_len: u64) -> Result<DocMeta, DocError> {
+        let key = id.key();
+        let Some(size) = self.size_of(&key).await? else {
+            return Err(DocError::NotFound(Sha256::from_bytes([0; 32])));
         };
+        if size > max_len {
+            self.delete(&key).await;
+            return Err(DocError::TooLarge {
+                size,
+                limit: max_len,
+            });
+        }
+        let (sha256, size) = self.hash_object(&key).await?;
+        let created = self.size_of(&sha256.incoming_key()).await?.is_none();
+        if created {
+            let out = self
+                .client
+                .copy_object()
+                .bucket(&self.bucket)
+                .copy_source(format!("{}/{key}", self.bucket))
+                .key(sha256.incoming_key())
+                .checksum_algorithm(ChecksumAlgorithm::Sha256)
+                .send()
+                .await
+                .map_err(|e| unavailable(&e))?;
+            let copied = out
+                .copy_object_result()
+                .and_then(|r| r.checksum_sha256())
+                .map(str::to_owned);
+            if copied.as_deref() != Some(sha256.base64().as_str()) {
+                let (actual, _) = self.hash_object(&sha256.incoming_key()).await?;
+                if actual != sha256 {
+                    self.delete(&sha256.incoming_key()).await;
+                    return Err(DocError::Corrupt {
+                        expected: sha256,
+                        actual,
+                    });
+                }
+            }
+        }
+        self.delete(&key).await;
         Ok(DocMeta {
             sha256,
             size,
@@ -187,13 +374,31 @@ impl Documents for S3Documents {
         Ok(None)
     }
 
-    async fn file(&self, sha256: &Sha256) -> Result<u64, DocError> {
-        if let Some(len) = self.size_of(&sha256.key()).await? {
-            return Ok(len);
-        }
+    async fn file(&self, sha256: &Sha256) -> Result<Filed, DocError> {
         let Some(len) = self.size_of(&sha256.incoming_key()).await? else {
-            return Err(DocError::NotFound(*sha256));
+            return match self.size_of(&sha256.key()).await? {
+                Some(size) => Ok(Filed {
+                    size,
+                    from_upload: false,
+                }),
+                None => Err(DocError::NotFound(*sha256)),
+            };
         };
+        if self.size_of(&sha256.key()).await?.is_some() {
+            // Filed already: the upload still proves its uploader had these bytes.
+            let (actual, _) = self.hash_object(&sha256.incoming_key()).await?;
+            self.delete(&sha256.incoming_key()).await;
+            if actual != *sha256 {
+                return Err(DocError::Corrupt {
+                    expected: *sha256,
+                    actual,
+                });
+            }
+            return Ok(Filed {
+                size: len,
+                from_upload: true,
+            });
+        }
         let out = self
             .client
             .copy_object()
@@ -220,14 +425,11 @@ impl Documents for S3Documents {
             }
         }
         // The upload is no longer needed (the lifecycle rule would remove it anyway).
-        let _ = self
-            .client
-            .delete_object()
-            .bucket(&self.bucket)
-            .key(sha256.incoming_key())
-            .send()
-            .await;
-        Ok(len)
+        self.delete(&sha256.incoming_key()).await;
+        Ok(Filed {
+            size: len,
+            from_upload: true,
+        })
     }
 
     async fn is_filed(&self, sha256: &Sha256) -> Result<bool, DocError> {
@@ -309,6 +511,13 @@ impl Documents for S3Documents {
             let page = page.map_err(|e| unavailable(&e))?;
             for object in page.contents() {
                 let Some(key) = object.key() else { continue };
+                if key
+                    .strip_prefix("incoming/form-")
+                    .is_some_and(|id| UploadId::parse(id).is_ok())
+                {
+                    // A form upload not yet registered has no name to check against.
+                    continue;
+                }
                 let Some(expected) = key
                     .strip_prefix("sha256/")
                     .or_else(|| key.strip_prefix("incoming/"))

@@ -65,7 +65,7 @@ pub async fn open(table: &str, bucket: &str, endpoint: Option<&str>) -> (DynamoS
     );
     (
         DynamoState::new(dynamo, table),
-        S3Documents::new(s3, bucket),
+        S3Documents::new(s3, bucket).signing_forms_with(sdk.credentials_provider()),
     )
 }
 

@@ -117,6 +117,33 @@ async fn expired_items_are_deleted_by_the_tables_ttl() {
     assert!(raw().await.is_none(), "deleted by the TTL sweep");
 }
 
+/// The store checks signatures (LocalStack runs with `S3_SKIP_SIGNATURE_VALIDATION=0`): a
+/// presigned PUT whose signature was altered is refused. (LocalStack checks a form's policy
+/// conditions, type, size, key and expiry, but not yet its signature: the embedded stand-in's
+/// test covers a forged form.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs DynamoDB and S3: infra/test runs it on LocalStack"]
+async fn a_forged_presigned_upload_is_refused() {
+    let h = harness().await;
+    let body = format!("{} forged", h.run_id).into_bytes();
+    let sha = Sha256::of(&body);
+    let p = h
+        .docs
+        .presign_put(&sha, body.len() as u64, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let at = p.url.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
+    let mut forged = p.url.clone();
+    let flip = if &forged[at..=at] == "0" { "1" } else { "0" };
+    forged.replace_range(at..=at, flip);
+    assert_eq!(contract::http_put(&forged, &p.headers, &body).await, 403);
+    assert!(!h.docs.exists(&sha).await.unwrap());
+    assert!(
+        (200..300).contains(&contract::http_put(&p.url, &p.headers, &body).await),
+        "the genuine URL works"
+    );
+}
+
 /// What the bucket's lock does: a filed document is under legal hold, so none of its versions
 /// can be deleted; an upload under `incoming/` is not, so an abandoned upload can be removed
 /// (the bucket has no default retention any more).

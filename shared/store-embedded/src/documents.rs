@@ -15,7 +15,8 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use sha2::Digest;
 use swi_store::docs::{
-    DocError, DocMeta, DocReader, Documents, PresignedPut, Sha256, VerifyReport, VerifyingReader,
+    DocError, DocMeta, DocReader, Documents, Filed, FormPolicy, PresignedPost, PresignedPut,
+    Sha256, UploadId, VerifyReport, VerifyingReader,
 };
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -26,6 +27,23 @@ const CHUNK: usize = 1 << 20;
 
 /// Bytes written between two background flushes of a document being stored.
 const SYNC_EVERY: usize = 128 << 20;
+
+/// The policy of a form upload, as signed into the form.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SignedForm {
+    key: String,
+    content_type: String,
+    max_len: u64,
+    redirect: String,
+    expires: u64,
+}
+
+/// Where a write lands.
+enum Area {
+    Filed,
+    Incoming,
+    Form(UploadId),
+}
 
 /// Documents under one directory.
 #[derive(Debug, Clone)]
@@ -94,6 +112,14 @@ impl EmbeddedDocuments {
         self.root.join("incoming").join(sha256.hex())
     }
 
+    /// Where a form upload waits to be registered.
+    #[must_use]
+    pub fn form_path(&self, id: &UploadId) -> PathBuf {
+        self.root
+            .join("incoming")
+            .join(format!("form-{}", id.as_str()))
+    }
+
     /// The filed document if there is one, else the upload.
     async fn existing(&self, sha256: &Sha256) -> Result<Option<(PathBuf, u64)>, DocError> {
         for path in [self.path_of(sha256), self.incoming_path(sha256)] {
@@ -117,7 +143,36 @@ impl EmbeddedDocuments {
         body: &mut (dyn AsyncRead + Send + Unpin),
         expected: Option<(Sha256, u64)>,
     ) -> Result<DocMeta, DocError> {
-        let limit = expected.map_or(MAX_DOCUMENT_BYTES, |(_, len)| len);
+        match expected {
+            Some((_, len)) => self.write(body, len, expected, Area::Incoming).await,
+            None => {
+                self.write(body, MAX_DOCUMENT_BYTES, None, Area::Filed)
+                    .await
+            }
+        }
+    }
+
+    /// Stores a form upload's file under `incoming/form-<id>` (create-only: a second post of
+    /// the same form is refused), at most `limit` bytes.
+    ///
+    /// # Errors
+    /// `TooLarge`; `Io` (`AlreadyExists` for a second post).
+    pub async fn put_form(
+        &self,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        id: &UploadId,
+        limit: u64,
+    ) -> Result<DocMeta, DocError> {
+        self.write(body, limit, None, Area::Form(id.clone())).await
+    }
+
+    async fn write(
+        &self,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        limit: u64,
+        expected: Option<(Sha256, u64)>,
+        area: Area,
+    ) -> Result<DocMeta, DocError> {
         let tmp = self.root.join("tmp").join(format!(
             "{}-{}",
             std::process::id(),
@@ -223,17 +278,18 @@ impl EmbeddedDocuments {
                 actual: sha256,
             }));
         }
-        let path = if expected.is_some() {
-            self.incoming_path(&sha256)
-        } else {
-            self.path_of(&sha256)
+        let form = matches!(area, Area::Form(_));
+        let path = match area {
+            Area::Filed => self.path_of(&sha256),
+            Area::Incoming => self.incoming_path(&sha256),
+            Area::Form(id) => self.form_path(&id),
         };
         let created = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
             let dir = path.parent().map(Path::to_owned).unwrap_or_default();
             std::fs::create_dir_all(&dir)?;
             let created = match std::fs::hard_link(&tmp, &path) {
                 Ok(()) => true,
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !form => false,
                 Err(e) => {
                     let _ = std::fs::remove_file(&tmp);
                     return Err(e);
@@ -275,6 +331,73 @@ impl EmbeddedDocuments {
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
         same && now <= expires
+    }
+
+    fn form_signature(&self, policy: &str) -> String {
+        let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.upload_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(format!("POST\n{policy}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Checks a posted form's fields against its signed policy: the signature, the expiry, and
+    /// that the key, type and redirect are exactly the policy's. Returns the policy.
+    ///
+    /// # Errors
+    /// Why the form is refused (S3's words).
+    pub fn check_form(&self, fields: &[(String, String)]) -> Result<FormPolicy, &'static str> {
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        let policy_text = field("policy").ok_or("AccessDenied: the form has no policy")?;
+        let signature = field("x-swi-signature").ok_or("AccessDenied: the form is not signed")?;
+        let want = self.form_signature(policy_text);
+        let same = want.len() == signature.len()
+            && want
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
+        if !same {
+            return Err("SignatureDoesNotMatch: the form's signature is not valid");
+        }
+        use base64::Engine;
+        let policy: SignedForm = base64::engine::general_purpose::STANDARD
+            .decode(policy_text)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .ok_or("AccessDenied: the policy cannot be read")?;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(u64::MAX, |d| d.as_secs());
+        if now > policy.expires {
+            return Err("AccessDenied: Invalid according to Policy: Policy expired.");
+        }
+        let id = UploadId::parse(&policy.key)
+            .map_err(|_| "AccessDenied: Invalid according to Policy: key")?;
+        if field("key") != Some(policy.key.as_str()) {
+            return Err("AccessDenied: Invalid according to Policy: Policy Condition failed: key");
+        }
+        if field("content-type") != Some(policy.content_type.as_str()) {
+            return Err(
+                "AccessDenied: Invalid according to Policy: Policy Condition failed: Content-Type",
+            );
+        }
+        if field("success_action_redirect") != Some(policy.redirect.as_str()) {
+            return Err(
+                "AccessDenied: Invalid according to Policy: Policy Condition failed: success_action_redirect",
+            );
+        }
+        Ok(FormPolicy {
+            id,
+            content_type: policy.content_type,
+            max_len: policy.max_len,
+            redirect: policy.redirect,
+            expires_in: Duration::from_secs(policy.expires.saturating_sub(now)),
+        })
     }
 
     /// The document directory.
@@ -348,16 +471,22 @@ impl Documents for EmbeddedDocuments {
         Ok(self.existing(sha256).await?.map(|(_, len)| len))
     }
 
-    async fn file(&self, sha256: &Sha256) -> Result<u64, DocError> {
+    async fn file(&self, sha256: &Sha256) -> Result<Filed, DocError> {
         let (filed, incoming, want) = (self.path_of(sha256), self.incoming_path(sha256), *sha256);
-        tokio::task::spawn_blocking(move || -> Result<u64, DocError> {
-            if let Ok(m) = std::fs::metadata(&filed) {
-                return Ok(m.len());
-            }
+        tokio::task::spawn_blocking(move || -> Result<Filed, DocError> {
             let (actual, len) = match hash_file(&incoming) {
                 Ok(h) => h,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(DocError::NotFound(want));
+                    return match std::fs::metadata(&filed) {
+                        Ok(m) => Ok(Filed {
+                            size: m.len(),
+                            from_upload: false,
+                        }),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                            Err(DocError::NotFound(want))
+                        }
+                        Err(e) => Err(DocError::Io(e)),
+                    };
                 }
                 Err(e) => return Err(DocError::Io(e)),
             };
@@ -375,7 +504,84 @@ impl Documents for EmbeddedDocuments {
                 Err(e) => return Err(DocError::Io(e)),
             }
             let _ = std::fs::remove_file(&incoming);
-            Ok(len)
+            Ok(Filed {
+                size: len,
+                from_upload: true,
+            })
+        })
+        .await
+        .map_err(|e| DocError::Unavailable(e.to_string()))?
+    }
+
+    async fn receive(
+        &self,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        max_len: u64,
+    ) -> Result<DocMeta, DocError> {
+        self.write(body, max_len, None, Area::Incoming).await
+    }
+
+    async fn presign_post(&self, policy: &FormPolicy) -> Result<PresignedPost, DocError> {
+        use base64::Engine;
+        let expires = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|e| DocError::Unavailable(e.to_string()))?
+            .as_secs()
+            + policy.expires_in.as_secs();
+        let signed = SignedForm {
+            key: policy.id.key(),
+            content_type: policy.content_type.clone(),
+            max_len: policy.max_len,
+            redirect: policy.redirect.clone(),
+            expires,
+        };
+        let text = base64::engine::general_purpose::STANDARD
+            .encode(serde_json::to_vec(&signed).map_err(|e| DocError::Unavailable(e.to_string()))?);
+        let signature = self.form_signature(&text);
+        Ok(PresignedPost {
+            url: format!("{}/documents/uploads", self.public_url),
+            fields: vec![
+                ("key".to_owned(), signed.key),
+                ("Content-Type".to_owned(), signed.content_type),
+                ("success_action_redirect".to_owned(), signed.redirect),
+                ("policy".to_owned(), text),
+                ("x-swi-signature".to_owned(), signature),
+            ],
+            expires_in: policy.expires_in,
+        })
+    }
+
+    async fn register(&self, id: &UploadId, max_len: u64) -> Result<DocMeta, DocError> {
+        let form = self.form_path(id);
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || -> Result<DocMeta, DocError> {
+            let (sha256, size) = match hash_file(&form) {
+                Ok(h) => h,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(DocError::NotFound(Sha256::from_bytes([0; 32])));
+                }
+                Err(e) => return Err(DocError::Io(e)),
+            };
+            if size > max_len {
+                let _ = std::fs::remove_file(&form);
+                return Err(DocError::TooLarge {
+                    size,
+                    limit: max_len,
+                });
+            }
+            let dir = root.join("incoming");
+            let created = match std::fs::hard_link(&form, dir.join(sha256.hex())) {
+                Ok(()) => true,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+                Err(e) => return Err(DocError::Io(e)),
+            };
+            std::fs::remove_file(&form)?;
+            fsync_dir(&dir)?;
+            Ok(DocMeta {
+                sha256,
+                size,
+                created,
+            })
         })
         .await
         .map_err(|e| DocError::Unavailable(e.to_string()))?
@@ -469,6 +675,13 @@ impl Documents for EmbeddedDocuments {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                if name
+                    .strip_prefix("form-")
+                    .is_some_and(|id| UploadId::parse(id).is_ok())
+                {
+                    // A form upload not yet registered has no name to check against.
+                    continue;
+                }
                 let Ok(expected) = Sha256::parse(&name) else {
                     report.foreign.push(path.display().to_string());
                     continue;

@@ -1,15 +1,21 @@
-//! The local stand-in for S3's presigned PUT: `PUT /documents/uploads/{sha256}?len&expires&sig`
+//! The local stand-ins for S3's presigned uploads. `PUT /documents/uploads/{sha256}?len&expires&sig`
 //! stores the body only if the signature is valid and unexpired and the bytes are exactly the
-//! announced length and hash (S3 answers `BadDigest` in that case; so does this). `swi serve`
-//! mounts this router; the contract suite exercises it.
+//! announced length and hash (S3 answers `BadDigest` in that case; so does this).
+//! `POST /documents/uploads` takes a browser's form as S3's POST policy does: the signed policy
+//! names the exact key, type, redirect and largest size; the file (the last field) is stored
+//! under `incoming/form-<id>` and the browser is sent to the redirect with `key` in its query.
+//! `swi serve` mounts this router; the contract suite exercises it.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::extract::multipart::{Field, Multipart};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::put;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{post, put};
 use futures_util::TryStreamExt;
 use swi_store::docs::{DocError, Sha256};
 use tokio_util::io::StreamReader;
@@ -57,9 +63,110 @@ async fn upload(
     }
 }
 
-/// The upload route on `docs`.
+/// The most bytes of one form field before the file (policies are well under 2 KiB).
+const MAX_FIELD_BYTES: usize = 8 << 10;
+/// The most fields before the file.
+const MAX_FIELDS: usize = 16;
+
+fn refused(status: StatusCode, why: &str) -> Response {
+    (status, format!("{why}\n")).into_response()
+}
+
+/// A text field, refused past [`MAX_FIELD_BYTES`] before it is buffered whole.
+async fn small_text(mut field: Field<'_>) -> Option<String> {
+    let mut out = Vec::new();
+    while let Ok(Some(chunk)) = field.chunk().await {
+        if out.len() + chunk.len() > MAX_FIELD_BYTES {
+            return None;
+        }
+        out.extend_from_slice(&chunk);
+    }
+    String::from_utf8(out).ok()
+}
+
+async fn upload_form(State(docs): State<Arc<EmbeddedDocuments>>, mut form: Multipart) -> Response {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                return refused(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidArgument: POST requires exactly one file upload per request.",
+                );
+            }
+            Err(_) => return refused(StatusCode::BAD_REQUEST, "MalformedPOSTRequest"),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let policy = match docs.check_form(&fields) {
+                Ok(p) => p,
+                Err(why) => return refused(StatusCode::FORBIDDEN, why),
+            };
+            let stream = field.map_err(std::io::Error::other);
+            let mut reader = StreamReader::new(stream);
+            return match docs.put_form(&mut reader, &policy.id, policy.max_len).await {
+                Ok(meta) if meta.size == 0 => {
+                    let _ = tokio::fs::remove_file(docs.form_path(&policy.id)).await;
+                    refused(
+                        StatusCode::BAD_REQUEST,
+                        "EntityTooSmall: Your proposed upload is smaller than the minimum allowed size",
+                    )
+                }
+                Ok(meta) => {
+                    let sep = if policy.redirect.contains('?') {
+                        '&'
+                    } else {
+                        '?'
+                    };
+                    Redirect::to(&format!(
+                        "{}{sep}bucket=documents&key={}&etag=%22{}%22",
+                        policy.redirect,
+                        policy.id.key().replace('/', "%2F"),
+                        &meta.sha256.hex()[..32]
+                    ))
+                    .into_response()
+                }
+                Err(DocError::TooLarge { .. }) => refused(
+                    StatusCode::BAD_REQUEST,
+                    "EntityTooLarge: Your proposed upload exceeds the maximum allowed size",
+                ),
+                Err(DocError::Io(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => refused(
+                    StatusCode::FORBIDDEN,
+                    "AccessDenied: the form was used already",
+                ),
+                Err(_) => refused(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "InternalError: the document could not be stored",
+                ),
+            };
+        }
+        if fields.len() >= MAX_FIELDS {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "MalformedPOSTRequest: too many fields",
+            );
+        }
+        let Some(value) = small_text(field).await else {
+            return refused(
+                StatusCode::BAD_REQUEST,
+                "MalformedPOSTRequest: a field is too long",
+            );
+        };
+        fields.push((name, value));
+    }
+}
+
+/// The upload routes on `docs`.
 pub fn upload_router(docs: Arc<EmbeddedDocuments>) -> Router {
     Router::new()
         .route("/documents/uploads/{sha256}", put(upload))
+        // The policy bounds the file; the body limit is the store's own.
+        .route(
+            "/documents/uploads",
+            post(upload_form).layer(DefaultBodyLimit::max(
+                usize::try_from(crate::documents::MAX_DOCUMENT_BYTES).unwrap_or(usize::MAX),
+            )),
+        )
         .with_state(docs)
 }

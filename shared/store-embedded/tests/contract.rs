@@ -80,6 +80,57 @@ async fn an_expired_or_forged_upload_url_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_or_expired_upload_form_is_refused() {
+    use swi_store::docs::{FormPolicy, UploadId};
+    let h = harness().await;
+    let policy = FormPolicy {
+        id: UploadId::random().unwrap(),
+        content_type: "image/png".into(),
+        max_len: 1 << 20,
+        redirect: "http://portal.example/back".into(),
+        expires_in: std::time::Duration::from_secs(60),
+    };
+    let form = h.docs.presign_post(&policy).await.unwrap();
+    // A policy rewritten to allow more (or another key) no longer matches its signature.
+    let mut forged = form.fields.clone();
+    for (k, v) in &mut forged {
+        if k == "key" {
+            *v = "incoming/form-00000000000000000000000000000000".into();
+        }
+        if k == "x-swi-signature" {
+            v.replace_range(0..1, if v.starts_with('0') { "1" } else { "0" });
+        }
+    }
+    let (status, _) = contract::http_post_form(&form.url, &forged, b"png").await;
+    assert_eq!(status, 403);
+    // The key alone changed: the policy names another.
+    let mut other_key = form.fields.clone();
+    other_key[0].1 = "incoming/form-00000000000000000000000000000000".into();
+    let (status, _) = contract::http_post_form(&form.url, &other_key, b"png").await;
+    assert_eq!(status, 403);
+    let expired = h
+        .docs
+        .presign_post(&FormPolicy {
+            expires_in: std::time::Duration::ZERO,
+            ..policy.clone()
+        })
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let (status, _) = contract::http_post_form(&expired.url, &expired.fields, b"png").await;
+    assert_eq!(status, 403);
+    // Used once; a second post of the same form is refused.
+    let (status, _) = contract::http_post_form(&form.url, &form.fields, b"png").await;
+    assert_eq!(status, 303);
+    let (status, _) = contract::http_post_form(&form.url, &form.fields, b"png2").await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        h.docs.register(&policy.id, 1 << 20).await.unwrap().sha256,
+        Sha256::of(b"png")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn state_survives_reopening_the_database() {
     let dir = tempfile::tempdir().unwrap();
     {

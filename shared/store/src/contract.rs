@@ -494,13 +494,34 @@ pub async fn presigned_upload(h: &dyn Harness) {
         !d.is_filed(&sha).await.unwrap(),
         "an upload is not filed by itself"
     );
-    assert_eq!(d.file(&sha).await.unwrap(), good.len() as u64);
+    let filed = d.file(&sha).await.unwrap();
+    assert_eq!((filed.size, filed.from_upload), (good.len() as u64, true));
     assert!(d.is_filed(&sha).await.unwrap());
+    let again = d.file(&sha).await.unwrap();
     assert_eq!(
-        d.file(&sha).await.unwrap(),
-        good.len() as u64,
-        "filing twice is filing once"
+        (again.size, again.from_upload),
+        (good.len() as u64, false),
+        "filing twice is filing once, and the upload was consumed"
     );
+    // The same bytes uploaded again (another case, another person): the new upload is
+    // consumed by its filing, which proves its uploader had them.
+    let p = d
+        .presign_put(&sha, good.len() as u64, Duration::from_secs(300))
+        .await
+        .unwrap();
+    assert!((200..300).contains(&http_put(&p.url, &p.headers, &good).await));
+    assert!(d.file(&sha).await.unwrap().from_upload);
+    assert!(!d.file(&sha).await.unwrap().from_upload);
+    // Received server-side (what an upload route does): incoming, then filed from the upload.
+    let other = format!("{} received by the server", h.run_id()).into_bytes();
+    let got = d.receive(&mut other.as_slice(), 1 << 20).await.unwrap();
+    assert!(d.exists(&got.sha256).await.unwrap());
+    assert!(!d.is_filed(&got.sha256).await.unwrap());
+    assert!(d.file(&got.sha256).await.unwrap().from_upload);
+    assert!(matches!(
+        d.receive(&mut other.as_slice(), 4).await,
+        Err(DocError::TooLarge { .. })
+    ));
     assert_eq!(read_all(d, &sha).await.unwrap(), good);
     // What the system stores itself is filed at once.
     let own = format!("{} made by the system", h.run_id()).into_bytes();
@@ -598,6 +619,135 @@ pub async fn run_all(h: &dyn Harness) {
     documents(h).await;
     corruption_is_detected(h).await;
     presigned_upload(h).await;
+    form_upload(h).await;
+}
+
+/// A form upload (the browser's POST, no JavaScript): only the policy's type and size under the
+/// policy's key; the browser is sent to the redirect with the key; registering moves the file to
+/// its content address once.
+pub async fn form_upload(h: &dyn Harness) {
+    use crate::docs::{FormPolicy, UploadId};
+    let d = h.docs();
+    let policy = FormPolicy {
+        id: UploadId::random().unwrap(),
+        content_type: "application/pdf".into(),
+        max_len: 64,
+        redirect: "http://portal.example/uploaded?to=claim".into(),
+        expires_in: Duration::from_secs(300),
+    };
+    let form = d.presign_post(&policy).await.unwrap();
+    let good = format!("%PDF {} form", &h.run_id()[..8.min(h.run_id().len())]).into_bytes();
+
+    // Another declared type than the policy's: refused, nothing stored.
+    let mut fields = form.fields.clone();
+    for (k, v) in &mut fields {
+        if k == "Content-Type" {
+            *v = "text/html".into();
+        }
+    }
+    let (status, _) = http_post_form(&form.url, &fields, &good).await;
+    assert_eq!(status, 403, "another type is refused");
+    // Larger than the policy allows: refused, nothing stored.
+    let (status, _) = http_post_form(&form.url, &form.fields, &[b'x'; 65]).await;
+    assert_eq!(status, 400, "too large is refused");
+    assert!(matches!(
+        d.register(&policy.id, policy.max_len).await,
+        Err(DocError::NotFound(_))
+    ));
+
+    let (status, location) = http_post_form(&form.url, &form.fields, &good).await;
+    assert_eq!(status, 303, "{location:?}");
+    let location = location.unwrap();
+    assert!(
+        location.starts_with("http://portal.example/uploaded?to=claim&"),
+        "{location}"
+    );
+    let key = location
+        .split(['?', '&'])
+        .find_map(|p| p.strip_prefix("key="))
+        .unwrap()
+        .replace("%2F", "/");
+    assert_eq!(UploadId::parse(&key).unwrap(), policy.id);
+
+    let meta = d.register(&policy.id, policy.max_len).await.unwrap();
+    assert_eq!(meta.sha256, Sha256::of(&good));
+    assert_eq!(meta.size, good.len() as u64);
+    assert!(!d.is_filed(&meta.sha256).await.unwrap());
+    assert_eq!(read_all(d, &meta.sha256).await.unwrap(), good);
+    assert!(
+        matches!(
+            d.register(&policy.id, policy.max_len).await,
+            Err(DocError::NotFound(_))
+        ),
+        "registered once"
+    );
+    assert!(d.file(&meta.sha256).await.unwrap().from_upload);
+
+    // A file larger than the registration allows is removed, not registered.
+    let small = FormPolicy {
+        id: UploadId::random().unwrap(),
+        ..policy.clone()
+    };
+    let form = d.presign_post(&small).await.unwrap();
+    let (status, _) = http_post_form(&form.url, &form.fields, &good).await;
+    assert_eq!(status, 303);
+    assert!(matches!(
+        d.register(&small.id, 4).await,
+        Err(DocError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        d.register(&small.id, 64).await,
+        Err(DocError::NotFound(_))
+    ));
+}
+
+/// A minimal multipart/form-data POST over plain TCP, as a browser sends a form (the fields,
+/// then the file): returns the status and the `Location` header.
+pub async fn http_post_form(
+    url: &str,
+    fields: &[(String, String)],
+    file: &[u8],
+) -> (u16, Option<String>) {
+    let rest = url.strip_prefix("http://").expect("http:// URL");
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let boundary = "----swi-contract-boundary-7d1f";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let mut stream = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let location = text.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("location")
+            .then(|| v.trim().to_owned())
+    });
+    (status, location)
 }
 
 /// A minimal HTTP/1.1 PUT over plain TCP (the presigned URLs of the tests are `http://` on

@@ -2,12 +2,15 @@
 //! every read, so that a file that changed on disk or in the bucket can never be served as the
 //! document it claims to be.
 //!
-//! Two areas. A client's upload (a presigned PUT) lands under `incoming/<hex>`: unlocked, and
-//! removed after [`INCOMING_DAYS`] unless filed (S3's lifecycle rule; `sweep_incoming` in
-//! embedded mode). Filing an upload to a case ([`Documents::file`]) copies it to `sha256/<hex>`,
-//! checksummed by the store and held (S3's legal hold) until the archive sets its retention;
-//! what the system makes itself (certificates, reports) is put there directly. Reads by hash
-//! find a document in either area.
+//! Two areas. A client's upload lands under `incoming/`: unlocked, and removed after
+//! [`INCOMING_DAYS`] unless filed (S3's lifecycle rule; `sweep_incoming` in embedded mode). A
+//! presigned PUT (the client hashed the file) lands at `incoming/<hex>` directly; a presigned
+//! form POST (a browser without JavaScript cannot hash) lands at `incoming/form-<id>` and is
+//! moved to `incoming/<hex>` by [`Documents::register`]. Filing an upload to a case
+//! ([`Documents::file`]) copies it to `sha256/<hex>`, checksummed by the store and held (S3's
+//! legal hold) until the archive sets its retention, and consumes the upload; what the system
+//! makes itself (certificates, reports) is put there directly. Reads by hash find a document in
+//! either area.
 
 use std::fmt;
 use std::pin::Pin;
@@ -118,6 +121,90 @@ pub struct PresignedPut {
     pub expires_in: Duration,
 }
 
+/// A presigned form upload (S3's POST policy): a browser posts a `multipart/form-data` form to
+/// `url` with `fields` (in this order) and then the file as the field `file`; the store accepts
+/// only 1 to `max_len` bytes of the given content type under exactly the form's key, then
+/// answers `303 See Other` to the redirect with `key` in its query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedPost {
+    /// Where to post.
+    pub url: String,
+    /// The form's fields before the file, in order.
+    pub fields: Vec<(String, String)>,
+    /// How long the form is valid.
+    pub expires_in: Duration,
+}
+
+/// What a form upload must be: its key, type, size and where the browser goes next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormPolicy {
+    /// The upload's name.
+    pub id: UploadId,
+    /// The exact `Content-Type` the form must declare.
+    pub content_type: String,
+    /// The most bytes accepted.
+    pub max_len: u64,
+    /// Where the browser is sent once the file is stored (`key` is added to its query).
+    pub redirect: String,
+    /// How long the form is valid.
+    pub expires_in: Duration,
+}
+
+/// The name of a form upload not yet registered: 128 random bits in hex.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UploadId(String);
+
+impl UploadId {
+    /// A new random id.
+    ///
+    /// # Errors
+    /// `Unavailable` when the system has no randomness.
+    pub fn random() -> Result<Self, DocError> {
+        let mut b = [0u8; 16];
+        getrandom::fill(&mut b).map_err(|e| DocError::Unavailable(e.to_string()))?;
+        Ok(UploadId(hex::encode(b)))
+    }
+
+    /// From its text (32 lowercase hex digits) or from its storage key.
+    ///
+    /// # Errors
+    /// `InvalidHash` for anything else.
+    pub fn parse(text: &str) -> Result<Self, DocError> {
+        let id = text.strip_prefix("incoming/form-").unwrap_or(text);
+        if id.len() == 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            Ok(UploadId(id.to_owned()))
+        } else {
+            Err(DocError::InvalidHash(text.chars().take(80).collect()))
+        }
+    }
+
+    /// The id's text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The storage key of the upload: `incoming/form-<id>`.
+    #[must_use]
+    pub fn key(&self) -> String {
+        format!("incoming/form-{}", self.0)
+    }
+}
+
+/// What filing did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Filed {
+    /// The document's size.
+    pub size: u64,
+    /// True when an upload of these bytes was consumed (its uploader had the bytes); false when
+    /// the document was filed already and no upload was waiting.
+    pub from_upload: bool,
+}
+
 /// The result of re-hashing every stored document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
@@ -213,13 +300,38 @@ pub trait Documents: Send + Sync {
         expires_in: Duration,
     ) -> Result<PresignedPut, DocError>;
 
-    /// Files a document: an upload is copied to the filed area, re-checksummed by the store and
-    /// held; a document filed already is left as it is. Returns its size.
+    /// Stores the bytes read from `body` in the incoming area under their SHA-256, as a presigned
+    /// upload would (the embedded upload routes and tests use it); at most `max_len` bytes.
+    ///
+    /// # Errors
+    /// `TooLarge`, `Io`, `Unavailable`.
+    async fn receive(
+        &self,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        max_len: u64,
+    ) -> Result<DocMeta, DocError>;
+
+    /// A form through which a browser uploads one file to `incoming/form-<id>` under `policy`.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn presign_post(&self, policy: &FormPolicy) -> Result<PresignedPost, DocError>;
+
+    /// Registers a form upload: hashes it and moves it to `incoming/<hex>` (from where a case
+    /// files it). A file over `max_len` is removed and refused.
+    ///
+    /// # Errors
+    /// `NotFound` (nothing was posted, or it was registered already), `TooLarge`, `Unavailable`.
+    async fn register(&self, id: &UploadId, max_len: u64) -> Result<DocMeta, DocError>;
+
+    /// Files a document: an upload waiting in the incoming area is re-hashed, copied to the filed
+    /// area (checksummed by the store and held) and consumed; a document filed already is left as
+    /// it is.
     ///
     /// # Errors
     /// `NotFound` (neither uploaded nor filed), `Corrupt` (the upload's bytes changed),
     /// `Unavailable`.
-    async fn file(&self, sha256: &Sha256) -> Result<u64, DocError>;
+    async fn file(&self, sha256: &Sha256) -> Result<Filed, DocError>;
 
     /// Whether the document is filed (not merely uploaded).
     ///

@@ -142,7 +142,7 @@ pub async fn declare(
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let id = declaration_id(&unit.code, month, &sha);
         // Accepted whole: the file is the declaration's, filed before the queue names it.
-        swi_platform::documents::file(&p, &sha).await?;
+        swi_platform::documents::file(&p, &actor, &sha).await?;
         if p.state.get(&declaration_key(&id)).await?.is_some() {
             return Err(ApiError::conflict(
                 ErrorCode::AlreadyDeclared,

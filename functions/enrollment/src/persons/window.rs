@@ -95,7 +95,7 @@ pub async fn file_material(
         ));
     }
     // Filed to the enrolment's dossier before the enrolment names it.
-    swi_platform::documents::file(&p, &sha).await?;
+    swi_platform::documents::file(&p, &actor, &sha).await?;
     transition(
         &p,
         &actor,

@@ -64,7 +64,12 @@ pub async fn declaration(p: &Platform, id: &str) -> Seeded {
             number.expose()
         ));
     }
-    let sha = p.docs.put(&mut csv.as_bytes()).await.unwrap().sha256;
+    let sha = p
+        .docs
+        .receive(&mut csv.as_bytes(), 1 << 30)
+        .await
+        .unwrap()
+        .sha256;
     let d = Declaration {
         id: id.to_owned(),
         unit: UNIT.into(),
