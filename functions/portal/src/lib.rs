@@ -78,6 +78,12 @@ pub fn router(platform: Platform, api: Router) -> Router {
                 axum::extract::DefaultBodyLimit::max(pages::verify::MAX_FILE + 64 * 1024),
             ),
         )
+        .route("/uploads/new", post(pages::uploads::start))
+        .route(
+            "/uploads/done",
+            get(pages::uploads::done).post(pages::uploads::put_done),
+        )
+        .route("/uploads/put", post(pages::uploads::presign_put))
         .route("/assets/{file}", get(pages::asset))
         .fallback(fallback)
         .layer(axum::middleware::from_fn(headers::secure))
@@ -88,7 +94,11 @@ pub fn router(platform: Platform, api: Router) -> Router {
 /// HTML 404 for a page that does not exist.
 async fn fallback(State(portal): State<Portal>, req: Request) -> Response {
     let path = req.uri().path();
-    if path == "/api" || path.starts_with("/api/") || path.starts_with("/documents/uploads/") {
+    if path == "/api"
+        || path.starts_with("/api/")
+        || path == "/documents/uploads"
+        || path.starts_with("/documents/uploads/")
+    {
         return match portal.api.oneshot(req).await {
             Ok(r) => r,
             Err(e) => match e {},

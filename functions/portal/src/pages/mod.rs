@@ -11,6 +11,7 @@ pub mod queue;
 pub mod signed;
 pub mod signin;
 pub mod unit;
+pub mod uploads;
 pub mod verify;
 pub mod words;
 

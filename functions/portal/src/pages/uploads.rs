@@ -1,0 +1,466 @@
+//! Uploads from a page, straight to the document store (a 20 MiB scan never passes through the
+//! portal). A page offers "上传" as a small form naming what the file is for ([`Purpose`]);
+//! the upload page then holds a form that posts the file to the store itself under a presigned
+//! policy (exact key, size range, type). The store sends the browser back to `/uploads/done`,
+//! which registers the upload as the signed-in person's and files it where it belongs, through
+//! the same API every client uses. Where JavaScript runs, the page hashes the file (WebCrypto)
+//! and PUTs it to a presigned URL instead, then posts its hash to `/uploads/done`.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use swi_domain::claim::ClaimMaterial;
+use swi_domain::enrolment::Material;
+use swi_platform::ApiError;
+use swi_platform::documents::{PresignedForm, Registered, UploadKind};
+
+use super::{Chrome, Signed, error_page_for, html, segment, url_encode};
+use crate::Portal;
+use crate::session::Session;
+
+/// What an uploaded file is for, and so where it is filed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    /// A material of a person's enrolment (`PUT /api/enrolments/{id}/materials/{material}`).
+    Enrolment {
+        /// The enrolment.
+        id: String,
+        /// The material.
+        material: Material,
+    },
+    /// A material of an injury's claims (`PUT /api/injuries/{id}/materials/{material}`).
+    Injury {
+        /// The injury.
+        id: String,
+        /// The material.
+        material: ClaimMaterial,
+    },
+    /// A unit's monthly declaration (`POST /api/units/{code}/declarations`).
+    Declaration {
+        /// The unit's code.
+        unit: String,
+        /// `YYYY-MM`.
+        month: String,
+    },
+    /// A scan a form needs (the window's identity check, a city value): the browser goes back
+    /// to the form's page with the file's hash, and the form names it.
+    Field {
+        /// The form's page (a path of this portal).
+        back: String,
+    },
+}
+
+/// An identifier in a purpose: letters, digits, `-` and `_`, at most 64.
+fn ident(s: &str) -> Option<String> {
+    (!s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)))
+    .then(|| s.to_owned())
+}
+
+fn closed<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(Value::String(s.to_owned())).ok()
+}
+
+fn wire<T: serde::Serialize>(t: &T) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+impl Purpose {
+    /// Reads a purpose from its text (`enrolment/{id}/{material}`, `injury/{id}/{material}`,
+    /// `declaration/{unit}/{YYYY-MM}`, `field/{path}`).
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        if text.len() > 300 {
+            return None;
+        }
+        let (kind, rest) = text.split_once('/')?;
+        match kind {
+            "field" => {
+                let back = format!("/{rest}");
+                let safe = back
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_/".contains(&b))
+                    && !back.contains("//");
+                safe.then_some(Purpose::Field { back })
+            }
+            _ => {
+                let (a, b) = rest.split_once('/')?;
+                match kind {
+                    "enrolment" => Some(Purpose::Enrolment {
+                        id: ident(a)?,
+                        material: closed(b)?,
+                    }),
+                    "injury" => Some(Purpose::Injury {
+                        id: ident(a)?,
+                        material: closed(b)?,
+                    }),
+                    "declaration" => {
+                        let month =
+                            chrono::NaiveDate::parse_from_str(&format!("{b}-01"), "%Y-%m-%d")
+                                .ok()
+                                .map(|d| d.format("%Y-%m").to_string())
+                                .filter(|m| m == b)?;
+                        Some(Purpose::Declaration {
+                            unit: ident(a)?,
+                            month,
+                        })
+                    }
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// Its text.
+    #[must_use]
+    pub fn text(&self) -> String {
+        match self {
+            Purpose::Enrolment { id, material } => format!("enrolment/{id}/{}", wire(material)),
+            Purpose::Injury { id, material } => format!("injury/{id}/{}", wire(material)),
+            Purpose::Declaration { unit, month } => format!("declaration/{unit}/{month}"),
+            Purpose::Field { back } => format!("field{back}"),
+        }
+    }
+
+    /// A scan or a table.
+    #[must_use]
+    pub const fn kind(&self) -> UploadKind {
+        match self {
+            Purpose::Declaration { .. } => UploadKind::Table,
+            _ => UploadKind::Scan,
+        }
+    }
+
+    /// What the file is, in Chinese.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self {
+            Purpose::Enrolment { material, .. } => material.chinese().to_owned(),
+            Purpose::Injury { material, .. } => material.chinese().to_owned(),
+            Purpose::Declaration { month, .. } => format!("{month} 人员变动增减表"),
+            Purpose::Field { .. } => "扫描件".to_owned(),
+        }
+    }
+
+    /// The page the person came from (and goes back to).
+    #[must_use]
+    pub fn back(&self) -> String {
+        match self {
+            Purpose::Enrolment { id, .. } => format!("/enrolments/{id}"),
+            Purpose::Injury { id, .. } => format!("/injuries/{id}"),
+            Purpose::Declaration { .. } => "/unit/declarations".to_owned(),
+            Purpose::Field { back } => back.clone(),
+        }
+    }
+
+    /// Files the registered file where it belongs; answers where the browser goes next.
+    async fn file(&self, portal: &Portal, s: &Session, sha256: &str) -> Result<String, ApiError> {
+        let body = json!({ "sha256": sha256 });
+        // One filing per file and purpose: a second visit of the same redirect is a retry.
+        let idem = format!(
+            "upload-{}",
+            &swi_store::Sha256::of(format!("{}\n{sha256}", self.text()).as_bytes()).hex()[..40]
+        );
+        let (method, path, body) = match self {
+            Purpose::Enrolment { id, material } => (
+                Method::PUT,
+                format!(
+                    "/api/enrolments/{}/materials/{}",
+                    segment(id),
+                    wire(material)
+                ),
+                body,
+            ),
+            Purpose::Injury { id, material } => (
+                Method::PUT,
+                format!("/api/injuries/{}/materials/{}", segment(id), wire(material)),
+                body,
+            ),
+            Purpose::Declaration { unit, month } => (
+                Method::POST,
+                format!("/api/units/{}/declarations", segment(unit)),
+                json!({ "month": month, "sha256": sha256 }),
+            ),
+            Purpose::Field { back } => {
+                return Ok(format!("{back}?scan={sha256}"));
+            }
+        };
+        let answer = portal
+            .call(s, method, &path, Some(&body), Some(&idem))
+            .await?;
+        if !answer.ok() {
+            return Err(answer.refusal());
+        }
+        Ok(match self {
+            Purpose::Declaration { .. } => answer.body["id"].as_str().map_or_else(
+                || self.back(),
+                |id| format!("/unit/declarations/{}", segment(id)),
+            ),
+            _ => format!("{}?uploaded={}", self.back(), wire_of_material(self)),
+        })
+    }
+}
+
+fn wire_of_material(p: &Purpose) -> String {
+    match p {
+        Purpose::Enrolment { material, .. } => wire(material),
+        Purpose::Injury { material, .. } => wire(material),
+        _ => String::new(),
+    }
+}
+
+/// The form of a page's "上传" button.
+#[derive(Debug, Deserialize)]
+pub struct StartForm {
+    csrf: String,
+    to: String,
+}
+
+/// The upload page: the form that posts the file to the store.
+#[derive(Template)]
+#[template(path = "upload.html")]
+pub struct UploadPage {
+    chrome: Chrome,
+    label: String,
+    back: String,
+    to: String,
+    form: PresignedForm,
+    accept: &'static str,
+    max_mb: u64,
+    csrf: String,
+}
+
+/// The origin (`scheme://host[:port]`) of a URL.
+fn origin(url: &str) -> Option<&str> {
+    let after = url.find("://")? + 3;
+    let end = url[after..].find('/').map_or(url.len(), |i| after + i);
+    Some(&url[..end])
+}
+
+/// `POST /uploads/new`: asks the API for a presigned form for what the page named, and shows
+/// the upload page. Its policy lets the page post to the store (and, where JavaScript runs,
+/// PUT to it).
+pub async fn start(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Form(f): Form<StartForm>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return error_page_for(Some(&s), &super::csrf_refused());
+    }
+    let Some(purpose) = Purpose::parse(&f.to) else {
+        return super::not_found();
+    };
+    let redirect = format!(
+        "{}/uploads/done?to={}",
+        portal.platform.public_url.trim_end_matches('/'),
+        url_encode(&purpose.text())
+    );
+    let asked = portal
+        .call(
+            &s,
+            Method::POST,
+            "/api/documents/forms",
+            Some(&json!({ "kind": purpose.kind(), "redirect": redirect })),
+            None,
+        )
+        .await
+        .and_then(|a| a.into::<PresignedForm>());
+    let form = match asked {
+        Ok(f) => f,
+        Err(e) => return error_page_for(Some(&s), &e),
+    };
+    let store = origin(&form.url).unwrap_or("'self'").to_owned();
+    let mut r = html(
+        StatusCode::OK,
+        &UploadPage {
+            chrome: Chrome::of(&s),
+            label: purpose.label(),
+            back: purpose.back(),
+            to: purpose.text(),
+            accept: purpose.kind().accept(),
+            max_mb: purpose.kind().max_bytes() >> 20,
+            csrf: s.csrf.clone(),
+            form,
+        },
+    );
+    // This page alone may send a form (and, with JavaScript, a PUT) to the store.
+    let policy = crate::headers::CSP
+        .replace("form-action 'self'", &format!("form-action 'self' {store}"))
+        .replace(
+            "default-src 'self';",
+            &format!("default-src 'self'; connect-src 'self' {store};"),
+        );
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
+}
+
+/// Where the store sends the browser back (`key` is the upload's), or what the script posts.
+#[derive(Debug, Deserialize)]
+pub struct Done {
+    to: String,
+    #[serde(default)]
+    key: Option<String>,
+}
+
+/// Registers the upload and files it; the browser goes on to where it belongs, or sees why not.
+async fn finish(portal: &Portal, s: &Session, purpose: &Purpose, sha256: &str) -> Response {
+    match purpose.file(portal, s, sha256).await {
+        Ok(next) => Redirect::to(&next).into_response(),
+        Err(e) => error_page_for(Some(s), &e),
+    }
+}
+
+/// `GET /uploads/done?to=…&key=…`: the store's redirect after a form upload. The upload is
+/// registered as the signed-in person's (the API refuses anyone else's), then filed.
+pub async fn done(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Query(d): Query<Done>,
+) -> Response {
+    let Some(purpose) = Purpose::parse(&d.to) else {
+        return super::not_found();
+    };
+    let Some(id) = d
+        .key
+        .as_deref()
+        .and_then(|k| swi_store::docs::UploadId::parse(k).ok())
+    else {
+        return super::not_found();
+    };
+    let registered = portal
+        .call(
+            &s,
+            Method::POST,
+            &format!("/api/documents/forms/{}", id.as_str()),
+            None,
+            None,
+        )
+        .await
+        .and_then(|a| a.into::<Registered>());
+    match registered {
+        Ok(r) => finish(&portal, &s, &purpose, &r.sha256).await,
+        Err(e) => error_page_for(Some(&s), &e),
+    }
+}
+
+/// What the script posts once its PUT is stored.
+#[derive(Debug, Deserialize)]
+pub struct Put {
+    csrf: String,
+    to: String,
+    sha256: String,
+}
+
+/// `POST /uploads/done`: the script's upload (a presigned PUT of the bytes it hashed) is filed.
+pub async fn put_done(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Form(f): Form<Put>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return error_page_for(Some(&s), &super::csrf_refused());
+    }
+    let Some(purpose) = Purpose::parse(&f.to) else {
+        return super::not_found();
+    };
+    if swi_store::Sha256::parse(&f.sha256).is_err() {
+        return super::not_found();
+    }
+    finish(&portal, &s, &purpose, &f.sha256.to_ascii_lowercase()).await
+}
+
+/// What the script asks for: a presigned PUT for the file it hashed.
+#[derive(Debug, Deserialize)]
+pub struct PutRequest {
+    to: String,
+    sha256: String,
+    size: u64,
+    content_type: String,
+}
+
+/// `POST /uploads/put` (JSON, the CSRF token in `X-CSRF-Token`): a presigned PUT for a file
+/// the page hashed; the API checks its type and size first.
+pub async fn presign_put(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    headers: HeaderMap,
+    Json(r): Json<PutRequest>,
+) -> Response {
+    let token = headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let refuse = |e: ApiError| e.into_response();
+    if !s.csrf_ok(token) {
+        return refuse(super::csrf_refused());
+    }
+    if Purpose::parse(&r.to).is_none() {
+        return refuse(ApiError::not_found("未找到该上传用途", "no such purpose"));
+    }
+    match portal
+        .call(
+            &s,
+            Method::POST,
+            "/api/documents/uploads",
+            Some(&json!({ "sha256": r.sha256, "size": r.size, "content_type": r.content_type })),
+            None,
+        )
+        .await
+    {
+        Ok(a) if a.ok() => (StatusCode::OK, Json(a.body)).into_response(),
+        Ok(a) => refuse(a.refusal()),
+        Err(e) => refuse(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purposes_read_back_and_refuse_what_is_not_one() {
+        for text in [
+            "enrolment/e-123/labour_service_contract",
+            "injury/i-9/receipts",
+            "declaration/91360702MA35XXXX1X/2026-11",
+            "field/window/identities",
+        ] {
+            assert_eq!(Purpose::parse(text).unwrap().text(), text);
+        }
+        for bad in [
+            "enrolment/e-1/no_such_material",
+            "injury/../receipts",
+            "declaration/u/2026-13",
+            "field//evil.example",
+            "field/a?b",
+            "other/x/y",
+            "",
+        ] {
+            assert_eq!(Purpose::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_origin_is_scheme_host_and_port() {
+        assert_eq!(
+            origin("http://127.0.0.1:4566/bucket"),
+            Some("http://127.0.0.1:4566")
+        );
+        assert_eq!(
+            origin("https://b.s3.cn-north-1.amazonaws.com.cn"),
+            Some("https://b.s3.cn-north-1.amazonaws.com.cn")
+        );
+    }
+}
