@@ -601,6 +601,54 @@ pub async fn get(
     Ok(axum::Json(visible(&p, &actor, &id).await?.masked()))
 }
 
+/// `GET /api/injuries`: the signed-in citizen's own injuries (those of the ID number verified
+/// for their account), most recent first.
+///
+/// # Errors
+/// 403 not a citizen, or no verified ID number yet.
+#[utoipa::path(get, path = "/api/injuries", tag = "claims",
+    responses((status = 200, description = "the citizen's injuries (ID numbers masked)", body = [Injury]),
+        (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn mine(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+) -> Result<axum::Json<Vec<Injury>>, ApiError> {
+    if actor.role != Role::Citizen {
+        return Err(swi_domain::Denied::Role {
+            role: actor.role,
+            action: Action::SubmitClaim,
+        }
+        .into());
+    }
+    let Some(identity) = swi_platform::identity::linked(&p, &actor.sub).await? else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::NotOwnId,
+            "您的账号尚未完成实名核验，请持身份证到经办窗口办理",
+            "this account has no verified ID number yet",
+        ));
+    };
+    let items = p
+        .state
+        .query_index_all(
+            swi_store::Index::Gsi1,
+            &swi_store::Query::partition(swi_registry::enrolment::person_partition(
+                &identity.person,
+            ))
+            .range(swi_store::SkRange::Prefix("injury#".into()))
+            .limit(100)
+            .backward(),
+        )
+        .await?;
+    let mut out = Vec::with_capacity(items.len());
+    for item in items.iter().take(100) {
+        let injury: Injury = item.body().map_err(|e| ApiError::internal(&e))?;
+        out.push(injury.masked());
+    }
+    Ok(axum::Json(out))
+}
+
 /// The injury `id`, if `actor` may see it.
 async fn visible(p: &Platform, actor: &Actor, id: &str) -> Result<Injury, ApiError> {
     let (injury, _) = load_injury(p, id).await?;

@@ -37,7 +37,7 @@ use utoipa_axum::routes;
 #[must_use]
 pub fn routes() -> Routes {
     Routes::new()
-        .routes(routes!(injuries::record))
+        .routes(routes!(injuries::record, injuries::mine))
         .routes(routes!(injuries::get))
         .routes(routes!(injuries::paid_leave))
         .routes(routes!(injuries::appraisal))

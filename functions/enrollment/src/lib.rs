@@ -55,7 +55,11 @@ pub fn routes() -> Routes {
         .routes(routes!(persons::cover::terminate))
         .routes(routes!(persons::notice::notice_pdf))
         .routes(routes!(persons::read::history))
-        .routes(routes!(declarations::file::declare))
+        .routes(routes!(persons::read::own_history))
+        .routes(routes!(
+            declarations::file::declare,
+            declarations::file::of_unit
+        ))
         .routes(routes!(declarations::file::queue))
         .routes(routes!(declarations::file::get))
         .routes(routes!(declarations::review::review))

@@ -10,7 +10,7 @@ pub const HTMX: &str = include_str!("../assets/htmx-2.0.11.min.js");
 pub const PORTAL_JS: &str = include_str!("../assets/portal.js");
 
 /// The names pages link to (with a version, so that a new build is fetched anew).
-pub const CSS_PATH: &str = "/assets/site-1.css";
+pub const CSS_PATH: &str = "/assets/site-2.css";
 /// htmx's path.
 pub const HTMX_PATH: &str = "/assets/htmx-2.0.11.min.js";
 /// The portal script's path.

@@ -78,6 +78,26 @@ pub fn router(platform: Platform, api: Router) -> Router {
                 axum::extract::DefaultBodyLimit::max(pages::verify::MAX_FILE + 64 * 1024),
             ),
         )
+        .route("/cover", get(pages::citizen::cover))
+        .route(
+            "/enrol",
+            get(pages::citizen::enrol_form).post(pages::citizen::enrol),
+        )
+        .route("/enrolments/{id}", get(pages::citizen::enrolment))
+        .route(
+            "/enrolments/{id}/notice.pdf",
+            get(pages::citizen::enrolment_notice),
+        )
+        .route("/injuries", get(pages::citizen::injuries))
+        .route("/injuries/{id}", get(pages::citizen::injury))
+        .route("/injuries/{id}/claims", post(pages::citizen::submit_claim))
+        .route("/unit/declarations", get(pages::declarations::of_unit))
+        .route("/declarations/{id}", get(pages::declarations::show))
+        .route(
+            "/declarations/{id}/review",
+            post(pages::declarations::review),
+        )
+        .route("/reports/{sha256}", get(pages::declarations::report))
         .route("/uploads/new", post(pages::uploads::start))
         .route(
             "/uploads/done",

@@ -175,11 +175,18 @@ pub async fn declare(
         })
         .map_err(|e| ApiError::internal(&e))?;
         let item = declaration_item(&d)?;
+        let listed = unit_listing(&d)?;
         Ok(Change {
-            ops: vec![TxOp::Put {
-                item,
-                condition: Condition::NotExists,
-            }],
+            ops: vec![
+                TxOp::Put {
+                    item,
+                    condition: Condition::NotExists,
+                },
+                TxOp::Put {
+                    item: listed,
+                    condition: Condition::NotExists,
+                },
+            ],
             audit: vec![Audit {
                 case: declaration_case(&id),
                 command: "declaration.file".into(),
@@ -221,6 +228,54 @@ pub async fn queue(
         .await?
     {
         out.push(item.body().map_err(|e| ApiError::internal(&e))?);
+    }
+    Ok(axum::Json(out))
+}
+
+/// The unit's list of its declarations: `declarations-of#{unit}` / `{month}#{id}`.
+fn unit_listing(d: &Declaration) -> Result<swi_store::Item, ApiError> {
+    Ok(swi_store::Item::new(
+        format!("declarations-of#{}", d.unit),
+        format!("{}#{}", d.month.format("%Y-%m"), d.id),
+        &serde_json::json!({ "id": d.id }),
+    )?)
+}
+
+/// How many of a unit's declarations its list shows: two years of months, and resubmissions.
+const UNIT_LIST: u32 = 48;
+
+/// `GET /api/units/{code}/declarations`: the unit's declarations, latest month first.
+///
+/// # Errors
+/// 403; 404.
+#[utoipa::path(get, path = "/api/units/{code}/declarations", tag = "declarations",
+    params(("code" = String, Path)),
+    responses((status = 200, description = "the unit's declarations, latest month first", body = [Declaration]),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn of_unit(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(code): Path<String>,
+) -> Result<axum::Json<Vec<Declaration>>, ApiError> {
+    let (unit, _) = load_unit(&p, &code).await?;
+    actor.may(Action::Read, Some(unit.county), Owner::Unit(&unit.code))?;
+    let page = p
+        .state
+        .query(
+            &Query::partition(format!("declarations-of#{}", unit.code))
+                .limit(UNIT_LIST)
+                .backward(),
+        )
+        .await?;
+    let mut out = Vec::with_capacity(page.items.len());
+    for listed in &page.items {
+        let Some(id) = listed.body["id"].as_str() else {
+            continue;
+        };
+        if let Some(item) = p.state.get(&declaration_key(id)).await? {
+            out.push(item.body().map_err(|e| ApiError::internal(&e))?);
+        }
     }
     Ok(axum::Json(out))
 }

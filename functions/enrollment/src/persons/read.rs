@@ -76,23 +76,64 @@ pub async fn history(
     actor.may(Action::Read, None, Owner::Nobody)?;
     let id = ResidentId::parse(&q.id_number)
         .map_err(|e| ApiError::invalid("公民身份号码不正确", format!("`id_number`: {e}")))?;
+    let own = swi_platform::identity::may_act_for(&p, &actor, &id, false)
+        .await
+        .is_ok()
+        && actor.role == swi_domain::Role::Citizen;
+    Ok(axum::Json(
+        history_of(&p, &actor, &p.persons.of(&id), own).await?,
+    ))
+}
+
+/// `GET /api/self/history`: the signed-in citizen's own cover, every enrolment and project
+/// registration of the ID number verified for their account, whoever enrolled them.
+///
+/// # Errors
+/// 403 not a citizen, or no verified ID number yet.
+#[utoipa::path(get, path = "/api/self/history", tag = "persons", responses((status = 200, description = "the citizen's own enrolments and project registrations, ID numbers masked", body = History), (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody), (status = "5XX", description = "unavailable or internal", body = swi_platform::error::ErrorBody)), security(("bearer" = [])))]
+pub async fn own_history(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+) -> Result<axum::Json<History>, ApiError> {
+    actor.may(Action::EnrolSelf, None, Owner::Person(&actor.sub))?;
+    let Some(identity) = swi_platform::identity::linked(&p, &actor.sub).await? else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            swi_platform::ErrorCode::NotOwnId,
+            "您的账号尚未完成实名核验，请持身份证到经办窗口办理",
+            "this account has no verified ID number yet",
+        ));
+    };
+    Ok(axum::Json(
+        history_of(&p, &actor, &identity.person, true).await?,
+    ))
+}
+
+/// A person's register as `actor` may read it: everything when it is their own (`own`), else
+/// each record only if they may read it.
+async fn history_of(
+    p: &Platform,
+    actor: &swi_domain::access::Actor,
+    person: &str,
+    own: bool,
+) -> Result<History, ApiError> {
     let mut history = History::default();
-    for cover in register_of(&p, &p.persons.of(&id)).await? {
-        // Each record is shown only to whoever may read it.
+    for cover in register_of(p, person).await? {
         match cover {
             Cover::Enrolment { enrolment: e } => {
-                if actor.may(Action::Read, Some(e.county), e.owner()).is_ok() {
+                if own || actor.may(Action::Read, Some(e.county), e.owner()).is_ok() {
                     history.enrolments.push(e.masked());
                 }
             }
             Cover::Project { project, worker } => {
-                if actor
-                    .may(
-                        Action::Read,
-                        Some(project.county),
-                        Owner::Unit(&project.unit),
-                    )
-                    .is_ok()
+                if own
+                    || actor
+                        .may(
+                            Action::Read,
+                            Some(project.county),
+                            Owner::Unit(&project.unit),
+                        )
+                        .is_ok()
                 {
                     history.projects.push(ProjectCover {
                         project: project.id,
@@ -107,7 +148,7 @@ pub async fn history(
             }
         }
     }
-    Ok(axum::Json(history))
+    Ok(history)
 }
 
 /// `GET /api/units/{code}/reminders`: what the unit must act on (an employee past the legal

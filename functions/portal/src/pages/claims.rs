@@ -84,6 +84,8 @@ pub struct MaterialRow {
     name: &'static str,
     /// Where its scan is shown, when filed.
     href: Option<String>,
+    /// What its upload button names, while the claimant may still add it.
+    upload: Option<String>,
 }
 
 /// An item as assessed, for reading.
@@ -447,6 +449,9 @@ async fn render_with(
         .await
         .ok()
         .and_then(|a| a.into().ok());
+    // The claimant adds materials while the claim waits at the window or was returned.
+    let may_add = matches!(s.role, Role::Citizen | Role::Employer)
+        && matches!(claim.status, ClaimStatus::Submitted | ClaimStatus::Returned);
     let checklist: Vec<MaterialRow> = claim
         .checklist
         .iter()
@@ -456,6 +461,7 @@ async fn render_with(
                 .as_ref()
                 .filter(|i| i.materials.contains_key(m))
                 .map(|i| format!("/scans/{}/{}", i.id, m.as_str())),
+            upload: may_add.then(|| format!("injury/{}/{}/{}", claim.injury, m.as_str(), claim.id)),
         })
         .collect();
     let (actions, duties_note) = actions(s, &claim);
@@ -548,6 +554,8 @@ fn done_text(d: &str) -> Option<&'static str> {
         "reject" => "已作出不予核定决定。",
         "resubmit" => "已重新提交，等待受理。",
         "first-review" => "已提交初审，转复核。",
+        "submitted" => "申领已提交，等待窗口受理。缺少的材料列在下方，可直接上传。",
+        "uploaded" => "材料已上传。",
         _ => return None,
     })
 }

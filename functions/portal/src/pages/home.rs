@@ -39,11 +39,23 @@ fn task(href: &str, label: &str, about: &str) -> Task {
 /// `GET /`.
 pub async fn home(Signed(s): Signed) -> Response {
     let tasks = match s.role {
-        Role::Citizen => vec![task(
-            "/claims",
-            "我的待遇申领",
-            "查看本人或由您提交的待遇申领：办理到哪一步、退回补正的原因、核定结果和核定表。",
-        )],
+        Role::Citizen => vec![
+            task(
+                "/cover",
+                "我的参保",
+                "查看本人在各单位、各建设项目的参保记录；灵活就业人员、新业态从业人员可在此个人参保登记并上传材料。",
+            ),
+            task(
+                "/injuries",
+                "我的工伤",
+                "已认定的工伤：上传申领材料，申领待遇。",
+            ),
+            task(
+                "/claims",
+                "我的待遇申领",
+                "查看本人或由您提交的待遇申领：办理到哪一步、退回补正的原因、核定结果和核定表。",
+            ),
+        ],
         Role::Employer => vec![
             task(
                 "/unit",

@@ -2,9 +2,12 @@
 //! template; what every page shares — the header with the signed-in person and the sign-out
 //! form, the error page, the 404 — is here.
 
+pub mod citizen;
 pub mod claims;
+pub mod declarations;
 pub mod documents;
 pub mod first_review;
+pub mod forms;
 pub mod home;
 pub mod oversight;
 pub mod queue;
@@ -99,9 +102,14 @@ pub fn links(role: Role) -> Vec<Link> {
     };
     let mut v = vec![l("/", "首页")];
     match role {
-        Role::Citizen => v.push(l("/claims", "我的待遇申领")),
+        Role::Citizen => {
+            v.push(l("/cover", "我的参保"));
+            v.push(l("/injuries", "我的工伤"));
+            v.push(l("/claims", "我的待遇申领"));
+        }
         Role::Employer => {
             v.push(l("/unit", "本单位"));
+            v.push(l("/unit/declarations", "人员变动申报"));
             v.push(l("/claims", "待遇申领"));
         }
         Role::Acceptor | Role::Handler | Role::FirstReviewer | Role::ReReviewer => {

@@ -49,6 +49,8 @@ pub struct QueueView {
     status: &'static str,
     rows: Vec<Row>,
     next: Option<String>,
+    /// The county's declarations waiting for the window's review (Art. 18).
+    declarations: Vec<crate::pages::declarations::DeclarationLine>,
 }
 
 /// `?status=&county=&cursor=`.
@@ -177,6 +179,7 @@ pub async fn queue(
             status: status.as_str(),
             rows,
             next,
+            declarations: crate::pages::declarations::queue_of(&portal, &s).await,
         },
     )
 }

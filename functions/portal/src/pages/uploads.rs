@@ -32,12 +32,15 @@ pub enum Purpose {
         /// The material.
         material: Material,
     },
-    /// A material of an injury's claims (`PUT /api/injuries/{id}/materials/{material}`).
+    /// A material of an injury's claims (`PUT /api/injuries/{id}/materials/{material}`),
+    /// uploaded from the injury's page or from one claim's.
     Injury {
         /// The injury.
         id: String,
         /// The material.
         material: ClaimMaterial,
+        /// The claim whose page the upload came from.
+        claim: Option<String>,
     },
     /// A unit's monthly declaration (`POST /api/units/{code}/declarations`).
     Declaration {
@@ -99,10 +102,17 @@ impl Purpose {
                         id: ident(a)?,
                         material: closed(b)?,
                     }),
-                    "injury" => Some(Purpose::Injury {
-                        id: ident(a)?,
-                        material: closed(b)?,
-                    }),
+                    "injury" => {
+                        let (m, claim) = match b.split_once('/') {
+                            Some((m, c)) => (m, Some(ident(c)?)),
+                            None => (b, None),
+                        };
+                        Some(Purpose::Injury {
+                            id: ident(a)?,
+                            material: closed(m)?,
+                            claim,
+                        })
+                    }
                     "declaration" => {
                         let month =
                             chrono::NaiveDate::parse_from_str(&format!("{b}-01"), "%Y-%m-%d")
@@ -125,7 +135,16 @@ impl Purpose {
     pub fn text(&self) -> String {
         match self {
             Purpose::Enrolment { id, material } => format!("enrolment/{id}/{}", wire(material)),
-            Purpose::Injury { id, material } => format!("injury/{id}/{}", wire(material)),
+            Purpose::Injury {
+                id,
+                material,
+                claim: None,
+            } => format!("injury/{id}/{}", wire(material)),
+            Purpose::Injury {
+                id,
+                material,
+                claim: Some(c),
+            } => format!("injury/{id}/{}/{c}", wire(material)),
             Purpose::Declaration { unit, month } => format!("declaration/{unit}/{month}"),
             Purpose::Field { back } => format!("field{back}"),
         }
@@ -156,6 +175,7 @@ impl Purpose {
     pub fn back(&self) -> String {
         match self {
             Purpose::Enrolment { id, .. } => format!("/enrolments/{id}"),
+            Purpose::Injury { claim: Some(c), .. } => format!("/claims/{c}"),
             Purpose::Injury { id, .. } => format!("/injuries/{id}"),
             Purpose::Declaration { .. } => "/unit/declarations".to_owned(),
             Purpose::Field { back } => back.clone(),
@@ -163,7 +183,7 @@ impl Purpose {
     }
 
     /// Files the registered file where it belongs; answers where the browser goes next.
-    async fn file(&self, portal: &Portal, s: &Session, sha256: &str) -> Result<String, ApiError> {
+    async fn file(&self, portal: &Portal, s: &Session, sha256: &str) -> Result<Next, ApiError> {
         let body = json!({ "sha256": sha256 });
         // One filing per file and purpose: a second visit of the same redirect is a retry.
         let idem = format!(
@@ -180,7 +200,7 @@ impl Purpose {
                 ),
                 body,
             ),
-            Purpose::Injury { id, material } => (
+            Purpose::Injury { id, material, .. } => (
                 Method::PUT,
                 format!("/api/injuries/{}/materials/{}", segment(id), wire(material)),
                 body,
@@ -191,23 +211,37 @@ impl Purpose {
                 json!({ "month": month, "sha256": sha256 }),
             ),
             Purpose::Field { back } => {
-                return Ok(format!("{back}?scan={sha256}"));
+                return Ok(Next::Go(format!("{back}?scan={sha256}")));
             }
         };
         let answer = portal
             .call(s, method, &path, Some(&body), Some(&idem))
             .await?;
         if !answer.ok() {
+            // A declaration refused whole comes with its rows and report.
+            if answer.body.get("rows").is_some() {
+                return Ok(Next::Rows(answer.body));
+            }
             return Err(answer.refusal());
         }
-        Ok(match self {
+        Ok(Next::Go(match self {
             Purpose::Declaration { .. } => answer.body["id"].as_str().map_or_else(
                 || self.back(),
-                |id| format!("/unit/declarations/{}", segment(id)),
+                |id| format!("/declarations/{}?done=filed", segment(id)),
             ),
+            Purpose::Injury { claim: Some(_), .. } => format!("{}?done=uploaded", self.back()),
             _ => format!("{}?uploaded={}", self.back(), wire_of_material(self)),
-        })
+        }))
     }
+}
+
+/// Where the browser goes once a file is filed.
+#[derive(Debug)]
+enum Next {
+    /// On to this page.
+    Go(String),
+    /// The file was refused whole, with a report of its rows (a declaration).
+    Rows(Value),
 }
 
 fn wire_of_material(p: &Purpose) -> String {
@@ -218,11 +252,13 @@ fn wire_of_material(p: &Purpose) -> String {
     }
 }
 
-/// The form of a page's "上传" button.
+/// The form of a page's "上传" button (a declaration's also names its month).
 #[derive(Debug, Deserialize)]
 pub struct StartForm {
     csrf: String,
     to: String,
+    #[serde(default)]
+    month: Option<String>,
 }
 
 /// The upload page: the form that posts the file to the store.
@@ -257,7 +293,17 @@ pub async fn start(
     if !s.csrf_ok(&f.csrf) {
         return error_page_for(Some(&s), &super::csrf_refused());
     }
-    let Some(purpose) = Purpose::parse(&f.to) else {
+    let to = match &f.month {
+        Some(m) => format!("{}/{}", f.to, m.trim()),
+        None => f.to.clone(),
+    };
+    let Some(purpose) = Purpose::parse(&to) else {
+        if f.month.is_some() {
+            return error_page_for(
+                Some(&s),
+                &ApiError::invalid("申报月份须为 YYYY-MM", "`month` must be YYYY-MM"),
+            );
+        }
         return super::not_found();
     };
     let redirect = format!(
@@ -317,7 +363,8 @@ pub struct Done {
 /// Registers the upload and files it; the browser goes on to where it belongs, or sees why not.
 async fn finish(portal: &Portal, s: &Session, purpose: &Purpose, sha256: &str) -> Response {
     match purpose.file(portal, s, sha256).await {
-        Ok(next) => Redirect::to(&next).into_response(),
+        Ok(Next::Go(next)) => Redirect::to(&next).into_response(),
+        Ok(Next::Rows(body)) => super::declarations::refused(s, &body),
         Err(e) => error_page_for(Some(s), &e),
     }
 }
@@ -434,6 +481,7 @@ mod tests {
         for text in [
             "enrolment/e-123/labour_service_contract",
             "injury/i-9/receipts",
+            "injury/i-9/receipts/c-77",
             "declaration/91360702MA35XXXX1X/2026-11",
             "field/window/identities",
         ] {
