@@ -98,6 +98,14 @@ pub fn router(platform: Platform, api: Router) -> Router {
             post(pages::declarations::review),
         )
         .route("/reports/{sha256}", get(pages::declarations::report))
+        .route(
+            "/window/identities",
+            get(pages::window::identity_form).post(pages::window::verify_identity),
+        )
+        .route(
+            "/window/injuries",
+            get(pages::window::injury_form).post(pages::window::record_injury),
+        )
         .route("/uploads/new", post(pages::uploads::start))
         .route(
             "/uploads/done",

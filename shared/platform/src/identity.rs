@@ -188,7 +188,7 @@ pub async fn verify(
     let fp = fingerprint("POST /api/identities", &req);
     actor.may(Action::VerifyIdentity, None, Owner::Nobody)?;
     crate::wire::name(&req.name, "name")?;
-    crate::wire::token(&req.sub, "sub")?;
+    crate::wire::subject(&req.sub, "sub")?;
     let id = ResidentId::parse(&req.id_number)
         .map_err(|e| ApiError::invalid("公民身份号码不正确", format!("`id_number`: {e}")))?;
     let scan = Sha256::parse(&req.evidence_sha256)

@@ -37,6 +37,24 @@ pub fn token(v: &str, field: &str) -> Result<(), ApiError> {
     }
 }
 
+/// An account's subject as an identity provider issues it (OpenID Connect `sub`: a case-
+/// sensitive string of at most 255 ASCII characters; `local:<name>` for a local account):
+/// printable ASCII without spaces.
+///
+/// # Errors
+/// 400 naming the field.
+pub fn subject(v: &str, field: &str) -> Result<(), ApiError> {
+    let ok = (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic());
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            format!("{field} 格式不正确"),
+            format!("`{field}` must be 1-255 printable ASCII characters without spaces"),
+        ))
+    }
+}
+
 /// A mainland mobile number: 11 digits starting 13-19.
 ///
 /// # Errors

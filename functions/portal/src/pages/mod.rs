@@ -16,6 +16,7 @@ pub mod signin;
 pub mod unit;
 pub mod uploads;
 pub mod verify;
+pub mod window;
 pub mod words;
 
 use askama::Template;
@@ -112,7 +113,12 @@ pub fn links(role: Role) -> Vec<Link> {
             v.push(l("/unit/declarations", "人员变动申报"));
             v.push(l("/claims", "待遇申领"));
         }
-        Role::Acceptor | Role::Handler | Role::FirstReviewer | Role::ReReviewer => {
+        Role::Acceptor | Role::Handler => {
+            v.push(l("/work", "待办队列"));
+            v.push(l("/window/identities", "实名核验"));
+            v.push(l("/window/injuries", "录入工伤认定"));
+        }
+        Role::FirstReviewer | Role::ReReviewer => {
             v.push(l("/work", "待办队列"));
         }
         Role::Supervisor => {
