@@ -18,7 +18,7 @@ type Spec = (
 );
 
 /// Every demo account.
-const ACCOUNTS: [Spec; 9] = [
+const ACCOUNTS: [Spec; 10] = [
     (
         "acceptor-360702",
         "demo-acceptor-360702",
@@ -74,6 +74,14 @@ const ACCOUNTS: [Spec; 9] = [
         "360703",
         None,
         "演示参保人员",
+    ),
+    (
+        "citizen-claims",
+        crate::demo_claims::CLAIMANT.0,
+        Role::Citizen,
+        "360702",
+        None,
+        "林伤八",
     ),
     (
         "supervisor-city",

@@ -2,6 +2,8 @@
 //! covered five months ago, injured three months ago — so that there is a claim at every step
 //! of the review (submitted, returned with a one-time notice, at handling, first review,
 //! re-review, entry) and one approved with its two forms, each step done by its own demo clerk.
+//! One more insured person's injury waits with no claim yet: her own account
+//! (`citizen-claims`, verified at the window) files it from the portal.
 
 use std::sync::Arc;
 
@@ -35,6 +37,9 @@ enum Until {
     Entry,
     Approved,
 }
+
+/// The demo citizen who claims for herself from the portal (subject), and her name.
+pub const CLAIMANT: (&str, &str) = ("demo-citizen-claims", "林伤八");
 
 /// The claims seeded, for the log: (status, id).
 pub type Claims = Vec<(&'static str, String)>;
@@ -276,5 +281,83 @@ pub async fn seed(platform: &Platform) -> Result<Claims> {
         }
         out.push((*status, cid));
     }
+    claimant(&s, &clock, today, employer, &finance, &acceptor, &handler).await?;
     Ok(out)
+}
+
+/// The insured person who files her own claim in the portal: covered, injured, her paid leave
+/// over, her account linked to her ID number at the window; no claim yet.
+async fn claimant(
+    s: &Seeder,
+    clock: &SetClock,
+    today: NaiveDate,
+    employer: &str,
+    finance: &str,
+    acceptor: &str,
+    handler: &str,
+) -> Result<()> {
+    let (sub, name) = CLAIMANT;
+    clock.set(at(day(today, 150)));
+    let id = swi_rules::ids::ResidentId::with_check_character("36070219880808152")
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .expose()
+        .to_owned();
+    let e = s
+        .call(
+            "POST",
+            &format!("/api/units/{UNIT}/persons"),
+            employer,
+            Some("demo-claimant-enrol"),
+            json!({
+                "name": name, "id_type": "resident_id", "id_number": id, "phone": "13907970158",
+                "category": "employee", "declared_wage": "4800.00", "start": day(today, 150),
+                "track": "female_55"
+            }),
+        )
+        .await?;
+    let eid = e["id"].as_str().context("enrolment id")?.to_owned();
+    s.call(
+        "POST",
+        &format!("/api/enrolments/{eid}/payments"),
+        finance,
+        Some("demo-claimant-pay"),
+        json!({ "paid_at": format!("{}T08:00", day(today, 150)) }),
+    )
+    .await?;
+    let card = s.scan(&format!("居民身份证 {name}")).await?;
+    s.call(
+        "POST",
+        "/api/identities",
+        acceptor,
+        Some("demo-claimant-identity"),
+        json!({ "sub": sub, "name": name, "id_number": id, "evidence_sha256": card }),
+    )
+    .await?;
+    clock.set(at(day(today, 40)));
+    let scan = s.scan(&format!("认定书 {name}")).await?;
+    let injury = s
+        .call(
+            "POST",
+            "/api/injuries",
+            acceptor,
+            Some("demo-claimant-injury"),
+            json!({
+                "name": name, "id_number": id, "kind": "accident",
+                "decision_number": format!("赣市人社伤认〔{}〕演示008号", today.format("%Y")),
+                "decided_on": day(today, 45), "injured_on": day(today, 70),
+                "body_part": "右足", "sha256": scan
+            }),
+        )
+        .await?;
+    let iid = injury["id"].as_str().context("injury id")?.to_owned();
+    let leave = s.scan(&format!("停工留薪期确认 {name}")).await?;
+    s.call(
+        "PUT",
+        &format!("/api/injuries/{iid}/paid-leave"),
+        handler,
+        Some("demo-claimant-leave"),
+        json!({ "from": day(today, 70), "to": day(today, 42), "sha256": leave }),
+    )
+    .await?;
+    Ok(())
 }

@@ -1,8 +1,16 @@
 //! The portal in a real browser: headless Chromium driven through chromedriver (`fantoccini`),
-//! against `swi serve --demo`. A claim goes from handling through three more clerks — each their
-//! own person (Art. 5) — to its approved forms, which the unit's clerk then downloads; on every
-//! page visited axe-core's WCAG 2.1 A/AA rules must find nothing; a screenshot of the page is
-//! saved under `target/browser-screenshots/` when a step fails.
+//! against `swi serve --demo`, one journey per role:
+//! - a citizen is verified at the window, enrols herself and uploads a scan;
+//! - an employer uploads a month's declaration with one bad row, downloads the report, fixes
+//!   the file and sees it reviewed and applied;
+//! - a citizen files her own claim and its missing material; four clerks — each their own
+//!   person (Art. 5) — take it to its approved forms, which she downloads;
+//!
+//! and the unit's clerk and the supervisor read theirs. Uploads run as the page's script does
+//! them (hashed with WebCrypto, PUT to the store); the plain form path without script is
+//! `tests/portal.rs`'s. On every page visited axe-core's WCAG 2.1 A/AA rules must find
+//! nothing; a screenshot of the page is saved under `target/browser-screenshots/` when a step
+//! fails.
 //!
 //! Needs Chromium, chromedriver and axe-core: `infra/browser` installs them and prints their
 //! paths; `infra/test` runs this with `--ignored` and those paths in `CHROMEDRIVER`, `CHROMIUM`
@@ -22,7 +30,49 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{Process, accounts, demo_server, free_port, wait_for};
+use support::{Process, TODAY, accounts, demo_server, free_port, wait_for};
+
+/// A demo server, chromedriver and a browser on them; dropped together.
+struct Setup {
+    b: Browser,
+    accounts: std::collections::BTreeMap<String, String>,
+    dir: tempfile::TempDir,
+    _server: Process,
+    _driver: Process,
+}
+
+async fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = demo_server(dir.path(), port);
+    let accounts = accounts(dir.path());
+    let driver_port = free_port();
+    let driver = Process(
+        Command::new(env("CHROMEDRIVER", "chromedriver"))
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver: run infra/browser"),
+    );
+    wait_for(driver_port, "chromedriver");
+    let b = Browser::open(driver_port, &format!("http://127.0.0.1:{port}")).await;
+    Setup {
+        b,
+        accounts,
+        dir,
+        _server: server,
+        _driver: driver,
+    }
+}
+
+/// A valid resident ID number from its first 17 digits.
+fn id_number(first17: &str) -> String {
+    swi_rules::ids::ResidentId::with_check_character(first17)
+        .unwrap()
+        .expose()
+        .to_owned()
+}
 
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -143,6 +193,18 @@ impl Browser {
         e.send_keys(text).await.unwrap();
     }
 
+    /// Sets a date input's value as its picker would (typing into one follows the browser's
+    /// locale).
+    async fn pick_date(&self, css: &str, date: &str) {
+        self.c
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1]; return true;",
+                vec![json!(css), json!(date)],
+            )
+            .await
+            .unwrap();
+    }
+
     async fn click(&self, css: &str, name: &str) {
         match self.c.find(Locator::Css(css)).await {
             Ok(e) => e.click().await.unwrap(),
@@ -198,6 +260,45 @@ impl Browser {
             .await;
     }
 
+    /// Chooses `file` in the upload page's file input and sends it; waits for the page after.
+    async fn upload(&mut self, file: &std::path::Path, name: &str) {
+        let input = match self.c.find(Locator::Css("#file")).await {
+            Ok(e) => e,
+            Err(e) => self.fail(name, format!("no file input: {e}")).await,
+        };
+        input.send_keys(&file.display().to_string()).await.unwrap();
+        self.submit("form[data-store-upload] button[type=submit]", name)
+            .await;
+    }
+
+    /// Waits until the page, reloaded, contains `text`.
+    async fn until(&mut self, path: &str, text: &str, name: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+            if self.source().await.contains(text) {
+                return;
+            }
+            if Instant::now() > deadline {
+                self.fail(name, format!("{path} never showed {text}")).await;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
+    /// What a same-origin fetch of `path` answers: status, content type, first bytes.
+    async fn fetch(&self, path: &str) -> Value {
+        self.c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0]).then(r => r.arrayBuffer().then(a =>
+                   done([r.status, r.headers.get('content-type'), new TextDecoder('latin1').decode(new Uint8Array(a).slice(0, 5))])));",
+                vec![json!(path)],
+            )
+            .await
+            .unwrap()
+    }
+
     /// The first claim the queue at `status` lists.
     async fn first_in_queue(&mut self, status: &str, name: &str) -> String {
         self.go(&format!("/work?status={status}"), name).await;
@@ -213,27 +314,81 @@ impl Browser {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium, chromedriver and axe-core: infra/test installs them (infra/browser) and runs it"]
-async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = demo_server(dir.path(), port);
-    let accounts = accounts(dir.path());
-    let driver_port = free_port();
-    let _driver = Process(
-        Command::new(env("CHROMEDRIVER", "chromedriver"))
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver: run infra/browser"),
-    );
-    wait_for(driver_port, "chromedriver");
-    let mut b = Browser::open(driver_port, &format!("http://127.0.0.1:{port}")).await;
+async fn a_citizen_files_her_claim_and_four_clerks_take_it_to_its_forms() {
+    // Every field bound: what is left out of a pattern is dropped (and its process stopped) at
+    // once.
+    let Setup {
+        mut b,
+        accounts,
+        dir,
+        _server,
+        _driver,
+    } = setup().await;
+    let scan = dir.path().join("discharge-summary.pdf");
+    std::fs::write(&scan, b"%PDF-1.4\n% discharge summary of the claimant\n").unwrap();
+
+    // The citizen files her own claim from her injury's page: nothing chosen is said at its
+    // place; then the nursing subsidy; the material it still needs is uploaded from the claim.
+    b.sign_in("citizen-claims", &accounts["citizen-claims"])
+        .await;
+    b.go("/injuries", "injuries").await;
+    let page = b.source().await;
+    let Some(at) = page.find("href=\"/injuries/i-") else {
+        b.fail("injuries", format!("no injury listed: {page}"))
+            .await;
+    };
+    let injury = page[at + 6..][..page[at + 6..].find('"').unwrap()].to_owned();
+    b.go(&injury, "injury").await;
+    b.submit("form#claim button[type=submit]", "claim-empty")
+        .await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("请至少选择一项待遇") && page.contains("id=\"items-error\""),
+        "claim-empty",
+        page.clone(),
+    )
+    .await;
+    b.accessible("claim-empty").await;
+    b.click("#item-nursing_subsidy", "claim").await;
+    b.submit("form#claim button[type=submit]", "claim").await;
+    let page = b.source().await;
+    b.ensure(page.contains("待受理"), "claim-submitted", page.clone())
+        .await;
+    b.accessible("claim-submitted").await;
+    let url = b.c.current_url().await.unwrap();
+    let id = url.path().trim_start_matches("/claims/").to_owned();
+    b.submit(
+        "form[action='/uploads/new']:has(input[value*='discharge_summary']) button",
+        "upload-start",
+    )
+    .await;
+    b.accessible("upload-page").await;
+    b.upload(&scan, "upload-discharge-summary").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("材料已上传") && !page.contains("<strong>尚未提交</strong>"),
+        "after-upload",
+        page.clone(),
+    )
+    .await;
+    b.accessible("after-upload").await;
+    b.sign_out().await;
+
+    // The window accepts it.
+    b.sign_in("acceptor-360702", &accounts["acceptor-360702"])
+        .await;
+    b.go(&format!("/claims/{id}"), "claim-accept").await;
+    b.submit("form[action$='/act/accept'] button", "accept")
+        .await;
+    let page = b.source().await;
+    b.ensure(page.contains("承办中"), "after-accept", page.clone())
+        .await;
+    b.sign_out().await;
 
     // Handling: the handler confirms eligibility.
     b.sign_in("handler-360702", &accounts["handler-360702"])
         .await;
-    let id = b.first_in_queue("handling", "queue-handling").await;
+    b.first_in_queue("handling", "queue-handling").await;
     b.picture("page-queue").await;
     b.go(&format!("/claims/{id}"), "claim-handling").await;
     for check in ["#identity", "#contributions", "#recognition"] {
@@ -252,8 +407,8 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
     b.sign_in("first-reviewer-360702", &accounts["first-reviewer-360702"])
         .await;
     b.go(&format!("/claims/{id}"), "claim-first-review").await;
-    b.fill("#stay1_admitted", "2026-03-32").await;
-    b.fill("#stay1_discharged", "2026-03-30").await;
+    b.fill("#stay1_admitted", "2026-04-32").await;
+    b.fill("#stay1_discharged", "2026-04-20").await;
     b.fill("#opinion", "按住院天数核定护理补助").await;
     b.submit(
         "form[action$='/first-review'] button[type=submit]",
@@ -268,13 +423,13 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
     )
     .await;
     b.ensure(
-        page.contains("按住院天数核定护理补助") && page.contains("2026-03-30"),
+        page.contains("按住院天数核定护理补助") && page.contains("2026-04-20"),
         "first-review-kept",
         "what was typed is kept",
     )
     .await;
     b.accessible("first-review-invalid").await;
-    b.fill("#stay1_admitted", "2026-03-20").await;
+    b.fill("#stay1_admitted", "2026-04-08").await;
     b.submit(
         "form[action$='/first-review'] button[type=submit]",
         "first-review",
@@ -322,7 +477,25 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
     b.accessible("after-approve").await;
     b.sign_out().await;
 
-    // The unit's clerk follows the claim and downloads the form.
+    // The citizen follows her claim and downloads its form.
+    b.sign_in("citizen-claims", &accounts["citizen-claims"])
+        .await;
+    b.go("/claims", "mine-citizen").await;
+    let page = b.source().await;
+    b.ensure(page.contains(&id), "mine-citizen", page.clone())
+        .await;
+    b.go(&format!("/claims/{id}"), "claim-citizen").await;
+    b.picture("page-claim").await;
+    let pdf = b.fetch(&format!("/claims/{id}/forms/assessment")).await;
+    b.ensure(
+        pdf[0] == 200 && pdf[1] == "application/pdf" && pdf[2] == "%PDF-",
+        "form-download",
+        format!("{pdf}"),
+    )
+    .await;
+    b.sign_out().await;
+
+    // The unit's clerk sees it among the unit's claims.
     b.sign_in("employer-claims", &accounts["employer-claims"])
         .await;
     b.go("/claims", "mine-employer").await;
@@ -331,23 +504,6 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
         .await;
     b.go("/unit", "unit").await;
     b.go(&format!("/claims/{id}"), "claim-employer").await;
-    b.picture("page-claim").await;
-    let pdf: Value = b
-        .c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             fetch(arguments[0]).then(r => r.arrayBuffer().then(a =>
-               done([r.status, r.headers.get('content-type'), new TextDecoder('latin1').decode(new Uint8Array(a).slice(0, 5))])));",
-            vec![json!(format!("/claims/{id}/forms/assessment"))],
-        )
-        .await
-        .unwrap();
-    b.ensure(
-        pdf[0] == 200 && pdf[1] == "application/pdf" && pdf[2] == "%PDF-",
-        "form-download",
-        format!("{pdf}"),
-    )
-    .await;
     b.sign_out().await;
 
     // Oversight: the supervisor's alerts and queues, the parameters in force.
@@ -360,5 +516,238 @@ async fn a_claim_goes_through_four_clerks_to_its_forms_in_a_real_browser() {
         .await;
     b.go("/parameters", "parameters").await;
     b.go("/verify", "verify").await;
+    b.c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, chromedriver and axe-core: infra/test installs them (infra/browser) and runs it"]
+async fn a_citizen_verified_at_the_window_enrols_herself_and_uploads_a_scan() {
+    // Every field bound: what is left out of a pattern is dropped (and its process stopped) at
+    // once.
+    let Setup {
+        mut b,
+        accounts,
+        dir,
+        _server,
+        _driver,
+    } = setup().await;
+    // An administrator opens her account (the password on standard input).
+    let mut add = Command::new(env!("CARGO_BIN_EXE_swi"))
+        .args([
+            "user",
+            "add",
+            "--username",
+            "lin-xiaofang",
+            "--role",
+            "citizen",
+            "--county",
+            "360702",
+            "--name",
+            "林小芳",
+        ])
+        .env("SWI_STORE", "embedded")
+        .env("SWI_DATA_DIR", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(add.stdin.as_mut().unwrap(), b"lin-xiaofang-passw0rd\n").unwrap();
+    drop(add.stdin.take());
+    assert!(add.wait().unwrap().success());
+    let id = id_number("36070219950303264");
+    let card = dir.path().join("id-card.png");
+    std::fs::write(&card, b"\x89PNG\r\n\x1a\n id card of lin xiaofang").unwrap();
+    let contract = dir.path().join("platform-agreement.pdf");
+    std::fs::write(&contract, b"%PDF-1.4\n% platform agreement\n").unwrap();
+
+    // She has no verified ID number yet: her pages say where to go.
+    b.sign_in("lin-xiaofang", "lin-xiaofang-passw0rd").await;
+    b.go("/cover", "cover-unverified").await;
+    let page = b.source().await;
+    b.ensure(page.contains("实名核验"), "cover-unverified", page.clone())
+        .await;
+    b.sign_out().await;
+
+    // The window checks her ID card: the scan first, then the form.
+    b.sign_in("acceptor-360702", &accounts["acceptor-360702"])
+        .await;
+    b.go("/window/identities", "identity").await;
+    b.submit("#scan button", "identity-upload-start").await;
+    b.accessible("identity-upload").await;
+    b.upload(&card, "identity-upload").await;
+    b.accessible("identity-scanned").await;
+    b.fill("#username", "lin-xiaofang").await;
+    b.fill("#name", "林小芳").await;
+    b.fill("#id_number", "360702199503032640").await;
+    b.submit("form#verify button[type=submit]", "identity-wrong")
+        .await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("id=\"id_number-error\"") && page.contains("林小芳"),
+        "identity-wrong",
+        page.clone(),
+    )
+    .await;
+    b.accessible("identity-wrong").await;
+    b.fill("#id_number", &id).await;
+    b.submit("form#verify button[type=submit]", "identity")
+        .await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("已完成实名核验"),
+        "identity-done",
+        page.clone(),
+    )
+    .await;
+    b.sign_out().await;
+
+    // She enrols herself: a wage that is not an amount is said next to it, the rest kept.
+    b.sign_in("lin-xiaofang", "lin-xiaofang-passw0rd").await;
+    b.go("/cover", "cover").await;
+    b.go("/enrol", "enrol").await;
+    b.fill("#name", "林小芳").await;
+    b.fill("#id_number", &id).await;
+    b.fill("#phone", "13907970123").await;
+    b.click("#category-platform_food_delivery", "enrol").await;
+    b.fill("#declared_wage", "四千二").await;
+    b.pick_date("#start", TODAY).await;
+    b.submit("form#enrol button[type=submit]", "enrol-invalid")
+        .await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("id=\"declared_wage-error\"") && page.contains("13907970123"),
+        "enrol-invalid",
+        page.clone(),
+    )
+    .await;
+    b.accessible("enrol-invalid").await;
+    b.fill("#declared_wage", "4200.00").await;
+    b.submit("form#enrol button[type=submit]", "enrol").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("参保登记已提交") && page.contains("待提交材料"),
+        "enrolled",
+        page.clone(),
+    )
+    .await;
+    b.accessible("enrolled").await;
+    b.submit(
+        "form[action='/uploads/new']:has(input[value*='platform_worker_agreement']) button",
+        "enrolment-upload-start",
+    )
+    .await;
+    b.upload(&contract, "enrolment-upload").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("已上传：平台与从业人员的协议"),
+        "enrolment-uploaded",
+        page.clone(),
+    )
+    .await;
+    b.accessible("enrolment-uploaded").await;
+    b.go("/cover", "cover-enrolled").await;
+    b.c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, chromedriver and axe-core: infra/test installs them (infra/browser) and runs it"]
+async fn an_employer_fixes_a_refused_declaration_and_sees_it_applied() {
+    // Every field bound: what is left out of a pattern is dropped (and its process stopped) at
+    // once.
+    let Setup {
+        mut b,
+        accounts,
+        dir,
+        _server,
+        _driver,
+    } = setup().await;
+    let month = &TODAY[..7];
+    let rows = |second: &str| {
+        format!(
+            "变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码\n增,赵一,{},employee,4800.00,{TODAY},13907970001\n增,钱二,{second},employee,4800.00,{TODAY},13907970002\n",
+            id_number("36070219900101123")
+        )
+    };
+    let bad = dir.path().join("declaration-bad.csv");
+    let good = dir.path().join("declaration.csv");
+    let wrong = id_number("36070219910202234").replace('X', "0");
+    let wrong = format!(
+        "{}{}",
+        &wrong[..17],
+        if wrong.ends_with('1') { '2' } else { '1' }
+    );
+    std::fs::write(&bad, rows(&wrong)).unwrap();
+    std::fs::write(&good, rows(&id_number("36070219910202234"))).unwrap();
+
+    b.sign_in("employer-360702", &accounts["employer-360702"])
+        .await;
+    b.go("/unit/declarations", "declarations").await;
+    b.fill("#month", month).await;
+    b.submit("form#declare button", "declare-start").await;
+    b.upload(&bad, "declare-bad").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("申报未受理") && page.contains("第 3 行"),
+        "declare-refused",
+        page.clone(),
+    )
+    .await;
+    b.accessible("declare-refused").await;
+    let report = page[page.find("href=\"/reports/").unwrap() + 6..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let xlsx = b.fetch(&report).await;
+    b.ensure(
+        xlsx[0] == 200 && xlsx[2].as_str().is_some_and(|s| s.starts_with("PK")),
+        "report",
+        format!("{xlsx}"),
+    )
+    .await;
+    b.go("/unit/declarations", "declarations-again").await;
+    b.fill("#month", month).await;
+    b.submit("form#declare button", "declare-start-2").await;
+    b.upload(&good, "declare-good").await;
+    let page = b.source().await;
+    b.ensure(page.contains("待审核"), "declared", page.clone())
+        .await;
+    b.accessible("declared").await;
+    let declaration = b.c.current_url().await.unwrap().path().to_owned();
+    b.sign_out().await;
+
+    // The county's window reviews it: a rejection needs its reason; then approved.
+    b.sign_in("acceptor-360702", &accounts["acceptor-360702"])
+        .await;
+    b.go("/work", "work-declarations").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains(&declaration),
+        "work-declarations",
+        page.clone(),
+    )
+    .await;
+    b.go(&declaration, "declaration-review").await;
+    b.submit("button[value=reject]", "reject-empty").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("id=\"note-error\""),
+        "reject-empty",
+        page.clone(),
+    )
+    .await;
+    b.accessible("reject-empty").await;
+    b.submit("button[value=approve]", "approve").await;
+    b.sign_out().await;
+
+    // The employer sees it applied, every row (its joiners then wait for the premium).
+    b.sign_in("employer-360702", &accounts["employer-360702"])
+        .await;
+    b.until(&declaration, "已办结", "applied").await;
+    b.accessible("applied").await;
+    let page = b.source().await;
+    b.ensure(page.contains("已办理 2 / 2 行"), "applied", page.clone())
+        .await;
+    b.go(&format!("/unit?on={TODAY}"), "roster").await;
     b.c.close().await.unwrap();
 }

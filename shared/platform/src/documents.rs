@@ -352,7 +352,8 @@ pub async fn presign_form(
         ));
     }
     let id = UploadId::random().map_err(|e| ApiError::unavailable(&e))?;
-    let now = p.clock.now().timestamp();
+    // The store expires items on the machine's clock, not the business date.
+    let now = swi_store::state::epoch_now();
     let item = Item::new(
         format!("upload#{}", id.as_str()),
         "upload",

@@ -46,16 +46,20 @@ pub fn wait_for(port: u16, what: &str) {
 
 /// Starts `swi serve --demo` on `port` with its data in `data`, and waits until it serves and
 /// its demo accounts are written.
+/// With `SWI_TEST_SERVER_LOG=FILE`, the server logs every request to `FILE` (for debugging).
 pub fn demo_server(data: &std::path::Path, port: u16) -> Process {
+    let log = std::env::var_os("SWI_TEST_SERVER_LOG");
     let server = Process(
         Command::new(env!("CARGO_BIN_EXE_swi"))
             .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
             .env("SWI_TODAY", TODAY)
             .env("SWI_STORE", "embedded")
             .env("SWI_DATA_DIR", data)
-            .env("SWI_LOG", "error")
+            .env("SWI_LOG", if log.is_some() { "info" } else { "error" })
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log.map_or_else(Stdio::null, |f| {
+                Stdio::from(std::fs::File::create(f).unwrap())
+            }))
             .spawn()
             .unwrap(),
     );

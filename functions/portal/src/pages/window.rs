@@ -31,11 +31,10 @@ fn scan_of(q: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn window_only(s: &Session) -> Result<(), Response> {
-    if matches!(s.role, Role::Acceptor | Role::Handler) {
-        Ok(())
-    } else {
-        Err(error_page_for(
+/// The page for anyone but the window's clerks (the API refuses them too).
+fn window_only(s: &Session) -> Option<Response> {
+    (!matches!(s.role, Role::Acceptor | Role::Handler)).then(|| {
+        error_page_for(
             Some(s),
             &swi_platform::ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -43,8 +42,8 @@ fn window_only(s: &Session) -> Result<(), Response> {
                 "仅受理窗口可以办理",
                 "only the window may do this",
             ),
-        ))
-    }
+        )
+    })
 }
 
 /// The identity verification form, as typed.
@@ -97,7 +96,7 @@ fn identity_page(
 
 /// `GET /window/identities`: the form (after the ID card's scan is uploaded, it names it).
 pub async fn identity_form(Signed(s): Signed, Query(q): Query<Scanned>) -> Response {
-    if let Err(r) = window_only(&s) {
+    if let Some(r) = window_only(&s) {
         return r;
     }
     let f = IdentityForm {
@@ -115,7 +114,7 @@ pub async fn verify_identity(
     Signed(s): Signed,
     Form(f): Form<IdentityForm>,
 ) -> Response {
-    if let Err(r) = window_only(&s) {
+    if let Some(r) = window_only(&s) {
         return r;
     }
     if !s.csrf_ok(&f.csrf) {
@@ -257,7 +256,7 @@ fn injury_page(s: &Session, status: StatusCode, mut f: InjuryForm, problem: Prob
 
 /// `GET /window/injuries`: the form to record a recognition decision.
 pub async fn injury_form(Signed(s): Signed, Query(q): Query<Scanned>) -> Response {
-    if let Err(r) = window_only(&s) {
+    if let Some(r) = window_only(&s) {
         return r;
     }
     let f = InjuryForm {
@@ -275,7 +274,7 @@ pub async fn record_injury(
     Signed(s): Signed,
     Form(f): Form<InjuryForm>,
 ) -> Response {
-    if let Err(r) = window_only(&s) {
+    if let Some(r) = window_only(&s) {
         return r;
     }
     if !s.csrf_ok(&f.csrf) {
