@@ -596,3 +596,199 @@ fn a_forms_qr_code_opens_its_verification_page_and_an_altered_copy_is_not_genuin
     assert_eq!(r.status, 404);
     assert!(r.body.contains("并非本系统出具"), "{}", r.body);
 }
+
+/// Decodes the HTML entities askama writes in attribute values.
+fn unescape(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x2F;", "/")
+        .replace("&#43;", "+")
+        .replace("&#x3d;", "=")
+        .replace("&#x3D;", "=")
+        .replace("&#61;", "=")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The upload page's form: where it posts, and its fields before the file.
+fn store_form(page: &str) -> (String, Vec<(String, String)>) {
+    let at = page.find("data-store-upload").expect("an upload form");
+    let start = page[..at].rfind("<form").unwrap();
+    let form = &page[start..start + page[start..].find("</form>").unwrap()];
+    let action = form[form.find("action=\"").unwrap() + 8..]
+        .split('"')
+        .next()
+        .unwrap();
+    let fields = form
+        .match_indices("<input type=\"hidden\" name=\"")
+        .map(|(i, _)| {
+            let rest = &form[i + 27..];
+            let name = rest.split('"').next().unwrap();
+            let value = rest[rest.find("value=\"").unwrap() + 7..]
+                .split('"')
+                .next()
+                .unwrap();
+            (unescape(name), unescape(value))
+        })
+        .collect();
+    (unescape(action), fields)
+}
+
+/// A browser's multipart form: the fields, then the file.
+fn store_post(fields: &[(String, String)], file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "swi-test-boundary-upload-4A";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"scan.pdf\"\r\nContent-Type: application/pdf\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Without script: a page's upload button, the form posted straight to the store, the store's
+/// redirect registering and filing the file; a file of another type refused after the upload;
+/// someone else's upload, a forged purpose and a missing CSRF token refused; another citizen's
+/// injury and enrolment pages closed.
+#[test]
+fn a_scan_uploaded_without_script_is_filed_where_the_page_said_and_nowhere_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port);
+    let accounts = accounts(dir.path());
+    let origin = format!("http://127.0.0.1:{port}");
+
+    let mut citizen = Browser::new(port);
+    assert_eq!(
+        citizen
+            .sign_in("citizen-claims", &accounts["citizen-claims"])
+            .status,
+        303
+    );
+    let list = citizen.get("/injuries");
+    assert_eq!(list.status, 200);
+    let injury = list.body[list.body.find("href=\"/injuries/i-").unwrap() + 6..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = citizen.get(&injury);
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("尚未提交"));
+    let csrf = field(&page.body, "csrf");
+    let iid = injury.trim_start_matches("/injuries/");
+    let to = format!("injury/{iid}/receipts");
+
+    // The button needs its CSRF token.
+    let refused = citizen.post("/uploads/new", &[("to", &to)]);
+    assert_ne!(refused.status, 200, "no token, no form");
+    let refused = citizen.post("/uploads/new", &[("csrf", "forged"), ("to", &to)]);
+    assert_eq!(refused.status, 403);
+    // A purpose that is not one.
+    let refused = citizen.post(
+        "/uploads/new",
+        &[("csrf", &csrf), ("to", "injury/../../api/x/receipts")],
+    );
+    assert_eq!(refused.status, 404);
+
+    // The upload page: a form to the store, allowed to post there by this page's policy.
+    let upload = citizen.post("/uploads/new", &[("csrf", &csrf), ("to", &to)]);
+    assert_eq!(upload.status, 200, "{}", upload.body);
+    assert!(
+        upload
+            .header("content-security-policy")
+            .contains(&format!("form-action 'self' {origin}")),
+        "{}",
+        upload.header("content-security-policy")
+    );
+    assert!(
+        !upload
+            .header("content-security-policy")
+            .contains("'unsafe-inline'")
+    );
+    let (action, fields) = store_form(&upload.body);
+    assert!(action.starts_with(&origin), "{action}");
+    let path = &action[origin.len()..];
+
+    // A file that is not a scan is stored, then refused at registration: nothing is filed.
+    let mut other = Browser::new(port);
+    let (kind, body) = store_post(&fields, b"<html><script>alert(1)</script></html>");
+    let stored = other.raw("POST", path, Some((kind, body)), &[]);
+    assert_eq!(stored.status, 303, "{}", stored.body);
+    let back = &stored.header("location")[origin.len()..];
+    // Someone else arriving at the redirect (signed out, then another citizen) gets nothing.
+    let anonymous = other.get(back);
+    assert_eq!(anonymous.status, 303, "to the sign-in page");
+    other.sign_in("citizen-360703", &accounts["citizen-360703"]);
+    let stranger = other.get(back);
+    assert_eq!(stranger.status, 404, "{}", stranger.body);
+    let refused = citizen.get(back);
+    assert_eq!(refused.status, 415, "{}", refused.body);
+    assert!(refused.body.contains("扫描件须为"), "{}", refused.body);
+    assert!(
+        citizen
+            .get(&injury)
+            .body
+            .contains("医疗（康复）机构收费票据原件</td>\n        <td>尚未提交")
+    );
+
+    // A scan: stored, registered as hers, filed to her injury; the page says so and shows it.
+    let upload = citizen.post("/uploads/new", &[("csrf", &csrf), ("to", &to)]);
+    let (_, fields) = store_form(&upload.body);
+    let (kind, body) = store_post(&fields, b"%PDF-1.4\n% receipts of the claimant\n");
+    let stored = citizen.raw("POST", path, Some((kind.clone(), body.clone())), &[]);
+    assert_eq!(stored.status, 303, "{}", stored.body);
+    // The form is used once.
+    let again = citizen.raw("POST", path, Some((kind, body)), &[]);
+    assert_eq!(again.status, 403, "{}", again.body);
+    let back = stored.header("location")[origin.len()..].to_owned();
+    let filed = citizen.get(&back);
+    assert_eq!(filed.status, 303, "{}", filed.body);
+    assert_eq!(
+        filed.header("location"),
+        format!("{injury}?uploaded=receipts")
+    );
+    let page = citizen.get(filed.header("location"));
+    assert!(page.body.contains("已上传：医疗（康复）机构收费票据原件"));
+    let scan = citizen.get(&format!("/scans/{iid}/receipts"));
+    assert_eq!(scan.status, 200);
+    assert_eq!(scan.bytes, b"%PDF-1.4\n% receipts of the claimant\n");
+    // Coming back to the same redirect registers nothing twice.
+    assert_eq!(citizen.get(&back).status, 404);
+
+    // Another citizen cannot open her injury, nor upload to it.
+    let mut stranger = Browser::new(port);
+    stranger.sign_in("citizen-360703", &accounts["citizen-360703"]);
+    let closed = stranger.get(&injury);
+    assert!(matches!(closed.status, 403 | 404), "{}", closed.status);
+    let csrf2 = field(&stranger.get("/cover").body, "csrf");
+    let upload = stranger.post("/uploads/new", &[("csrf", &csrf2), ("to", &to)]);
+    let (_, fields) = store_form(&upload.body);
+    let (kind, body) = store_post(&fields, b"%PDF-1.4\n% not hers\n");
+    let stored = stranger.raw("POST", path, Some((kind, body)), &[]);
+    let back = stored.header("location")[origin.len()..].to_owned();
+    let refused = stranger.get(&back);
+    assert!(matches!(refused.status, 403 | 404), "{}", refused.body);
+    // Nor her cover: her enrolment pages answer only her.
+    let cover = citizen.get("/cover");
+    assert_eq!(cover.status, 200);
+    let own = stranger.get("/cover");
+    let enrolment = own.body[own.body.find("href=\"/enrolments/").unwrap() + 6..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(stranger.get(&enrolment).status, 200);
+    let closed = citizen.get(&enrolment);
+    assert!(matches!(closed.status, 403 | 404), "{}", closed.status);
+}
