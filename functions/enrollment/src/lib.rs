@@ -63,7 +63,7 @@ pub fn routes() -> Routes {
         .routes(routes!(declarations::file::queue))
         .routes(routes!(declarations::file::get))
         .routes(routes!(declarations::review::review))
-        .routes(routes!(projects::enrol))
+        .routes(routes!(projects::enrol, projects::of_unit))
         .routes(routes!(projects::get))
         .routes(routes!(projects::pay))
         .routes(routes!(projects::extend))

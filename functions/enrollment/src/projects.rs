@@ -242,10 +242,55 @@ pub async fn enrol(
         let detail = serde_json::to_value(&project).map_err(|e| ApiError::internal(&e))?;
         let mut change = saved(&project, 0, "project.enrol", detail, StatusCode::CREATED)?;
         change.ops.push(unit_check);
+        // The unit's list of its projects.
+        change.ops.push(TxOp::Put {
+            item: Item::new(
+                format!("projects-of#{}", project.unit),
+                format!("{}#{}", project.start, project.id),
+                &serde_json::json!({ "id": project.id }),
+            )?,
+            condition: Condition::NotExists,
+        });
         Ok(change)
     })
     .await?;
     Ok((status, axum::Json(body)))
+}
+
+/// How many of a unit's projects its list shows.
+const UNIT_LIST: u32 = 100;
+
+/// `GET /api/units/{code}/projects`: the unit's projects, latest start first.
+///
+/// # Errors
+/// 403; 404.
+#[utoipa::path(get, path = "/api/units/{code}/projects", tag = "projects",
+    params(("code" = String, Path)),
+    responses((status = 200, description = "the unit's projects, latest start first", body = [Project]),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn of_unit(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(code): Path<String>,
+) -> Result<axum::Json<Vec<Project>>, ApiError> {
+    let (unit, _) = load_unit(&p, &code).await?;
+    actor.may(Action::Read, Some(unit.county), Owner::Unit(&unit.code))?;
+    let page = p
+        .state
+        .query(
+            &swi_store::Query::partition(format!("projects-of#{}", unit.code))
+                .limit(UNIT_LIST)
+                .backward(),
+        )
+        .await?;
+    let mut out = Vec::with_capacity(page.items.len());
+    for listed in &page.items {
+        if let Some(id) = listed.body["id"].as_str() {
+            out.push(load_project(&p, id).await?.0);
+        }
+    }
+    Ok(axum::Json(out))
 }
 
 /// `POST /api/projects/{id}/payments`: records the premium and issues the certificate (Art. 12).

@@ -92,6 +92,27 @@ pub fn router(platform: Platform, api: Router) -> Router {
         .route("/injuries/{id}", get(pages::citizen::injury))
         .route("/injuries/{id}/claims", post(pages::citizen::submit_claim))
         .route("/unit/declarations", get(pages::declarations::of_unit))
+        .route(
+            "/unit/projects",
+            get(pages::employer::of_unit).post(pages::employer::enrol),
+        )
+        .route(
+            "/unit/persons",
+            get(pages::employer::person_form).post(pages::employer::enrol_person),
+        )
+        .route("/projects/{id}", get(pages::employer::show))
+        .route(
+            "/projects/{id}/workers",
+            post(pages::employer::register_worker),
+        )
+        .route(
+            "/projects/{id}/certificate.pdf",
+            get(pages::employer::certificate),
+        )
+        .route(
+            "/enrolments/{id}/terminate",
+            post(pages::employer::terminate),
+        )
         .route("/declarations/{id}", get(pages::declarations::show))
         .route(
             "/declarations/{id}/review",

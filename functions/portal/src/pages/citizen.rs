@@ -254,6 +254,12 @@ pub struct EnrolmentPage {
     materials: Vec<MaterialLine>,
     done: Option<String>,
     csrf: String,
+    /// The unit may end the cover (Art. 9).
+    may_end: bool,
+    problem: Problem,
+    end: String,
+    reason: String,
+    idem: String,
 }
 
 /// An enrolment status's name.
@@ -284,6 +290,16 @@ pub struct Back {
     uploaded: Option<String>,
     #[serde(default)]
     created: Option<String>,
+    #[serde(default)]
+    ended: Option<String>,
+    #[serde(default)]
+    end_error: Option<String>,
+    #[serde(default)]
+    end_field: Option<String>,
+    #[serde(default)]
+    end: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 /// `GET /enrolments/{id}`: an enrolment, its materials (with an upload for each missing one),
@@ -380,7 +396,16 @@ pub async fn enrolment(
             .map_or_else(|| "个人参保".to_owned(), |u| format!("单位 {u}")),
         notice,
     };
-    let done = if back.created.is_some() {
+    let may_end = s.role == swi_domain::Role::Employer
+        && matches!(status, "covered" | "awaiting_payment")
+        && e["unit"].as_str().is_some();
+    let problem = match (&back.end_error, back.end_field.as_deref()) {
+        (Some(m), Some(f @ ("end" | "reason"))) => Problem::at(f, &kept(m, 200)),
+        _ => Problem::none(),
+    };
+    let done = if back.ended.is_some() {
+        Some("已终止该人员的补充工伤保险。".to_owned())
+    } else if back.created.is_some() {
         Some("参保登记已提交。请上传下列材料，窗口受理后按通知缴费。".to_owned())
     } else {
         back.uploaded
@@ -396,6 +421,11 @@ pub async fn enrolment(
             materials,
             done,
             csrf: s.csrf.clone(),
+            may_end,
+            problem,
+            end: kept(back.end.as_deref().unwrap_or_default(), 10),
+            reason: kept(back.reason.as_deref().unwrap_or_default(), 60),
+            idem: fresh_key(),
         },
     )
 }

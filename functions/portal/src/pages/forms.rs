@@ -44,9 +44,14 @@ impl Problem {
                 .step_by(2)
                 .find(|f| fields.contains(f))
                 .or_else(|| {
-                    // A JSON body the API could not read names the field after its path.
+                    // A JSON body the API could not read names the field after its path; a
+                    // rule names it as a word of its sentence.
                     fields.iter().copied().find(|f| {
-                        e.en.contains(&format!("{f}:")) || e.en.contains(&format!("field `{f}`"))
+                        e.en.contains(&format!("{f}:"))
+                            || e.en.contains(&format!("field `{f}`"))
+                            || e.en
+                                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                                .any(|w| w == *f)
                     })
                 });
         Problem {
@@ -96,6 +101,13 @@ mod tests {
         let p = Problem::of(&e, &["name", "id_number"]);
         assert_eq!(p.on("id_number"), Some("公民身份号码不正确"));
         assert_eq!(p.on("name"), None);
+        let rule = ApiError::invalid("资料不符合规定", "agreement_end is required for an intern");
+        assert_eq!(
+            Problem::of(&rule, &["start", "agreement_end"])
+                .field
+                .as_deref(),
+            Some("agreement_end")
+        );
         let mut other = ApiError::invalid("该人员已参保", "already enrolled");
         other.status = StatusCode::CONFLICT;
         let p = Problem::of(&other, &["name"]);

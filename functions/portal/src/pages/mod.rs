@@ -6,6 +6,7 @@ pub mod citizen;
 pub mod claims;
 pub mod declarations;
 pub mod documents;
+pub mod employer;
 pub mod first_review;
 pub mod forms;
 pub mod home;
@@ -111,6 +112,7 @@ pub fn links(role: Role) -> Vec<Link> {
         Role::Employer => {
             v.push(l("/unit", "本单位"));
             v.push(l("/unit/declarations", "人员变动申报"));
+            v.push(l("/unit/projects", "建设项目"));
             v.push(l("/claims", "待遇申领"));
         }
         Role::Acceptor | Role::Handler => {

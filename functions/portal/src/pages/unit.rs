@@ -20,6 +20,7 @@ use crate::pages::{Chrome, Signed, error_page_for, html, segment};
 /// One member as shown.
 #[derive(Debug, Clone)]
 pub struct MemberRow {
+    id: String,
     name: String,
     category: &'static str,
     status: &'static str,
@@ -125,6 +126,7 @@ pub async fn unit(
                 .covered
                 .iter()
                 .map(|m| MemberRow {
+                    id: m.id.clone(),
                     name: m.name.clone(),
                     category: m.category.chinese(),
                     status: status_name(m.status),
