@@ -70,6 +70,11 @@ pub fn router(platform: Platform, api: Router) -> Router {
         .route("/scans/{injury}/{material}", get(pages::documents::view))
         .route("/unit", get(pages::unit::unit))
         .route("/parameters", get(pages::oversight::parameters))
+        .route(
+            "/parameters/city",
+            get(pages::city::show).post(pages::city::record),
+        )
+        .route("/parameters/city/{id}/confirm", post(pages::city::confirm))
         .route("/alerts", get(pages::oversight::alerts))
         .route("/verify", get(pages::verify::start))
         .route(

@@ -203,6 +203,9 @@ pub enum Action {
     EnrolSelf,
     /// Upload scanned materials to an enrolment (Art. 7, 33).
     UploadMaterials,
+    /// Send a file to the document store (a presigned upload) to file it afterwards: whoever
+    /// files any scan or table. Filing it to a case is checked by that case's own action.
+    Upload,
     /// Accept or return an enrolment's materials (Art. 34 window).
     AcceptMaterials,
     /// Record a premium payment until billing records them (Art. 8).
@@ -291,6 +294,7 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::ManagePersons => &[Employer, Acceptor],
         Action::EnrolSelf => &[Citizen],
         Action::UploadMaterials => &[Citizen, Employer, Acceptor],
+        Action::Upload => &[Citizen, Employer, Acceptor, Handler, AgencyOfficer],
         Action::AcceptMaterials => &[Acceptor],
         Action::RecordPayment => &[Acceptor, Finance],
         Action::Declare => &[Employer],

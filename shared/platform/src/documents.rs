@@ -121,7 +121,7 @@ pub async fn presign(
     Authenticated(actor): Authenticated,
     ApiJson(req): ApiJson<UploadRequest>,
 ) -> Result<axum::Json<PresignedUpload>, ApiError> {
-    actor.may(Action::UploadMaterials, None, Owner::Nobody)?;
+    actor.may(Action::Upload, None, Owner::Nobody)?;
     let sha = Sha256::parse(&req.sha256)
         .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
     let limit = if SCAN_TYPES.contains(&req.content_type.as_str()) {
@@ -343,7 +343,7 @@ pub async fn presign_form(
     Authenticated(actor): Authenticated,
     ApiJson(req): ApiJson<FormRequest>,
 ) -> Result<axum::Json<PresignedForm>, ApiError> {
-    actor.may(Action::UploadMaterials, None, Owner::Nobody)?;
+    actor.may(Action::Upload, None, Owner::Nobody)?;
     let base = format!("{}/", p.public_url.trim_end_matches('/'));
     if !req.redirect.starts_with(&base) || req.redirect.len() > 1024 {
         return Err(ApiError::invalid(
@@ -403,7 +403,7 @@ pub async fn register_form(
     Authenticated(actor): Authenticated,
     axum::extract::Path(id): axum::extract::Path<String>,
 ) -> Result<axum::Json<Registered>, ApiError> {
-    actor.may(Action::UploadMaterials, None, Owner::Nobody)?;
+    actor.may(Action::Upload, None, Owner::Nobody)?;
     let not_found = || ApiError::not_found("未找到该上传，请重新上传", "no such upload of yours");
     let id = UploadId::parse(&id).map_err(|_| not_found())?;
     let key = Key::new(format!("upload#{}", id.as_str()), "upload");

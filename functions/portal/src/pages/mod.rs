@@ -3,6 +3,7 @@
 //! form, the error page, the 404 — is here.
 
 pub mod citizen;
+pub mod city;
 pub mod claims;
 pub mod declarations;
 pub mod documents;
@@ -127,7 +128,10 @@ pub fn links(role: Role) -> Vec<Link> {
             v.push(l("/work", "各环节队列"));
             v.push(l("/alerts", "风险预警"));
         }
-        Role::AgencyOfficer => v.push(l("/alerts", "风险预警")),
+        Role::AgencyOfficer => {
+            v.push(l("/alerts", "风险预警"));
+            v.push(l("/parameters/city", "市里发布的数值"));
+        }
         _ => {}
     }
     v.push(l("/parameters", "参数"));
