@@ -80,14 +80,19 @@ pub fn token(
 
 /// The whole local application: the portal's pages at `/`, in front of every step's routes and
 /// the one document (`swi_platform::api::app`), and in embedded mode the document directory's
-/// upload route (the stand-in of S3's presigned PUT, not part of the API).
-pub fn app(platform: Platform, uploads: Option<Router>) -> Router {
+/// upload route (the stand-in of S3's presigned PUT, not part of the API); sign-in through an
+/// identity provider where `oidc` configures one.
+pub fn app(
+    platform: Platform,
+    uploads: Option<Router>,
+    oidc: Option<Arc<swi_portal::oidc::Oidc>>,
+) -> Router {
     let (mut app, _) = swi_platform::api::app(platform.clone(), crate::steps::all());
     if let Some(u) = uploads {
         app = app.merge(u.layer(axum::middleware::from_fn(swi_platform::error::json_errors)));
     }
     // The portal's pages in front, every other path to the API.
-    swi_portal::router(platform, app)
+    swi_portal::router(platform, app, oidc)
 }
 
 /// `swi serve`: serves until Ctrl-C or SIGTERM.
@@ -106,6 +111,12 @@ pub async fn serve(
     let public = std::env::var("SWI_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
     let (stores, embedded) = crate::store_cmd::open_at(&public).await?;
     let uploads = embedded.map(swi_store_embedded::upload_router);
+    // Sign-in through an identity provider, where SWI_OIDC_ISSUER names one.
+    let oidc = swi_portal::oidc::OidcConfig::from_env(&public)
+        .map_err(anyhow::Error::msg)?
+        .map(swi_portal::oidc::Oidc::new)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let platform = Platform {
         state: stores.state,
         docs: stores.docs,
@@ -190,7 +201,7 @@ pub async fn serve(
     );
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(worker(platform.clone(), stopped));
-    let served = axum::serve(listener, app(platform, uploads))
+    let served = axum::serve(listener, app(platform, uploads, oidc))
         .with_graceful_shutdown(async {
             let ctrl_c = async {
                 let _ = tokio::signal::ctrl_c().await;

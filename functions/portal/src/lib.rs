@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod assets;
 pub mod backend;
 pub mod headers;
+pub mod oidc;
 pub mod pages;
 pub mod session;
 
@@ -29,14 +30,16 @@ use axum::routing::{get, post};
 use swi_platform::Platform;
 use tower::ServiceExt;
 
-/// What every page handler has: the platform (sessions and accounts live in its state store)
-/// and the API it calls.
+/// What every page handler has: the platform (sessions and accounts live in its state store),
+/// the API it calls, and the identity provider, where one is configured.
 #[derive(Clone)]
 pub struct Portal {
     /// The platform.
     pub platform: Platform,
     /// The whole API (every step's routes), called in process.
     pub api: Router,
+    /// The OpenID Connect port (deployed sign-in), if configured.
+    pub oidc: Option<std::sync::Arc<oidc::Oidc>>,
 }
 
 impl std::fmt::Debug for Portal {
@@ -48,8 +51,12 @@ impl std::fmt::Debug for Portal {
 /// The portal's pages in front of `api`: every path the portal does not serve goes to `api`
 /// (the API answers `/api/…` and the embedded upload route), except that an unknown page is an
 /// HTML 404, not a JSON one.
-pub fn router(platform: Platform, api: Router) -> Router {
-    let portal = Portal { platform, api };
+pub fn router(platform: Platform, api: Router, oidc: Option<std::sync::Arc<oidc::Oidc>>) -> Router {
+    let portal = Portal {
+        platform,
+        api,
+        oidc,
+    };
     Router::new()
         .route("/", get(pages::home::home))
         .route(
@@ -57,6 +64,8 @@ pub fn router(platform: Platform, api: Router) -> Router {
             get(pages::signin::form).post(pages::signin::submit),
         )
         .route("/signout", post(pages::signin::sign_out))
+        .route("/signin/oidc", get(pages::signin::oidc_begin))
+        .route("/signin/callback", get(pages::signin::oidc_callback))
         .route("/work", get(pages::queue::queue))
         .route("/claims", get(pages::claims::mine))
         .route("/claims/{id}", get(pages::claims::page))

@@ -243,6 +243,94 @@ pub async fn verify(
     Ok((status, axum::Json(body)))
 }
 
+/// Links `sub` to the ID number an identity provider verified (its ID token's real-name
+/// claims, checked by the portal's OpenID Connect port): the same link the window makes, made
+/// by the provider. Answers the identity; nothing changes when the account is linked to that
+/// number already.
+///
+/// # Errors
+/// 400 a malformed name or number; 409 the account, or the number, is linked to another.
+pub async fn link_verified_by_provider(
+    p: &Platform,
+    sub: &str,
+    name: &str,
+    id_number: &str,
+    provider: &str,
+) -> Result<Identity, ApiError> {
+    crate::wire::name(name, "name")?;
+    crate::wire::subject(sub, "sub")?;
+    let id = ResidentId::parse(id_number)
+        .map_err(|e| ApiError::invalid("公民身份号码不正确", format!("`id_number`: {e}")))?;
+    let person = p.persons.of(&id);
+    if let Some(existing) = linked(p, sub).await? {
+        if existing.person == person {
+            return Ok(existing);
+        }
+        return Err(ApiError::conflict(
+            ErrorCode::IdentityLinked,
+            "该账号已关联其他公民身份号码",
+            "this account is linked to another ID number",
+        ));
+    }
+    if p.state.get(&person_link_key(&person)).await?.is_some() {
+        return Err(ApiError::conflict(
+            ErrorCode::IdentityLinked,
+            "该公民身份号码已关联其他账号",
+            "this ID number is linked to another account",
+        ));
+    }
+    let identity = Identity {
+        sub: sub.to_owned(),
+        name: name.to_owned(),
+        id_number: id.expose().to_owned(),
+        person: person.clone(),
+        verification: Verification::RealName,
+        verified_by: provider.to_owned(),
+        verified_at: p.clock.now(),
+        evidence_sha256: None,
+    };
+    let actor = Actor {
+        sub: sub.to_owned(),
+        role: Role::Citizen,
+        jurisdiction: swi_domain::access::Jurisdiction::City,
+        name: name.to_owned(),
+        unit: None,
+    };
+    let k = identity_key(sub);
+    let link = person_link_key(&person);
+    let mut ops = vec![
+        TxOp::Put {
+            item: Item::new(k.pk, k.sk, &identity)?,
+            condition: Condition::NotExists,
+        },
+        TxOp::Put {
+            item: Item::new(link.pk, link.sk, &json!({ "sub": sub }))?,
+            condition: Condition::NotExists,
+        },
+    ];
+    ops.extend(
+        crate::mutation::audit_ops(
+            p,
+            &actor,
+            &[Audit {
+                case: format!("identity#{sub}"),
+                command: "identity.verify_by_provider".into(),
+                change: json!({ "sub": sub, "provider": provider }),
+            }],
+        )
+        .await?,
+    );
+    p.state.transact(ops).await.map_err(|e| match e {
+        swi_store::StateError::Conflict { .. } => ApiError::conflict(
+            ErrorCode::IdentityLinked,
+            "该账号或该公民身份号码已完成核验",
+            "this account, or this ID number, is linked already",
+        ),
+        other => other.into(),
+    })?;
+    Ok(identity)
+}
+
 /// A close relative's proof of kinship.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

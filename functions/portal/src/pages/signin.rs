@@ -28,6 +28,8 @@ pub struct SignInPage {
     error: Option<String>,
     max_failures: u32,
     locked_minutes: i64,
+    /// The identity provider's button, where one is configured.
+    provider: Option<String>,
 }
 
 /// `?next=`.
@@ -50,7 +52,13 @@ fn local(next: Option<&str>) -> String {
     .to_owned()
 }
 
-fn page(status: StatusCode, next: String, username: String, error: Option<String>) -> Response {
+fn page(
+    portal: &Portal,
+    status: StatusCode,
+    next: String,
+    username: String,
+    error: Option<String>,
+) -> Response {
     let csrf = match random_token() {
         Ok(t) => t,
         Err(e) => return error_page(&e),
@@ -65,6 +73,7 @@ fn page(status: StatusCode, next: String, username: String, error: Option<String
             error,
             max_failures: MAX_FAILURES,
             locked_minutes: LOCKED_SECS / 60,
+            provider: portal.oidc.as_ref().map(|o| o.config().label.clone()),
         },
     );
     r.headers_mut()
@@ -73,8 +82,9 @@ fn page(status: StatusCode, next: String, username: String, error: Option<String
 }
 
 /// `GET /signin`.
-pub async fn form(Query(q): Query<Next>) -> Response {
+pub async fn form(State(portal): State<Portal>, Query(q): Query<Next>) -> Response {
     page(
+        &portal,
         StatusCode::OK,
         local(q.next.as_deref()),
         String::new(),
@@ -109,6 +119,7 @@ pub async fn submit(
         || !bool::from(expected.as_bytes().ct_eq(f.csrf.as_bytes()))
     {
         return page(
+            &portal,
             StatusCode::FORBIDDEN,
             next,
             shown_name,
@@ -144,6 +155,7 @@ pub async fn submit(
         SignIn::Refused => {
             tracing::warn!(user = %log_name(&f.username), "sign-in refused");
             page(
+                &portal,
                 StatusCode::UNAUTHORIZED,
                 next,
                 shown_name,
@@ -154,6 +166,7 @@ pub async fn submit(
             tracing::warn!(user = %log_name(&f.username), until, "sign-in refused: locked");
             let minutes = ((until - now) + 59) / 60;
             page(
+                &portal,
                 StatusCode::TOO_MANY_REQUESTS,
                 next,
                 shown_name,
@@ -162,6 +175,108 @@ pub async fn submit(
                 )),
             )
         }
+    }
+}
+
+/// The cookie binding a provider sign-in to the browser that began it.
+const OIDC_COOKIE: &str = "swi_oidc";
+
+/// `GET /signin/oidc?next=`: to the identity provider (where one is configured).
+pub async fn oidc_begin(State(portal): State<Portal>, Query(q): Query<Next>) -> Response {
+    let Some(oidc) = portal.oidc.clone() else {
+        return crate::pages::not_found();
+    };
+    match oidc
+        .begin(&portal.platform, &local(q.next.as_deref()))
+        .await
+    {
+        Ok((url, state)) => {
+            let mut r = Redirect::to(&url).into_response();
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(OIDC_COOKIE, &state, Some(600)),
+            );
+            r
+        }
+        Err(e) => error_page(&e),
+    }
+}
+
+/// What the provider sends back.
+#[derive(Debug, Deserialize)]
+pub struct Callback {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// `GET /signin/callback?code&state`: the provider's answer. The state must be the one this
+/// browser began with; the code is exchanged and the ID token checked (`oidc`); a real name
+/// the provider vouches for links the account to its ID number; then the session starts.
+pub async fn oidc_callback(
+    State(portal): State<Portal>,
+    headers: HeaderMap,
+    Query(c): Query<Callback>,
+) -> Response {
+    let Some(oidc) = portal.oidc.clone() else {
+        return crate::pages::not_found();
+    };
+    let refused = |why: &str| {
+        page(
+            &portal,
+            StatusCode::BAD_REQUEST,
+            "/".into(),
+            String::new(),
+            Some(format!("统一身份认证未完成：{why}请重新登录。")),
+        )
+    };
+    if c.error.is_some() {
+        return refused("您在认证服务处取消了登录或认证未通过。");
+    }
+    let (Some(code), Some(state)) = (c.code, c.state) else {
+        return refused("返回的信息不完整。");
+    };
+    let began = cookie(&headers, OIDC_COOKIE).unwrap_or_default();
+    if began.len() != state.len() || !bool::from(began.as_bytes().ct_eq(state.as_bytes())) {
+        return refused("登录不是从本浏览器发起的。");
+    }
+    let (who, next) = match oidc.finish(&portal.platform, &state, &code).await {
+        Ok(x) => x,
+        Err(e) if e.status.is_client_error() => return refused("登录已过期或无效。"),
+        Err(e) => return error_page(&e),
+    };
+    if let Some((name, id)) = &who.real_name
+        && let Err(e) = swi_platform::identity::link_verified_by_provider(
+            &portal.platform,
+            &who.account.sub,
+            name,
+            id,
+            &oidc.config().issuer,
+        )
+        .await
+    {
+        tracing::warn!(sub = %who.account.sub, code = e.code.as_str(), "the provider's real name was not linked");
+    }
+    let now = swi_store::state::epoch_now();
+    if let Some(old) = cookie(&headers, COOKIE)
+        && let Ok(Some(s)) = session::find(&portal.platform, old, now).await
+    {
+        let _ = session::end(&portal.platform, &s).await;
+    }
+    match session::start(&portal.platform, &who.account, now).await {
+        Ok(id) => {
+            tracing::info!(sub = %who.account.sub, role = who.account.role.as_str(), "signed in through the identity provider");
+            let mut r = Redirect::to(&local(Some(&next))).into_response();
+            r.headers_mut()
+                .append(header::SET_COOKIE, set_cookie(COOKIE, &id, None));
+            r.headers_mut()
+                .append(header::SET_COOKIE, set_cookie(OIDC_COOKIE, "", Some(0)));
+            r
+        }
+        Err(e) => error_page(&e),
     }
 }
 
