@@ -4,8 +4,9 @@ in template.yaml, so that tests run against exactly what SAM deploys.
     python infra/resources.py --endpoint http://127.0.0.1:4566 --template template.yaml \
         --table NAME --bucket NAME
 
-Properties LocalStack does not model (deletion protection, KMS) are left out, and so is the
-table's stream (it only wakes a Lambda function, and no function runs on LocalStack here);
+Properties LocalStack does not model (deletion protection, KMS) are left out, and so are the
+table's stream (it only wakes a Lambda function, and no function runs on LocalStack here) and
+the bucket's CORS rule (only a browser heeds it, and none runs against LocalStack here);
 everything that shapes behaviour (keys, indexes, billing, versioning, Object Lock, public access,
 TLS policy) is applied from the template.
 """

@@ -425,7 +425,7 @@ impl Oidc {
             .config
             .id_number_claim
             .as_deref()
-            .and_then(|claim| text(claim))
+            .and_then(&text)
             .filter(|_| role == Role::Citizen)
             .map(|id| (name.clone(), id.to_owned()));
         Ok(SignedIn {

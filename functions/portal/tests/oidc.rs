@@ -43,6 +43,9 @@ enum Signing {
     Symmetric,
 }
 
+/// A code issued: the PKCE challenge, the nonce and the redirect URI it was issued for.
+type Issued = (String, String, String);
+
 #[derive(Clone)]
 struct Provider {
     issuer: String,
@@ -50,7 +53,7 @@ struct Provider {
     user: Arc<Mutex<Value>>,
     signing: Arc<Mutex<Signing>>,
     /// code → (challenge, nonce, redirect)
-    codes: Arc<Mutex<BTreeMap<String, (String, String, String)>>>,
+    codes: Arc<Mutex<BTreeMap<String, Issued>>>,
 }
 
 fn b64(bytes: &[u8]) -> String {
