@@ -263,7 +263,7 @@ pub async fn record(
                 "the name differs from the one on record for this ID number",
             ));
         }
-        swi_platform::documents::require_scan(&p, &scan, "工伤认定书扫描件").await?;
+        swi_platform::documents::require_scan(&p, &actor, &scan, "工伤认定书扫描件").await?;
         swi_platform::documents::file(&p, &actor, &scan).await?;
         let contributions = DeclaredWages.before(&p, cover, req.injured_on).await?;
         let wage = insured_wage(
@@ -381,7 +381,7 @@ async fn filed_scan(
     let scan = sha(text)?;
     let (injury, _) = load_injury(p, id).await?;
     actor.may(Action::RecordInjury, Some(injury.county), Owner::Nobody)?;
-    swi_platform::documents::require_scan(p, &scan, what).await?;
+    swi_platform::documents::require_scan(p, actor, &scan, what).await?;
     swi_platform::documents::file(p, actor, &scan).await?;
     Ok(scan)
 }
@@ -567,7 +567,7 @@ pub async fn file_material(
         &injury.id_number,
     )
     .await?;
-    swi_platform::documents::require_scan(&p, &scan, kind.chinese()).await?;
+    swi_platform::documents::require_scan(&p, &actor, &scan, kind.chinese()).await?;
     swi_platform::documents::file(&p, &actor, &scan).await?;
     change_injury(
         &p,

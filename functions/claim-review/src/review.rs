@@ -63,7 +63,7 @@ pub async fn confirm_eligibility(
         if let Some(evidence) = &req.transfer_evidence {
             let sha = swi_store::Sha256::parse(evidence)
                 .map_err(|e| ApiError::invalid("证明材料哈希不正确", e.to_string()))?;
-            swi_platform::documents::require_scan(&pp, &sha, "转诊转院证明材料").await?;
+            swi_platform::documents::require_scan(&pp, &a, &sha, "转诊转院证明材料").await?;
             swi_platform::documents::file(&pp, &a, &sha).await?;
         }
         claim.handling = Some(req.clone());

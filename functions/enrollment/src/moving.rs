@@ -105,7 +105,7 @@ pub async fn move_unit(
         if unit.county == to {
             return Err(ApiError::invalid("该单位已在该县（市、区）", "the unit is in that county already"));
         }
-        swi_platform::documents::require_scan(&p, &evidence, "佐证材料").await?;
+        swi_platform::documents::require_scan(&p, &actor, &evidence, "佐证材料").await?;
         swi_platform::documents::file(&p, &actor, &evidence).await?;
         let from = unit.county;
         let mut ops = Vec::new();

@@ -333,6 +333,7 @@ pub async fn import_roster(
     actor.may(Action::RecordWorkInjuryFacts, None, Owner::Nobody)?;
     let sha = Sha256::parse(&req.sha256)
         .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
+    swi_platform::documents::possess(&p, &actor, &sha).await?;
     let table =
         swi_platform::documents::load_table(&p, &sha, &swi_tables::Limits::DECLARATION, "花名册")
             .await?;

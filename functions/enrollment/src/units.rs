@@ -176,8 +176,6 @@ pub async fn record_facts(
     let evidence = Sha256::parse(&req.evidence_sha256)
         .map_err(|e| ApiError::invalid("佐证材料哈希不正确", e.to_string()))?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        swi_platform::documents::require_scan(&p, &evidence, "佐证材料").await?;
-        swi_platform::documents::file(&p, &actor, &evidence).await?;
         let facts = WorkInjuryFacts {
             code: code.as_str().to_owned(),
             name: req.name.clone(),
@@ -199,6 +197,9 @@ pub async fn record_facts(
             let stored: WorkInjuryFacts = item.body().map_err(|e| ApiError::internal(&e))?;
             stored_county_holds(&actor, &stored, county)?;
         }
+        // The evidence is filed once the request is known to be allowed.
+        swi_platform::documents::require_scan(&p, &actor, &evidence, "佐证材料").await?;
+        swi_platform::documents::file(&p, &actor, &evidence).await?;
         let condition = current.map_or(Condition::NotExists, |i| Condition::VersionIs(i.version));
         let body = serde_json::to_value(&facts).map_err(|e| ApiError::internal(&e))?;
         Ok(Change {

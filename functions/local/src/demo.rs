@@ -80,7 +80,7 @@ impl Seeder {
         let (clerk, employer, citizen) =
             (clerk.to_owned(), employer.to_owned(), citizen.to_owned());
 
-        let evidence = s.scan("工伤保险参保登记证明").await?;
+        let evidence = s.scan("工伤保险参保登记证明", &clerk).await?;
         s.call(
             "POST",
             "/api/work-injury/facts",
@@ -154,7 +154,7 @@ impl Seeder {
             .await?;
         let id = over_age["id"].as_str().context("enrolment id")?.to_owned();
         for m in ["work_injury_payment_proof", "labour_service_contract"] {
-            let sha = s.scan(&format!("{id} {m}")).await?;
+            let sha = s.scan(&format!("{id} {m}"), &employer).await?;
             s.call(
                 "PUT",
                 &format!("/api/enrolments/{id}/materials/{m}"),
@@ -181,7 +181,7 @@ impl Seeder {
         )
         .await?;
         // The citizen's account is verified at the window before she enrols herself (Art. 6, 16).
-        let id_scan = s.scan("居民身份证 卫十二").await?;
+        let id_scan = s.scan("居民身份证 卫十二", &clerk).await?;
         s.call(
         "POST",
         "/api/identities",
@@ -207,13 +207,7 @@ impl Seeder {
             "变动类型,姓名,公民身份号码,人员类别,申报工资,变动日期,手机号码\n增,钱十三,{},employee,4800.00,{today},13907970113\n",
             born(35, "021")?
         );
-        let file = s
-            .platform
-            .docs
-            .receive(&mut csv.as_bytes(), 1 << 30)
-            .await?
-            .sha256
-            .hex();
+        let file = s.upload(csv.as_bytes(), &employer).await?;
         let declared = s
             .call(
                 "POST",

@@ -81,7 +81,9 @@ pub async fn seed(platform: &Platform) -> Result<Claims> {
     let unit = UNIT;
     let employer = &s.token("demo-employer-claims", "employer", "360702", Some(UNIT))?;
     // The unit was registered before its members' cover began.
-    let evidence = s.scan("工伤保险参保登记证明（示范物流）").await?;
+    let evidence = s
+        .scan("工伤保险参保登记证明（示范物流）", &acceptor)
+        .await?;
     s.call(
         "POST",
         "/api/work-injury/facts",
@@ -160,7 +162,7 @@ pub async fn seed(platform: &Platform) -> Result<Claims> {
         .await?;
         // Injured three months ago, recognised two months ago.
         clock.set(at(day(today, 45)));
-        let scan = s.scan(&format!("认定书 {name}")).await?;
+        let scan = s.scan(&format!("认定书 {name}"), &acceptor).await?;
         let injury = s
             .call(
                 "POST",
@@ -176,7 +178,7 @@ pub async fn seed(platform: &Platform) -> Result<Claims> {
             )
             .await?;
         let iid = injury["id"].as_str().context("injury id")?.to_owned();
-        let leave = s.scan(&format!("停工留薪期确认 {name}")).await?;
+        let leave = s.scan(&format!("停工留薪期确认 {name}"), &handler).await?;
         s.call(
             "PUT",
             &format!("/api/injuries/{iid}/paid-leave"),
@@ -220,7 +222,7 @@ pub async fn seed(platform: &Platform) -> Result<Claims> {
             .await?;
         }
         if *until >= Until::Handling {
-            let summary = s.scan(&format!("出院小结 {name}")).await?;
+            let summary = s.scan(&format!("出院小结 {name}"), employer).await?;
             s.call(
                 "PUT",
                 &format!("/api/injuries/{iid}/materials/discharge_summary"),
@@ -324,7 +326,7 @@ async fn claimant(
         json!({ "paid_at": format!("{}T08:00", day(today, 150)) }),
     )
     .await?;
-    let card = s.scan(&format!("居民身份证 {name}")).await?;
+    let card = s.scan(&format!("居民身份证 {name}"), acceptor).await?;
     s.call(
         "POST",
         "/api/identities",
@@ -334,7 +336,7 @@ async fn claimant(
     )
     .await?;
     clock.set(at(day(today, 40)));
-    let scan = s.scan(&format!("认定书 {name}")).await?;
+    let scan = s.scan(&format!("认定书 {name}"), acceptor).await?;
     let injury = s
         .call(
             "POST",
@@ -350,7 +352,7 @@ async fn claimant(
         )
         .await?;
     let iid = injury["id"].as_str().context("injury id")?.to_owned();
-    let leave = s.scan(&format!("停工留薪期确认 {name}")).await?;
+    let leave = s.scan(&format!("停工留薪期确认 {name}"), handler).await?;
     s.call(
         "PUT",
         &format!("/api/injuries/{iid}/paid-leave"),

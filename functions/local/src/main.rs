@@ -150,11 +150,15 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum DocCommand {
-    /// Upload a file (`-` for standard input) and print its SHA-256: a request files it by that
-    /// hash within 7 days.
+    /// Upload a file (`-` for standard input) and print its SHA-256: a request of the account
+    /// it is uploaded for files it by that hash within 7 days.
     Put {
         /// The file.
         file: PathBuf,
+        /// The account (`sub`) the file is uploaded for: only that account's requests may name
+        /// it, as with an upload of their own.
+        #[arg(long = "for", value_name = "SUB")]
+        for_sub: String,
     },
     /// Write a document, verified against its hash, to standard output or a file.
     Get {
@@ -248,7 +252,7 @@ fn run() -> Result<()> {
         Command::Doc { command } => runtime()?.block_on(async {
             let stores = store_cmd::open().await?;
             match command {
-                DocCommand::Put { file } => store_cmd::put(&stores, &file).await,
+                DocCommand::Put { file, for_sub } => store_cmd::put(&stores, &file, &for_sub).await,
                 DocCommand::Get { hash, output } => {
                     store_cmd::get(&stores, &hash, output.as_ref()).await
                 }

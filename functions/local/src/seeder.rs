@@ -78,15 +78,27 @@ impl Seeder {
         Ok(value)
     }
 
-    pub(crate) async fn scan(&self, text: &str) -> Result<String> {
+    /// A demo scan, uploaded as the holder of `token` (who files it next).
+    pub(crate) async fn scan(&self, text: &str, token: &str) -> Result<String> {
         let bytes = format!("%PDF-1.4\n% swi demo scan: {text}\n").into_bytes();
-        Ok(self
+        self.upload(&bytes, token).await
+    }
+
+    /// A file uploaded as the holder of `token`: theirs to file.
+    pub(crate) async fn upload(&self, bytes: &[u8], token: &str) -> Result<String> {
+        let sub = self
             .platform
-            .docs
-            .receive(&mut bytes.as_slice(), 1 << 30)
-            .await?
-            .sha256
-            .hex())
+            .tokens
+            .verify(token)
+            .map_err(|e| anyhow::anyhow!("{}", e.en))?
+            .sub;
+        let mut body = bytes;
+        Ok(
+            swi_platform::documents::received(&self.platform, &sub, &mut body, 1 << 30)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.en))?
+                .hex(),
+        )
     }
 }
 

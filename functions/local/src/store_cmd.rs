@@ -81,13 +81,14 @@ pub async fn open_at(
 /// The largest file `swi doc put` uploads (S3's largest single upload).
 const MAX_PUT_BYTES: u64 = 5 << 30;
 
-/// `swi doc put FILE`: uploads a file (or standard input for `-`) as a client's presigned upload
-/// would, and prints its hash: it waits in the incoming area until a case files it (requests
-/// name it by that hash) and is swept after 7 days otherwise.
+/// `swi doc put FILE --for SUB`: uploads a file (or standard input for `-`) on behalf of the
+/// account `SUB`, as their own upload would be, and prints its hash: it waits in the incoming
+/// area until one of their requests files it by that hash, and is swept after 7 days otherwise.
 ///
 /// # Errors
 /// The file cannot be read or the store refuses it.
-pub async fn put(stores: &Stores, file: &Path) -> Result<()> {
+pub async fn put(stores: &Stores, file: &Path, for_sub: &str) -> Result<()> {
+    swi_platform::wire::subject(for_sub, "for").map_err(|e| anyhow::anyhow!("{}", e.en))?;
     let meta = if file == Path::new("-") {
         let mut stdin = tokio::io::stdin();
         stores.docs.receive(&mut stdin, MAX_PUT_BYTES).await?
@@ -97,6 +98,14 @@ pub async fn put(stores: &Stores, file: &Path) -> Result<()> {
             .with_context(|| format!("cannot read {}", file.display()))?;
         stores.docs.receive(&mut f, MAX_PUT_BYTES).await?
     };
+    let at = chrono::Utc::now().timestamp();
+    stores
+        .state
+        .transact(vec![
+            swi_platform::documents::possession_op(&meta.sha256, for_sub, at)
+                .map_err(|e| anyhow::anyhow!("{}", e.en))?,
+        ])
+        .await?;
     println!(
         "{}\t{} bytes\t{}",
         meta.sha256,

@@ -184,20 +184,21 @@ impl Api {
         self.clock.set(at(day));
     }
 
-    async fn scan(&self, what: &str) -> String {
+    /// A scan uploaded by the holder of `token` (who files it next): theirs to file.
+    async fn scan(&self, what: &str, token: &str) -> String {
         let body = format!("%PDF-1.7\n{what} 扫描件 {}", self.run).into_bytes();
-        self.platform
-            .docs
-            .receive(&mut body.as_slice(), 1 << 30)
+        let sub = self.platform.tokens.verify(token).unwrap().sub;
+        swi_platform::documents::received(&self.platform, &sub, &mut body.as_slice(), 1 << 30)
             .await
             .unwrap()
-            .sha256
             .hex()
     }
 
     /// A unit in the work-injury scheme, registered.
     async fn unit(&self, unit: &str) {
-        let evidence = self.scan(&format!("{unit} 工伤参保证明")).await;
+        let evidence = self
+            .scan(&format!("{unit} 工伤参保证明"), &self.acceptor())
+            .await;
         let (status, body) = self
             .call(
                 "POST",
@@ -252,7 +253,7 @@ impl Api {
         assert_eq!(status, StatusCode::CREATED, "{e}");
         let eid = e["id"].as_str().unwrap().to_owned();
         for m in materials {
-            let sha = self.scan(&format!("{eid} {m}")).await;
+            let sha = self.scan(&format!("{eid} {m}"), &self.employer(unit)).await;
             let (status, body) = self
                 .call(
                     "PUT",
@@ -299,7 +300,9 @@ impl Api {
         injured: &str,
         decided: &str,
     ) -> (StatusCode, Value) {
-        let sha = self.scan(&format!("认定书 {number}")).await;
+        let sha = self
+            .scan(&format!("认定书 {number}"), &self.acceptor())
+            .await;
         self.call(
             "POST",
             "/api/injuries",
@@ -314,7 +317,10 @@ impl Api {
     }
 
     async fn put_injury(&self, injury: &str, what: &str, mut body: Value) -> Value {
-        body["sha256"] = json!(self.scan(&format!("{injury} {what}")).await);
+        body["sha256"] = json!(
+            self.scan(&format!("{injury} {what}"), &self.handler())
+                .await
+        );
         let (status, v) = self
             .call(
                 "PUT",
@@ -328,7 +334,7 @@ impl Api {
     }
 
     async fn file(&self, injury: &str, material: &str, token: &str) -> Value {
-        let sha = self.scan(&format!("{injury} {material}")).await;
+        let sha = self.scan(&format!("{injury} {material}"), token).await;
         let (status, v) = self
             .call(
                 "PUT",
@@ -343,8 +349,8 @@ impl Api {
 
     /// Sets a city value (recorded by one city officer, confirmed by another).
     async fn city_value(&self, name: &str, value: &str) {
-        let scan = self.scan(&format!("市人社局通知 {name}")).await;
         let a = self.token("agency_officer", "360700", "city-a", None);
+        let scan = self.scan(&format!("市人社局通知 {name}"), &a).await;
         let b = self.token("agency_officer", "360700", "city-b", None);
         let (status, v) = self
             .call(
@@ -1104,7 +1110,7 @@ async fn a_platform_workers_disability_claim_ends_cover(api: &Api) {
     assert_eq!(status, StatusCode::CREATED, "{injury}");
     let iid = injury["id"].as_str().unwrap().to_owned();
     // Grade 11 does not exist; nothing is recorded.
-    let sha = api.scan("鉴定 11").await;
+    let sha = api.scan("鉴定 11", &api.handler()).await;
     let (status, err) = api
         .call(
             "PUT",
@@ -1249,7 +1255,7 @@ async fn a_volunteers_death_claim_with_dependants(api: &Api) {
     // The relative's own identity, verified at the window, then the kinship with its proof.
     let relative = api.token("citizen", "360702", "relative-1", None);
     let relative_id = resident_id("36070219820404004");
-    let evidence = api.scan("亲属身份证").await;
+    let evidence = api.scan("亲属身份证", &api.acceptor()).await;
     let (status, v) = api
         .call(
             "POST",
@@ -1259,7 +1265,7 @@ async fn a_volunteers_death_claim_with_dependants(api: &Api) {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
-    let proof = api.scan("结婚证").await;
+    let proof = api.scan("结婚证", &api.acceptor()).await;
     let (status, v) = api
         .call(
             "POST",

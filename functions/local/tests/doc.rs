@@ -39,14 +39,20 @@ async fn operate(env: &[(&str, String)], scratch: &Path, corrupt: impl AsyncFnOn
     std::fs::write(&file, &body).unwrap();
     let hash = sha256_hex(&body);
 
-    let out = swi(env, &["doc", "put", file.to_str().unwrap()]);
+    let out = swi(
+        env,
+        &["doc", "put", file.to_str().unwrap(), "--for", "local:clerk"],
+    );
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).starts_with(&format!("{hash}\t{} bytes\tuploaded", body.len())),
         "{}",
         text(&out)
     );
-    let out = swi(env, &["doc", "put", file.to_str().unwrap()]);
+    let out = swi(
+        env,
+        &["doc", "put", file.to_str().unwrap(), "--for", "local:clerk"],
+    );
     assert!(text(&out).contains("uploaded already"), "{}", text(&out));
 
     let out = swi(env, &["doc", "get", &hash]);

@@ -174,7 +174,13 @@ fn an_approved_declaration_is_applied_by_the_server_itself() {
     )
     .unwrap();
     let put = Command::new(env!("CARGO_BIN_EXE_swi"))
-        .args(["doc", "put", csv.to_str().unwrap()])
+        .args([
+            "doc",
+            "put",
+            csv.to_str().unwrap(),
+            "--for",
+            "demo-employer",
+        ])
         .env("SWI_STORE", "embedded")
         .env("SWI_DATA_DIR", dir.path())
         .output()
@@ -321,7 +327,13 @@ fn a_cancellation_killed_mid_job_resumes_and_ends_every_member_once() {
     let file = dir.path().join("joiners.csv");
     std::fs::write(&file, csv).unwrap();
     let put = Command::new(env!("CARGO_BIN_EXE_swi"))
-        .args(["doc", "put", file.to_str().unwrap()])
+        .args([
+            "doc",
+            "put",
+            file.to_str().unwrap(),
+            "--for",
+            "demo-employer",
+        ])
         .env("SWI_STORE", "embedded")
         .env("SWI_DATA_DIR", dir.path())
         .output()
@@ -420,7 +432,8 @@ fn uploads_go_to_the_port_the_server_listens_on() {
     let port = free_port();
     let _server = start(dir.path(), port);
     let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
-    let employer = token(&tokens, "employer_91360702MA35G6QL6T");
+    // The window's clerk uploads the unit's evidence, and files it.
+    let acceptor = token(&tokens, "acceptor_360702");
     let scan = b"%PDF-1.4\n% a scan uploaded through swi serve\n";
     let sha = {
         use sha2::Digest;
@@ -430,7 +443,7 @@ fn uploads_go_to_the_port_the_server_listens_on() {
         port,
         "POST",
         "/api/documents/uploads",
-        Some(&employer),
+        Some(&acceptor),
         Some((
             "upload-port",
             &format!(
@@ -462,16 +475,23 @@ fn uploads_go_to_the_port_the_server_listens_on() {
     let _ = s.read_to_string(&mut out);
     assert!(out.starts_with("HTTP/1.1 200"), "{out}");
 
-    // The upload waits, unlocked, in the incoming area; filing it as a case's evidence moves it
-    // to the filed area.
-    let incoming = dir.path().join("documents/incoming").join(&sha);
+    // The upload waits, unlocked, under its own key in the incoming area; filing it as a case's
+    // evidence registers it and moves it to the filed area.
+    let id = body
+        .split("\"upload_id\":\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap();
+    let incoming = dir
+        .path()
+        .join("documents/incoming")
+        .join(format!("upload-{id}"));
     let filed = dir
         .path()
         .join("documents/sha256")
         .join(&sha[..2])
         .join(&sha);
     assert!(incoming.exists() && !filed.exists());
-    let acceptor = token(&tokens, "acceptor_360702");
     let (status, body) = request(
         port,
         "POST",
@@ -751,7 +771,13 @@ fn a_city_value_set_through_the_api_reaches_swi_params_store() {
     let (a, b) = (officer("city-officer-a"), officer("city-officer-b"));
     let scan = dir.path().join("notice.pdf");
     std::fs::write(&scan, "%PDF-1.7\n赣市人社字〔2026〕21号").unwrap();
-    let put = swi(&["doc", "put", scan.to_str().unwrap()]);
+    let put = swi(&[
+        "doc",
+        "put",
+        scan.to_str().unwrap(),
+        "--for",
+        "city-officer-a",
+    ]);
     let sha = put
         .split_whitespace()
         .find(|w| w.len() == 64)
@@ -825,7 +851,13 @@ fn a_roster_import_killed_mid_job_resumes_and_writes_every_unit_once() {
     let file = dir.path().join("roster.csv");
     std::fs::write(&file, csv).unwrap();
     let put = Command::new(env!("CARGO_BIN_EXE_swi"))
-        .args(["doc", "put", file.to_str().unwrap()])
+        .args([
+            "doc",
+            "put",
+            file.to_str().unwrap(),
+            "--for",
+            "demo-acceptor-360702",
+        ])
         .env("SWI_STORE", "embedded")
         .env("SWI_DATA_DIR", dir.path())
         .output()

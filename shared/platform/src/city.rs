@@ -348,7 +348,7 @@ pub async fn record(
             .collect();
         with.push(&v);
         merged(&p.base_params, &with).map_err(|e| refused(&e))?;
-        crate::documents::require_scan(&p, &scan, "文件扫描件").await?;
+        crate::documents::require_scan(&p, &actor, &scan, "文件扫描件").await?;
         crate::documents::file(&p, &actor, &scan).await?;
         let body = serde_json::to_value(&v).map_err(|e| ApiError::internal(&e))?;
         Ok(Change {

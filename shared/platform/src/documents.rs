@@ -4,11 +4,13 @@
 //! their first bytes; bounded loading of a stored file. Types and sizes are checked before a URL
 //! is given, and the bytes' type again when a document is used.
 //!
-//! A document is filed to a case only by someone who had its bytes: the filer's own upload is
-//! consumed by the filing (or registered by them), and recorded as their possession
-//! (`possession#<hex>` / their `sub`), so that their retries and their later cases may name it
-//! again. Knowing a document's SHA-256 (printed on forms) is not enough to file it elsewhere
-//! and read it there.
+//! Every upload goes to a key of its own (`incoming/upload-<id>`, the id given only to the
+//! uploader, `upload#<id>` saying whose). A document is used in a case only by someone who had
+//! its bytes: their own upload, registered (hashed and moved to its content address), puts them
+//! on record as having it (`possession#<hex>` / their `sub`), and from then on their retries and
+//! their later cases may name it. Nothing else does: knowing a document's SHA-256 (printed on
+//! forms), or that someone's upload of it is waiting, is not enough to file it elsewhere, to
+//! read it there, or to learn whether it is stored.
 
 use crate::ErrorCode;
 use std::time::Duration;
@@ -96,11 +98,14 @@ pub async fn stored_type(p: &Platform, sha: &Sha256) -> Result<Option<&'static s
 }
 
 /// A presigned upload: PUT the file's bytes to `url` with exactly `headers`, within
-/// `expires_in` seconds.
+/// `expires_in` seconds; then name the file by its SHA-256 in the request that uses it (or
+/// register it, `POST /api/documents/forms/{upload_id}`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct PresignedUpload {
     /// The file's SHA-256 (its name once stored).
     pub sha256: String,
+    /// The upload's own id (its key until it is registered).
+    pub upload_id: String,
     /// Always `PUT`.
     pub method: String,
     /// Where to PUT.
@@ -148,12 +153,46 @@ pub async fn presign(
             format!("the file must be 1 byte to {} MiB", limit >> 20),
         ));
     }
+    let kind = if limit == MAX_SCAN_BYTES {
+        UploadKind::Scan
+    } else {
+        UploadKind::Table
+    };
+    let id = UploadId::random().map_err(|e| ApiError::unavailable(&e))?;
+    // The store expires items on the machine's clock, not the business date.
+    let until = swi_store::state::epoch_now() + PENDING_SECS;
+    let pending = Pending {
+        sub: actor.sub.clone(),
+        kind,
+        sha256: Some(sha.hex()),
+        registered: None,
+    };
+    let mine = put_key(&sha, &actor.sub);
+    p.state
+        .transact(vec![
+            TxOp::Put {
+                item: Item::new(format!("upload#{}", id.as_str()), "upload", &pending)
+                    .map_err(|e| ApiError::internal(&e))?
+                    .expiring_at(until),
+                condition: Condition::NotExists,
+            },
+            // The newest upload of these bytes by this person is the one a request files.
+            TxOp::Put {
+                item: Item::new(mine.pk, mine.sk, &serde_json::json!({ "id": id.as_str() }))
+                    .map_err(|e| ApiError::internal(&e))?
+                    .expiring_at(until),
+                condition: Condition::None,
+            },
+        ])
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
     let presigned = p
         .docs
-        .presign_put(&sha, req.size, Duration::from_secs(900))
+        .presign_put(&id, &sha, req.size, Duration::from_secs(900))
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
     Ok(axum::Json(PresignedUpload {
+        upload_id: id.as_str().to_owned(),
         sha256: sha.hex(),
         method: "PUT".into(),
         url: presigned.url,
@@ -162,11 +201,18 @@ pub async fn presign(
     }))
 }
 
-/// Requires that a stored document is a scan (PDF, JPEG, PNG, TIFF).
+/// Requires that `actor` has the document (`possess`) and that it is a scan (PDF, JPEG, PNG,
+/// TIFF).
 ///
 /// # Errors
-/// 415 for another type; 422 when it is not stored; 503.
-pub async fn require_scan(p: &Platform, sha: &Sha256, what_zh: &str) -> Result<(), ApiError> {
+/// 415 for another type; 422 when it is not theirs or not stored; 503.
+pub async fn require_scan(
+    p: &Platform,
+    actor: &Actor,
+    sha: &Sha256,
+    what_zh: &str,
+) -> Result<(), ApiError> {
+    possess(p, actor, sha).await?;
     match stored_type(p, sha).await? {
         Some(t) if SCAN_TYPES.contains(&t) => Ok(()),
         _ => Err(ApiError::new(
@@ -185,7 +231,16 @@ fn possession(sha: &Sha256, sub: &str) -> Key {
 
 /// The write recording that `actor` had the bytes of `sha`.
 fn possessed(actor: &Actor, sha: &Sha256, at: i64) -> Result<TxOp, ApiError> {
-    let key = possession(sha, &actor.sub);
+    possession_op(sha, &actor.sub, at)
+}
+
+/// The write recording that the account `sub` had the bytes of `sha` at `at` (for an operator
+/// uploading a file on someone's behalf: `swi doc put --for`).
+///
+/// # Errors
+/// None in practice (the record serializes).
+pub fn possession_op(sha: &Sha256, sub: &str, at: i64) -> Result<TxOp, ApiError> {
+    let key = possession(sha, sub);
     Ok(TxOp::Put {
         item: Item::new(key.pk, key.sk, &serde_json::json!({ "at": at }))
             .map_err(|e| ApiError::internal(&e))?,
@@ -201,31 +256,87 @@ fn missing() -> ApiError {
     )
 }
 
+/// Where `sub`'s newest presigned PUT of `sha` is named (`upload-of#<hex>` / `sub`).
+fn put_key(sha: &Sha256, sub: &str) -> Key {
+    Key::new(format!("upload-of#{}", sha.hex()), sub)
+}
+
+/// Makes sure `actor` has the document: on record as having it, or by registering their own
+/// presigned PUT of it now (hashed by the store, moved to its content address, recorded).
+///
+/// # Errors
+/// 422 `document_missing` (no upload of theirs with these bytes: never uploaded, someone
+/// else's, or swept since); 413; 503.
+pub async fn possess(p: &Platform, actor: &Actor, sha: &Sha256) -> Result<(), ApiError> {
+    let unavailable = |e: swi_store::StateError| ApiError::unavailable(&e);
+    if p.state
+        .get(&possession(sha, &actor.sub))
+        .await
+        .map_err(unavailable)?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let mine = put_key(sha, &actor.sub);
+    let Some(put) = p.state.get(&mine).await.map_err(unavailable)? else {
+        return Err(missing());
+    };
+    let Some(id) = put.body["id"]
+        .as_str()
+        .and_then(|i| UploadId::parse(i).ok())
+    else {
+        return Err(missing());
+    };
+    match p
+        .docs
+        .register(&id, MAX_TABLE_BYTES.max(MAX_SCAN_BYTES))
+        .await
+    {
+        Ok(meta) if meta.sha256 == *sha => {}
+        Ok(meta) => {
+            // The store checked the PUT's checksum; a mismatch means the store is broken.
+            tracing::error!(expected = %sha, actual = %meta.sha256, "a registered upload is not the presigned hash");
+            return Err(ApiError::refused(
+                ErrorCode::DocumentCorrupt,
+                "上传的文件已损坏，请重新上传",
+                "the upload's bytes are not the presigned SHA-256; upload it again",
+            ));
+        }
+        Err(swi_store::DocError::NotFound(_)) => {
+            // Never PUT, or registered a moment ago by the same person's other request.
+            return match p
+                .state
+                .get(&possession(sha, &actor.sub))
+                .await
+                .map_err(unavailable)?
+            {
+                Some(_) => Ok(()),
+                None => Err(missing()),
+            };
+        }
+        Err(e) => return Err(ApiError::unavailable(&e)),
+    }
+    let at = p.clock.now().timestamp();
+    p.state
+        .transact(vec![possessed(actor, sha, at)?])
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
 /// Files a document to a case for `actor` (`Documents::file`): from now on it is kept (held
 /// until the archive sets its retention). Called once the request that uses it has passed its
 /// checks, before its transaction is written, so that no record ever names a document that is
-/// not filed. The actor must have had the bytes: an upload waiting in the incoming area is
-/// consumed (and recorded as theirs); a document filed already is accepted only from someone on
-/// record as having had it (their retry, or their own earlier upload).
+/// not filed. The actor must have the bytes ([`possess`]); their upload waiting at its content
+/// address is consumed.
 ///
 /// # Errors
 /// 422 `document_missing` (never uploaded by this actor, or swept since); 422
 /// `document_corrupt`; 503.
 pub async fn file(p: &Platform, actor: &Actor, sha: &Sha256) -> Result<(), ApiError> {
+    possess(p, actor, sha).await?;
     match p.docs.file(sha).await {
-        Ok(filed) if filed.from_upload => {
-            let at = p.clock.now().timestamp();
-            p.state
-                .transact(vec![possessed(actor, sha, at)?])
-                .await
-                .map_err(|e| ApiError::unavailable(&e))?;
-            Ok(())
-        }
-        Ok(_) => match p.state.get(&possession(sha, &actor.sub)).await {
-            Ok(Some(_)) => Ok(()),
-            Ok(None) => Err(missing()),
-            Err(e) => Err(ApiError::unavailable(&e)),
-        },
+        Ok(_) => Ok(()),
         Err(swi_store::DocError::NotFound(_)) => Err(missing()),
         Err(e @ swi_store::DocError::Corrupt { .. }) => {
             tracing::error!(cause = %e, "an upload's bytes changed before filing");
@@ -237,6 +348,42 @@ pub async fn file(p: &Platform, actor: &Actor, sha: &Sha256) -> Result<(), ApiEr
         }
         Err(e) => Err(ApiError::unavailable(&e)),
     }
+}
+
+/// Bytes the server receives on someone's behalf (a seed, `swi doc put --for`): stored as an
+/// upload and recorded as `sub`'s, as their own registered upload would be.
+///
+/// # Errors
+/// 413 over `max_len`; 503.
+pub async fn received(
+    p: &Platform,
+    sub: &str,
+    body: &mut (dyn tokio::io::AsyncRead + Send + Unpin),
+    max_len: u64,
+) -> Result<Sha256, ApiError> {
+    let meta = p.docs.receive(body, max_len).await.map_err(|e| match e {
+        swi_store::DocError::TooLarge { limit, .. } => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
+            format!("文件不得超过 {} MB", limit >> 20),
+            format!("the file exceeds {limit} bytes"),
+        ),
+        other => ApiError::unavailable(&other),
+    })?;
+    let key = possession(&meta.sha256, sub);
+    p.state
+        .transact(vec![TxOp::Put {
+            item: Item::new(
+                key.pk,
+                key.sk,
+                &serde_json::json!({ "at": p.clock.now().timestamp() }),
+            )
+            .map_err(|e| ApiError::internal(&e))?,
+            condition: Condition::None,
+        }])
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    Ok(meta.sha256)
 }
 
 /// What a browser form uploads.
@@ -318,15 +465,23 @@ pub struct Registered {
     pub content_type: String,
 }
 
-/// Who asked for a form upload, and of what kind (`upload#<id>`).
+/// Who asked for an upload, of what kind (`upload#<id>`), the hash a PUT announced, and the
+/// registration once made (a second registration answers the first).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Pending {
     sub: String,
     kind: UploadKind,
+    #[serde(default)]
+    sha256: Option<String>,
+    #[serde(default)]
+    registered: Option<Registered>,
 }
 
 /// Seconds a form stays valid: long enough to pick a file and send 20 MiB over a slow line.
 const FORM_SECS: u64 = 3600;
+
+/// Seconds an upload's record is kept: a day, within the uploads' seven.
+const PENDING_SECS: i64 = 24 * 3600;
 
 /// The one content type a form upload declares: what the bytes are is sniffed at registration,
 /// and nothing in the bucket is ever labelled as a page.
@@ -360,10 +515,12 @@ pub async fn presign_form(
         &Pending {
             sub: actor.sub.clone(),
             kind: req.kind,
+            sha256: None,
+            registered: None,
         },
     )
     .map_err(|e| ApiError::internal(&e))?
-    .expiring_at(now + i64::try_from(FORM_SECS).unwrap_or(3600) * 24);
+    .expiring_at(now + PENDING_SECS);
     p.state
         .transact(vec![TxOp::Put {
             item,
@@ -413,9 +570,13 @@ pub async fn register_form(
         .await
         .map_err(|e| ApiError::unavailable(&e))?
         .ok_or_else(not_found)?;
-    let pending: Pending = item.body().map_err(|e| ApiError::internal(&e))?;
+    let mut pending: Pending = item.body().map_err(|e| ApiError::internal(&e))?;
     if pending.sub != actor.sub {
         return Err(not_found());
+    }
+    if let Some(done) = pending.registered {
+        // Registered already (a reloaded page): the same answer.
+        return Ok(axum::Json(done));
     }
     let meta = match p.docs.register(&id, pending.kind.max_bytes()).await {
         Ok(m) => m,
@@ -448,23 +609,46 @@ pub async fn register_form(
             format!("accepted types: {}", pending.kind.types().join(", ")),
         ));
     };
-    // Used once; its uploader is on record as having the bytes.
+    // Registered once; its uploader is on record as having the bytes.
+    let done = Registered {
+        sha256: meta.sha256.hex(),
+        size: meta.size,
+        content_type: content_type.to_owned(),
+    };
+    pending.registered = Some(done.clone());
     let at = p.clock.now().timestamp();
-    p.state
+    let mut again =
+        Item::new(key.pk.clone(), key.sk.clone(), &pending).map_err(|e| ApiError::internal(&e))?;
+    again.expires_at = item.expires_at;
+    again.version = item.version;
+    match p
+        .state
         .transact(vec![
-            TxOp::Delete {
-                key,
+            TxOp::Put {
+                item: again,
                 condition: Condition::VersionIs(item.version),
             },
             possessed(&actor, &meta.sha256, at)?,
         ])
         .await
-        .map_err(|e| ApiError::unavailable(&e))?;
-    Ok(axum::Json(Registered {
-        sha256: meta.sha256.hex(),
-        size: meta.size,
-        content_type: content_type.to_owned(),
-    }))
+    {
+        Ok(()) => Ok(axum::Json(done)),
+        // A concurrent registration of the same upload won: its answer.
+        Err(swi_store::StateError::Conflict { .. }) => {
+            let now: Option<Pending> = p
+                .state
+                .get(&key)
+                .await
+                .map_err(|e| ApiError::unavailable(&e))?
+                .map(|i| i.body())
+                .transpose()
+                .map_err(|e| ApiError::internal(&e))?;
+            now.and_then(|n| n.registered)
+                .map(axum::Json)
+                .ok_or_else(not_found)
+        }
+        Err(e) => Err(ApiError::unavailable(&e)),
+    }
 }
 
 /// The daily sweep of uploads never filed (`documents-sweep`): S3's lifecycle rule removes them

@@ -194,7 +194,7 @@ pub async fn verify(
     let scan = Sha256::parse(&req.evidence_sha256)
         .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        crate::documents::require_scan(&p, &scan, "身份证件扫描件").await?;
+        crate::documents::require_scan(&p, &actor, &scan, "身份证件扫描件").await?;
         crate::documents::file(&p, &actor, &scan).await?;
         let person = p.persons.of(&id);
         let identity = Identity {
@@ -375,7 +375,7 @@ pub async fn record_kin(
                 "verify the relative's own identity first",
             ));
         };
-        crate::documents::require_scan(&p, &proof, "亲属关系证明").await?;
+        crate::documents::require_scan(&p, &actor, &proof, "亲属关系证明").await?;
         crate::documents::file(&p, &actor, &proof).await?;
         let person = p.persons.of(&id);
         let kin = Kinship {

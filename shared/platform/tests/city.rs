@@ -89,16 +89,15 @@ const RATIO: &str = "benefit.wage_subsidy.ratio";
 async fn the_city_sets_a_pending_figure_and_a_calendar_with_two_officers() {
     let dir = tempfile::tempdir().unwrap();
     let p = platform(dir.path());
-    let scan = p
-        .docs
-        .receive(
-            &mut "%PDF-1.7\n赣市人社字〔2026〕12号 扫描件".as_bytes(),
-            1 << 30,
-        )
-        .await
-        .unwrap()
-        .sha256
-        .hex();
+    let scan = swi_platform::documents::received(
+        &p,
+        "officer-a",
+        &mut "%PDF-1.7\n赣市人社字〔2026〕12号 扫描件".as_bytes(),
+        1 << 30,
+    )
+    .await
+    .unwrap()
+    .hex();
     let (a, b) = (
         token(&p, "officer-a", "360700"),
         token(&p, "officer-b", "360700"),
@@ -228,13 +227,14 @@ async fn the_city_sets_a_pending_figure_and_a_calendar_with_two_officers() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert_eq!(refused["error"]["code"], "document_missing");
-    p.docs
-        .receive(
-            &mut "%PDF-1.7\n赣市人社字〔2026〕12号 扫描件".as_bytes(),
-            1 << 30,
-        )
-        .await
-        .unwrap();
+    swi_platform::documents::received(
+        &p,
+        "officer-b",
+        &mut "%PDF-1.7\n赣市人社字〔2026〕12号 扫描件".as_bytes(),
+        1 << 30,
+    )
+    .await
+    .unwrap();
     let (status, recorded) = call(
         &p,
         "POST",

@@ -2,11 +2,11 @@
 //! key is the hash, known only at the end), then uploads it to `sha256/<hex>` with
 //! `If-None-Match: *` (create-only: an existing object answers 412 and the put is a no-op),
 //! `x-amz-checksum-sha256` (S3 refuses bytes that do not match) and a legal hold. Presigned
-//! uploads go to `incoming/<hex>` (no lock; the bucket's lifecycle rule expires them); filing
+//! uploads go to `incoming/upload-<id>` (no lock; the bucket's lifecycle rule expires them),
+//! registering one moves it to `incoming/<hex>`; filing
 //! copies one to `sha256/<hex>` asking S3 for the copy's SHA-256 checksum, which must be the
 //! name, and places the legal hold. Form uploads (a POST policy signed here with SigV4, as the
-//! SDK has no presigned POST) land at `incoming/form-<id>`; registering one hashes it and copies
-//! it to `incoming/<hex>`.
+//! SDK has no presigned POST) land at `incoming/upload-<id>` too.
 
 use std::io::Write;
 use std::time::Duration;
@@ -472,6 +472,7 @@ impl Documents for S3Documents {
 
     async fn presign_put(
         &self,
+        id: &UploadId,
         sha256: &Sha256,
         len: u64,
         expires_in: Duration,
@@ -482,7 +483,7 @@ impl Documents for S3Documents {
             .client
             .put_object()
             .bucket(&self.bucket)
-            .key(sha256.incoming_key())
+            .key(id.key())
             .content_length(i64::try_from(len).unwrap_or(i64::MAX))
             .checksum_sha256(sha256.base64())
             .if_none_match("*")
@@ -512,10 +513,10 @@ impl Documents for S3Documents {
             for object in page.contents() {
                 let Some(key) = object.key() else { continue };
                 if key
-                    .strip_prefix("incoming/form-")
+                    .strip_prefix("incoming/upload-")
                     .is_some_and(|id| UploadId::parse(id).is_ok())
                 {
-                    // A form upload not yet registered has no name to check against.
+                    // An upload not yet registered has no name to check against.
                     continue;
                 }
                 let Some(expected) = key

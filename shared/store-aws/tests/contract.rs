@@ -127,9 +127,15 @@ async fn a_forged_presigned_upload_is_refused() {
     let h = harness().await;
     let body = format!("{} forged", h.run_id).into_bytes();
     let sha = Sha256::of(&body);
+    let id = swi_store::docs::UploadId::random().unwrap();
     let p = h
         .docs
-        .presign_put(&sha, body.len() as u64, std::time::Duration::from_secs(60))
+        .presign_put(
+            &id,
+            &sha,
+            body.len() as u64,
+            std::time::Duration::from_secs(60),
+        )
         .await
         .unwrap();
     let at = p.url.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
@@ -137,11 +143,15 @@ async fn a_forged_presigned_upload_is_refused() {
     let flip = if &forged[at..=at] == "0" { "1" } else { "0" };
     forged.replace_range(at..=at, flip);
     assert_eq!(contract::http_put(&forged, &p.headers, &body).await, 403);
-    assert!(!h.docs.exists(&sha).await.unwrap());
+    assert!(matches!(
+        h.docs.register(&id, 1 << 20).await,
+        Err(swi_store::DocError::NotFound(_))
+    ));
     assert!(
         (200..300).contains(&contract::http_put(&p.url, &p.headers, &body).await),
         "the genuine URL works"
     );
+    assert_eq!(h.docs.register(&id, 1 << 20).await.unwrap().sha256, sha);
 }
 
 /// What the bucket's lock does: a filed document is under legal hold, so none of its versions

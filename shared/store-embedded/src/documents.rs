@@ -112,12 +112,12 @@ impl EmbeddedDocuments {
         self.root.join("incoming").join(sha256.hex())
     }
 
-    /// Where a form upload waits to be registered.
+    /// Where an upload waits to be registered.
     #[must_use]
-    pub fn form_path(&self, id: &UploadId) -> PathBuf {
+    pub fn upload_path(&self, id: &UploadId) -> PathBuf {
         self.root
             .join("incoming")
-            .join(format!("form-{}", id.as_str()))
+            .join(format!("upload-{}", id.as_str()))
     }
 
     /// The filed document if there is one, else the upload.
@@ -152,7 +152,23 @@ impl EmbeddedDocuments {
         }
     }
 
-    /// Stores a form upload's file under `incoming/form-<id>` (create-only: a second post of
+    /// Stores a presigned PUT's body under `incoming/upload-<id>` (create-only), refusing it
+    /// (and storing nothing) unless it is exactly `len` bytes hashing to `sha256`.
+    ///
+    /// # Errors
+    /// `Corrupt` for other bytes, `TooLarge`; `Io` (`AlreadyExists` for a second PUT).
+    pub async fn put_upload(
+        &self,
+        body: &mut (dyn AsyncRead + Send + Unpin),
+        id: &UploadId,
+        sha256: Sha256,
+        len: u64,
+    ) -> Result<DocMeta, DocError> {
+        self.write(body, len, Some((sha256, len)), Area::Form(id.clone()))
+            .await
+    }
+
+    /// Stores a form upload's file under `incoming/upload-<id>` (create-only: a second post of
     /// the same form is refused), at most `limit` bytes.
     ///
     /// # Errors
@@ -282,7 +298,7 @@ impl EmbeddedDocuments {
         let path = match area {
             Area::Filed => self.path_of(&sha256),
             Area::Incoming => self.incoming_path(&sha256),
-            Area::Form(id) => self.form_path(&id),
+            Area::Form(id) => self.upload_path(&id),
         };
         let created = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
             let dir = path.parent().map(Path::to_owned).unwrap_or_default();
@@ -310,20 +326,27 @@ impl EmbeddedDocuments {
         })
     }
 
-    fn signature(&self, sha256: &Sha256, len: u64, expires: u64) -> String {
+    fn signature(&self, id: &UploadId, sha256: &Sha256, len: u64, expires: u64) -> String {
         let mut mac = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.upload_key)
             .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(format!("PUT\n{}\n{len}\n{expires}", sha256.hex()).as_bytes());
+        mac.update(format!("PUT\n{}\n{}\n{len}\n{expires}", id.as_str(), sha256.hex()).as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
 
     /// Checks a presigned upload's parameters: signature, expiry and length.
     #[must_use]
-    pub fn check_upload(&self, sha256: &Sha256, len: u64, expires: u64, signature: &str) -> bool {
+    pub fn check_upload(
+        &self,
+        id: &UploadId,
+        sha256: &Sha256,
+        len: u64,
+        expires: u64,
+        signature: &str,
+    ) -> bool {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(u64::MAX, |d| d.as_secs());
-        let want = self.signature(sha256, len, expires);
+        let want = self.signature(id, sha256, len, expires);
         let same = want.len() == signature.len()
             && want
                 .bytes()
@@ -552,7 +575,7 @@ impl Documents for EmbeddedDocuments {
     }
 
     async fn register(&self, id: &UploadId, max_len: u64) -> Result<DocMeta, DocError> {
-        let form = self.form_path(id);
+        let form = self.upload_path(id);
         let root = self.root.clone();
         tokio::task::spawn_blocking(move || -> Result<DocMeta, DocError> {
             let (sha256, size) = match hash_file(&form) {
@@ -616,6 +639,7 @@ impl Documents for EmbeddedDocuments {
 
     async fn presign_put(
         &self,
+        id: &UploadId,
         sha256: &Sha256,
         len: u64,
         expires_in: Duration,
@@ -625,12 +649,13 @@ impl Documents for EmbeddedDocuments {
             .map_err(|e| DocError::Unavailable(e.to_string()))?
             .as_secs()
             + expires_in.as_secs();
-        let sig = self.signature(sha256, len, expires);
+        let sig = self.signature(id, sha256, len, expires);
         Ok(PresignedPut {
             url: format!(
-                "{}/documents/uploads/{}?len={len}&expires={expires}&sig={sig}",
+                "{}/documents/uploads/{}?id={}&len={len}&expires={expires}&sig={sig}",
                 self.public_url,
-                sha256.hex()
+                sha256.hex(),
+                id.as_str()
             ),
             headers: vec![
                 ("content-length".to_owned(), len.to_string()),
@@ -676,10 +701,10 @@ impl Documents for EmbeddedDocuments {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 if name
-                    .strip_prefix("form-")
+                    .strip_prefix("upload-")
                     .is_some_and(|id| UploadId::parse(id).is_ok())
                 {
-                    // A form upload not yet registered has no name to check against.
+                    // An upload not yet registered has no name to check against.
                     continue;
                 }
                 let Ok(expected) = Sha256::parse(&name) else {

@@ -1,9 +1,10 @@
-//! The local stand-ins for S3's presigned uploads. `PUT /documents/uploads/{sha256}?len&expires&sig`
-//! stores the body only if the signature is valid and unexpired and the bytes are exactly the
-//! announced length and hash (S3 answers `BadDigest` in that case; so does this).
-//! `POST /documents/uploads` takes a browser's form as S3's POST policy does: the signed policy
-//! names the exact key, type, redirect and largest size; the file (the last field) is stored
-//! under `incoming/form-<id>` and the browser is sent to the redirect with `key` in its query.
+//! The local stand-ins for S3's presigned uploads. `PUT /documents/uploads/{sha256}?id&len&expires&sig`
+//! stores the body under `incoming/upload-<id>` only if the signature is valid and unexpired
+//! and the bytes are exactly the announced length and hash (S3 answers `BadDigest` in that
+//! case; so does this). `POST /documents/uploads` takes a browser's form as S3's POST policy
+//! does: the signed policy names the exact key, type, redirect and largest size; the file (the
+//! last field) is stored under `incoming/upload-<id>` and the browser is sent to the redirect
+//! with `key` in its query.
 //! `swi serve` mounts this router; the contract suite exercises it.
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{post, put};
 use futures_util::TryStreamExt;
-use swi_store::docs::{DocError, Sha256};
+use swi_store::docs::{DocError, Sha256, UploadId};
 use tokio_util::io::StreamReader;
 
 use crate::EmbeddedDocuments;
@@ -25,6 +26,7 @@ use crate::EmbeddedDocuments;
 /// Query parameters of a presigned URL.
 #[derive(Debug, serde::Deserialize)]
 pub struct Signed {
+    id: String,
     len: u64,
     expires: u64,
     sig: String,
@@ -39,7 +41,13 @@ async fn upload(
     let Ok(sha256) = Sha256::parse(&hex) else {
         return (StatusCode::BAD_REQUEST, "InvalidDigest: not a SHA-256\n");
     };
-    if !docs.check_upload(&sha256, signed.len, signed.expires, &signed.sig) {
+    let Ok(id) = UploadId::parse(&signed.id) else {
+        return (
+            StatusCode::FORBIDDEN,
+            "AccessDenied: the upload URL is invalid or expired\n",
+        );
+    };
+    if !docs.check_upload(&id, &sha256, signed.len, signed.expires, &signed.sig) {
         return (
             StatusCode::FORBIDDEN,
             "AccessDenied: the upload URL is invalid or expired\n",
@@ -47,11 +55,12 @@ async fn upload(
     }
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let mut reader = StreamReader::new(stream);
-    match docs
-        .put_checked(&mut reader, Some((sha256, signed.len)))
-        .await
-    {
+    match docs.put_upload(&mut reader, &id, sha256, signed.len).await {
         Ok(_) => (StatusCode::OK, "stored\n"),
+        Err(DocError::Io(e)) if e.kind() == std::io::ErrorKind::AlreadyExists => (
+            StatusCode::FORBIDDEN,
+            "AccessDenied: the upload URL was used already\n",
+        ),
         Err(DocError::Corrupt { .. } | DocError::TooLarge { .. }) => (
             StatusCode::BAD_REQUEST,
             "BadDigest: the body does not match the announced SHA-256 and length\n",
@@ -107,7 +116,7 @@ async fn upload_form(State(docs): State<Arc<EmbeddedDocuments>>, mut form: Multi
             let mut reader = StreamReader::new(stream);
             return match docs.put_form(&mut reader, &policy.id, policy.max_len).await {
                 Ok(meta) if meta.size == 0 => {
-                    let _ = tokio::fs::remove_file(docs.form_path(&policy.id)).await;
+                    let _ = tokio::fs::remove_file(docs.upload_path(&policy.id)).await;
                     refused(
                         StatusCode::BAD_REQUEST,
                         "EntityTooSmall: Your proposed upload is smaller than the minimum allowed size",

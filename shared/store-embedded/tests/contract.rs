@@ -59,16 +59,21 @@ async fn an_expired_or_forged_upload_url_is_refused() {
     let h = harness().await;
     let body = b"scan".to_vec();
     let sha = Sha256::of(&body);
+    let id = swi_store::docs::UploadId::random().unwrap();
     let p = h
         .docs
-        .presign_put(&sha, 4, std::time::Duration::from_secs(60))
+        .presign_put(&id, &sha, 4, std::time::Duration::from_secs(60))
         .await
         .unwrap();
     let forged = p.url.replace("sig=", "sig=0");
     assert_eq!(contract::http_put(&forged, &p.headers, &body).await, 403);
+    // Another upload's key under this URL's signature.
+    let other = swi_store::docs::UploadId::random().unwrap();
+    let moved = p.url.replace(id.as_str(), other.as_str());
+    assert_eq!(contract::http_put(&moved, &p.headers, &body).await, 403);
     let expired = h
         .docs
-        .presign_put(&sha, 4, std::time::Duration::from_secs(0))
+        .presign_put(&id, &sha, 4, std::time::Duration::from_secs(0))
         .await
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
@@ -95,7 +100,7 @@ async fn a_forged_or_expired_upload_form_is_refused() {
     let mut forged = form.fields.clone();
     for (k, v) in &mut forged {
         if k == "key" {
-            *v = "incoming/form-00000000000000000000000000000000".into();
+            *v = "incoming/upload-00000000000000000000000000000000".into();
         }
         if k == "x-swi-signature" {
             v.replace_range(0..1, if v.starts_with('0') { "1" } else { "0" });
@@ -105,7 +110,7 @@ async fn a_forged_or_expired_upload_form_is_refused() {
     assert_eq!(status, 403);
     // The key alone changed: the policy names another.
     let mut other_key = form.fields.clone();
-    other_key[0].1 = "incoming/form-00000000000000000000000000000000".into();
+    other_key[0].1 = "incoming/upload-00000000000000000000000000000000".into();
     let (status, _) = contract::http_post_form(&form.url, &other_key, b"png").await;
     assert_eq!(status, 403);
     let expired = h

@@ -462,13 +462,16 @@ pub async fn corruption_is_detected(h: &dyn Harness) {
     );
 }
 
-/// A presigned upload accepts exactly the announced bytes and nothing else.
+/// A presigned upload accepts exactly the announced bytes and nothing else, under its own key;
+/// registering it moves it to its content address; filing consumes it.
 pub async fn presigned_upload(h: &dyn Harness) {
+    use crate::docs::UploadId;
     let d = h.docs();
     let good = format!("{} presigned upload 上传", h.run_id()).into_bytes();
     let sha = Sha256::of(&good);
+    let id = UploadId::random().unwrap();
     let p = d
-        .presign_put(&sha, good.len() as u64, Duration::from_secs(300))
+        .presign_put(&id, &sha, good.len() as u64, Duration::from_secs(300))
         .await
         .unwrap();
     let mut wrong = good.clone();
@@ -479,7 +482,7 @@ pub async fn presigned_upload(h: &dyn Harness) {
         "wrong bytes answered {status}"
     );
     assert!(
-        !d.exists(&sha).await.unwrap(),
+        matches!(d.register(&id, 1 << 20).await, Err(DocError::NotFound(_))),
         "wrong bytes must not be stored"
     );
     let status = http_put(&p.url, &p.headers, &good).await;
@@ -487,6 +490,10 @@ pub async fn presigned_upload(h: &dyn Harness) {
         (200..300).contains(&status),
         "right bytes answered {status}"
     );
+    // Nothing under the content address until the upload is registered.
+    assert!(!d.exists(&sha).await.unwrap());
+    let meta = d.register(&id, 1 << 20).await.unwrap();
+    assert_eq!((meta.sha256, meta.size), (sha, good.len() as u64));
     assert_eq!(read_all(d, &sha).await.unwrap(), good);
 
     // An upload is not filed until a case files it; then it is, and reads the same.
@@ -503,16 +510,18 @@ pub async fn presigned_upload(h: &dyn Harness) {
         (good.len() as u64, false),
         "filing twice is filing once, and the upload was consumed"
     );
-    // The same bytes uploaded again (another case, another person): the new upload is
-    // consumed by its filing, which proves its uploader had them.
+    // The same bytes uploaded again (another case, another person): registered, then consumed
+    // by its filing.
+    let id2 = UploadId::random().unwrap();
     let p = d
-        .presign_put(&sha, good.len() as u64, Duration::from_secs(300))
+        .presign_put(&id2, &sha, good.len() as u64, Duration::from_secs(300))
         .await
         .unwrap();
     assert!((200..300).contains(&http_put(&p.url, &p.headers, &good).await));
+    d.register(&id2, 1 << 20).await.unwrap();
     assert!(d.file(&sha).await.unwrap().from_upload);
     assert!(!d.file(&sha).await.unwrap().from_upload);
-    // Received server-side (what an upload route does): incoming, then filed from the upload.
+    // Received server-side (what a seed or `swi doc put` does): incoming, then filed.
     let other = format!("{} received by the server", h.run_id()).into_bytes();
     let got = d.receive(&mut other.as_slice(), 1 << 20).await.unwrap();
     assert!(d.exists(&got.sha256).await.unwrap());
@@ -522,7 +531,6 @@ pub async fn presigned_upload(h: &dyn Harness) {
         d.receive(&mut other.as_slice(), 4).await,
         Err(DocError::TooLarge { .. })
     ));
-    assert_eq!(read_all(d, &sha).await.unwrap(), good);
     // What the system stores itself is filed at once.
     let own = format!("{} made by the system", h.run_id()).into_bytes();
     let made = d.put(&mut own.as_slice()).await.unwrap();
@@ -531,11 +539,18 @@ pub async fn presigned_upload(h: &dyn Harness) {
     // An upload never filed is swept; what is filed stays.
     let stray = format!("{} abandoned upload", h.run_id()).into_bytes();
     let stray_sha = Sha256::of(&stray);
+    let stray_id = UploadId::random().unwrap();
     let p = d
-        .presign_put(&stray_sha, stray.len() as u64, Duration::from_secs(300))
+        .presign_put(
+            &stray_id,
+            &stray_sha,
+            stray.len() as u64,
+            Duration::from_secs(300),
+        )
         .await
         .unwrap();
     assert!((200..300).contains(&http_put(&p.url, &p.headers, &stray).await));
+    d.register(&stray_id, 1 << 20).await.unwrap();
     assert!(d.exists(&stray_sha).await.unwrap());
     assert!(d.sweep_incoming(Duration::ZERO).await.unwrap() >= 1);
     assert!(

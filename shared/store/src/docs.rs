@@ -3,10 +3,11 @@
 //! document it claims to be.
 //!
 //! Two areas. A client's upload lands under `incoming/`: unlocked, and removed after
-//! [`INCOMING_DAYS`] unless filed (S3's lifecycle rule; `sweep_incoming` in embedded mode). A
-//! presigned PUT (the client hashed the file) lands at `incoming/<hex>` directly; a presigned
-//! form POST (a browser without JavaScript cannot hash) lands at `incoming/form-<id>` and is
-//! moved to `incoming/<hex>` by [`Documents::register`]. Filing an upload to a case
+//! [`INCOMING_DAYS`] unless filed (S3's lifecycle rule; `sweep_incoming` in embedded mode).
+//! Each upload has a key of its own, `incoming/upload-<id>` (an [`UploadId`] only its uploader
+//! was given): a presigned PUT (the client hashed the file; the store refuses other bytes) or a
+//! presigned form POST (a browser without JavaScript cannot hash); [`Documents::register`]
+//! hashes it and moves it to `incoming/<hex>`. Filing an upload to a case
 //! ([`Documents::file`]) copies it to `sha256/<hex>`, checksummed by the store and held (S3's
 //! legal hold) until the archive sets its retention, and consumes the upload; what the system
 //! makes itself (certificates, reports) is put there directly. Reads by hash find a document in
@@ -150,7 +151,8 @@ pub struct FormPolicy {
     pub expires_in: Duration,
 }
 
-/// The name of a form upload not yet registered: 128 random bits in hex.
+/// The name of an upload not yet registered: 128 random bits in hex, given only to its
+/// uploader.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UploadId(String);
 
@@ -170,7 +172,7 @@ impl UploadId {
     /// # Errors
     /// `InvalidHash` for anything else.
     pub fn parse(text: &str) -> Result<Self, DocError> {
-        let id = text.strip_prefix("incoming/form-").unwrap_or(text);
+        let id = text.strip_prefix("incoming/upload-").unwrap_or(text);
         if id.len() == 32
             && id
                 .bytes()
@@ -188,10 +190,10 @@ impl UploadId {
         &self.0
     }
 
-    /// The storage key of the upload: `incoming/form-<id>`.
+    /// The storage key of the upload: `incoming/upload-<id>`.
     #[must_use]
     pub fn key(&self) -> String {
-        format!("incoming/form-{}", self.0)
+        format!("incoming/upload-{}", self.0)
     }
 }
 
@@ -288,13 +290,14 @@ pub trait Documents: Send + Sync {
         Ok(self.head(sha256).await?.is_some())
     }
 
-    /// A URL through which a client uploads exactly `len` bytes hashing to `sha256` to the
-    /// incoming area; the store itself refuses other bytes.
+    /// A URL through which a client uploads exactly `len` bytes hashing to `sha256` to
+    /// `incoming/upload-<id>`; the store itself refuses other bytes.
     ///
     /// # Errors
     /// `Unavailable`.
     async fn presign_put(
         &self,
+        id: &UploadId,
         sha256: &Sha256,
         len: u64,
         expires_in: Duration,
@@ -311,14 +314,14 @@ pub trait Documents: Send + Sync {
         max_len: u64,
     ) -> Result<DocMeta, DocError>;
 
-    /// A form through which a browser uploads one file to `incoming/form-<id>` under `policy`.
+    /// A form through which a browser uploads one file to `incoming/upload-<id>` under `policy`.
     ///
     /// # Errors
     /// `Unavailable`.
     async fn presign_post(&self, policy: &FormPolicy) -> Result<PresignedPost, DocError>;
 
-    /// Registers a form upload: hashes it and moves it to `incoming/<hex>` (from where a case
-    /// files it). A file over `max_len` is removed and refused.
+    /// Registers an upload (PUT or form): hashes it and moves it to `incoming/<hex>` (from where
+    /// a case files it). A file over `max_len` is removed and refused.
     ///
     /// # Errors
     /// `NotFound` (nothing was posted, or it was registered already), `TooLarge`, `Unavailable`.

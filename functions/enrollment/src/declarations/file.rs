@@ -71,6 +71,8 @@ pub async fn declare(
             "the unit is cancelled",
         ));
     }
+    // Only the unit's own upload is read (knowing a hash is not having the file).
+    swi_platform::documents::possess(&p, &actor, &sha).await?;
     let table = load_table(&p, &sha, &Limits::DECLARATION, "申报文件").await?;
     let (rows, mut reports) = parse_rows(&table).map_err(|e| {
         ApiError::invalid(

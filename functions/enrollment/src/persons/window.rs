@@ -86,7 +86,7 @@ pub async fn file_material(
     // Access first: the bucket is read only for someone who may file to this enrolment.
     let (e, _) = load_enrolment(&p, &id).await?;
     actor.may(Action::UploadMaterials, Some(e.county), e.owner())?;
-    swi_platform::documents::require_scan(&p, &sha, "扫描件").await?;
+    swi_platform::documents::require_scan(&p, &actor, &sha, "扫描件").await?;
     if !enrolment::required_materials(e.category).contains(&kind) {
         return Err(ApiError::refused(
             ErrorCode::MaterialNotRequired,
