@@ -6,14 +6,17 @@
 //! token whose signature (the provider's JWKS), issuer, audience, expiry and nonce are checked
 //! before a session starts. The role, county and unit come from the provider's
 //! administrator-managed claims (`custom:role`, `custom:county`, `custom:unit` in Cognito,
-//! where users cannot write them); an account without a role is a citizen's. Where the
+//! where users cannot write them; other names by configuration); an account without a role is
+//! a citizen's, and a staff account without a county is refused. Where the
 //! provider vouches for a real name (its verified claims of name and ID number), the account is
 //! linked to that ID number server-side: the real-name verification port's provider path.
 //!
 //! Configured by `SWI_OIDC_ISSUER`, `SWI_OIDC_CLIENT_ID` (and `SWI_OIDC_CLIENT_SECRET` for a
 //! confidential client), `SWI_OIDC_LABEL` (the sign-in button's words) and
 //! `SWI_OIDC_ID_NUMBER_CLAIM` (the claim carrying a verified ID number, if the provider has
-//! one). An issuer must be `https://`, except on this machine (`http://127.0.0.1`, tests).
+//! one), `SWI_OIDC_ROLE_CLAIM`, `SWI_OIDC_COUNTY_CLAIM`, `SWI_OIDC_UNIT_CLAIM` (default
+//! Cognito's `custom:role`, `custom:county`, `custom:unit`). The issuer and every endpoint its
+//! discovery names must be `https://`, except on this machine (`http://127.0.0.1`, tests).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,6 +63,29 @@ pub struct OidcConfig {
     pub label: String,
     /// The claim carrying a verified ID number (with `name`), if the provider has one.
     pub id_number_claim: Option<String>,
+    /// The administrator-managed claims of role, county and unit.
+    pub claims: ManagedClaims,
+}
+
+/// The names of the administrator-managed claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedClaims {
+    /// The role (`acceptor`, …); none: a citizen.
+    pub role: String,
+    /// The county code (`360702`, or the city's `360700`).
+    pub county: String,
+    /// An employer's unit.
+    pub unit: String,
+}
+
+impl Default for ManagedClaims {
+    fn default() -> Self {
+        ManagedClaims {
+            role: "custom:role".into(),
+            county: "custom:county".into(),
+            unit: "custom:unit".into(),
+        }
+    }
 }
 
 impl OidcConfig {
@@ -81,6 +107,11 @@ impl OidcConfig {
             redirect_uri: format!("{}/signin/callback", public_url.trim_end_matches('/')),
             label: var("SWI_OIDC_LABEL").unwrap_or_else(|| "统一身份认证登录".to_owned()),
             id_number_claim: var("SWI_OIDC_ID_NUMBER_CLAIM"),
+            claims: ManagedClaims {
+                role: var("SWI_OIDC_ROLE_CLAIM").unwrap_or_else(|| "custom:role".into()),
+                county: var("SWI_OIDC_COUNTY_CLAIM").unwrap_or_else(|| "custom:county".into()),
+                unit: var("SWI_OIDC_UNIT_CLAIM").unwrap_or_else(|| "custom:unit".into()),
+            },
         };
         config.check()?;
         Ok(Some(config))
@@ -91,9 +122,7 @@ impl OidcConfig {
     /// # Errors
     /// Why.
     pub fn check(&self) -> Result<(), String> {
-        let loopback = self.issuer.starts_with("http://127.0.0.1:")
-            || self.issuer.starts_with("http://localhost:");
-        if self.issuer.starts_with("https://") || loopback {
+        if self.reachable(&self.issuer) {
             Ok(())
         } else {
             Err(format!(
@@ -101,6 +130,13 @@ impl OidcConfig {
                 self.issuer
             ))
         }
+    }
+
+    /// Whether a URL of the provider may be used: `https://`, or loopback when the issuer is.
+    fn reachable(&self, url: &str) -> bool {
+        let loopback =
+            |u: &str| u.starts_with("http://127.0.0.1:") || u.starts_with("http://localhost:");
+        url.starts_with("https://") || (loopback(url) && loopback(&self.issuer))
     }
 }
 
@@ -247,6 +283,14 @@ impl Oidc {
                         "discovery",
                         "its issuer is not the configured one",
                     ));
+                }
+                for url in [&d.authorization_endpoint, &d.token_endpoint, &d.jwks_uri] {
+                    if !self.config.reachable(url) {
+                        return Err(unavailable(
+                            "discovery",
+                            format!("an endpoint in the clear: {url}"),
+                        ));
+                    }
                 }
                 Ok(d)
             })
@@ -401,42 +445,53 @@ impl Oidc {
 
     fn signed_in(&self, c: &Value) -> Result<SignedIn, ApiError> {
         let text = |k: &str| c[k].as_str().map(str::trim).filter(|s| !s.is_empty());
+        let names = &self.config.claims;
         let sub = text("sub").ok_or_else(|| refused("no subject"))?;
-        let role = match text("custom:role").or_else(|| text("role")) {
+        let role = match text(&names.role) {
             None => Role::Citizen,
             Some(r) => serde_json::from_value::<Role>(Value::String(r.to_owned()))
                 .map_err(|_| refused("an unknown role claim"))?,
         };
-        let county = text("custom:county")
-            .or_else(|| text("county"))
-            .unwrap_or(swi_domain::access::CITY_CODE)
-            .to_owned();
+        let county = match (text(&names.county), role) {
+            (Some(c), _) => c.to_owned(),
+            // A citizen acts for herself; where she lives is not her reach.
+            (None, Role::Citizen) => swi_domain::access::CITY_CODE.to_owned(),
+            (None, _) => return Err(refused("a staff account without a county claim")),
+        };
         let known_place = county == swi_domain::access::CITY_CODE
             || swi_rules::ids::County::parse(&county).is_ok();
         if !known_place {
             return Err(refused("an unknown county claim"));
         }
-        let name = text("name")
+        let unit = text(&names.unit).map(str::to_owned);
+        if role == Role::Employer && unit.is_none() {
+            return Err(refused("an employer's account without a unit claim"));
+        }
+        let given_name = text("name");
+        let name = given_name
             .unwrap_or(sub)
             .chars()
             .take(40)
             .collect::<String>();
+        // A real name is linked only as the provider states it, whole.
         let real_name = self
             .config
             .id_number_claim
             .as_deref()
             .and_then(&text)
             .filter(|_| role == Role::Citizen)
-            .map(|id| (name.clone(), id.to_owned()));
+            .and_then(|id| {
+                given_name
+                    .filter(|n| n.chars().count() <= 40)
+                    .map(|n| (n.to_owned(), id.to_owned()))
+            });
         Ok(SignedIn {
             account: Account {
                 username: format!("oidc:{sub}"),
                 sub: sub.to_owned(),
                 role,
                 county,
-                unit: text("custom:unit")
-                    .or_else(|| text("unit"))
-                    .map(str::to_owned),
+                unit,
                 name,
                 password: String::new(),
             },

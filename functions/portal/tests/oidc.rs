@@ -304,6 +304,7 @@ async fn setup(dir: &std::path::Path) -> (Provider, Platform, Browser) {
         redirect_uri: format!("{PORTAL}/signin/callback"),
         label: "赣服通统一身份认证登录".into(),
         id_number_claim: Some("id_number".into()),
+        claims: swi_portal::oidc::ManagedClaims::default(),
     })
     .unwrap();
     let api = swi_platform::api::app(
@@ -391,17 +392,37 @@ async fn a_clerk_gets_the_role_and_county_of_her_managed_claims() {
         page.contains("受理窗口") && page.contains("章贡区"),
         "{page}"
     );
-    // A claim for a county that does not exist is refused outright.
+    // A county that does not exist, a clerk without a county (not the whole city by default),
+    // an employer without a unit: refused outright.
+    for claims in [
+        json!({ "sub": "x", "name": "x", "custom:role": "acceptor", "custom:county": "999999" }),
+        json!({ "sub": "y", "name": "y", "custom:role": "acceptor" }),
+        json!({ "sub": "z", "name": "z", "custom:role": "employer", "custom:county": "360702" }),
+    ] {
+        *idp.user.lock().unwrap() = claims.clone();
+        let mut other = Browser {
+            portal: b.portal.clone(),
+            cookies: BTreeMap::new(),
+        };
+        let callback = other.through_provider("/").await;
+        let (status, _, _) = other.portal(&callback).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{claims}");
+        assert!(!other.cookies.contains_key("swi_session"), "{claims}");
+    }
+    // A plain `role` claim (not the managed one, which users cannot write) makes nobody a clerk.
     *idp.user.lock().unwrap() =
-        json!({ "sub": "x", "name": "x", "custom:role": "acceptor", "custom:county": "999999" });
+        json!({ "sub": "w", "name": "w", "role": "acceptor", "county": "360702" });
     let mut other = Browser {
         portal: b.portal.clone(),
         cookies: BTreeMap::new(),
     };
     let callback = other.through_provider("/").await;
-    let (status, _, _) = other.portal(&callback).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(!other.cookies.contains_key("swi_session"));
+    other.portal(&callback).await;
+    let (_, _, page) = other.portal("/").await;
+    assert!(
+        page.contains("参保人员") && !page.contains("受理窗口"),
+        "{page}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
