@@ -798,3 +798,116 @@ fn a_scan_uploaded_without_script_is_filed_where_the_page_said_and_nowhere_else(
     let closed = citizen.get(&enrolment);
     assert!(matches!(closed.status, 403 | 404), "{}", closed.status);
 }
+
+/// The employer's persons and projects: a person's cover ended with a reason (a missing one
+/// said next to its field, the day typed kept; a crafted link shows nothing it brings), a
+/// project's workers registered by real name and its certificate downloaded.
+#[test]
+fn an_employer_ends_a_persons_cover_and_registers_a_projects_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = start(dir.path(), port);
+    let accounts = accounts(dir.path());
+    let mut b = Browser::new(port);
+    b.sign_in("employer-360702", &accounts["employer-360702"]);
+    // Covered from the day after their premium (Art. 8): look the day after.
+    let unit = b.get("/unit?on=2026-06-20");
+    assert_eq!(unit.status, 200);
+    let member = unit.body[unit.body.find("href=\"/enrolments/").unwrap() + 6..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = b.get(&member);
+    assert!(page.body.contains("终止参保"), "{}", page.body);
+    let csrf = field(&page.body, "csrf");
+    let idem = field(&page.body, "idem");
+    let refused = b.post(
+        &format!("{member}/terminate"),
+        &[
+            ("csrf", &csrf),
+            ("idem", &idem),
+            ("end", "2026-06-30"),
+            ("reason", ""),
+        ],
+    );
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("id=\"reason-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("value=\"2026-06-30\""),
+        "what was typed is kept"
+    );
+    let crafted = b.get(&format!(
+        "{member}?end_error=%E8%AF%B7%E8%87%B4%E7%94%B5&end_field=end"
+    ));
+    assert!(
+        !crafted.body.contains("请致电"),
+        "a link's text is never shown as the page's"
+    );
+    let ended = b.post(
+        &format!("{member}/terminate"),
+        &[
+            ("csrf", &csrf),
+            ("idem", &idem),
+            ("end", "2026-06-30"),
+            ("reason", "解除劳动合同"),
+        ],
+    );
+    assert_eq!(ended.status, 303);
+    let page = b.get(ended.header("location"));
+    assert!(page.body.contains("已终止"), "{}", page.body);
+    assert!(page.body.contains("2026-06-30"));
+
+    let projects = b.get("/unit/projects");
+    assert_eq!(projects.status, 200);
+    let project = projects.body[projects.body.find("href=\"/projects/p-").unwrap() + 6..]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = b.get(&project);
+    let csrf = field(&page.body, "csrf");
+    let idem = field(&page.body, "idem");
+    let wrong = b.post(
+        &format!("{project}/workers"),
+        &[
+            ("csrf", &csrf),
+            ("idem", &idem),
+            ("name", "孙工"),
+            ("id_number", "360702198505051230"),
+            ("declared_wage", "6000"),
+        ],
+    );
+    assert!(matches!(wrong.status, 400 | 422), "{}", wrong.status);
+    assert!(
+        wrong.body.contains("id=\"id_number-error\""),
+        "{}",
+        wrong.body
+    );
+    assert!(wrong.body.contains("孙工"), "what was typed is kept");
+    let id = swi_rules::ids::ResidentId::with_check_character("36070219850505123").unwrap();
+    let ok = b.post(
+        &format!("{project}/workers"),
+        &[
+            ("csrf", &csrf),
+            ("idem", &idem),
+            ("name", "孙工"),
+            ("id_number", id.expose()),
+            ("declared_wage", "6000"),
+        ],
+    );
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let page = b.get(&project);
+    assert!(
+        page.body.contains("孙工") && page.body.contains("360702****"),
+        "{}",
+        page.body
+    );
+    let certificate = b.get(&format!("{project}/certificate.pdf"));
+    assert_eq!(certificate.status, 200);
+    assert!(certificate.bytes.starts_with(b"%PDF-"));
+}

@@ -9,7 +9,11 @@ document.addEventListener("submit", function (e) {
 // An upload form posts the file straight to the document store and works without script.
 // Where WebCrypto runs, the page hashes the file first and PUTs exactly those bytes to a
 // presigned URL (the store refuses any others), then tells the portal the hash. If anything
-// in that path fails before the bytes are stored, the plain form is sent instead.
+// in that path fails before the bytes are stored, the plain form is sent instead (its type is
+// then told by the file's first bytes on the server).
+var swiTypes = { pdf: "application/pdf", jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png",
+  tif: "image/tiff", tiff: "image/tiff", csv: "text/csv",
+  xlsx: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" };
 document.addEventListener("submit", function (e) {
   var form = e.target;
   if (!form.hasAttribute || !form.hasAttribute("data-store-upload") || form.dataset.plain) { return; }
@@ -39,9 +43,11 @@ document.addEventListener("submit", function (e) {
         credentials: "same-origin",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": form.dataset.csrf },
         body: JSON.stringify({ to: form.dataset.to, sha256: hex, size: file.size,
-                               content_type: file.type || "application/octet-stream" })
+                               content_type: swiTypes[(file.name.split(".").pop() || "").toLowerCase()]
+                                 || file.type || "application/octet-stream" })
       }).then(function (r) {
         return r.json().then(function (body) {
+          if (r.status === 415) { plain(); return null; }
           if (!r.ok) {
             if (button) { button.disabled = false; }
             fail((body && body.error && body.error.zh) || "无法上传该文件。");

@@ -14,7 +14,7 @@ pub const CSS_PATH: &str = "/assets/site-2.css";
 /// htmx's path.
 pub const HTMX_PATH: &str = "/assets/htmx-2.0.11.min.js";
 /// The portal script's path.
-pub const PORTAL_JS_PATH: &str = "/assets/portal-2.js";
+pub const PORTAL_JS_PATH: &str = "/assets/portal-3.js";
 
 /// The body and media type of an asset path, if it is one.
 #[must_use]

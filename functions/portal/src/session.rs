@@ -46,6 +46,10 @@ pub struct Session {
     pub unit: Option<String>,
     /// Display name.
     pub name: String,
+    /// The name the account is known by (a local user name, or `oidc:<sub>`): what a citizen
+    /// shows at the window to have her real name verified.
+    #[serde(default)]
+    pub username: String,
     /// The token every form repeats.
     pub csrf: String,
     /// Signed in at (seconds since the epoch).
@@ -124,6 +128,7 @@ pub async fn start(p: &Platform, account: &Account, now: i64) -> Result<String, 
         county: account.county.clone(),
         unit: account.unit.clone(),
         name: account.name.clone(),
+        username: account.username.clone(),
         csrf: random_token()?,
         created: now,
         seen: now,

@@ -292,14 +292,17 @@ pub struct Back {
     created: Option<String>,
     #[serde(default)]
     ended: Option<String>,
-    #[serde(default)]
-    end_error: Option<String>,
-    #[serde(default)]
-    end_field: Option<String>,
-    #[serde(default)]
-    end: Option<String>,
-    #[serde(default)]
-    reason: Option<String>,
+}
+
+/// The ending form as typed, and what was wrong with it (the unit's form, Art. 9).
+#[derive(Debug, Clone, Default)]
+pub struct Ending {
+    /// The refusal, next to its field.
+    pub problem: Problem,
+    /// The last day typed.
+    pub end: String,
+    /// The reason typed.
+    pub reason: String,
 }
 
 /// `GET /enrolments/{id}`: an enrolment, its materials (with an upload for each missing one),
@@ -310,13 +313,35 @@ pub async fn enrolment(
     Path(id): Path<String>,
     Query(back): Query<Back>,
 ) -> Response {
+    let done = if back.ended.is_some() {
+        Some("已终止该人员的补充工伤保险。".to_owned())
+    } else if back.created.is_some() {
+        Some("参保登记已提交。请上传下列材料，窗口受理后按通知缴费。".to_owned())
+    } else {
+        back.uploaded
+            .as_deref()
+            .and_then(|m| closed::<Material>(&Value::String(m.to_owned())))
+            .map(|m| format!("已上传：{}。", m.chinese()))
+    };
+    enrolment_page(&portal, &s, &id, StatusCode::OK, done, Ending::default()).await
+}
+
+/// The enrolment page, with `done` said on top and the ending form as typed.
+pub async fn enrolment_page(
+    portal: &Portal,
+    s: &Session,
+    id: &str,
+    code: StatusCode,
+    done: Option<String>,
+    ending: Ending,
+) -> Response {
     let e = match portal
-        .get(&s, &format!("/api/enrolments/{}", segment(&id)))
+        .get(s, &format!("/api/enrolments/{}", segment(id)))
         .await
     {
         Ok(a) if a.ok() => a.body,
-        Ok(a) => return error_page_for(Some(&s), &a.refusal()),
-        Err(e) => return error_page_for(Some(&s), &e),
+        Ok(a) => return error_page_for(Some(s), &a.refusal()),
+        Err(e) => return error_page_for(Some(s), &e),
     };
     let status = e["status"].as_str().unwrap_or_default();
     let open = matches!(
@@ -399,32 +424,18 @@ pub async fn enrolment(
     let may_end = s.role == swi_domain::Role::Employer
         && matches!(status, "covered" | "awaiting_payment")
         && e["unit"].as_str().is_some();
-    let problem = match (&back.end_error, back.end_field.as_deref()) {
-        (Some(m), Some(f @ ("end" | "reason"))) => Problem::at(f, &kept(m, 200)),
-        _ => Problem::none(),
-    };
-    let done = if back.ended.is_some() {
-        Some("已终止该人员的补充工伤保险。".to_owned())
-    } else if back.created.is_some() {
-        Some("参保登记已提交。请上传下列材料，窗口受理后按通知缴费。".to_owned())
-    } else {
-        back.uploaded
-            .as_deref()
-            .and_then(|m| closed::<Material>(&Value::String(m.to_owned())))
-            .map(|m| format!("已上传：{}。", m.chinese()))
-    };
     html(
-        StatusCode::OK,
+        code,
         &EnrolmentPage {
-            chrome: Chrome::of(&s),
+            chrome: Chrome::of(s),
             e: view,
             materials,
             done,
             csrf: s.csrf.clone(),
             may_end,
-            problem,
-            end: kept(back.end.as_deref().unwrap_or_default(), 10),
-            reason: kept(back.reason.as_deref().unwrap_or_default(), 60),
+            problem: ending.problem,
+            end: ending.end,
+            reason: ending.reason,
             idem: fresh_key(),
         },
     )
@@ -478,7 +489,7 @@ pub async fn cover(State(portal): State<Portal>, Signed(s): Signed) -> Response 
                         chrome: Chrome::of(&s),
                         enrolments: Vec::new(),
                         projects: Vec::new(),
-                        unverified: Some(e.zh),
+                        unverified: Some(unverified(&s, &e.zh)),
                     },
                 );
             }
@@ -542,6 +553,15 @@ pub async fn cover(State(portal): State<Portal>, Signed(s): Signed) -> Response 
     )
 }
 
+/// What an account not yet verified is told: where to go, and the account to name there.
+fn unverified(s: &Session, why: &str) -> String {
+    if s.username.is_empty() {
+        why.to_owned()
+    } else {
+        format!("{why}（在窗口出示本账号：{}）", s.username)
+    }
+}
+
 /// An injury in a list.
 #[derive(Debug, Clone)]
 pub struct InjuryLine {
@@ -572,7 +592,7 @@ pub async fn injuries(State(portal): State<Portal>, Signed(s): Signed) -> Respon
                     &InjuriesPage {
                         chrome: Chrome::of(&s),
                         rows: Vec::new(),
-                        unverified: Some(e.zh),
+                        unverified: Some(unverified(&s, &e.zh)),
                     },
                 );
             }

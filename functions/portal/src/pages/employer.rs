@@ -267,11 +267,15 @@ async fn project_page(
         Ok(p) => p,
         Err(e) => return error_page_for(Some(s), &e),
     };
-    let workers: Vec<Value> = portal
+    // The first page of its workers (registration order).
+    let workers: Vec<Value> = match portal
         .get(s, &format!("/api/projects/{}/workers", segment(id)))
         .await
-        .and_then(|a| a.into())
-        .unwrap_or_default();
+    {
+        Ok(a) if a.ok() => a.body["workers"].as_array().cloned().unwrap_or_default(),
+        Ok(a) => return error_page_for(Some(s), &a.refusal()),
+        Err(e) => return error_page_for(Some(s), &e),
+    };
     f.idem = fresh_key();
     html(
         status,
@@ -583,21 +587,38 @@ pub async fn terminate(
     }
     let end = kept(f.end.trim(), 10);
     let reason = kept(f.reason.trim(), 60);
-    let back = |field: &str, message: &str| {
-        Redirect::to(&format!(
-            "/enrolments/{}?end_error={}&end_field={field}&end={}&reason={}",
-            segment(&id),
-            super::url_encode(message),
-            super::url_encode(&end),
-            super::url_encode(&reason)
-        ))
-        .into_response()
+    let again = |code: StatusCode, problem: Problem| {
+        let (end, reason) = (end.clone(), reason.clone());
+        let (portal, s, id) = (&portal, &s, &id);
+        async move {
+            super::citizen::enrolment_page(
+                portal,
+                s,
+                id,
+                code,
+                None,
+                super::citizen::Ending {
+                    problem,
+                    end,
+                    reason,
+                },
+            )
+            .await
+        }
     };
     if end.is_empty() {
-        return back("end", "请填写最后保障日期。");
+        return again(
+            StatusCode::BAD_REQUEST,
+            Problem::at("end", "请填写最后保障日期。"),
+        )
+        .await;
     }
     if reason.is_empty() {
-        return back("reason", "请填写终止原因。");
+        return again(
+            StatusCode::BAD_REQUEST,
+            Problem::at("reason", "请填写终止原因。"),
+        )
+        .await;
     }
     let idem = if (8..=128).contains(&f.idem.len()) {
         f.idem.clone()
@@ -620,11 +641,11 @@ pub async fn terminate(
         Ok(a) => {
             let e = a.refusal();
             if matches!(e.status.as_u16(), 400 | 409 | 422) {
-                let p = Problem::of(&e, &["end", "reason"]);
-                back(
-                    p.field.as_deref().unwrap_or("end"),
-                    p.message.as_deref().unwrap_or_default(),
-                )
+                let mut p = Problem::of(&e, &["end", "reason"]);
+                if p.field.is_none() {
+                    p.field = Some("end".into());
+                }
+                again(e.status, p).await
             } else {
                 error_page_for(Some(&s), &e)
             }

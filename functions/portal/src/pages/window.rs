@@ -143,9 +143,23 @@ pub async fn verify_identity(
             );
         }
     }
-    let account = match crate::accounts::load(&portal.platform, &f.username).await {
-        Ok(Some((a, _))) if a.role == Role::Citizen => a,
-        Ok(_) => {
+    // An account signed in through the identity provider is named `oidc:<sub>` (what its
+    // pages show the citizen to bring); a local one by its user name.
+    let sub = if let Some(sub) = f.username.strip_prefix("oidc:") {
+        Ok(sub.to_owned())
+    } else {
+        crate::accounts::load(&portal.platform, &f.username)
+            .await
+            .map(|found| {
+                found
+                    .filter(|(a, _)| a.role == Role::Citizen)
+                    .map(|(a, _)| a.sub)
+            })
+            .and_then(|sub| sub.ok_or_else(|| swi_platform::ApiError::not_found("", "")))
+    };
+    let sub = match sub {
+        Ok(sub) => sub,
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
             return identity_page(
                 &s,
                 StatusCode::BAD_REQUEST,
@@ -157,7 +171,7 @@ pub async fn verify_identity(
         Err(e) => return error_page_for(Some(&s), &e),
     };
     let body = json!({
-        "sub": account.sub,
+        "sub": sub,
         "name": f.name,
         "id_number": f.id_number,
         "evidence_sha256": f.scan,
