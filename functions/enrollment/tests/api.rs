@@ -946,7 +946,10 @@ async fn persons_of_every_category(api: &Api) {
         (StatusCode::OK, Some("PUT")),
         "{url}"
     );
-    assert!(url["url"].as_str().unwrap().contains(&sha));
+    // The PUT goes to the upload's own key (its id), never to the content address.
+    let upload = url["upload_id"].as_str().unwrap();
+    assert!(url["url"].as_str().unwrap().contains(upload), "{url}");
+    assert_eq!(url["sha256"], sha);
     let (status, err) =
         ask(json!({ "sha256": sha, "size": 30_000_000, "content_type": "image/png" })).await;
     assert_eq!(
