@@ -905,10 +905,35 @@ async fn persons_of_every_category(api: &Api) {
         .raw_get(&format!("/api/enrolments/{id}/notice"), &emp)
         .await;
     assert_eq!((status, ct.as_str()), (StatusCode::OK, "application/pdf"));
-    let text = pdf_text(
-        &api.get_bytes(&format!("/api/enrolments/{id}/notice"), &emp)
-            .await,
+    let pdf = api
+        .get_bytes(&format!("/api/enrolments/{id}/notice"), &emp)
+        .await;
+    // Served as issued: the very bytes whose SHA-256 the return recorded, with a verification
+    // code anyone can check.
+    assert_eq!(
+        e["notice"]["sha256"].as_str(),
+        Some(swi_store::Sha256::of(&pdf).hex().as_str()),
+        "{e}"
     );
+    let text = pdf_text(&pdf);
+    let code: String = text
+        .split("核验码：")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no verification code in the notice:\n{text}"))
+        .chars()
+        .take(14)
+        .collect();
+    let (status, genuine) = api
+        .call(
+            "GET",
+            &format!("/api/verifications/{code}"),
+            None,
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{genuine}");
+    assert_eq!(genuine["case"], id.as_str());
     for expected in [
         "一次性告知书",
         "缺少材料：志愿组织成立文件",

@@ -32,6 +32,9 @@ pub struct Notice {
     pub issued_on: NaiveDate,
     /// By (display name).
     pub issued_by: String,
+    /// The PDF as issued (SHA-256): with its verification code, kept and served as issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
 }
 
 /// A person's enrolment.

@@ -167,40 +167,47 @@ pub async fn return_with_notice(
         wire::name(problem, "problems")?;
     }
     let today = p.clock.today();
-    let (sub, name) = (actor.sub.clone(), actor.name.clone());
-    transition(
-        &p,
-        &actor,
-        &key,
-        &fp,
-        &id,
-        Action::AcceptMaterials,
-        "enrolment.return",
-        |e| {
-            may_perform(&e.steps, &sub, Step::Acceptance)?;
-            for m in &req.rejected {
-                e.materials.remove(m);
-            }
-            let filed: Vec<Material> = e.materials.keys().copied().collect();
-            let missing = enrolment::missing(e.category, &filed);
-            if missing.is_empty() && req.problems.is_empty() {
-                return Err(ApiError::invalid(
-                    "一次性告知书须列明缺少或有误的材料",
-                    "a return needs something to tell: rejected materials or problems",
-                ));
-            }
-            e.status = step(e, &Command::Return)?;
-            let notice = Notice {
-                missing,
-                problems: req.problems.clone(),
-                issued_on: today,
-                issued_by: name.clone(),
-            };
-            e.notice = Some(notice.clone());
-            serde_json::to_value(&notice).map_err(|err| ApiError::internal(&err))
-        },
-    )
-    .await
+    let (status, body) = apply(&p, &actor, &key, &fp, async {
+        let (mut e, version) = load_enrolment(&p, &id).await?;
+        actor.may(Action::AcceptMaterials, Some(e.county), e.owner())?;
+        may_perform(&e.steps, &actor.sub, Step::Acceptance)?;
+        for m in &req.rejected {
+            e.materials.remove(m);
+        }
+        let filed: Vec<Material> = e.materials.keys().copied().collect();
+        let missing = enrolment::missing(e.category, &filed);
+        if missing.is_empty() && req.problems.is_empty() {
+            return Err(ApiError::invalid(
+                "一次性告知书须列明缺少或有误的材料",
+                "a return needs something to tell: rejected materials or problems",
+            ));
+        }
+        e.status = step(&e, &Command::Return)?;
+        let mut notice = Notice {
+            missing,
+            problems: req.problems.clone(),
+            issued_on: today,
+            issued_by: actor.name.clone(),
+            sha256: None,
+        };
+        // The notice is issued now, with its verification code, in this transaction.
+        let (sha, issued) = swi_platform::verification::issue(
+            &p,
+            super::notice::form(&e, &notice),
+            &e.id,
+            &format!("赣州市补充工伤保险承办机构（{}）", e.county.name()),
+            today,
+        )
+        .await?;
+        notice.sha256 = Some(sha);
+        e.notice = Some(notice.clone());
+        e.missing =
+            enrolment::missing(e.category, &e.materials.keys().copied().collect::<Vec<_>>());
+        let detail = serde_json::to_value(&notice).map_err(|err| ApiError::internal(&err))?;
+        saved(&e, version, "enrolment.return", detail, vec![issued])
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
 }
 
 /// `POST /api/enrolments/{id}/changes`: a flexible worker registers a change of working hours,
