@@ -49,6 +49,7 @@ pub fn routes() -> Routes {
         .routes(routes!(persons::read::get))
         .routes(routes!(persons::window::file_material))
         .routes(routes!(persons::window::accept))
+        .routes(routes!(persons::window::waiting))
         .routes(routes!(persons::window::return_with_notice))
         .routes(routes!(persons::window::register_change))
         .routes(routes!(persons::cover::record_payment))

@@ -645,7 +645,66 @@ async fn a_citizen_verified_at_the_window_enrols_herself_and_uploads_a_scan() {
     )
     .await;
     b.accessible("enrolment-uploaded").await;
+    for material in [
+        "platform_qualification",
+        "registration_info_sealed",
+        "work_scope",
+    ] {
+        b.submit(
+            &format!("form[action='/uploads/new']:has(input[value*='{material}']) button"),
+            "enrolment-upload-start",
+        )
+        .await;
+        b.upload(&contract, &format!("enrolment-upload-{material}"))
+            .await;
+    }
+    let page = b.source().await;
+    b.ensure(
+        page.contains("待窗口受理"),
+        "materials-complete",
+        page.clone(),
+    )
+    .await;
+    let enrolment = b.c.current_url().await.unwrap().path().to_owned();
     b.go("/cover", "cover-enrolled").await;
+    b.sign_out().await;
+
+    // The window finds it in its queue and returns it with a one-time notice.
+    b.sign_in("acceptor-360702", &accounts["acceptor-360702"])
+        .await;
+    b.go("/work", "work-enrolments").await;
+    let page = b.source().await;
+    b.ensure(page.contains(&enrolment), "work-enrolments", page.clone())
+        .await;
+    b.go(&enrolment, "enrolment-window").await;
+    b.click("#reject-platform_worker_agreement", "return").await;
+    b.fill("#problems", "平台与从业人员的协议未加盖公章").await;
+    b.submit("form[action$='/act/return'] button", "return")
+        .await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("已退回补正") && page.contains("平台与从业人员的协议未加盖公章"),
+        "returned",
+        page.clone(),
+    )
+    .await;
+    b.accessible("returned").await;
+    b.go("/work", "work-after-return").await;
+    let page = b.source().await;
+    b.ensure(!page.contains(&enrolment), "left-the-queue", page.clone())
+        .await;
+    b.sign_out().await;
+
+    // She reads the notice and downloads it.
+    b.sign_in("lin-xiaofang", "lin-xiaofang-passw0rd").await;
+    b.go(&enrolment, "enrolment-returned").await;
+    let pdf = b.fetch(&format!("{enrolment}/notice.pdf")).await;
+    b.ensure(
+        pdf[0] == 200 && pdf[1] == "application/pdf" && pdf[2] == "%PDF-",
+        "notice-download",
+        format!("{pdf}"),
+    )
+    .await;
     b.c.close().await.unwrap();
 }
 

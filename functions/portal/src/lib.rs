@@ -127,6 +127,7 @@ pub fn router(platform: Platform, api: Router, oidc: Option<std::sync::Arc<oidc:
             "/enrolments/{id}/terminate",
             post(pages::employer::terminate),
         )
+        .route("/enrolments/{id}/act/{action}", post(pages::window::decide))
         .route("/declarations/{id}", get(pages::declarations::show))
         .route(
             "/declarations/{id}/review",

@@ -18,7 +18,8 @@ use swi_platform::{ApiError, Platform};
 use swi_registry::cover::saved;
 use swi_registry::enrolment::{Enrolment, Notice, WorkChange, load_enrolment};
 use swi_rules::category::Category;
-use swi_store::Sha256;
+use swi_rules::ids::County;
+use swi_store::{Condition, Sha256, TxOp};
 
 use super::request::{FileMaterial, RegisterChange, ReturnEnrolment};
 
@@ -42,10 +43,77 @@ where
         let detail = change(&mut e)?;
         e.missing =
             enrolment::missing(e.category, &e.materials.keys().copied().collect::<Vec<_>>());
-        saved(&e, version, command, detail, Vec::new())
+        let entry = window_entry(&e)?;
+        saved(&e, version, command, detail, vec![entry])
     })
     .await?;
     Ok((status, axum::Json(body)))
+}
+
+/// The county window's queue of enrolments whose materials are complete and wait for
+/// acceptance (`window#<county>` / `enrolment#<id>`): written when one comes to wait, removed
+/// when it is accepted or returned, in the same transaction.
+fn window_key(county: County, id: &str) -> swi_store::Key {
+    swi_store::Key::new(format!("window#{county}"), format!("enrolment#{id}"))
+}
+
+/// The queue entry of `e` as it now stands: present while it awaits acceptance.
+fn window_entry(e: &Enrolment) -> Result<TxOp, ApiError> {
+    let k = window_key(e.county, &e.id);
+    Ok(if e.status == Status::AwaitingAcceptance {
+        TxOp::Put {
+            item: swi_store::Item::new(k.pk, k.sk, &json!({ "id": e.id }))?,
+            condition: Condition::None,
+        }
+    } else {
+        TxOp::Delete {
+            key: k,
+            condition: Condition::None,
+        }
+    })
+}
+
+/// `GET /api/counties/{county}/enrolments`: the county window's enrolments waiting for
+/// acceptance, oldest entry first (ID numbers masked).
+///
+/// # Errors
+/// 400 unknown county; 403.
+#[utoipa::path(get, path = "/api/counties/{county}/enrolments", tag = "persons", params(("county" = String, Path)),
+    responses((status = 200, description = "enrolments awaiting acceptance, oldest first", body = [Enrolment]),
+        (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn waiting(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(county): Path<String>,
+) -> Result<axum::Json<Vec<Enrolment>>, ApiError> {
+    let c = County::parse(&county).map_err(|e| ApiError::invalid("县（市、区）代码不正确", e))?;
+    actor.may(
+        Action::AcceptMaterials,
+        Some(c),
+        swi_domain::access::Owner::Nobody,
+    )?;
+    let listed = p
+        .state
+        .query_all(&swi_store::Query::partition(format!("window#{c}")).limit(500))
+        .await?;
+    let mut out = Vec::with_capacity(listed.len());
+    for item in listed.iter().take(500) {
+        let Some(id) = item.body["id"].as_str() else {
+            continue;
+        };
+        let (e, _) = load_enrolment(&p, id).await?;
+        // The record decides (a unit may have moved, an enrolment may have ended since).
+        if e.status == Status::AwaitingAcceptance && e.county == c {
+            out.push(e.masked());
+        }
+    }
+    out.sort_by(|a, b| {
+        a.entered_on
+            .cmp(&b.entered_on)
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    Ok(axum::Json(out))
 }
 
 fn step(e: &Enrolment, command: &Command) -> Result<Status, ApiError> {
@@ -204,7 +272,8 @@ pub async fn return_with_notice(
         e.missing =
             enrolment::missing(e.category, &e.materials.keys().copied().collect::<Vec<_>>());
         let detail = serde_json::to_value(&notice).map_err(|err| ApiError::internal(&err))?;
-        saved(&e, version, "enrolment.return", detail, vec![issued])
+        let entry = window_entry(&e)?;
+        saved(&e, version, "enrolment.return", detail, vec![issued, entry])
     })
     .await?;
     Ok((status, axum::Json(body)))

@@ -256,6 +256,12 @@ pub struct EnrolmentPage {
     csrf: String,
     /// The unit may end the cover (Art. 9).
     may_end: bool,
+    /// The window may accept (materials complete) or return it (Art. 34).
+    may_accept: bool,
+    may_return: bool,
+    /// Filed materials the window may reject in its notice: (wire name, Chinese).
+    filed: Vec<(String, &'static str)>,
+    typed_problems: String,
     problem: Problem,
     end: String,
     reason: String,
@@ -292,9 +298,12 @@ pub struct Back {
     created: Option<String>,
     #[serde(default)]
     ended: Option<String>,
+    #[serde(default)]
+    decided: Option<String>,
 }
 
-/// The ending form as typed, and what was wrong with it (the unit's form, Art. 9).
+/// The forms of the page as typed (the unit's ending, Art. 9; the window's notice, Art. 34),
+/// and what was wrong with them.
 #[derive(Debug, Clone, Default)]
 pub struct Ending {
     /// The refusal, next to its field.
@@ -303,6 +312,8 @@ pub struct Ending {
     pub end: String,
     /// The reason typed.
     pub reason: String,
+    /// The window's notice, as typed.
+    pub typed_problems: String,
 }
 
 /// `GET /enrolments/{id}`: an enrolment, its materials (with an upload for each missing one),
@@ -315,6 +326,10 @@ pub async fn enrolment(
 ) -> Response {
     let done = if back.ended.is_some() {
         Some("已终止该人员的补充工伤保险。".to_owned())
+    } else if back.decided.as_deref() == Some("accept") {
+        Some("已受理，待缴费后参保（第八条）。".to_owned())
+    } else if back.decided.as_deref() == Some("return") {
+        Some("已退回并出具一次性告知书（第三十四条）。".to_owned())
     } else if back.created.is_some() {
         Some("参保登记已提交。请上传下列材料，窗口受理后按通知缴费。".to_owned())
     } else {
@@ -424,10 +439,23 @@ pub async fn enrolment_page(
     let may_end = s.role == swi_domain::Role::Employer
         && matches!(status, "covered" | "awaiting_payment")
         && e["unit"].as_str().is_some();
+    let window = s.role == swi_domain::Role::Acceptor;
+    let may_accept = window && status == "awaiting_acceptance";
+    let may_return = window && matches!(status, "awaiting_acceptance" | "awaiting_materials");
+    let filed_list = filed
+        .iter()
+        .filter_map(|m| {
+            closed::<Material>(&Value::String(m.clone())).map(|k| (m.clone(), k.chinese()))
+        })
+        .collect();
     html(
         code,
         &EnrolmentPage {
             chrome: Chrome::of(s),
+            may_accept,
+            may_return,
+            filed: filed_list,
+            typed_problems: ending.typed_problems,
             e: view,
             materials,
             done,

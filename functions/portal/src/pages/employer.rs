@@ -601,6 +601,7 @@ pub async fn terminate(
                     problem,
                     end,
                     reason,
+                    typed_problems: String::new(),
                 },
             )
             .await

@@ -51,6 +51,8 @@ pub struct QueueView {
     next: Option<String>,
     /// The county's declarations waiting for the window's review (Art. 18).
     declarations: Vec<crate::pages::declarations::DeclarationLine>,
+    /// The county's enrolments waiting for the window's acceptance (Art. 34).
+    enrolments: Vec<crate::pages::window::WaitingLine>,
 }
 
 /// `?status=&county=&cursor=`.
@@ -180,6 +182,7 @@ pub async fn queue(
             rows,
             next,
             declarations: crate::pages::declarations::queue_of(&portal, &s).await,
+            enrolments: crate::pages::window::waiting(&portal, &s).await,
         },
     )
 }

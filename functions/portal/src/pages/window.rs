@@ -1,7 +1,9 @@
 //! The window's own forms (受理窗口): verifying a citizen's real name against the ID card in
 //! front of them, which links the citizen's account to that ID number (the real-name
-//! verification port's window path), and recording a work-injury recognition decision from its
-//! scan (Art. 25). Each form names its scan, uploaded first; the API decides everything.
+//! verification port's window path); recording a work-injury recognition decision from its
+//! scan (Art. 25); accepting an enrolment's materials or returning it with a one-time notice
+//! (Art. 34), and the county's queue of enrolments waiting for that. Each form names its scan,
+//! uploaded first; the API decides everything.
 
 use askama::Template;
 use axum::extract::{Form, Query, State};
@@ -356,6 +358,158 @@ pub async fn record_injury(
             }
             let status = e.status;
             injury_page(&s, status, f, problem)
+        }
+        Err(e) => error_page_for(Some(&s), &e),
+    }
+}
+
+/// An enrolment waiting at the window, as the work page lists it.
+#[derive(Debug, Clone)]
+pub struct WaitingLine {
+    /// Id.
+    pub id: String,
+    /// Name (and masked ID number).
+    pub name: String,
+    /// Category, in Chinese.
+    pub category: String,
+    /// The unit, or 个人参保.
+    pub holder: String,
+    /// Entered on.
+    pub entered_on: String,
+}
+
+/// The county's enrolments waiting for acceptance, oldest first (for the window's work page).
+pub async fn waiting(portal: &Portal, s: &Session) -> Vec<WaitingLine> {
+    if s.role != Role::Acceptor {
+        return Vec::new();
+    }
+    let list: Vec<serde_json::Value> = portal
+        .get(
+            s,
+            &format!("/api/counties/{}/enrolments", segment(&s.county)),
+        )
+        .await
+        .and_then(|a| a.into())
+        .unwrap_or_default();
+    list.iter()
+        .map(|e| WaitingLine {
+            id: e["id"].as_str().unwrap_or_default().to_owned(),
+            name: format!(
+                "{}（{}）",
+                e["name"].as_str().unwrap_or_default(),
+                e["id_number"].as_str().unwrap_or_default()
+            ),
+            category: serde_json::from_value::<swi_rules::category::Category>(
+                e["category"].clone(),
+            )
+            .map_or_else(|_| "—".to_owned(), |c| c.chinese().to_owned()),
+            holder: e["unit"]
+                .as_str()
+                .map_or_else(|| "个人参保".to_owned(), |u| format!("单位 {u}")),
+            entered_on: e["entered_on"].as_str().unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+/// The window's decision on an enrolment's materials.
+#[derive(Debug, Clone, Default)]
+pub struct Decision {
+    csrf: String,
+    idem: String,
+    problems: String,
+    rejected: Vec<String>,
+}
+
+/// `POST /enrolments/{id}/accept` and `/return`: the window accepts the materials, or returns
+/// the enrolment with a one-time notice of every problem at once (Art. 34); a refusal comes back
+/// on the enrolment's page next to the notice's text, what was typed kept.
+pub async fn decide(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    axum::extract::Path((id, action)): axum::extract::Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    if fields.len() > 64 || fields.iter().any(|(k, v)| k.len() > 32 || v.len() > 4000) {
+        return error_page_for(Some(&s), &super::csrf_refused());
+    }
+    let mut f = Decision::default();
+    for (k, v) in fields {
+        match k.as_str() {
+            "csrf" => f.csrf = v,
+            "idem" => f.idem = v,
+            "problems" => f.problems = v,
+            "rejected" => f.rejected.push(v),
+            _ => {}
+        }
+    }
+    if !s.csrf_ok(&f.csrf) {
+        return error_page_for(Some(&s), &super::csrf_refused());
+    }
+    let problems: Vec<String> = f
+        .problems
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| kept(l, 200))
+        .take(20)
+        .collect();
+    let (path, body) = match action.as_str() {
+        "accept" => ("accept", None),
+        "return" => (
+            "return",
+            Some(json!({ "problems": problems, "rejected": f.rejected })),
+        ),
+        _ => return super::not_found(),
+    };
+    // One key per decision: accepting and returning are two requests.
+    let idem = if (8..=100).contains(&f.idem.len()) {
+        format!("{}-{path}", f.idem)
+    } else {
+        fresh_key()
+    };
+    let again = |code: StatusCode, problem: Problem| {
+        let (portal, s, id) = (&portal, &s, &id);
+        let typed = kept(&f.problems, 4000);
+        async move {
+            super::citizen::enrolment_page(
+                portal,
+                s,
+                id,
+                code,
+                None,
+                super::citizen::Ending {
+                    problem,
+                    typed_problems: typed,
+                    ..super::citizen::Ending::default()
+                },
+            )
+            .await
+        }
+    };
+    match portal
+        .call(
+            &s,
+            Method::POST,
+            &format!("/api/enrolments/{}/{path}", segment(&id)),
+            body.as_ref(),
+            Some(&idem),
+        )
+        .await
+    {
+        Ok(a) if a.ok() => {
+            Redirect::to(&format!("/enrolments/{}?decided={path}", segment(&id))).into_response()
+        }
+        Ok(a) => {
+            let e = a.refusal();
+            if matches!(e.status.as_u16(), 400 | 409 | 422) {
+                let mut p = Problem::of(&e, &["problems"]);
+                if p.field.is_none() {
+                    p.field = Some("problems".into());
+                }
+                again(e.status, p).await
+            } else {
+                error_page_for(Some(&s), &e)
+            }
         }
         Err(e) => error_page_for(Some(&s), &e),
     }
