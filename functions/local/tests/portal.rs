@@ -735,6 +735,13 @@ fn a_scan_uploaded_without_script_is_filed_where_the_page_said_and_nowhere_else(
     let refused = citizen.get(back);
     assert_eq!(refused.status, 415, "{}", refused.body);
     assert!(refused.body.contains("扫描件须为"), "{}", refused.body);
+    // Said next to the file input of a fresh upload form, to choose another file.
+    assert!(
+        refused.body.contains("id=\"file-error\""),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("data-store-upload"));
     assert!(
         citizen
             .get(&injury)

@@ -273,6 +273,8 @@ pub struct UploadPage {
     accept: &'static str,
     max_mb: u64,
     csrf: String,
+    /// Why the last file was refused, said next to the file input.
+    refused: Option<String>,
 }
 
 /// The origin (`scheme://host[:port]`) of a URL.
@@ -306,6 +308,18 @@ pub async fn start(
         }
         return super::not_found();
     };
+    upload_page(&portal, &s, &purpose, StatusCode::OK, None).await
+}
+
+/// The upload page for `purpose`, with a fresh presigned form (and, after a refused file, why
+/// next to the file input).
+async fn upload_page(
+    portal: &Portal,
+    s: &Session,
+    purpose: &Purpose,
+    code: StatusCode,
+    refused: Option<String>,
+) -> Response {
     let redirect = format!(
         "{}/uploads/done?to={}",
         portal.platform.public_url.trim_end_matches('/'),
@@ -313,7 +327,7 @@ pub async fn start(
     );
     let asked = portal
         .call(
-            &s,
+            s,
             Method::POST,
             "/api/documents/forms",
             Some(&json!({ "kind": purpose.kind(), "redirect": redirect })),
@@ -323,13 +337,13 @@ pub async fn start(
         .and_then(|a| a.into::<PresignedForm>());
     let form = match asked {
         Ok(f) => f,
-        Err(e) => return error_page_for(Some(&s), &e),
+        Err(e) => return error_page_for(Some(s), &e),
     };
     let store = origin(&form.url).unwrap_or("'self'").to_owned();
     let mut r = html(
-        StatusCode::OK,
+        code,
         &UploadPage {
-            chrome: Chrome::of(&s),
+            chrome: Chrome::of(s),
             label: purpose.label(),
             back: purpose.back(),
             to: purpose.text(),
@@ -337,6 +351,7 @@ pub async fn start(
             max_mb: purpose.kind().max_bytes() >> 20,
             csrf: s.csrf.clone(),
             form,
+            refused,
         },
     );
     // This page alone may send a form (and, with JavaScript, a PUT) to the store.
@@ -365,7 +380,17 @@ async fn finish(portal: &Portal, s: &Session, purpose: &Purpose, sha256: &str) -
     match purpose.file(portal, s, sha256).await {
         Ok(Next::Go(next)) => Redirect::to(&next).into_response(),
         Ok(Next::Rows(body)) => super::declarations::refused(s, &body),
-        Err(e) => error_page_for(Some(s), &e),
+        Err(e) => again(portal, s, purpose, &e).await,
+    }
+}
+
+/// A file refused (its type, its size, a material the case does not take): the upload page
+/// again, the reason next to the file input; anything else as the error page.
+async fn again(portal: &Portal, s: &Session, purpose: &Purpose, e: &ApiError) -> Response {
+    if matches!(e.status.as_u16(), 400 | 413 | 415 | 422) {
+        upload_page(portal, s, purpose, e.status, Some(e.zh.clone())).await
+    } else {
+        error_page_for(Some(s), e)
     }
 }
 
@@ -398,7 +423,7 @@ pub async fn done(
         .and_then(|a| a.into::<Registered>());
     match registered {
         Ok(r) => finish(&portal, &s, &purpose, &r.sha256).await,
-        Err(e) => error_page_for(Some(&s), &e),
+        Err(e) => again(&portal, &s, &purpose, &e).await,
     }
 }
 
