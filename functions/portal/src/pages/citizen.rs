@@ -15,7 +15,7 @@ use swi_rules::benefits::Item;
 use swi_rules::category::Category;
 use swi_rules::ids::GANZHOU_COUNTIES;
 
-use super::forms::{Problem, fresh_key, kept};
+use super::forms::{Problem, fresh_key, kept, key_or_fresh, wire};
 use super::{Chrome, Signed, error_page_for, html, segment};
 use crate::Portal;
 use crate::session::Session;
@@ -36,13 +36,6 @@ fn choices(all: &[(String, String)], chosen: &str) -> Vec<Choice> {
             chosen: v == chosen,
         })
         .collect()
-}
-
-fn wire<T: serde::Serialize>(t: &T) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 fn closed<T: serde::de::DeserializeOwned>(v: &Value) -> Option<T> {
@@ -189,11 +182,7 @@ pub async fn enrol(
         "pays_basic_pension": f.pays_basic_pension.is_some(),
         "track": (!f.track.is_empty()).then_some(f.track.clone()),
     });
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem.clone()
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(
             &s,
@@ -843,11 +832,7 @@ pub async fn submit_claim(
         "items": f.items.iter().take(Item::ALL.len()).collect::<Vec<_>>(),
         "stated": { "third_party": f.third_party.is_some(), "transferred": f.transferred.is_some() },
     });
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem.clone()
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(&s, Method::POST, "/api/claims", Some(&body), Some(&idem))
         .await

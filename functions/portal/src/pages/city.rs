@@ -12,7 +12,7 @@ use serde_json::json;
 use swi_domain::Role;
 use swi_platform::city::{CityValue, CityValueStatus, Setting};
 
-use super::forms::{Problem, fresh_key, kept};
+use super::forms::{Problem, fresh_key, kept, key_or_fresh};
 use super::{Chrome, Signed, error_page_for, html, segment};
 use crate::Portal;
 use crate::session::Session;
@@ -218,11 +218,7 @@ pub async fn record(
         "setting": { "kind": "value", "name": f.name, "from": f.from, "value": f.value },
         "document_no": f.document_no, "scan_sha256": f.scan,
     });
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem.clone()
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(
             &s,
@@ -266,11 +262,7 @@ pub async fn confirm(
     if !s.csrf_ok(&f.csrf) {
         return error_page_for(Some(&s), &super::csrf_refused());
     }
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(
             &s,

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use swi_domain::Role;
 use swi_enrollment::declarations::{Declaration, DeclarationView, ReviewStatus};
 
-use super::forms::{Problem, fresh_key, kept};
+use super::forms::{Problem, fresh_key, kept, key_or_fresh};
 use super::{Chrome, Signed, error_page_for, html, segment};
 use crate::Portal;
 use crate::session::Session;
@@ -288,11 +288,7 @@ pub async fn review(
         )
         .await;
     }
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     let body = json!({ "decision": decision, "note": (!note.is_empty()).then_some(note.clone()) });
     match portal
         .call(

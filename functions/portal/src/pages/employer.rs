@@ -12,7 +12,7 @@ use swi_domain::Role;
 use swi_registry::project::{Project, ProjectStatus};
 use swi_rules::category::Category;
 
-use super::forms::{Problem, fresh_key, kept};
+use super::forms::{Problem, fresh_key, kept, key_or_fresh};
 use super::{Chrome, Signed, error_page_for, html, segment};
 use crate::Portal;
 use crate::session::Session;
@@ -185,11 +185,7 @@ pub async fn enrol(
         "name": f.name, "work_injury_project_no": f.work_injury_project_no, "cost": f.cost,
         "cost_kind": f.cost_kind, "start": f.start, "end": f.end,
     });
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem.clone()
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(
             &s,
@@ -354,11 +350,7 @@ pub async fn register_worker(
     }
     let body =
         json!({ "name": f.name, "id_number": f.id_number, "declared_wage": f.declared_wage });
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem.clone()
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(
             &s,
@@ -533,11 +525,7 @@ pub async fn enrol_person(
         "track": (!f.track.is_empty()).then_some(f.track.clone()),
         "agreement_end": (!f.agreement_end.is_empty()).then_some(f.agreement_end.clone()),
     });
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem.clone()
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(
             &s,
@@ -621,11 +609,7 @@ pub async fn terminate(
         )
         .await;
     }
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem.clone()
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(
             &s,

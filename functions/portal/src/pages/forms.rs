@@ -84,6 +84,25 @@ pub fn fresh_key() -> String {
     )
 }
 
+/// The key a form brought back (8-128 characters, as the API takes them), else a fresh one.
+#[must_use]
+pub fn key_or_fresh(typed: &str) -> String {
+    if (8..=128).contains(&typed.len()) {
+        typed.to_owned()
+    } else {
+        fresh_key()
+    }
+}
+
+/// A closed set's wire name (`labour_service_contract`), as its serde form spells it.
+#[must_use]
+pub fn wire<T: serde::Serialize>(t: &T) -> String {
+    serde_json::to_value(t)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// A typed text, kept as typed (bounded) for the form shown again.
 #[must_use]
 pub fn kept(s: &str, max: usize) -> String {

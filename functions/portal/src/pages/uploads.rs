@@ -18,6 +18,7 @@ use swi_domain::enrolment::Material;
 use swi_platform::ApiError;
 use swi_platform::documents::{PresignedForm, Registered, UploadKind};
 
+use super::forms::wire;
 use super::{Chrome, Signed, error_page_for, html, segment, url_encode};
 use crate::Portal;
 use crate::session::Session;
@@ -68,13 +69,6 @@ fn ident(s: &str) -> Option<String> {
 
 fn closed<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(Value::String(s.to_owned())).ok()
-}
-
-fn wire<T: serde::Serialize>(t: &T) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 impl Purpose {

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::json;
 use swi_domain::Role;
 
-use super::forms::{Problem, fresh_key, kept};
+use super::forms::{Problem, fresh_key, kept, key_or_fresh};
 use super::{Chrome, Signed, error_page_for, html, segment};
 use crate::Portal;
 use crate::session::Session;
@@ -178,11 +178,7 @@ pub async fn verify_identity(
         "id_number": f.id_number,
         "evidence_sha256": f.scan,
     });
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem.clone()
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(
             &s,
@@ -337,11 +333,7 @@ pub async fn record_injury(
         "sha256": f.scan,
         "track": (!f.track.is_empty()).then_some(f.track.clone()),
     });
-    let idem = if (8..=128).contains(&f.idem.len()) {
-        f.idem.clone()
-    } else {
-        fresh_key()
-    };
+    let idem = key_or_fresh(&f.idem);
     match portal
         .call(&s, Method::POST, "/api/injuries", Some(&body), Some(&idem))
         .await
