@@ -251,21 +251,44 @@ pub async fn audit_ops(
             return Err(chain_broken(p, &a.case, last).await);
         }
         let event = Event::next(prev.as_ref(), &a.case, &at, actor, &a.command, &a.change);
-        let item = Item::new(
-            audit_partition(&a.case),
-            format!("seq#{:012}", event.seq),
-            &event,
-        )?
-        .with_gsi1(
-            format!("audit-day#{}", now.date_naive()),
-            format!("{at}#{}#{:012}", a.case, event.seq),
-        );
-        ops.push(TxOp::Put {
-            item,
-            condition: Condition::NotExists,
-        });
+        ops.push(event_op(now.date_naive(), &at, &event)?);
     }
     Ok(ops)
+}
+
+fn event_op(day: chrono::NaiveDate, at: &str, event: &Event) -> Result<TxOp, ApiError> {
+    let item = Item::new(
+        audit_partition(&event.case),
+        format!("seq#{:012}", event.seq),
+        event,
+    )?
+    .with_gsi1(
+        format!("audit-day#{day}"),
+        format!("{at}#{}#{:012}", event.case, event.seq),
+    );
+    Ok(TxOp::Put {
+        item,
+        condition: Condition::NotExists,
+    })
+}
+
+/// The operations writing the first event of cases that the same transaction creates (a bill
+/// the monthly run issues): no read of an earlier event, since there is none; the `NotExists`
+/// condition on the first position makes the transaction fail if the case had one after all.
+/// For bulk jobs, where one read per case would cost as much as the writes.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn opening_ops(p: &Platform, actor: &Actor, audit: &[Audit]) -> Result<Vec<TxOp>, ApiError> {
+    let now = p.clock.now();
+    let at = now.to_rfc3339();
+    audit
+        .iter()
+        .map(|a| {
+            let event = Event::next(None, &a.case, &at, actor, &a.command, &a.change);
+            event_op(now.date_naive(), &at, &event)
+        })
+        .collect()
 }
 
 /// The refusal of a change whose case's last audit event was altered after it was written: no

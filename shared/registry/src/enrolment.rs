@@ -97,6 +97,10 @@ pub struct Enrolment {
     /// When the holder reaches the legal retirement age, where the ID and track tell.
     #[serde(default)]
     pub retirement_on: Option<NaiveDate>,
+    /// The month (its first day) billed when the enrolment was accepted, so that the joiner can
+    /// pay at once (Art. 8); the monthly runs bill the months after it.
+    #[serde(default)]
+    pub bills_from: Option<NaiveDate>,
 }
 
 /// A flexible worker's change of working hours, place or duties (Art. 18).
@@ -164,7 +168,17 @@ impl Enrolment {
             start: self.start,
             cover_start: self.cover_start,
             cover_end: self.cover_end,
+            declared_wage: self.declared_wage,
+            entered_on: Some(self.entered_on),
+            bills_from: self.bills_from,
+            owner: self.owner.clone(),
         }
+    }
+
+    /// Whether it pays its own premium: a self-enrolled flexible or platform worker (Art. 16).
+    #[must_use]
+    pub fn self_paying(&self) -> bool {
+        self.unit.is_none() && self.owner.is_some()
     }
 }
 
@@ -190,6 +204,19 @@ pub struct Member {
     pub cover_start: Option<NaiveDate>,
     /// Cover end.
     pub cover_end: Option<NaiveDate>,
+    /// Declared monthly wage (the base of the premium, Art. 17).
+    #[serde(default)]
+    pub declared_wage: Decimal,
+    /// When the enrolment was entered in the system (Art. 8).
+    #[serde(default)]
+    pub entered_on: Option<NaiveDate>,
+    /// The month billed at acceptance (see [`Enrolment::bills_from`]).
+    #[serde(default)]
+    pub bills_from: Option<NaiveDate>,
+    /// A self-paying worker's own account (the payer of their bills).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(ignore)]
+    pub owner: Option<String>,
 }
 
 impl Member {
@@ -228,7 +255,15 @@ pub fn roster_pk(e: &Enrolment) -> String {
     }
 }
 
-/// The operations writing an enrolment (indexed by person) and its roster entry.
+/// The partition listing a county's self-paying workers (their roster entries), which the
+/// monthly billing run reads (Art. 16: 灵活就业人员由个人按月缴纳).
+#[must_use]
+pub fn self_payers_pk(county: County) -> String {
+    format!("self-payers#{}", county.code())
+}
+
+/// The operations writing an enrolment (indexed by person) and its roster entry; a self-paying
+/// worker's entry also in the county's list of self-payers.
 ///
 /// # Errors
 /// Serialization (it does not fail).
@@ -236,8 +271,9 @@ pub fn write_ops(e: &Enrolment, condition: Condition) -> Result<Vec<TxOp>, ApiEr
     let k = enrolment_key(&e.id);
     let profile = Item::new(k.pk, k.sk, e)?
         .with_gsi1(person_partition(&e.person), format!("{}#{}", e.start, e.id));
-    let pointer = Item::new(roster_pk(e), format!("member#{}", e.id), &e.member())?;
-    Ok(vec![
+    let member = e.member();
+    let pointer = Item::new(roster_pk(e), format!("member#{}", e.id), &member)?;
+    let mut ops = vec![
         TxOp::Put {
             item: profile,
             condition,
@@ -246,7 +282,18 @@ pub fn write_ops(e: &Enrolment, condition: Condition) -> Result<Vec<TxOp>, ApiEr
             item: pointer,
             condition: Condition::None,
         },
-    ])
+    ];
+    if e.self_paying() {
+        ops.push(TxOp::Put {
+            item: Item::new(
+                self_payers_pk(e.county),
+                format!("member#{}", e.id),
+                &member,
+            )?,
+            condition: Condition::None,
+        });
+    }
+    Ok(ops)
 }
 
 /// Loads an enrolment and its version, or 404.

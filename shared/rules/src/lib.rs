@@ -13,6 +13,7 @@
 
 pub mod age;
 pub mod benefits;
+pub mod billing;
 pub mod calendar;
 pub mod category;
 pub mod citation;

@@ -138,6 +138,7 @@ pub fn build_enrolment(
         steps: Vec::new(),
         changes: Vec::new(),
         retirement_on,
+        bills_from: None,
     })
 }
 
