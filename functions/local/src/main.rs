@@ -5,6 +5,7 @@
 //! gives operators the stores (`swi doc`, `swi store`) on the backend the environment names.
 //! `--today`/`SWI_TODAY` sets the business date of every command (tests run on a fixed day).
 
+mod billing_cmd;
 mod demo;
 mod demo_accounts;
 mod demo_claims;
@@ -93,6 +94,9 @@ enum Command {
         /// Stop starting new transactions after this many seconds (default: run until done).
         #[arg(long, value_name = "SECONDS")]
         seconds: Option<u64>,
+        /// For `billing`: the month to bill, `YYYY-MM` (opened once; run again, it writes nothing).
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
     },
     /// Local accounts of the portal (the embedded deployment's sign-in).
     User {
@@ -278,6 +282,22 @@ fn run() -> Result<()> {
         Command::Run {
             job: Some(job),
             seconds,
+            month: Some(month),
+        } => {
+            if job != swi_premium_billing::run::NAME {
+                anyhow::bail!("--month is for `swi run billing`");
+            }
+            runtime()?.block_on(billing_cmd::run_billing(
+                clock,
+                std::sync::Arc::new(params),
+                &month,
+                seconds,
+            ))?;
+        }
+        Command::Run {
+            job: Some(job),
+            seconds,
+            month: None,
         } => runtime()?.block_on(serve_cmd::run_job(
             clock,
             std::sync::Arc::new(params),

@@ -4,5 +4,9 @@
 /// Every step's routes.
 #[must_use]
 pub fn all() -> Vec<swi_platform::api::Routes> {
-    vec![swi_enrollment::routes(), swi_claim_review::routes()]
+    vec![
+        swi_enrollment::routes(),
+        swi_claim_review::routes(),
+        swi_premium_billing::routes(),
+    ]
 }

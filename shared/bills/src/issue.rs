@@ -180,7 +180,7 @@ pub fn issued(bill: &Bill) -> Audit {
 fn refused(e: &RuleError) -> ApiError {
     match e {
         RuleError::InvalidFacts(m) => ApiError::refused(
-            ErrorCode::InvalidTransition,
+            ErrorCode::RatingInvalid,
             "该人员的费率无法确定（第十四条）",
             m.clone(),
         ),
@@ -207,15 +207,16 @@ pub fn joining(
     let month = month_of(e.start.max(today));
     let table = MonthTable::new(params, month).map_err(|err| refused(&err))?;
     e.bills_from = Some(month);
-    let rating = match unit {
-        Some(u) => Rating {
-            class: Some(IndustryClass::new(u.industry_class).map_err(|m| {
-                ApiError::refused(ErrorCode::InvalidTransition, "单位行业类别有误", m)
-            })?),
-            band: Some(u.rate_band),
-        },
-        None => Rating::SELF,
-    };
+    let rating =
+        match unit {
+            Some(u) => Rating {
+                class: Some(IndustryClass::new(u.industry_class).map_err(|m| {
+                    ApiError::refused(ErrorCode::RatingInvalid, "单位行业类别有误", m)
+                })?),
+                band: Some(u.rate_band),
+            },
+            None => Rating::SELF,
+        };
     let Some(l) = line(&table, &e.member(), rating, true).map_err(|err| refused(&err))? else {
         e.bills_from = None;
         return Ok(None);

@@ -152,6 +152,10 @@ error_codes! {
     ReviewRefused = "review_refused",
     /// 422: a hospital stay outside the paid-leave period (Art. 26).
     StayOutsidePaidLeave = "stay_outside_paid_leave",
+    /// 422: a month that has not begun cannot be billed (Art. 16, 19).
+    MonthInFuture = "month_in_future",
+    /// 422: the unit's industry class or floated band does not fit a person it rates (Art. 13-15).
+    RatingInvalid = "rating_invalid",
     // 5xx
     /// 500: an internal error (its cause is logged, never sent).
     Internal = "internal",

@@ -340,10 +340,19 @@ mod tests {
         let m = day("2025-02-01");
         assert_eq!(days_in_month(m), 28);
         assert_eq!(days_covered(m, day("2025-01-01"), None), 28);
-        assert_eq!(days_covered(m, day("2025-02-10"), Some(day("2025-02-10"))), 1);
-        assert_eq!(days_covered(m, day("2025-02-27"), Some(day("2025-03-05"))), 2);
+        assert_eq!(
+            days_covered(m, day("2025-02-10"), Some(day("2025-02-10"))),
+            1
+        );
+        assert_eq!(
+            days_covered(m, day("2025-02-27"), Some(day("2025-03-05"))),
+            2
+        );
         assert_eq!(days_covered(m, day("2025-03-01"), None), 0);
-        assert_eq!(days_covered(m, day("2024-01-01"), Some(day("2025-01-31"))), 0);
+        assert_eq!(
+            days_covered(m, day("2024-01-01"), Some(day("2025-01-31"))),
+            0
+        );
     }
 
     #[test]
@@ -352,7 +361,10 @@ mod tests {
         assert_eq!(t.month(), day("2025-12-01"));
         assert_eq!(t.due(), day("2026-01-15"));
         assert!(t.assumptions().any(|u| u.parameter == "billing.due_day"));
-        assert!(t.assumptions().any(|u| u.parameter == "billing.whole_month"));
+        assert!(
+            t.assumptions()
+                .any(|u| u.parameter == "billing.whole_month")
+        );
         assert!(t.whole_month());
     }
 
@@ -364,8 +376,14 @@ mod tests {
             .unwrap();
         assert_eq!(b.amount, dec("20.36"));
         assert_eq!(b.days, 3);
-        assert!(t.bill(Category::Flexible, None, None, Decimal::ZERO, 0).is_err());
-        assert!(t.bill(Category::Flexible, None, None, Decimal::ZERO, 32).is_err());
+        assert!(
+            t.bill(Category::Flexible, None, None, Decimal::ZERO, 0)
+                .is_err()
+        );
+        assert!(
+            t.bill(Category::Flexible, None, None, Decimal::ZERO, 32)
+                .is_err()
+        );
     }
 
     #[test]

@@ -135,6 +135,20 @@ impl EmbeddedState {
         .await
     }
 
+    /// How many items the database holds, expired ones included (what a bulk job wrote, shown
+    /// before and after it).
+    ///
+    /// # Errors
+    /// The database cannot be read.
+    pub async fn count(&self) -> Result<u64, StateError> {
+        self.with(|conn| {
+            conn.query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0))
+                .map(|n| u64::try_from(n).unwrap_or_default())
+                .map_err(unavailable)
+        })
+        .await
+    }
+
     /// Opens (creating if needed) the database at `path`.
     ///
     /// # Errors

@@ -1,0 +1,45 @@
+//! The premium-billing step (保费核定与征缴, Art. 8, 13-22) as an `axum::Router`: served by
+//! Lambda in AWS (`src/main.rs`) and by `swi serve` locally, at the same paths.
+//!
+//! - [`run`]: the monthly run — one bill per unit and per self-payer for a month, resumable,
+//!   written once (`swi run billing --month YYYY-MM`; the `billing-open` schedule opens the
+//!   current month);
+//! - [`routes_runs`]: opening a month and following its run;
+//! - [`routes_bills`]: the bills and their lines, for the payer and the clerks over it.
+//!
+//! Bills themselves (their keys, lines, the first month billed at acceptance) are
+//! `swi_bills`, which the enrollment step shares.
+
+pub mod routes_bills;
+pub mod routes_runs;
+pub mod run;
+
+use axum::Router;
+use swi_platform::Platform;
+use swi_platform::api::Routes;
+use utoipa_axum::routes;
+
+/// The step's jobs, for the hosts that run them.
+#[must_use]
+pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
+    vec![Box::new(run::BillingRun), Box::new(run::BillingOpen)]
+}
+
+/// The step's routes, each with its OpenAPI operation.
+#[must_use]
+pub fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(routes_runs::open, routes_runs::list))
+        .routes(routes!(routes_runs::get))
+        .routes(routes!(routes_bills::county_month))
+        .routes(routes!(routes_bills::get))
+        .routes(routes!(routes_bills::lines))
+        .routes(routes!(routes_bills::of_unit))
+        .routes(routes!(routes_bills::own))
+}
+
+/// The step's application alone (the platform's routes and the document included), as its
+/// Lambda serves it and its tests call it.
+pub fn router(platform: Platform) -> Router {
+    swi_platform::api::app(platform, vec![routes()]).0
+}

@@ -1,0 +1,220 @@
+//! Reading bills: a county's bills of a month (the clerks), one bill and its lines, a unit's
+//! bills (the unit and the clerks over it), a self-payer's own bills.
+
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+use swi_bills::Bill;
+use swi_bills::Line;
+use swi_bills::Payer;
+use swi_bills::bill::{county_month_page, lines_page, load_bill, payer_page};
+use swi_domain::Action;
+use swi_domain::access::Owner;
+use swi_platform::auth::Authenticated;
+use swi_platform::{ApiError, Platform};
+use swi_registry::unit::load_unit;
+use swi_rules::ids::County;
+use swi_store::Cursor;
+
+use crate::routes_runs::month_param;
+
+/// `?cursor=…&limit=…`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// The cursor a previous page answered.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// At most this many (1-500, default 100).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+impl PageQuery {
+    fn limit(&self) -> Result<u32, ApiError> {
+        let limit = self.limit.unwrap_or(100);
+        if (1..=500).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(ApiError::invalid(
+                "每页条数须为 1-500",
+                "`limit` must be 1-500",
+            ))
+        }
+    }
+
+    fn cursor(&self) -> Option<Cursor> {
+        self.cursor.clone().map(Cursor::from_text)
+    }
+}
+
+/// A page of bills.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BillsPage {
+    /// The bills.
+    pub bills: Vec<Bill>,
+    /// The cursor of the next page, if any.
+    pub next: Option<String>,
+}
+
+/// A page of a bill's lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LinesPage {
+    /// The lines, in enrolment order.
+    pub lines: Vec<Line>,
+    /// The cursor of the next page, if any.
+    pub next: Option<String>,
+}
+
+/// `?county=…&month=…&cursor=…&limit=…`.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct CountyMonth {
+    /// County code.
+    pub county: String,
+    /// Month, `YYYY-MM`.
+    pub month: String,
+    /// The cursor a previous page answered.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// At most this many (1-500, default 100).
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// `GET /api/bills?county=&month=`: a county's bills of a month, in id order (the clerks of the
+/// county and the city).
+///
+/// # Errors
+/// 400 bad county, month, cursor or limit; 403.
+#[utoipa::path(get, path = "/api/bills", tag = "billing", params(CountyMonth),
+    responses((status = 200, description = "a page of the county's bills of the month", body = BillsPage),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn county_month(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<CountyMonth>,
+) -> Result<axum::Json<BillsPage>, ApiError> {
+    let county = County::parse(&q.county).map_err(|m| ApiError::invalid("县区代码有误", m))?;
+    let month = month_param(&q.month, "month")?;
+    if !actor.role.is_clerk() {
+        return Err(ApiError::from(swi_domain::access::Denied::Role {
+            role: actor.role,
+            action: Action::Read,
+        }));
+    }
+    actor.may(Action::Read, Some(county), Owner::Nobody)?;
+    let page = PageQuery {
+        cursor: q.cursor,
+        limit: q.limit,
+    };
+    let (bills, next) = county_month_page(&p, county, month, page.limit()?, page.cursor()).await?;
+    Ok(axum::Json(BillsPage {
+        bills,
+        next: next.map(|c| c.as_str().to_owned()),
+    }))
+}
+
+async fn readable(p: &Platform, actor: &swi_domain::Actor, id: &str) -> Result<Bill, ApiError> {
+    let (bill, _) = load_bill(p, id).await?;
+    actor.may(Action::Read, Some(bill.county), bill.payer.owner())?;
+    Ok(bill)
+}
+
+/// `GET /api/bills/{id}`: a bill, for its payer and the clerks over it.
+///
+/// # Errors
+/// 403; 404.
+#[utoipa::path(get, path = "/api/bills/{id}", tag = "billing",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the bill", body = Bill),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Bill>, ApiError> {
+    Ok(axum::Json(readable(&p, &actor, &id).await?))
+}
+
+/// `GET /api/bills/{id}/lines`: a bill's lines, a page at a time.
+///
+/// # Errors
+/// 400 bad cursor or limit; 403; 404.
+#[utoipa::path(get, path = "/api/bills/{id}/lines", tag = "billing",
+    params(("id" = String, Path), PageQuery),
+    responses((status = 200, description = "a page of the bill's lines", body = LinesPage),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn lines(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<axum::Json<LinesPage>, ApiError> {
+    let limit = q.limit()?;
+    let bill = readable(&p, &actor, &id).await?;
+    let (lines, next) = lines_page(&p, &bill.id, limit, q.cursor()).await?;
+    Ok(axum::Json(LinesPage {
+        lines,
+        next: next.map(|c| c.as_str().to_owned()),
+    }))
+}
+
+/// `GET /api/units/{code}/bills`: a unit's bills, newest month first.
+///
+/// # Errors
+/// 400 bad cursor or limit; 403; 404.
+#[utoipa::path(get, path = "/api/units/{code}/bills", tag = "billing",
+    params(("code" = String, Path), PageQuery),
+    responses((status = 200, description = "a page of the unit's bills, newest month first", body = BillsPage),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn of_unit(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(code): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<axum::Json<BillsPage>, ApiError> {
+    let limit = q.limit()?;
+    let (unit, _) = load_unit(&p, &code).await?;
+    actor.may(Action::Read, Some(unit.county), Owner::Unit(&unit.code))?;
+    let payer = Payer::Unit {
+        code: unit.code.clone(),
+    };
+    let (bills, next) = payer_page(&p, &payer, limit, q.cursor()).await?;
+    Ok(axum::Json(BillsPage {
+        bills,
+        next: next.map(|c| c.as_str().to_owned()),
+    }))
+}
+
+/// `GET /api/self/bills`: a self-paying worker's own bills, newest month first.
+///
+/// # Errors
+/// 400 bad cursor or limit; 403 not a citizen.
+#[utoipa::path(get, path = "/api/self/bills", tag = "billing", params(PageQuery),
+    responses((status = 200, description = "a page of the caller's own bills, newest month first", body = BillsPage),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn own(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<PageQuery>,
+) -> Result<axum::Json<BillsPage>, ApiError> {
+    let limit = q.limit()?;
+    if actor.role != swi_domain::Role::Citizen {
+        return Err(ApiError::from(swi_domain::access::Denied::Role {
+            role: actor.role,
+            action: Action::Read,
+        }));
+    }
+    let payer = Payer::Person {
+        owner: actor.sub.clone(),
+        enrolment: String::new(),
+    };
+    let (bills, next) = payer_page(&p, &payer, limit, q.cursor()).await?;
+    Ok(axum::Json(BillsPage {
+        bills,
+        next: next.map(|c| c.as_str().to_owned()),
+    }))
+}
