@@ -55,7 +55,9 @@ async fn a_billing_run_killed_again_and_again_bills_everyone_exactly_once() {
     let mut killed_mid_run = 0;
     let mut progress = Vec::new();
     for _ in 0..40 {
-        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         let wait = 30 + (seed >> 33) % 300;
         let mut child = swi(dir.path()).spawn().unwrap();
         tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -74,8 +76,14 @@ async fn a_billing_run_killed_again_and_again_bills_everyone_exactly_once() {
             }
         }
     }
-    assert!(kills >= 20, "only {kills} kills landed before the run ended");
-    assert!(killed_mid_run >= 10, "only {killed_mid_run} kills landed mid-run");
+    assert!(
+        kills >= 20,
+        "only {kills} kills landed before the run ended"
+    );
+    assert!(
+        killed_mid_run >= 10,
+        "only {killed_mid_run} kills landed mid-run"
+    );
     assert!(
         progress.windows(2).all(|w| w[0] <= w[1]),
         "progress went back: {progress:?}"
@@ -112,7 +120,11 @@ async fn a_billing_run_killed_again_and_again_bills_everyone_exactly_once() {
             .map(|l| Decimal::from_str_exact(l.body["amount"].as_str().unwrap()).unwrap())
             .sum();
         assert_eq!(items.len(), population::billed_of(per_unit), "{id}");
-        assert_eq!(bill.body["lines"].as_u64().unwrap() as usize, items.len(), "{id}");
+        assert_eq!(
+            bill.body["lines"].as_u64().unwrap() as usize,
+            items.len(),
+            "{id}"
+        );
         assert_eq!(
             Decimal::from_str_exact(bill.body["amount"].as_str().unwrap()).unwrap(),
             sum,

@@ -640,6 +640,7 @@ async fn units_of_county(
         let resumed = pos.partial.take().filter(|pt| pt.unit == unit.code);
         let (mut totals, mut last) =
             resumed.map_or_else(|| (Totals::default(), None), |pt| (pt.totals, pt.after));
+        let bill_id = swi_bills::bill::unit_bill_id(w.table.month(), &unit.code);
         match rating_of(&unit) {
             Err(reason) => batch.exceptions.push(Exception {
                 subject: unit.code.clone(),
@@ -675,10 +676,7 @@ async fn units_of_county(
                                     return Ok(Next::Stop);
                                 }
                             }
-                            batch.ops.push(line_op(
-                                &swi_bills::bill::unit_bill_id(w.table.month(), &unit.code),
-                                &l,
-                            )?);
+                            batch.ops.push(line_op(&bill_id, &l)?);
                             batch.persons += 1;
                             totals.add(&l);
                         }
@@ -705,7 +703,7 @@ async fn units_of_county(
             let rating = rating_of(&unit).unwrap_or(Rating::SELF);
             let bill = assemble(
                 Heading {
-                    id: swi_bills::bill::unit_bill_id(w.table.month(), &unit.code),
+                    id: bill_id.clone(),
                     kind: BillKind::Monthly,
                     payer: Payer::Unit {
                         code: unit.code.clone(),
@@ -853,7 +851,6 @@ impl Job for BillingRun {
 }
 
 /// Progress as plain log lines, at most one every five seconds.
-#[must_use]
 pub fn log_progress() -> impl FnMut(&Run) + Send {
     let mut last: Option<Instant> = None;
     move |run: &Run| {
