@@ -69,7 +69,8 @@ async fn recorded_events_wake_the_jobs_they_name() {
                 "unit-cancel",
                 "declaration-apply",
                 "roster-import",
-                "unit-move"
+                "unit-move",
+                "billing"
             ],
             "{answer}"
         );
