@@ -152,6 +152,8 @@ error_codes! {
     ReviewRefused = "review_refused",
     /// 422: a hospital stay outside the paid-leave period (Art. 26).
     StayOutsidePaidLeave = "stay_outside_paid_leave",
+    /// 409: the enrolment is billed; its payment comes from the tax bureau's receipt (Art. 8, 19).
+    BilledThroughTax = "billed_through_tax",
     /// 422: a month that has not begun cannot be billed (Art. 16, 19).
     MonthInFuture = "month_in_future",
     /// 422: the unit's industry class or floated band does not fit a person it rates (Art. 13-15).

@@ -101,46 +101,130 @@ pub fn saved(
     })
 }
 
-/// Records the premium payment of an enrolment awaiting it; cover starts the day after the
-/// later of entry and payment, never before the asked start (Art. 8). The actor must be one who
-/// records payments in the enrolment's county; a unit's member is paid for only while the unit is
-/// active, and the transaction holds only if it stays so (Art. 10).
+/// Cover started by a payment: the operations writing it, its audit event, and its first day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    /// The enrolment written under the version read, and the check that its unit stays active.
+    pub ops: Vec<TxOp>,
+    /// The enrolment's audit event.
+    pub audit: Audit,
+    /// The first day of cover.
+    pub cover_start: NaiveDate,
+    /// The enrolment as written.
+    pub enrolment: Enrolment,
+}
+
+/// Starts the cover of `e` (read at `version`, waiting for payment) paid at `paid`: the day
+/// after the later of entry and payment, never before the asked start (Art. 8). A unit's member
+/// starts only while the unit is active, and the transaction holds only if it stays so (Art. 10).
+/// Answers why not, as a sentence, when the cover cannot start (the unit cancelled, the
+/// enrolment no longer waiting, the payment after the end of the cover the person can have).
+/// Who may record the payment is the caller's check.
 ///
 /// # Errors
-/// 403; 404; 409 not awaiting payment or the unit cancelled; 422 the payment comes after the
-/// end of the cover the person can have, or a parameter is pending.
+/// The store is unavailable; a parameter is pending.
+pub async fn started(
+    p: &Platform,
+    mut e: Enrolment,
+    version: u64,
+    paid: NaiveDateTime,
+    command: &str,
+    detail: Value,
+) -> Result<Result<Started, String>, ApiError> {
+    let mut ops = Vec::new();
+    if let Some(code) = &e.unit {
+        let (unit, unit_version) = load_unit(p, code).await?;
+        match active_check(&unit, unit_version) {
+            Ok(check) => ops.push(check),
+            Err(_) => return Ok(Err("单位已注销（第十条） — the unit is cancelled (Art. 10)".into())),
+        }
+    }
+    let filed: Vec<_> = e.materials.keys().copied().collect();
+    e.status = match enrolment::next(e.status, &Command::RecordPayment, e.category, &filed) {
+        Ok(s) => s,
+        Err(r) => return Ok(Err(format!("参保登记不在待缴费状态 — {r}"))),
+    };
+    let params = p.params().await?;
+    let entered = e.entered_on.max(e.start.pred_opt().unwrap_or(e.start));
+    let start = swi_rules::cover::cover_start(&params, entered, paid.date())?.value;
+    if e.cover_end.is_some_and(|end| start > end) {
+        return Ok(Err(
+            "缴费晚于保障期结束，无法生效 — the payment comes after the end of the cover this person can have"
+                .into(),
+        ));
+    }
+    e.paid_at = Some(paid);
+    e.cover_start = Some(start);
+    let mut change = json!({ "paid_at": paid, "cover_start": start, "basis": "Art. 8" });
+    if let (Some(c), Value::Object(extra)) = (change.as_object_mut(), detail) {
+        c.extend(extra);
+    }
+    let mut written = write_ops(&e, Condition::VersionIs(version))?;
+    written.extend(ops);
+    Ok(Ok(Started {
+        ops: written,
+        audit: Audit {
+            case: enrolment_case(&e.id),
+            command: command.into(),
+            change,
+        },
+        cover_start: start,
+        enrolment: e,
+    }))
+}
+
+/// Records at the window the premium payment of an enrolment awaiting it that billing does not
+/// cover (enrolled before bills were issued at acceptance); cover starts as [`started`] says. An
+/// enrolment with a bill is paid through the tax bureau: its receipt starts the cover (Art. 8,
+/// 16, 19). The actor must be one who records payments in the enrolment's county.
+///
+/// # Errors
+/// 403; 404; 409 not awaiting payment, billed through the tax bureau, or the unit cancelled; 422
+/// the payment comes after the end of the cover the person can have, or a parameter is pending.
 pub async fn record_payment(
     p: &Platform,
     actor: &Actor,
     id: &str,
     paid: NaiveDateTime,
 ) -> Result<Change, ApiError> {
-    let (mut e, version) = load_enrolment(p, id).await?;
+    let (e, version) = load_enrolment(p, id).await?;
     actor.may(Action::RecordPayment, Some(e.county), e.owner())?;
-    let unit_check = match &e.unit {
-        Some(code) => {
-            let (unit, unit_version) = load_unit(p, code).await?;
-            vec![active_check(&unit, unit_version)?]
-        }
-        None => Vec::new(),
-    };
-    let filed: Vec<_> = e.materials.keys().copied().collect();
-    e.status = enrolment::next(e.status, &Command::RecordPayment, e.category, &filed)
-        .map_err(|r| transition_refused(&r))?;
-    let params = p.params().await?;
-    let entered = e.entered_on.max(e.start.pred_opt().unwrap_or(e.start));
-    let start = swi_rules::cover::cover_start(&params, entered, paid.date())?.value;
-    if e.cover_end.is_some_and(|end| start > end) {
-        return Err(ApiError::refused(
-            ErrorCode::CoverWouldStartAfterEnd,
-            "缴费晚于保障期结束，无法生效",
-            "the payment comes after the end of the cover this person can have",
+    if let Some(month) = e.bills_from {
+        return Err(ApiError::conflict(
+            ErrorCode::BilledThroughTax,
+            "该人员已核定应缴额，缴费以税务部门回执为准，回执导入后次日起参保生效（第八条、第十九条）",
+            format!(
+                "this enrolment is billed from {}: its payment is recorded from the tax bureau's receipt, which starts the cover (Art. 8, 19)",
+                month.format("%Y-%m")
+            ),
         ));
     }
-    e.paid_at = Some(paid);
-    e.cover_start = Some(start);
-    let detail = json!({ "paid_at": paid, "cover_start": start, "basis": "Art. 8" });
-    saved(&e, version, "enrolment.record_payment", detail, unit_check)
+    if let Some(code) = &e.unit {
+        let (unit, unit_version) = load_unit(p, code).await?;
+        active_check(&unit, unit_version)?;
+    }
+    if e.status != enrolment::Status::AwaitingPayment {
+        let filed: Vec<_> = e.materials.keys().copied().collect();
+        enrolment::next(e.status, &Command::RecordPayment, e.category, &filed)
+            .map_err(|r| transition_refused(&r))?;
+    }
+    let s = match started(p, e, version, paid, "enrolment.record_payment", json!({})).await? {
+        Ok(s) => s,
+        Err(why) => {
+            return Err(ApiError::refused(
+                ErrorCode::CoverWouldStartAfterEnd,
+                "缴费晚于保障期结束，无法生效",
+                why,
+            ));
+        }
+    };
+    Ok(Change {
+        response: serde_json::to_value(s.enrolment.masked())
+            .map_err(|err| ApiError::internal(&err))?,
+        ops: s.ops,
+        audit: vec![s.audit],
+        status: StatusCode::OK,
+    })
 }
 
 /// Ends an enrolment's cover on `end` (or on its own earlier bound) for `reason`. The actor must

@@ -27,13 +27,14 @@ use crate::persons::check_request;
 /// The job's name.
 pub const NAME: &str = "declaration-apply";
 
-/// Rows per transaction when applying a declaration: an applied row takes up to 5 operations
-/// (profile, roster entry, cover guard, retirement watch, audit event), a row that no longer
-/// holds 1; the declaration, its audit event, the job's pointer and the check of the unit take 4
-/// more (DynamoDB allows 100 operations in a transaction).
+/// Rows per transaction when applying a declaration: an applied row takes up to 10 operations
+/// (profile, roster entry, cover guard, retirement watch, audit event; the first month's bill,
+/// its line, its two list entries and its audit event), a row that no longer holds 1; the
+/// declaration, its audit event, the job's pointer and the check of the unit take 4 more
+/// (DynamoDB allows 100 operations in a transaction).
 pub const ROWS_PER_TRANSACTION: usize =
     (swi_store::state::MAX_TRANSACTION_OPS - OPS_PER_TRANSACTION) / MAX_OPS_PER_ROW;
-const MAX_OPS_PER_ROW: usize = 5;
+const MAX_OPS_PER_ROW: usize = 10;
 const OPS_PER_TRANSACTION: usize = 4;
 
 /// The job's pointer to a declaration being applied (`jobs#declaration-apply`, one per
@@ -185,7 +186,7 @@ pub async fn apply_approved(
             match row.change {
                 RowChange::Join => {
                     let checked = check_request(params, &row.person)?;
-                    let e = crate::persons::enrol::build_enrolment(
+                    let mut e = crate::persons::enrol::build_enrolment(
                         p,
                         params,
                         &row.person,
@@ -198,13 +199,23 @@ pub async fn apply_approved(
                     // of the same person in this unit collide with this transaction.
                     let (_, guard) =
                         guard_with(p, &e.person, e.unit.as_deref(), None, &e.id).await?;
+                    // A joiner waiting for payment is billed for the first month now (Art. 8).
+                    let first = crate::persons::billing::first_bill(
+                        p,
+                        params,
+                        &mut e,
+                        Some(&unit),
+                        &actor.name,
+                    )?;
                     let c = crate::persons::enrol::created(
                         &e,
                         guard,
                         "enrolment.create_by_declaration",
                     )?;
                     ops.extend(c.ops);
+                    ops.extend(first.ops);
                     audit.extend(c.audit);
+                    audit.extend(first.audit);
                     joined.push((e.person.clone(), (e.start, e.cover_end), e.status, e.id));
                 }
                 RowChange::Leave => {

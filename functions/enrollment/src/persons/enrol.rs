@@ -195,17 +195,15 @@ pub async fn enrol(
                 "`county` is only for self-enrolment; a unit's persons are in its county",
             ));
         }
-        let (e, guard) = new_enrolment(
-            &p,
-            &*p.params().await?,
-            &req,
-            Some(unit.code.clone()),
-            None,
-            county,
-        )
-        .await?;
+        let params = p.params().await?;
+        let (mut e, guard) =
+            new_enrolment(&p, &params, &req, Some(unit.code.clone()), None, county).await?;
+        // An employee waits for payment at once: billed for the first month now (Art. 8).
+        let first = super::billing::first_bill(&p, &params, &mut e, Some(&unit), &actor.name)?;
         let mut change = created(&e, guard, "enrolment.create")?;
         change.ops.push(unit_check);
+        change.ops.extend(first.ops);
+        change.audit.extend(first.audit);
         Ok(change)
     })
     .await?;

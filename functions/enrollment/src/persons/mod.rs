@@ -7,6 +7,7 @@
 //! use the person key (a keyed hash of the number), so the number never appears in a key, a log
 //! line or an audit event.
 
+pub mod billing;
 pub mod cover;
 pub mod enrol;
 pub mod notice;

@@ -17,6 +17,7 @@ use swi_platform::wire;
 use swi_platform::{ApiError, Platform};
 use swi_registry::cover::saved;
 use swi_registry::enrolment::{Enrolment, Notice, WorkChange, load_enrolment};
+use swi_registry::unit::{active_check, load_unit};
 use swi_rules::category::Category;
 use swi_rules::ids::County;
 use swi_store::{Condition, Sha256, TxOp};
@@ -43,8 +44,28 @@ where
         let detail = change(&mut e)?;
         e.missing =
             enrolment::missing(e.category, &e.materials.keys().copied().collect::<Vec<_>>());
-        let entry = window_entry(&e)?;
-        saved(&e, version, command, detail, vec![entry])
+        // Accepted into waiting for payment: billed for the first month now, on the unit's
+        // rating as read, held only while the unit stays so (Art. 8, 10).
+        let mut extra = vec![window_entry(&e)?];
+        let mut audit = Vec::new();
+        if e.status == Status::AwaitingPayment && e.bills_from.is_none() {
+            let unit = match &e.unit {
+                Some(code) => {
+                    let (unit, unit_version) = load_unit(p, code).await?;
+                    extra.push(active_check(&unit, unit_version)?);
+                    Some(unit)
+                }
+                None => None,
+            };
+            let params = p.params().await?;
+            let first =
+                super::billing::first_bill(p, &params, &mut e, unit.as_ref(), &actor.name)?;
+            extra.extend(first.ops);
+            audit = first.audit;
+        }
+        let mut change = saved(&e, version, command, detail, extra)?;
+        change.audit.extend(audit);
+        Ok(change)
     })
     .await?;
     Ok((status, axum::Json(body)))
