@@ -732,7 +732,13 @@ async fn persons_of_every_category(api: &Api) {
         let clerk = clerk.clone();
         async move {
             let (status, e) = api
-                .call("GET", &format!("/api/enrolments/{id}"), Some(&clerk), None, None)
+                .call(
+                    "GET",
+                    &format!("/api/enrolments/{id}"),
+                    Some(&clerk),
+                    None,
+                    None,
+                )
                 .await;
             assert_eq!(status, StatusCode::OK, "{e}");
             let Some(month) = e["bills_from"].as_str() else {
@@ -748,9 +754,21 @@ async fn persons_of_every_category(api: &Api) {
                     .await;
             };
             let month = month.replace('-', "");
-            pay_bill(&api.platform, &format!("b-{}-{id}", &month[..6]), &key, "2025-06-02").await;
-            api.call("GET", &format!("/api/enrolments/{id}"), Some(&clerk), None, None)
-                .await
+            pay_bill(
+                &api.platform,
+                &format!("b-{}-{id}", &month[..6]),
+                &key,
+                "2025-06-02",
+            )
+            .await;
+            api.call(
+                "GET",
+                &format!("/api/enrolments/{id}"),
+                Some(&clerk),
+                None,
+                None,
+            )
+            .await
         }
     };
 

@@ -5,12 +5,20 @@
 //!   written once (`swi run billing --month YYYY-MM`; the `billing-open` schedule opens the
 //!   current month);
 //! - [`routes_runs`]: opening a month and following its run;
-//! - [`routes_bills`]: the bills and their lines, for the payer and the clerks over it.
+//! - [`routes_bills`]: the bills and their lines, for the payer and the clerks over it; the
+//!   arrears (Art. 21, [`arrears`]);
+//! - [`exchange`], [`receipts`], [`routes_exchange`]: the tax bureau's exchange — a county's
+//!   bills of a month exported for collection, its receipts imported whole or not at all, each
+//!   paying its bill and starting the cover waiting for it (Art. 8, 16, 19).
 //!
 //! Bills themselves (their keys, lines, the first month billed at acceptance) are
 //! `swi_bills`, which the enrollment step shares.
 
+pub mod arrears;
+pub mod exchange;
+pub mod receipts;
 pub mod routes_bills;
+pub mod routes_exchange;
 pub mod routes_runs;
 pub mod run;
 
@@ -22,7 +30,11 @@ use utoipa_axum::routes;
 /// The step's jobs, for the hosts that run them.
 #[must_use]
 pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
-    vec![Box::new(run::BillingRun), Box::new(run::BillingOpen)]
+    vec![
+        Box::new(run::BillingRun),
+        Box::new(run::BillingOpen),
+        Box::new(receipts::ReceiptsApply),
+    ]
 }
 
 /// The step's routes, each with its OpenAPI operation.
@@ -36,6 +48,13 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_bills::lines))
         .routes(routes!(routes_bills::of_unit))
         .routes(routes!(routes_bills::own))
+        .routes(routes!(routes_bills::county_arrears))
+        .routes(routes!(routes_bills::unit_arrears))
+        .routes(routes!(routes_exchange::export))
+        .routes(routes!(routes_exchange::files))
+        .routes(routes!(routes_exchange::download))
+        .routes(routes!(routes_exchange::import))
+        .routes(routes!(routes_exchange::get_import))
 }
 
 /// The step's application alone (the platform's routes and the document included), as its

@@ -15,6 +15,7 @@ use swi_registry::unit::load_unit;
 use swi_rules::ids::County;
 use swi_store::Cursor;
 
+use crate::arrears::{Arrears, PayerArrears, arrears, of_payer, xlsx};
 use crate::routes_runs::month_param;
 
 /// `?cursor=…&limit=…`.
@@ -217,4 +218,90 @@ pub async fn own(
         bills,
         next: next.map(|c| c.as_str().to_owned()),
     }))
+}
+
+/// `?county=&format=`.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct ArrearsQuery {
+    /// County code.
+    pub county: String,
+    /// `json` (the default) or `xlsx`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// `GET /api/bills/arrears?county=&format=`: who in a county owes what since when (Art. 21) —
+/// every unpaid bill past its due day, by payer; as JSON or an XLSX workbook.
+///
+/// # Errors
+/// 400; 403 not a clerk of the county.
+#[utoipa::path(get, path = "/api/bills/arrears", tag = "billing", params(ArrearsQuery),
+    responses((status = 200, description = "the county's arrears (JSON, or XLSX with `format=xlsx`)", body = Arrears),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn county_arrears(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<ArrearsQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let county = County::parse(&q.county).map_err(|m| ApiError::invalid("县区代码有误", m))?;
+    if !actor.role.is_clerk() {
+        return Err(ApiError::from(swi_domain::access::Denied::Role {
+            role: actor.role,
+            action: Action::Read,
+        }));
+    }
+    actor.may(Action::Read, Some(county), Owner::Nobody)?;
+    let a = arrears(&p, county, None, p.clock.today()).await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(axum::Json(a).into_response()),
+        Some("xlsx") => Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    swi_tables::XLSX_TYPE.to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"arrears-{}-{}.xlsx\"",
+                        county.code(),
+                        a.on
+                    ),
+                ),
+            ],
+            xlsx(&a)?,
+        )
+            .into_response()),
+        Some(_) => Err(ApiError::invalid(
+            "format 须为 json 或 xlsx",
+            "`format` must be json or xlsx",
+        )),
+    }
+}
+
+/// `GET /api/units/{code}/bills/arrears`: what the unit owes since when (Art. 21); `null` when
+/// nothing is overdue.
+///
+/// # Errors
+/// 403; 404.
+#[utoipa::path(get, path = "/api/units/{code}/bills/arrears", tag = "billing",
+    params(("code" = String, Path)),
+    responses((status = 200, description = "the unit's arrears, or null", body = Option<PayerArrears>),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn unit_arrears(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(code): Path<String>,
+) -> Result<axum::Json<Option<PayerArrears>>, ApiError> {
+    let (unit, _) = load_unit(&p, &code).await?;
+    actor.may(Action::Read, Some(unit.county), Owner::Unit(&unit.code))?;
+    let payer = Payer::Unit {
+        code: unit.code.clone(),
+    };
+    Ok(axum::Json(
+        of_payer(&p, unit.county, &payer, p.clock.today()).await?,
+    ))
 }

@@ -208,8 +208,11 @@ pub enum Action {
     Upload,
     /// Accept or return an enrolment's materials (Art. 34 window).
     AcceptMaterials,
-    /// Record a premium payment until billing records them (Art. 8).
+    /// Record a premium payment by hand, for an enrolment billing does not cover (Art. 8).
     RecordPayment,
+    /// Exchange files with the tax bureau: export a county's bills, import its receipts (Art. 16,
+    /// 19, 21).
+    ExchangeWithTax,
     /// File a monthly declaration (Art. 18).
     Declare,
     /// Review a declaration (Art. 18).
@@ -297,6 +300,7 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::Upload => &[Citizen, Employer, Acceptor, Handler, AgencyOfficer],
         Action::AcceptMaterials => &[Acceptor],
         Action::RecordPayment => &[Acceptor, Finance],
+        Action::ExchangeWithTax => &[Acceptor, AgencyOfficer, Finance],
         Action::Declare => &[Employer],
         Action::ReviewDeclaration => &[Acceptor, Handler],
         Action::ManageProjects => &[Employer, Acceptor],

@@ -74,6 +74,8 @@ error_codes! {
     AlreadyEnrolled = "already_enrolled",
     /// 409: a declaration for that unit and month exists already.
     AlreadyDeclared = "already_declared",
+    /// 409: this receipts file was imported for the county before.
+    AlreadyImported = "already_imported",
     /// 409: the new cover would overlap a cover on record.
     OverlappingCover = "overlapping_cover",
     /// 409: the unit is cancelled (Art. 10).
@@ -129,6 +131,9 @@ error_codes! {
     MaterialNotRequired = "material_not_required",
     /// 422: rows of a monthly declaration are refused; the row report says which.
     DeclarationRejected = "declaration_rejected",
+    /// 422: rows of a receipts file do not match their bills; the row report says which (the
+    /// whole file is refused).
+    ReceiptsRejected = "receipts_rejected",
     /// 422: rows of a roster import are refused; the row report says which.
     RosterRejected = "roster_rejected",
     /// 422: the person was not covered on the day of the injury (Art. 8, 12).

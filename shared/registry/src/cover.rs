@@ -136,7 +136,11 @@ pub async fn started(
         let (unit, unit_version) = load_unit(p, code).await?;
         match active_check(&unit, unit_version) {
             Ok(check) => ops.push(check),
-            Err(_) => return Ok(Err("单位已注销（第十条） — the unit is cancelled (Art. 10)".into())),
+            Err(_) => {
+                return Ok(Err(
+                    "单位已注销（第十条） — the unit is cancelled (Art. 10)".into(),
+                ));
+            }
         }
     }
     let filed: Vec<_> = e.materials.keys().copied().collect();

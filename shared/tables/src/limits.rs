@@ -43,6 +43,21 @@ impl Limits {
         max_shared_strings: 2_000_000,
     };
 
+    /// A file exchanged with the tax bureau (its receipts): 50,000 data rows of up to 32 columns
+    /// in a file of at most 20 MiB; each row is checked against its bill as stored.
+    pub const RECEIPTS: Limits = Limits {
+        max_bytes: 20 << 20,
+        max_rows: 50_001,
+        max_columns: 32,
+        max_cells: 1_000_000,
+        max_cell_chars: 200,
+        max_entries: 200,
+        max_uncompressed: 256 << 20,
+        max_ratio: 40,
+        ratio_allowance: 512 << 10,
+        max_shared_strings: 1_000_000,
+    };
+
     /// The uncompressed bytes allowed for a file of `len` bytes.
     #[must_use]
     pub fn uncompressed_for(&self, len: u64) -> u64 {

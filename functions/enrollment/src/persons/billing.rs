@@ -40,13 +40,11 @@ pub fn first_bill(
         at: p.clock.now().naive_local(),
         by: by.to_owned(),
     };
-    Ok(
-        match joining(params, e, unit, p.clock.today(), issuer)? {
-            None => FirstBill::default(),
-            Some((ops, audit, _)) => FirstBill {
-                ops,
-                audit: vec![audit],
-            },
+    Ok(match joining(params, e, unit, p.clock.today(), issuer)? {
+        None => FirstBill::default(),
+        Some((ops, audit, _)) => FirstBill {
+            ops,
+            audit: vec![audit],
         },
-    )
+    })
 }

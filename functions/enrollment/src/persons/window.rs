@@ -58,8 +58,7 @@ where
                 None => None,
             };
             let params = p.params().await?;
-            let first =
-                super::billing::first_bill(p, &params, &mut e, unit.as_ref(), &actor.name)?;
+            let first = super::billing::first_bill(p, &params, &mut e, unit.as_ref(), &actor.name)?;
             extra.extend(first.ops);
             audit = first.audit;
         }
