@@ -70,7 +70,8 @@ async fn recorded_events_wake_the_jobs_they_name() {
                 "declaration-apply",
                 "roster-import",
                 "unit-move",
-                "billing"
+                "billing",
+                "receipts-apply"
             ],
             "{answer}"
         );

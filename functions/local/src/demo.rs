@@ -133,16 +133,10 @@ impl Seeder {
                 person("赵一", &born(40, "001")?, "employee"),
             )
             .await?;
-        let paid = json!({ "paid_at": now.format("%Y-%m-%dT%H:%M").to_string() });
+        // Billed for its first month when enrolled; the tax bureau's receipt starts the cover.
+        let paid_on = now.format("%Y-%m-%d").to_string();
         let id = employee["id"].as_str().context("enrolment id")?;
-        s.call(
-            "POST",
-            &format!("/api/enrolments/{id}/payments"),
-            &clerk,
-            Some("demo-pay-0001"),
-            paid.clone(),
-        )
-        .await?;
+        s.pay_first_bill(id, &paid_on, &clerk, "DEMO-T0001").await?;
         let over_age = s
             .call(
                 "POST",
@@ -172,14 +166,8 @@ impl Seeder {
             Value::Null,
         )
         .await?;
-        s.call(
-            "POST",
-            &format!("/api/enrolments/{id}/payments"),
-            &clerk,
-            Some("demo-pay-0002"),
-            paid,
-        )
-        .await?;
+        s.pay_first_bill(&id, &paid_on, &clerk, "DEMO-T0002")
+            .await?;
         // The citizen's account is verified at the window before she enrols herself (Art. 6, 16).
         let id_scan = s.scan("居民身份证 卫十二", &clerk).await?;
         s.call(

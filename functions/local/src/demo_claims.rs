@@ -152,12 +152,12 @@ pub async fn seed(platform: &Platform) -> Result<Claims> {
             )
             .await?;
         let eid = e["id"].as_str().context("enrolment id")?.to_owned();
-        s.call(
-            "POST",
-            &format!("/api/enrolments/{eid}/payments"),
+        // Its first month's bill, paid at the tax bureau that day (Art. 8).
+        s.pay_first_bill(
+            &eid,
+            &day(today, 150).to_string(),
             &finance,
-            Some(&key("pay")),
-            json!({ "paid_at": format!("{}T08:00", day(today, 150)) }),
+            &key("receipt"),
         )
         .await?;
         // Injured three months ago, recognised two months ago.
@@ -318,12 +318,11 @@ async fn claimant(
         )
         .await?;
     let eid = e["id"].as_str().context("enrolment id")?.to_owned();
-    s.call(
-        "POST",
-        &format!("/api/enrolments/{eid}/payments"),
+    s.pay_first_bill(
+        &eid,
+        &day(today, 150).to_string(),
         finance,
-        Some("demo-claimant-pay"),
-        json!({ "paid_at": format!("{}T08:00", day(today, 150)) }),
+        "demo-claimant-receipt",
     )
     .await?;
     let card = s.scan(&format!("居民身份证 {name}"), acceptor).await?;

@@ -84,6 +84,48 @@ impl Seeder {
         self.upload(&bytes, token).await
     }
 
+    /// Pays an enrolment's first bill as the tax bureau would: its receipt, paid on `paid_on`
+    /// (`YYYY-MM-DD`), imported by the clerk of `token` (Art. 8: cover starts the next day).
+    pub(crate) async fn pay_first_bill(
+        &self,
+        enrolment: &str,
+        paid_on: &str,
+        token: &str,
+        receipt: &str,
+    ) -> Result<()> {
+        let e = self
+            .call(
+                "GET",
+                &format!("/api/enrolments/{enrolment}"),
+                token,
+                None,
+                Value::Null,
+            )
+            .await?;
+        let month = e["bills_from"]
+            .as_str()
+            .ok_or_else(|| anyhow::anyhow!("demo seed: {enrolment} has no bill"))?
+            .replace('-', "");
+        let id = format!("b-{}-{enrolment}", month.get(..6).unwrap_or_default());
+        let bill = self
+            .call("GET", &format!("/api/bills/{id}"), token, None, Value::Null)
+            .await?;
+        let csv = format!(
+            "receipt_no,bill_id,amount,paid_on\n{receipt},{id},{},{paid_on}\n",
+            bill["amount"].as_str().unwrap_or_default()
+        );
+        let sha = self.upload(csv.as_bytes(), token).await?;
+        self.call(
+            "POST",
+            "/api/tax-exchange/receipts",
+            token,
+            Some(&format!("demo-receipts-{receipt}")),
+            serde_json::json!({ "county": bill["county"], "sha256": sha }),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// A file uploaded as the holder of `token`: theirs to file.
     pub(crate) async fn upload(&self, bytes: &[u8], token: &str) -> Result<String> {
         let sub = self

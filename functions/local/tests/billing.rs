@@ -114,8 +114,16 @@ impl Api {
         self.token("employer", "360702", "emp-1", Some(UNIT))
     }
 
-    async fn call(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let n = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut req = Request::builder()
             .method(method)
             .uri(path)
@@ -124,14 +132,19 @@ impl Api {
             req = req.header("idempotency-key", format!("call-{n:06}"));
         }
         let req = match body {
-            Some(b) => req.header("content-type", "application/json").body(Body::from(b.to_string())),
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
             None => req.body(Body::empty()),
         }
         .unwrap();
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
     }
 
     async fn bytes(&self, path: &str, token: &str) -> (StatusCode, Vec<u8>) {
@@ -142,7 +155,10 @@ impl Api {
             .unwrap();
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
-        (status, res.into_body().collect().await.unwrap().to_bytes().to_vec())
+        (
+            status,
+            res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+        )
     }
 
     fn today(&self, day: &str) {
@@ -172,20 +188,38 @@ impl Api {
     }
 
     async fn bill(&self, id: &str) -> Value {
-        let (status, b) = self.call("GET", &format!("/api/bills/{id}"), &self.window(), None).await;
+        let (status, b) = self
+            .call("GET", &format!("/api/bills/{id}"), &self.window(), None)
+            .await;
         assert_eq!(status, StatusCode::OK, "{b}");
         b
     }
 
     async fn enrolment(&self, id: &str) -> Value {
-        let (status, e) = self.call("GET", &format!("/api/enrolments/{id}"), &self.window(), None).await;
+        let (status, e) = self
+            .call(
+                "GET",
+                &format!("/api/enrolments/{id}"),
+                &self.window(),
+                None,
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "{e}");
         e
     }
 
     /// A person of the unit: enrolled, their materials filed and accepted where the category
     /// needs them (billed for the first month either way).
-    async fn enrol(&self, name: &str, id: &str, category: &str, wage: &str, start: &str, extra: Value, materials: &[&str]) -> String {
+    async fn enrol(
+        &self,
+        name: &str,
+        id: &str,
+        category: &str,
+        wage: &str,
+        start: &str,
+        extra: Value,
+        materials: &[&str],
+    ) -> String {
         let mut body = json!({
             "name": name, "id_type": "resident_id", "id_number": id, "phone": "13907970101",
             "category": category, "declared_wage": wage, "start": start
@@ -194,7 +228,12 @@ impl Api {
             b.extend(x);
         }
         let (status, e) = self
-            .call("POST", &format!("/api/units/{UNIT}/persons"), &self.employer(), Some(body))
+            .call(
+                "POST",
+                &format!("/api/units/{UNIT}/persons"),
+                &self.employer(),
+                Some(body),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{e}");
         let eid = e["id"].as_str().unwrap().to_owned();
@@ -203,13 +242,23 @@ impl Api {
                 .upload(format!("%PDF-1.7\n{eid} {m}").as_bytes(), &self.employer())
                 .await;
             let (status, body) = self
-                .call("PUT", &format!("/api/enrolments/{eid}/materials/{m}"), &self.employer(), Some(json!({ "sha256": sha })))
+                .call(
+                    "PUT",
+                    &format!("/api/enrolments/{eid}/materials/{m}"),
+                    &self.employer(),
+                    Some(json!({ "sha256": sha })),
+                )
                 .await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
         if !materials.is_empty() {
             let (status, body) = self
-                .call("POST", &format!("/api/enrolments/{eid}/accept"), &self.window(), None)
+                .call(
+                    "POST",
+                    &format!("/api/enrolments/{eid}/accept"),
+                    &self.window(),
+                    None,
+                )
                 .await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
@@ -219,9 +268,17 @@ impl Api {
     /// Opens and bills a month through the route and the job.
     async fn bill_month(&self, month: &str) -> Value {
         let (status, run) = self
-            .call("POST", "/api/bills/runs", &self.token("operator", "360700", "ops-1", None), Some(json!({ "month": month })))
+            .call(
+                "POST",
+                "/api/bills/runs",
+                &self.token("operator", "360700", "ops-1", None),
+                Some(json!({ "month": month })),
+            )
             .await;
-        assert!(status == StatusCode::ACCEPTED || status == StatusCode::OK, "{run}");
+        assert!(
+            status == StatusCode::ACCEPTED || status == StatusCode::OK,
+            "{run}"
+        );
         let report = swi_platform::jobs::Job::run(
             &swi_premium_billing::run::BillingRun,
             &self.platform,
@@ -230,8 +287,19 @@ impl Api {
         .await
         .unwrap();
         assert!(report.errors.is_empty(), "{report:?}");
-        let (status, run) = self.call("GET", &format!("/api/bills/runs/{month}"), &self.window(), None).await;
-        assert_eq!((status, run["status"].as_str()), (StatusCode::OK, Some("done")), "{run}");
+        let (status, run) = self
+            .call(
+                "GET",
+                &format!("/api/bills/runs/{month}"),
+                &self.window(),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (status, run["status"].as_str()),
+            (StatusCode::OK, Some("done")),
+            "{run}"
+        );
         run
     }
 }
@@ -240,14 +308,21 @@ impl Api {
 async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_third() {
     let api = embedded("2026-03-05");
     // The unit in the work-injury scheme: class 4, floated to 120 %.
-    let evidence = api.upload("%PDF-1.7\n工伤参保证明".as_bytes(), &api.window()).await;
+    let evidence = api
+        .upload("%PDF-1.7\n工伤参保证明".as_bytes(), &api.window())
+        .await;
     let (status, body) = api
-        .call("POST", "/api/work-injury/facts", &api.window(), Some(json!({
-            "code": UNIT, "name": "章贡示范单位", "county": "360702",
-            "registration_no": "GS-0001", "insured": true, "industry_class": 4,
-            "rate_band": "1.2", "band_decided_on": "2025-01-01", "as_of": "2026-03-01",
-            "evidence_sha256": evidence
-        })))
+        .call(
+            "POST",
+            "/api/work-injury/facts",
+            &api.window(),
+            Some(json!({
+                "code": UNIT, "name": "章贡示范单位", "county": "360702",
+                "registration_no": "GS-0001", "insured": true, "industry_class": 4,
+                "rate_band": "1.2", "band_decided_on": "2025-01-01", "as_of": "2026-03-01",
+                "evidence_sha256": evidence
+            })),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = api
@@ -261,17 +336,48 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
 
     // March: an employee, an over-age worker and a future leaver join; each is billed for March
     // at once (Art. 8).
-    let employee = api.enrol("赵一", &resident_id("36070219900101001"), "employee", "5000", "2026-03-05", json!({}), &[]).await;
-    let over_age = api
-        .enrol("钱二", &resident_id("36070219580601001"), "over_age", "3000", "2026-03-05", json!({}),
-            &["work_injury_payment_proof", "labour_service_contract"])
+    let employee = api
+        .enrol(
+            "赵一",
+            &resident_id("36070219900101001"),
+            "employee",
+            "5000",
+            "2026-03-05",
+            json!({}),
+            &[],
+        )
         .await;
-    let leaver = api.enrol("孙三", &resident_id("36070219920202002"), "employee", "4000", "2026-03-05", json!({}), &[]).await;
+    let over_age = api
+        .enrol(
+            "钱二",
+            &resident_id("36070219580601001"),
+            "over_age",
+            "3000",
+            "2026-03-05",
+            json!({}),
+            &["work_injury_payment_proof", "labour_service_contract"],
+        )
+        .await;
+    let leaver = api
+        .enrol(
+            "孙三",
+            &resident_id("36070219920202002"),
+            "employee",
+            "4000",
+            "2026-03-05",
+            json!({}),
+            &[],
+        )
+        .await;
     let march = |eid: &str| format!("b-202603-{eid}");
     // 5000 × 0.27 % × 1.2 = 16.20; the over-age base is raised to 60 % of 6,525 = 3,915, at the
     // base rate 0.9 % plus the floated top-up 0.27 % × 1.2: 3915 × 1.224 % = 47.92.
     let b = api.bill(&march(&employee)).await;
-    assert_eq!((b["kind"].as_str(), b["amount"].as_str(), b["due"].as_str()), (Some("joining"), Some("16.20"), Some("2026-04-15")), "{b}");
+    assert_eq!(
+        (b["kind"].as_str(), b["amount"].as_str(), b["due"].as_str()),
+        (Some("joining"), Some("16.20"), Some("2026-04-15")),
+        "{b}"
+    );
     assert_eq!(b["starts_cover"], json!([employee]));
     assert_eq!(api.bill(&march(&over_age)).await["amount"], "47.92");
     assert_eq!(api.bill(&march(&leaver)).await["amount"], "12.96");
@@ -280,30 +386,75 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
     // A month in the future cannot be billed, and nothing is written.
     let before = api.state.count().await.unwrap();
     let (status, body) = api
-        .call("POST", "/api/bills/runs", &api.token("operator", "360700", "ops-1", None), Some(json!({ "month": "2026-04" })))
+        .call(
+            "POST",
+            "/api/bills/runs",
+            &api.token("operator", "360700", "ops-1", None),
+            Some(json!({ "month": "2026-04" })),
+        )
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("month_in_future")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("month_in_future")),
+        "{body}"
+    );
     assert_eq!(api.state.count().await.unwrap(), before);
 
     // The March run bills nobody again: all three were billed at acceptance.
     let run = api.bill_month("2026-03").await;
-    assert_eq!((run["persons"].as_u64(), run["bills"].as_u64()), (Some(0), Some(0)), "{run}");
+    assert_eq!(
+        (run["persons"].as_u64(), run["bills"].as_u64()),
+        (Some(0), Some(0)),
+        "{run}"
+    );
 
     // The tax bureau's export lists the three bills; its receipts pay them on 6 March.
     let (status, file) = api
-        .call("POST", "/api/tax-exchange/exports", &api.officer(), Some(json!({ "county": "360702", "month": "2026-03", "format": "csv" })))
+        .call(
+            "POST",
+            "/api/tax-exchange/exports",
+            &api.officer(),
+            Some(json!({ "county": "360702", "month": "2026-03", "format": "csv" })),
+        )
         .await;
-    assert_eq!((status, file["rows"].as_u64()), (StatusCode::CREATED, Some(3)), "{file}");
+    assert_eq!(
+        (status, file["rows"].as_u64()),
+        (StatusCode::CREATED, Some(3)),
+        "{file}"
+    );
     let (status, csv) = api
-        .bytes(&format!("/api/tax-exchange/files/{}", file["sha256"].as_str().unwrap()), &api.officer())
+        .bytes(
+            &format!(
+                "/api/tax-exchange/files/{}",
+                file["sha256"].as_str().unwrap()
+            ),
+            &api.officer(),
+        )
         .await;
     assert_eq!(status, StatusCode::OK);
     let csv = String::from_utf8(csv).unwrap();
-    assert!(csv.starts_with("bill_id,payer_kind,payer_code,payer_name,month,persons,amount,due,county\n"), "{csv}");
-    assert!(csv.contains(&format!("{},unit,{UNIT},章贡示范单位,2026-03,1,16.20,2026-04-15,360702", march(&employee))), "{csv}");
+    assert!(
+        csv.starts_with(
+            "bill_id,payer_kind,payer_code,payer_name,month,persons,amount,due,county\n"
+        ),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "{},unit,{UNIT},章贡示范单位,2026-03,1,16.20,2026-04-15,360702",
+            march(&employee)
+        )),
+        "{csv}"
+    );
     // An employer cannot download the county's file.
     let (status, _) = api
-        .bytes(&format!("/api/tax-exchange/files/{}", file["sha256"].as_str().unwrap()), &api.employer())
+        .bytes(
+            &format!(
+                "/api/tax-exchange/files/{}",
+                file["sha256"].as_str().unwrap()
+            ),
+            &api.employer(),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -313,11 +464,23 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
     let before = api.state.count().await.unwrap();
     let bad = format!(
         "receipt_no,bill_id,amount,paid_on\nR-1,{},16.20,2026-03-06\nR-2,b-202603-e-nosuchbill,1.00,2026-03-06\nR-3,{},47.00,2026-03-06\nR-4,{}\nR-1,{},12.96,2026-03-06\n",
-        march(&employee), march(&over_age), march(&leaver), march(&leaver)
+        march(&employee),
+        march(&over_age),
+        march(&leaver),
+        march(&leaver)
     );
     let (status, body) = api.receipts(&bad).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("receipts_rejected")), "{body}");
-    let rows: Vec<u64> = body["rows"].as_array().unwrap().iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("receipts_rejected")),
+        "{body}"
+    );
+    let rows: Vec<u64> = body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["row"].as_u64().unwrap())
+        .collect();
     assert_eq!(rows, [2, 3, 4, 5, 6], "{body}");
     let text = body.to_string();
     assert!(text.contains("no bill b-202603-e-nosuchbill"), "{text}");
@@ -328,7 +491,9 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
     assert!(api.state.count().await.unwrap() <= before + 2);
     assert_eq!(api.bill(&march(&employee)).await["status"], "owing");
     // A file without the amount column is refused as such.
-    let (status, body) = api.receipts("receipt_no,bill_id,paid_on\nR-9,b-1,2026-03-06\n").await;
+    let (status, body) = api
+        .receipts("receipt_no,bill_id,paid_on\nR-9,b-1,2026-03-06\n")
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     // Not a table at all.
     let (status, _) = api.receipts("\u{0}\u{1}\u{2}garbage").await;
@@ -337,19 +502,45 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
     // The right receipts: all three paid, cover from the next day.
     let good = format!(
         "回执号,核定单号,实缴金额,缴费日期\nT202603060001,{},16.20,2026-03-06\nT202603060002,{},47.92,2026-03-06\nT202603060003,{},12.96,2026-03-06\n",
-        march(&employee), march(&over_age), march(&leaver)
+        march(&employee),
+        march(&over_age),
+        march(&leaver)
     );
     let (status, imp) = api.receipts(&good).await;
-    assert_eq!((status, imp["status"].as_str(), imp["applied"].as_u64(), imp["covered"].as_u64()), (StatusCode::OK, Some("applied"), Some(3), Some(3)), "{imp}");
+    assert_eq!(
+        (
+            status,
+            imp["status"].as_str(),
+            imp["applied"].as_u64(),
+            imp["covered"].as_u64()
+        ),
+        (StatusCode::OK, Some("applied"), Some(3), Some(3)),
+        "{imp}"
+    );
     let e = api.enrolment(&employee).await;
-    assert_eq!((e["status"].as_str(), e["cover_start"].as_str()), (Some("covered"), Some("2026-03-07")), "{e}");
+    assert_eq!(
+        (e["status"].as_str(), e["cover_start"].as_str()),
+        (Some("covered"), Some("2026-03-07")),
+        "{e}"
+    );
     let b = api.bill(&march(&employee)).await;
-    assert_eq!((b["status"].as_str(), b["payment"]["receipt"].as_str()), (Some("paid"), Some("T202603060001")), "{b}");
+    assert_eq!(
+        (b["status"].as_str(), b["payment"]["receipt"].as_str()),
+        (Some("paid"), Some("T202603060001")),
+        "{b}"
+    );
     // The same file again, or a receipt number seen before: refused.
     let (status, body) = api.receipts(&good).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("already_imported")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("already_imported")),
+        "{body}"
+    );
     let (status, body) = api
-        .receipts(&format!("receipt_no,bill_id,amount,paid_on\nT202603060001,{},16.20,2026-03-06\n", march(&employee)))
+        .receipts(&format!(
+            "receipt_no,bill_id,amount,paid_on\nT202603060001,{},16.20,2026-03-06\n",
+            march(&employee)
+        ))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(body.to_string().contains("paid already"), "{body}");
@@ -357,34 +548,71 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
     // April: the leaver leaves on the 10th; an intern joins on the 15th, billed for April at once.
     api.today("2026-04-01");
     let run = api.bill_month("2026-04").await;
-    assert_eq!((run["persons"].as_u64(), run["bills"].as_u64()), (Some(3), Some(1)), "{run}");
+    assert_eq!(
+        (run["persons"].as_u64(), run["bills"].as_u64()),
+        (Some(3), Some(1)),
+        "{run}"
+    );
     let april = format!("b-202604-{UNIT}");
     let b = api.bill(&april).await;
-    assert_eq!((b["kind"].as_str(), b["lines"].as_u64(), b["amount"].as_str()), (Some("monthly"), Some(3), Some("77.08")), "{b}");
+    assert_eq!(
+        (
+            b["kind"].as_str(),
+            b["lines"].as_u64(),
+            b["amount"].as_str()
+        ),
+        (Some("monthly"), Some(3), Some("77.08")),
+        "{b}"
+    );
     api.today("2026-04-10");
     let (status, body) = api
-        .call("POST", &format!("/api/enrolments/{leaver}/terminate"), &api.employer(), Some(json!({ "end": "2026-04-10", "reason": "离职" })))
+        .call(
+            "POST",
+            &format!("/api/enrolments/{leaver}/terminate"),
+            &api.employer(),
+            Some(json!({ "end": "2026-04-10", "reason": "离职" })),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     api.today("2026-04-15");
     let intern = api
-        .enrol("李四", &resident_id("36070220060315002"), "intern", "2000", "2026-04-15", json!({ "agreement_end": "2026-12-31" }),
-            &["work_injury_payment_proof", "internship_agreement"])
+        .enrol(
+            "李四",
+            &resident_id("36070220060315002"),
+            "intern",
+            "2000",
+            "2026-04-15",
+            json!({ "agreement_end": "2026-12-31" }),
+            &["work_injury_payment_proof", "internship_agreement"],
+        )
         .await;
     let intern_bill = format!("b-202604-{intern}");
     let b = api.bill(&intern_bill).await;
     // Raised to the floor 3,915 × 1.224 % = 47.92, the whole month (an assumed reading).
     assert_eq!(b["amount"], "47.92", "{b}");
-    assert!(b["basis"]["assumptions"].to_string().contains("billing.whole_month"), "{b}");
+    assert!(
+        b["basis"]["assumptions"]
+            .to_string()
+            .contains("billing.whole_month"),
+        "{b}"
+    );
     api.today("2026-04-20");
     let (status, imp) = api
         .receipts(&format!(
             "receipt_no,bill_id,amount,paid_on\nT202604200001,{april},77.08,2026-04-20\nT202604200002,{intern_bill},47.92,2026-04-20\n"
         ))
         .await;
-    assert_eq!((status, imp["applied"].as_u64(), imp["covered"].as_u64()), (StatusCode::OK, Some(2), Some(1)), "{imp}");
+    assert_eq!(
+        (status, imp["applied"].as_u64(), imp["covered"].as_u64()),
+        (StatusCode::OK, Some(2), Some(1)),
+        "{imp}"
+    );
     let e = api.enrolment(&intern).await;
-    assert_eq!((e["status"].as_str(), e["cover_start"].as_str()), (Some("covered"), Some("2026-04-21")), "{e}");
+    assert_eq!(
+        (e["status"].as_str(), e["cover_start"].as_str()),
+        (Some("covered"), Some("2026-04-21")),
+        "{e}"
+    );
 
     // May: the employee, the over-age worker and the intern; nobody pays.
     api.today("2026-05-02");
@@ -393,25 +621,76 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
     let may = api.bill(&format!("b-202605-{UNIT}")).await;
     assert_eq!(may["lines"], 3);
     // Not yet due: no arrears.
-    let (status, a) = api.call("GET", &format!("/api/units/{UNIT}/bills/arrears"), &api.employer(), None).await;
+    let (status, a) = api
+        .call(
+            "GET",
+            &format!("/api/units/{UNIT}/bills/arrears"),
+            &api.employer(),
+            None,
+        )
+        .await;
     assert_eq!((status, a.clone()), (StatusCode::OK, Value::Null), "{a}");
     // After 15 June May is owed, since May; March and April are paid.
     api.today("2026-06-20");
-    let (status, a) = api.call("GET", &format!("/api/units/{UNIT}/bills/arrears"), &api.employer(), None).await;
+    let (status, a) = api
+        .call(
+            "GET",
+            &format!("/api/units/{UNIT}/bills/arrears"),
+            &api.employer(),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{a}");
-    assert_eq!((a["since"].as_str(), a["bills"].as_array().unwrap().len()), (Some("2026-05-01"), 1), "{a}");
+    assert_eq!(
+        (a["since"].as_str(), a["bills"].as_array().unwrap().len()),
+        (Some("2026-05-01"), 1),
+        "{a}"
+    );
     assert_eq!(dec(&a["amount"]), dec(&may["amount"]));
-    let (status, county) = api.call("GET", "/api/bills/arrears?county=360702", &api.window(), None).await;
-    assert_eq!((status, county["payers"].as_array().unwrap().len()), (StatusCode::OK, 1), "{county}");
-    let (status, xlsx) = api.bytes("/api/bills/arrears?county=360702&format=xlsx", &api.window()).await;
+    let (status, county) = api
+        .call(
+            "GET",
+            "/api/bills/arrears?county=360702",
+            &api.window(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, county["payers"].as_array().unwrap().len()),
+        (StatusCode::OK, 1),
+        "{county}"
+    );
+    let (status, xlsx) = api
+        .bytes(
+            "/api/bills/arrears?county=360702&format=xlsx",
+            &api.window(),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(xlsx.starts_with(b"PK"), "an XLSX workbook");
-    let (status, _) = api.call("GET", "/api/bills/arrears?county=360702", &api.employer(), None).await;
+    let (status, _) = api
+        .call(
+            "GET",
+            "/api/bills/arrears?county=360702",
+            &api.employer(),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The unit's bills, newest first: May (owing), April's two (paid), March's three (paid).
-    let (status, page) = api.call("GET", &format!("/api/units/{UNIT}/bills"), &api.employer(), None).await;
+    let (status, page) = api
+        .call(
+            "GET",
+            &format!("/api/units/{UNIT}/bills"),
+            &api.employer(),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let list: Vec<(&str, &str)> = page["bills"].as_array().unwrap().iter()
+    let list: Vec<(&str, &str)> = page["bills"]
+        .as_array()
+        .unwrap()
+        .iter()
         .map(|b| (b["month"].as_str().unwrap(), b["status"].as_str().unwrap()))
         .collect();
     assert_eq!(list.len(), 6, "{page}");
@@ -422,8 +701,23 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
     let before = api.state.count().await.unwrap();
     let run = api.bill_month("2026-05").await;
     assert_eq!(run["persons"].as_u64(), Some(3));
-    assert_eq!(api.state.count().await.unwrap(), before, "a second run wrote items");
+    assert_eq!(
+        api.state.count().await.unwrap(),
+        before,
+        "a second run wrote items"
+    );
     // The files exchanged are listed for the county.
-    let (status, files) = api.call("GET", "/api/tax-exchange?county=360702", &api.officer(), None).await;
-    assert_eq!((status, files.as_array().unwrap().len()), (StatusCode::OK, 3), "{files}");
+    let (status, files) = api
+        .call(
+            "GET",
+            "/api/tax-exchange?county=360702",
+            &api.officer(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, files.as_array().unwrap().len()),
+        (StatusCode::OK, 3),
+        "{files}"
+    );
 }

@@ -60,7 +60,11 @@ fn platform(
 fn app(p: &Platform) -> Router {
     swi_platform::api::app(
         p.clone(),
-        vec![swi_enrollment::routes(), swi_claim_review::routes()],
+        vec![
+            swi_enrollment::routes(),
+            swi_claim_review::routes(),
+            swi_premium_billing::routes(),
+        ],
     )
     .0
 }
@@ -275,13 +279,38 @@ impl Api {
                 .await;
             assert_eq!(status, StatusCode::OK, "{body}");
         }
-        let (status, e) = self
+        // The first month's bill, paid at the tax bureau: its receipt starts the cover (Art. 8).
+        let finance = self.token("finance", "360702", "finance-1", None);
+        let bill = format!("b-202506-{eid}");
+        let (status, b) = self
+            .call("GET", &format!("/api/bills/{bill}"), &finance, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{b}");
+        let csv = format!(
+            "receipt_no,bill_id,amount,paid_on\nR-{eid},{bill},{},2025-06-02\n",
+            b["amount"].as_str().unwrap()
+        );
+        let sub = self.platform.tokens.verify(&finance).unwrap().sub;
+        let sha =
+            swi_platform::documents::received(&self.platform, &sub, &mut csv.as_bytes(), 1 << 20)
+                .await
+                .unwrap()
+                .hex();
+        let (status, imp) = self
             .call(
                 "POST",
-                &format!("/api/enrolments/{eid}/payments"),
-                &self.token("finance", "360702", "finance-1", None),
-                Some(json!({ "paid_at": "2025-06-02T08:00" })),
+                "/api/tax-exchange/receipts",
+                &finance,
+                Some(json!({ "county": "360702", "sha256": sha })),
             )
+            .await;
+        assert_eq!(
+            (status, imp["covered"].as_u64()),
+            (StatusCode::OK, Some(1)),
+            "{imp}"
+        );
+        let (status, e) = self
+            .call("GET", &format!("/api/enrolments/{eid}"), &finance, None)
             .await;
         assert_eq!(
             (status, e["status"].as_str()),

@@ -128,7 +128,9 @@ pub async fn files(
 /// 400; 403; 404 not a file exchanged.
 #[utoipa::path(get, path = "/api/tax-exchange/files/{sha256}", tag = "billing",
     params(("sha256" = String, Path)),
-    responses((status = 200, description = "the file (CSV or XLSX)"),
+    responses((status = 200, description = "the file (CSV or XLSX)", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn download(
