@@ -10,6 +10,7 @@
 #![allow(
     clippy::unwrap_used,
     clippy::too_many_lines,
+    clippy::too_many_arguments,
     reason = "a test fails loudly on what it does not expect; a journey reads top to bottom"
 )]
 
