@@ -620,7 +620,185 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
     let run = api.bill_month("2026-05").await;
     assert_eq!(run["persons"].as_u64(), Some(3), "{run}");
     let may = api.bill(&format!("b-202605-{UNIT}")).await;
-    assert_eq!(may["lines"], 3);
+    assert_eq!(
+        (may["lines"].as_u64(), may["amount"].as_str()),
+        (Some(3), Some("112.04")),
+        "{may}"
+    );
+
+    // Refunds only as Art. 22 allows, with the work-injury side's decision on file. April's
+    // employee line, her base lowered from 5,000 to 4,000: 16.20 - 12.96 = 3.24 back.
+    let decision = api
+        .upload("%PDF-1.7\n工伤保险退费决定书".as_bytes(), &api.window())
+        .await;
+    let ask = |cause: &str, enrolment: &str| {
+        json!({
+            "cause": cause, "enrolment": enrolment, "lowered_wage": "4000",
+            "work_injury_refund": { "decision_no": "章工伤退〔2026〕12号", "evidence_sha256": decision }
+        })
+    };
+    let (status, r) = api
+        .call(
+            "POST",
+            &format!("/api/bills/{april}/refunds"),
+            &api.window(),
+            Some(ask("lowered_base", &employee)),
+        )
+        .await;
+    assert_eq!(
+        (status, r["amount"].as_str()),
+        (StatusCode::CREATED, Some("-3.24")),
+        "{r}"
+    );
+    let (status, again) = api
+        .call(
+            "POST",
+            &format!("/api/bills/{april}/refunds"),
+            &api.window(),
+            Some(ask("lowered_base", &employee)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    // The leaver left on 10 April: April was not over-paid. A cause the article does not name,
+    // or a bill not paid, is refused too — each citing Art. 22, nothing written.
+    for (bill, cause, who) in [
+        (april.clone(), "left", leaver.clone()),
+        (april.clone(), "changed_mind", employee.clone()),
+        (format!("b-202605-{UNIT}"), "left", leaver.clone()),
+    ] {
+        let before = api.state.count().await.unwrap();
+        let (status, body) = api
+            .call(
+                "POST",
+                &format!("/api/bills/{bill}/refunds"),
+                &api.window(),
+                Some(ask(cause, &who)),
+            )
+            .await;
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("refund_not_allowed")),
+            "{cause}: {body}"
+        );
+        assert!(
+            body["error"]["zh"].as_str().unwrap().contains("第二十二条"),
+            "{body}"
+        );
+        assert_eq!(api.state.count().await.unwrap(), before);
+    }
+    let (status, refunds) = api
+        .call(
+            "GET",
+            &format!("/api/bills/{april}/refunds"),
+            &api.employer(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, refunds.as_array().unwrap().len()),
+        (StatusCode::OK, 1),
+        "{refunds}"
+    );
+    assert_eq!(api.bill(&april).await["refunded"], "3.24");
+
+    // Mid-year the city records 2026's average wage, 6,800 (Art. 20): May, unpaid, is billed
+    // anew on it (the over-age worker's and the intern's floor 60 % × 6,800 = 4,080); March and
+    // April, paid, are not.
+    api.today("2026-06-01");
+    let a = api.token("agency_officer", "360700", "city-a", None);
+    let scan = api
+        .upload(
+            "%PDF-1.7\n2026年度全省全口径城镇单位就业人员月平均工资".as_bytes(),
+            &a,
+        )
+        .await;
+    let (status, v) = api
+        .call("POST", "/api/parameters/city-values", &a, Some(json!({
+            "setting": { "kind": "value", "name": "average_wage.jiangxi", "from": "2026-01-01", "value": "6800" },
+            "document_no": "赣人社字〔2026〕88号", "scan_sha256": scan
+        })))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let (status, v) = api
+        .call(
+            "POST",
+            &format!(
+                "/api/parameters/city-values/{}/confirm",
+                v["id"].as_str().unwrap()
+            ),
+            &api.token("agency_officer", "360700", "city-b", None),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let report = swi_platform::jobs::Job::run(
+        &swi_premium_billing::rebase::BillingRebase,
+        &api.platform,
+        Instant::now() + Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.done, 1, "{report:?}");
+    let may = api.bill(&format!("b-202605-{UNIT}")).await;
+    // 16.20 + 2 × 4,080 × 1.224 % (49.94) = 116.08.
+    assert_eq!(may["amount"], "116.08", "{may}");
+    let r = &may["rebased"][0];
+    assert_eq!(
+        (
+            dec(&r["from_average"]),
+            dec(&r["to_average"]),
+            r["from_amount"].as_str()
+        ),
+        (Decimal::from(6525), Decimal::from(6800), Some("112.04")),
+        "{may}"
+    );
+    assert!(
+        r["reason"]
+            .as_str()
+            .unwrap()
+            .contains("赣人社字〔2026〕88号"),
+        "{r}"
+    );
+    assert_eq!(may["lines_pending"], false);
+    let (_, lines) = api
+        .call(
+            "GET",
+            &format!("/api/bills/b-202605-{UNIT}/lines"),
+            &api.employer(),
+            None,
+        )
+        .await;
+    let bases: Vec<Decimal> = lines["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| dec(&l["base"]))
+        .collect();
+    assert!(bases.contains(&Decimal::from(4080)), "{lines}");
+    let total: Decimal = lines["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| dec(&l["amount"]))
+        .sum();
+    assert_eq!(total, dec(&may["amount"]));
+    let april_bill = api.bill(&april).await;
+    assert_eq!(
+        (
+            april_bill["amount"].as_str(),
+            april_bill["rebased"].as_array().unwrap().len()
+        ),
+        (Some("77.08"), 0)
+    );
+    // Run again: nothing left to re-base.
+    let again = swi_platform::jobs::Job::run(
+        &swi_premium_billing::rebase::BillingRebase,
+        &api.platform,
+        Instant::now() + Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.done, 0, "{again:?}");
     // Not yet due: no arrears.
     let (status, a) = api
         .call(

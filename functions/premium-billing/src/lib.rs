@@ -7,6 +7,9 @@
 //! - [`routes_runs`]: opening a month and following its run;
 //! - [`routes_bills`]: the bills and their lines, for the payer and the clerks over it; the
 //!   arrears (Art. 21, [`arrears`]);
+//! - [`rebase`]: unpaid bills billed anew when the year's average wage is recorded, paid months
+//!   never (Art. 20); [`refunds`]: refunds only as Art. 22 allows, a negative line on the bill
+//!   and a refund line for the payment step;
 //! - [`exchange`], [`receipts`], [`routes_exchange`]: the tax bureau's exchange — a county's
 //!   bills of a month exported for collection, its receipts imported whole or not at all, each
 //!   paying its bill and starting the cover waiting for it (Art. 8, 16, 19).
@@ -16,7 +19,9 @@
 
 pub mod arrears;
 pub mod exchange;
+pub mod rebase;
 pub mod receipts;
+pub mod refunds;
 pub mod routes_bills;
 pub mod routes_exchange;
 pub mod routes_runs;
@@ -34,6 +39,7 @@ pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
         Box::new(run::BillingRun),
         Box::new(run::BillingOpen),
         Box::new(receipts::ReceiptsApply),
+        Box::new(rebase::BillingRebase),
     ]
 }
 
@@ -46,6 +52,7 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_bills::county_month))
         .routes(routes!(routes_bills::get))
         .routes(routes!(routes_bills::lines))
+        .routes(routes!(routes_bills::refund, routes_bills::refunds))
         .routes(routes!(routes_bills::of_unit))
         .routes(routes!(routes_bills::own))
         .routes(routes!(routes_bills::county_arrears))

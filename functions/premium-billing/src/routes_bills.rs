@@ -16,6 +16,7 @@ use swi_rules::ids::County;
 use swi_store::Cursor;
 
 use crate::arrears::{Arrears, PayerArrears, arrears, of_payer, xlsx};
+use crate::refunds::{AskRefund, Refund, refund_change};
 use crate::routes_runs::month_param;
 
 /// `?cursor=…&limit=…`.
@@ -303,5 +304,65 @@ pub async fn unit_arrears(
     };
     Ok(axum::Json(
         of_payer(&p, unit.county, &payer, p.clock.today()).await?,
+    ))
+}
+
+/// `POST /api/bills/{id}/refunds`: a refund of a paid bill's line, only as Art. 22 allows —
+/// leaving or death (a month paid after the cover ended, as stored), or a lowered base (the
+/// difference) — and only with the work-injury side's refund decision and its scan. Approved: a
+/// negative line on the bill and a refund line for the payment step; otherwise 422
+/// `refund_not_allowed`, citing the article, and nothing written.
+///
+/// # Errors
+/// 400; 403; 404; 409 refunded before; 422 `refund_not_allowed`, `document_missing`.
+#[utoipa::path(post, path = "/api/bills/{id}/refunds", tag = "billing", request_body = AskRefund,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")),
+    responses((status = 201, description = "approved: a negative line on the bill, handed to the payment step", body = Refund),
+        (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn refund(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: swi_platform::mutation::IdempotencyKey,
+    Path(id): Path<String>,
+    swi_platform::json::ApiJson(req): swi_platform::json::ApiJson<AskRefund>,
+) -> Result<(axum::http::StatusCode, axum::Json<serde_json::Value>), ApiError> {
+    let fp = swi_platform::mutation::fingerprint(&format!("POST /api/bills/{id}/refunds"), &req);
+    let (status, body) = swi_platform::mutation::apply(&p, &actor, &key, &fp, async {
+        refund_change(&p, &actor, &id, &req).await
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}
+
+/// `GET /api/bills/{id}/refunds`: a bill's refunds (negative lines), for its payer and the
+/// clerks over it.
+///
+/// # Errors
+/// 403; 404.
+#[utoipa::path(get, path = "/api/bills/{id}/refunds", tag = "billing",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "the bill's refunds", body = [Refund]),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn refunds(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Vec<Refund>>, ApiError> {
+    let bill = readable(&p, &actor, &id).await?;
+    let items = p
+        .state
+        .query_all(
+            &swi_store::Query::partition(format!("bill#{}", bill.id))
+                .range(swi_store::SkRange::Prefix("refund#".into()))
+                .limit(100),
+        )
+        .await?;
+    Ok(axum::Json(
+        items
+            .iter()
+            .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
+            .collect::<Result<_, _>>()?,
     ))
 }

@@ -180,6 +180,13 @@ pub struct Bill {
     /// Re-basings (Art. 20).
     #[serde(default)]
     pub rebased: Vec<Rebase>,
+    /// True from a re-basing until its lines are rewritten (the bill's amount is already the
+    /// new one).
+    #[serde(default)]
+    pub lines_pending: bool,
+    /// The amount refunded (Art. 22; each refund a negative line on the bill).
+    #[serde(default)]
+    pub refunded: Decimal,
 }
 
 /// One person on a bill.
@@ -286,6 +293,10 @@ pub struct Owing {
     pub amount: Decimal,
     /// Due by.
     pub due: NaiveDate,
+    /// The average wage the amount rests on (Art. 20: a re-basing looks no further when it is
+    /// the one in force).
+    #[serde(default)]
+    pub average_wage: Option<Decimal>,
 }
 
 impl Owing {
@@ -299,6 +310,7 @@ impl Owing {
             month: bill.month,
             amount: bill.amount,
             due: bill.due,
+            average_wage: Some(bill.basis.average_wage),
         }
     }
 }

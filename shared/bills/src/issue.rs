@@ -116,6 +116,8 @@ pub fn assemble(heading: Heading, table: &MonthTable<'_>, totals: Totals, issuer
         starts_cover: heading.starts_cover,
         payment: None,
         rebased: Vec::new(),
+        lines_pending: false,
+        refunded: Decimal::ZERO,
     }
 }
 

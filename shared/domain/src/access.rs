@@ -213,6 +213,8 @@ pub enum Action {
     /// Exchange files with the tax bureau: export a county's bills, import its receipts (Art. 16,
     /// 19, 21).
     ExchangeWithTax,
+    /// Decide a premium refund under Art. 22, with the work-injury side's decision.
+    DecideRefund,
     /// File a monthly declaration (Art. 18).
     Declare,
     /// Review a declaration (Art. 18).
@@ -301,6 +303,7 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::AcceptMaterials => &[Acceptor],
         Action::RecordPayment => &[Acceptor, Finance],
         Action::ExchangeWithTax => &[Acceptor, AgencyOfficer, Finance],
+        Action::DecideRefund => &[Acceptor, AgencyOfficer],
         Action::Declare => &[Employer],
         Action::ReviewDeclaration => &[Acceptor, Handler],
         Action::ManageProjects => &[Employer, Acceptor],

@@ -268,3 +268,53 @@ pub async fn county_lines(
         .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
         .collect()
 }
+
+/// A premium refund approved under Art. 22, handed to the payment step: paid back to the unit or
+/// the self-paying worker who paid the bill. The bill keeps the refund as a negative line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RefundLine {
+    /// The refund (`rf-…`).
+    pub id: String,
+    /// The bill refunded.
+    pub bill: String,
+    /// The enrolment whose line is refunded.
+    pub enrolment: String,
+    /// Why (Art. 22: `left`, `death`, `lowered_base`).
+    pub cause: String,
+    /// The county whose contractor pays.
+    #[schema(value_type = String, example = "360702")]
+    pub county: County,
+    /// Who is paid back.
+    pub payee: Payee,
+    /// The amount paid back, in yuan.
+    #[schema(value_type = String, example = "16.20")]
+    pub amount: Decimal,
+    /// The day of approval.
+    pub approved_on: NaiveDate,
+    /// The articles it rests on.
+    pub basis: Vec<String>,
+    /// The status.
+    pub status: LineStatus,
+}
+
+/// The key of a refund handed to the payment step.
+#[must_use]
+pub fn refund_key(id: &str) -> Key {
+    Key::new(format!("refund-payable#{id}"), "line")
+}
+
+/// The operation writing a refund for the payment step, once, indexed by county
+/// (`refunds#{county}`, by approval day).
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn refund_put(r: &RefundLine) -> Result<TxOp, ApiError> {
+    let k = refund_key(&r.id);
+    Ok(TxOp::Put {
+        item: StoreItem::new(k.pk, k.sk, r)?.with_gsi1(
+            format!("refunds#{}", r.county),
+            format!("{}#{}", r.approved_on, r.id),
+        ),
+        condition: Condition::NotExists,
+    })
+}

@@ -159,6 +159,9 @@ error_codes! {
     StayOutsidePaidLeave = "stay_outside_paid_leave",
     /// 409: the enrolment is billed; its payment comes from the tax bureau's receipt (Art. 8, 19).
     BilledThroughTax = "billed_through_tax",
+    /// 422: a refund Art. 22 does not allow (the article's cases only, and only when the
+    /// work-injury scheme refunds too).
+    RefundNotAllowed = "refund_not_allowed",
     /// 422: a month that has not begun cannot be billed (Art. 16, 19).
     MonthInFuture = "month_in_future",
     /// 422: the unit's industry class or floated band does not fit a person it rates (Art. 13-15).
