@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use serde_json::{Value, json};
 use swi_platform::Platform;
 use swi_platform::clock::{CHINA, SetClock};
@@ -284,7 +284,59 @@ pub async fn seed(platform: &Platform) -> Result<Claims> {
         out.push((*status, cid));
     }
     claimant(&s, &clock, today, employer, &finance, &acceptor, &handler).await?;
+    billing_history(&s, &clock, today, &finance).await?;
     Ok(out)
+}
+
+/// The unit's premiums since its members joined: each later month billed by the monthly run on
+/// its first day (Art. 16, 19), the tax bureau's receipts paying all but the last two months on
+/// the 10th of the month after — so the month before last is overdue (Art. 21), and the unit's
+/// bills page says since when.
+async fn billing_history(
+    s: &Seeder,
+    clock: &SetClock,
+    today: NaiveDate,
+    finance: &str,
+) -> Result<()> {
+    use swi_rules::billing::{month_of, next_month};
+    let operator = s.token("demo-operator", "operator", "360700", None)?;
+    let this_month = month_of(today);
+    let mut month = next_month(month_of(day(today, 150))).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut bills = Vec::new();
+    while month < this_month {
+        clock.set(at(month));
+        let m = month.format("%Y-%m").to_string();
+        s.call(
+            "POST",
+            "/api/bills/runs",
+            &operator,
+            Some(&format!("demo-billing-{m}")),
+            json!({ "month": m }),
+        )
+        .await?;
+        swi_premium_billing::run::work(
+            &s.platform,
+            month,
+            std::time::Instant::now() + std::time::Duration::from_secs(60),
+            &mut |_| {},
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.en))?;
+        bills.push((month, swi_bills::bill::unit_bill_id(month, UNIT)));
+        month = next_month(month).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let paid = bills.len().saturating_sub(2);
+    for (n, (month, id)) in bills.iter().take(paid).enumerate() {
+        let on = next_month(*month)
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .with_day(10)
+            .unwrap_or(*month);
+        clock.set(at(on));
+        s.pay_bill(id, &on.to_string(), finance, &format!("DEMO-M{n:04}"))
+            .await?;
+    }
+    clock.set(at(today));
+    Ok(())
 }
 
 /// The insured person who files her own claim in the portal: covered, injured, her paid leave

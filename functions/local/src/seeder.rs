@@ -107,6 +107,18 @@ impl Seeder {
             .ok_or_else(|| anyhow::anyhow!("demo seed: {enrolment} has no bill"))?
             .replace('-', "");
         let id = format!("b-{}-{enrolment}", month.get(..6).unwrap_or_default());
+        self.pay_bill(&id, paid_on, token, receipt).await
+    }
+
+    /// Pays bill `id` in full as the tax bureau would: its receipt, paid on `paid_on`, imported
+    /// by the clerk of `token`.
+    pub(crate) async fn pay_bill(
+        &self,
+        id: &str,
+        paid_on: &str,
+        token: &str,
+        receipt: &str,
+    ) -> Result<()> {
         let bill = self
             .call("GET", &format!("/api/bills/{id}"), token, None, Value::Null)
             .await?;

@@ -810,3 +810,69 @@ async fn an_employer_fixes_a_refused_declaration_and_sees_it_applied() {
     b.go(&format!("/unit?on={TODAY}"), "roster").await;
     b.c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, chromedriver and axe-core: infra/test installs them (infra/browser) and runs it"]
+async fn an_employer_sees_a_bill_and_its_arrears() {
+    let Setup {
+        mut b,
+        accounts,
+        dir: _dir,
+        _server,
+        _driver,
+    } = setup().await;
+    // The demo's logistics unit: billed monthly since its staff joined in January, paid by the
+    // tax bureau's receipts for February and March; April is overdue since 15 May (Art. 21).
+    b.sign_in("employer-claims", &accounts["employer-claims"])
+        .await;
+    b.go("/unit", "unit-arrears").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("自 2026-04 起欠缴"),
+        "unit-arrears",
+        page.clone(),
+    )
+    .await;
+    b.click("a[href='/bills']", "to-bills").await;
+    b.accessible("bills").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("欠费提醒") && page.contains("自 2026-04 起有 1 个月未缴"),
+        "bills-arrears",
+        page.clone(),
+    )
+    .await;
+    b.ensure(
+        page.contains("已缴费") && page.contains("2026-03") && page.contains(">欠费<"),
+        "bills-rows",
+        page.clone(),
+    )
+    .await;
+    b.click("a[href='/bills/b-202604-91360702MA35H7RM4A']", "to-bill")
+        .await;
+    b.accessible("bill").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("2026-04 应缴额核定单")
+            && page.contains("明细")
+            && page.contains("第 5 类")
+            && page.contains("欠费"),
+        "bill",
+        page.clone(),
+    )
+    .await;
+    b.sign_out().await;
+
+    // The county's window sees the arrears and can download them.
+    b.sign_in("acceptor-360702", &accounts["acceptor-360702"])
+        .await;
+    b.go("/bills", "bills-clerk").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("赣州市章贡区示范物流有限公司") && page.contains("2026-04"),
+        "bills-clerk",
+        page.clone(),
+    )
+    .await;
+    b.c.close().await.unwrap();
+}

@@ -78,6 +78,9 @@ pub fn router(platform: Platform, api: Router, oidc: Option<std::sync::Arc<oidc:
         .route("/claims/{id}/forms/{form}", get(pages::claims::form))
         .route("/scans/{injury}/{material}", get(pages::documents::view))
         .route("/unit", get(pages::unit::unit))
+        .route("/bills", get(pages::bills::list))
+        .route("/bills/arrears.xlsx", get(pages::bills::arrears_xlsx))
+        .route("/bills/{id}", get(pages::bills::show))
         .route("/parameters", get(pages::oversight::parameters))
         .route(
             "/parameters/city",

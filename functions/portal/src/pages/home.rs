@@ -55,6 +55,11 @@ pub async fn home(Signed(s): Signed) -> Response {
                 "我的待遇申领",
                 "查看本人或由您提交的待遇申领：办理到哪一步、退回补正的原因、核定结果和核定表。",
             ),
+            task(
+                "/bills",
+                "我的缴费",
+                "个人缴费的灵活就业人员、新业态从业人员：每月应缴额、缴费情况和欠费。",
+            ),
         ],
         Role::Employer => vec![
             task(
@@ -66,6 +71,11 @@ pub async fn home(Signed(s): Signed) -> Response {
                 "/claims",
                 "本单位的待遇申领",
                 "查看为本单位职工提交的待遇申领及其办理进度、核定结果和核定表。",
+            ),
+            task(
+                "/bills",
+                "缴费与欠费",
+                "本单位每月的应缴额核定单及每人明细、缴费情况；逾期未缴的欠费及起始月份（第十六至二十一条）。",
             ),
         ],
         Role::Acceptor => vec![
@@ -83,6 +93,11 @@ pub async fn home(Signed(s): Signed) -> Response {
                 "/window/injuries",
                 "录入工伤认定",
                 "依据工伤（职业伤害）认定书录入，之后即可申领待遇。",
+            ),
+            task(
+                "/bills",
+                "保费核定与征缴",
+                "本县（市、区）的月度核定、与税务部门交换的文件和欠费明细（第十六至二十一条）。",
             ),
         ],
         Role::Handler => vec![task(
@@ -119,6 +134,11 @@ pub async fn home(Signed(s): Signed) -> Response {
                 "查看某日施行的各项参数及其状态、来源；尚未确认的参数一一标明。",
             ),
             task("/alerts", "风险预警", "查看本级的风险预警。"),
+            task(
+                "/bills",
+                "保费核定与征缴",
+                "各月核定的进度与异常、与税务部门交换的文件和欠费明细（第十六至二十一条）。",
+            ),
         ],
         _ => Vec::new(),
     };

@@ -2,6 +2,7 @@
 //! template; what every page shares — the header with the signed-in person and the sign-out
 //! form, the error page, the 404 — is here.
 
+pub mod bills;
 pub mod citizen;
 pub mod city;
 pub mod claims;

@@ -44,6 +44,8 @@ pub struct UnitPage {
     clerk_code: Option<String>,
     members: Vec<MemberRow>,
     reminders: Vec<String>,
+    /// What the unit owes past its due days, and since when (Art. 21).
+    arrears: Option<(String, String)>,
 }
 
 /// `?on=&code=`.
@@ -101,6 +103,11 @@ pub async fn unit(
         Ok(r) => r,
         Err(e) => return error_page_for(Some(&s), &e),
     };
+    let arrears: Option<swi_premium_billing::arrears::PayerArrears> = portal
+        .get(&s, &format!("/api/units/{code}/bills/arrears"))
+        .await
+        .and_then(|a| a.into())
+        .unwrap_or(None);
     let reminders: Vec<Reminder> = portal
         .get(&s, &format!("/api/units/{code}/reminders"))
         .await
@@ -138,6 +145,7 @@ pub async fn unit(
                 })
                 .collect(),
             reminders: reminders.into_iter().map(|r| r.zh).collect(),
+            arrears: arrears.map(|a| (a.since.format("%Y-%m").to_string(), a.amount.to_string())),
         },
     )
 }
