@@ -202,6 +202,7 @@ fn apply(rows: usize) -> f64 {
             ending_members: false,
             moving_members: false,
             members_moved: 0,
+            band_history: Vec::new(),
         };
         state
             .transact(vec![

@@ -276,6 +276,7 @@ pub async fn register(
             ending_members: false,
             moving_members: false,
             members_moved: 0,
+            band_history: Vec::new(),
         };
         if p.state.get(&unit_key(code.as_str())).await?.is_some() {
             return Err(ApiError::conflict(

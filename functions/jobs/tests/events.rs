@@ -71,7 +71,8 @@ async fn recorded_events_wake_the_jobs_they_name() {
                 "roster-import",
                 "unit-move",
                 "billing",
-                "receipts-apply"
+                "receipts-apply",
+                "rerating-apply"
             ],
             "{answer}"
         );

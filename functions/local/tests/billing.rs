@@ -626,6 +626,118 @@ async fn a_unit_is_billed_for_three_months_pays_two_by_receipts_and_owes_the_thi
         "{may}"
     );
 
+    // The yearly re-rating (Art. 15): the work-injury side floats the unit to 150 % from June;
+    // the unit gets its notice stating the old and the new rate; May's bill keeps 120 %.
+    let officer = api.token("agency_officer", "360700", "city-rates", None);
+    let file = api
+        .upload(
+            format!("统一社会信用代码,行业类别,浮动档次\n{UNIT},4,1.5\n").as_bytes(),
+            &officer,
+        )
+        .await;
+    let (status, bad) = api
+        .call("POST", "/api/rates/reratings", &officer, Some(json!({
+            "sha256": api.upload(format!("unit_code,industry_class,band\n{UNIT},3,1.5\n91360702MA35K8TN2H,4,0.7\n").as_bytes(), &officer).await,
+            "effective_from": "2026-06-01", "source": "章工伤费率〔2026〕3号"
+        })))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    assert_eq!(bad["rows"].as_array().unwrap().len(), 2, "{bad}");
+    let (status, rr) = api
+        .call(
+            "POST",
+            "/api/rates/reratings",
+            &officer,
+            Some(json!({
+                "sha256": file, "effective_from": "2026-06-01", "source": "章工伤费率〔2026〕3号"
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{rr}");
+    let report = swi_platform::jobs::Job::run(
+        &swi_premium_billing::rates::ReratingApply,
+        &api.platform,
+        Instant::now() + Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.done, 1, "{report:?}");
+    let (status, rates) = api
+        .call(
+            "GET",
+            &format!("/api/rates/units/{UNIT}"),
+            &api.employer(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{rates}");
+    let notice = &rates["notices"][0];
+    assert_eq!(
+        (dec(&notice["old"]["band"]), dec(&notice["new"]["band"])),
+        (Decimal::new(12, 1), Decimal::new(15, 1)),
+        "{rates}"
+    );
+    let (status, pdf) = api
+        .bytes(
+            &format!("/api/rates/notices/{}", notice["id"].as_str().unwrap()),
+            &api.employer(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let path = api._dir.path().join("notice.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .args([path.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).replace(char::is_whitespace, "");
+    assert!(
+        text.contains("补充工伤保险费率浮动（重核）告知书"),
+        "{text}"
+    );
+    assert!(
+        text.contains("浮动档次120%：参保职工0.324%，特定人员1.224%"),
+        "{text}"
+    );
+    assert!(
+        text.contains("浮动档次150%：参保职工0.405%，特定人员1.305%"),
+        "{text}"
+    );
+    // The unit objects; the agency's re-check keeps it at 120 % with a new notice.
+    let (status, o) = api
+        .call(
+            "POST",
+            "/api/rates/objections",
+            &api.employer(),
+            Some(json!({ "notice": notice["id"], "reason": "上年度工伤发生率计算有误" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{o}");
+    let (status, d) = api
+        .call("POST", &format!("/api/rates/objections/{}/decide", o["id"].as_str().unwrap()),
+            &api.token("agency_officer", "360702", "officer-recheck", None),
+            Some(json!({ "outcome": "change", "band": "1.2", "reason": "重新核算工伤发生率，维持原档次" })))
+        .await;
+    assert_eq!(
+        (status, d["status"].as_str()),
+        (StatusCode::OK, Some("changed")),
+        "{d}"
+    );
+    let (_, rates) = api
+        .call(
+            "GET",
+            &format!("/api/rates/units/{UNIT}"),
+            &api.employer(),
+            None,
+        )
+        .await;
+    assert_eq!(rates["notices"].as_array().unwrap().len(), 2, "{rates}");
+    assert_eq!(
+        dec(&rates["bands"][0]["band"]),
+        Decimal::new(12, 1),
+        "{rates}"
+    );
+
     // Refunds only as Art. 22 allows, with the work-injury side's decision on file. April's
     // employee line, her base lowered from 5,000 to 4,000: 16.20 - 12.96 = 3.24 back.
     let decision = api

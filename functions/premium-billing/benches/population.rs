@@ -68,6 +68,7 @@ pub fn unit(i: usize) -> Unit {
         ending_members: false,
         moving_members: false,
         members_moved: 0,
+        band_history: Vec::new(),
     }
 }
 

@@ -7,6 +7,8 @@
 //! - [`routes_runs`]: opening a month and following its run;
 //! - [`routes_bills`]: the bills and their lines, for the payer and the clerks over it; the
 //!   arrears (Art. 21, [`arrears`]);
+//! - [`rates`], [`routes_rates`]: the yearly re-rating with each unit's rate notice, and a
+//!   unit's re-check (Art. 13-15);
 //! - [`rebase`]: unpaid bills billed anew when the year's average wage is recorded, paid months
 //!   never (Art. 20); [`refunds`]: refunds only as Art. 22 allows, a negative line on the bill
 //!   and a refund line for the payment step;
@@ -19,11 +21,13 @@
 
 pub mod arrears;
 pub mod exchange;
+pub mod rates;
 pub mod rebase;
 pub mod receipts;
 pub mod refunds;
 pub mod routes_bills;
 pub mod routes_exchange;
+pub mod routes_rates;
 pub mod routes_runs;
 pub mod run;
 
@@ -40,6 +44,7 @@ pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
         Box::new(run::BillingOpen),
         Box::new(receipts::ReceiptsApply),
         Box::new(rebase::BillingRebase),
+        Box::new(rates::ReratingApply),
     ]
 }
 
@@ -62,6 +67,12 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_exchange::download))
         .routes(routes!(routes_exchange::import))
         .routes(routes!(routes_exchange::get_import))
+        .routes(routes!(routes_rates::import))
+        .routes(routes!(routes_rates::get_rerating))
+        .routes(routes!(routes_rates::of_unit))
+        .routes(routes!(routes_rates::notice_pdf))
+        .routes(routes!(routes_rates::object, routes_rates::objections))
+        .routes(routes!(routes_rates::decide))
 }
 
 /// The step's application alone (the platform's routes and the document included), as its

@@ -474,17 +474,19 @@ impl Working<'_, '_> {
     }
 }
 
-fn rating_of(unit: &Unit) -> Result<Rating, String> {
+/// The unit's rating for `month`: its class, and the band in force on the month's first day
+/// (a re-rating takes effect from its date, Art. 15).
+fn rating_of(unit: &Unit, month: NaiveDate) -> Result<Rating, String> {
     let class = IndustryClass::new(unit.industry_class)?;
-    if !band_allowed(class, unit.rate_band) {
+    let band = unit.band_on(month);
+    if !band_allowed(class, band) {
         return Err(format!(
-            "band {} does not exist for industry class {class} (Art. 13-15)",
-            unit.rate_band
+            "band {band} does not exist for industry class {class} (Art. 13-15)"
         ));
     }
     Ok(Rating {
         class: Some(class),
-        band: Some(unit.rate_band),
+        band: Some(band),
     })
 }
 
@@ -641,7 +643,7 @@ async fn units_of_county(
         let (mut totals, mut last) =
             resumed.map_or_else(|| (Totals::default(), None), |pt| (pt.totals, pt.after));
         let bill_id = swi_bills::bill::unit_bill_id(w.table.month(), &unit.code);
-        match rating_of(&unit) {
+        match rating_of(&unit, w.table.month()) {
             Err(reason) => batch.exceptions.push(Exception {
                 subject: unit.code.clone(),
                 county,
@@ -700,7 +702,7 @@ async fn units_of_county(
                     return Ok(Next::Stop);
                 }
             }
-            let rating = rating_of(&unit).unwrap_or(Rating::SELF);
+            let rating = rating_of(&unit, w.table.month()).unwrap_or(Rating::SELF);
             let bill = assemble(
                 Heading {
                     id: bill_id.clone(),

@@ -215,7 +215,7 @@ pub fn joining(
                 class: Some(IndustryClass::new(u.industry_class).map_err(|m| {
                     ApiError::refused(ErrorCode::RatingInvalid, "单位行业类别有误", m)
                 })?),
-                band: Some(u.rate_band),
+                band: Some(u.band_on(month)),
             },
             None => Rating::SELF,
         };

@@ -215,6 +215,8 @@ pub enum Action {
     ExchangeWithTax,
     /// Decide a premium refund under Art. 22, with the work-injury side's decision.
     DecideRefund,
+    /// Import a yearly re-rating, decide a unit's re-check (Art. 13-15).
+    ReRate,
     /// File a monthly declaration (Art. 18).
     Declare,
     /// Review a declaration (Art. 18).
@@ -304,6 +306,7 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::RecordPayment => &[Acceptor, Finance],
         Action::ExchangeWithTax => &[Acceptor, AgencyOfficer, Finance],
         Action::DecideRefund => &[Acceptor, AgencyOfficer],
+        Action::ReRate => &[AgencyOfficer],
         Action::Declare => &[Employer],
         Action::ReviewDeclaration => &[Acceptor, Handler],
         Action::ManageProjects => &[Employer, Acceptor],

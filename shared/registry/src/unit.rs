@@ -114,6 +114,36 @@ pub struct Unit {
     /// Members whose enrolment the move has moved so far.
     #[serde(default)]
     pub members_moved: usize,
+    /// Floated bands decided by yearly re-ratings, each from its effective date (Art. 13, 15);
+    /// before the first, `rate_band` as registered.
+    #[serde(default)]
+    pub band_history: Vec<DatedBand>,
+}
+
+/// A floated band in force from a date (Art. 15: 补充工伤保险费率浮动与工伤保险费率浮动应同步进行).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DatedBand {
+    /// In force from.
+    pub from: NaiveDate,
+    /// The band (e.g. `1.2`).
+    pub band: Decimal,
+    /// Where it comes from (the work-injury side's re-rating, or a re-check's decision).
+    pub source: String,
+    /// When it was recorded here.
+    pub recorded_on: NaiveDate,
+}
+
+impl Unit {
+    /// The floated band in force on `on`: the latest re-rating from on or before it, else the
+    /// band registered.
+    #[must_use]
+    pub fn band_on(&self, on: NaiveDate) -> Decimal {
+        self.band_history
+            .iter()
+            .filter(|b| b.from <= on)
+            .max_by_key(|b| b.from)
+            .map_or(self.rate_band, |b| b.band)
+    }
 }
 
 /// The key of a unit's profile.

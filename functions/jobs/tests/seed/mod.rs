@@ -112,6 +112,7 @@ pub async fn declaration(p: &Platform, id: &str) -> Seeded {
         ending_members: false,
         moving_members: false,
         members_moved: 0,
+        band_history: Vec::new(),
     };
     p.state
         .transact(vec![
