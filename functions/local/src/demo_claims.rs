@@ -336,6 +336,39 @@ async fn billing_history(
             .await?;
     }
     clock.set(at(today));
+    // This year's re-rating from the work-injury side: the unit floats to 120 % from next
+    // month, and gets its notice stating the old and the new rate (Art. 15).
+    let officer = s.token("demo-officer-rates", "agency_officer", "360700", None)?;
+    let file = s
+        .upload(
+            format!("统一社会信用代码,行业类别,浮动档次\n{UNIT},5,1.2\n").as_bytes(),
+            &officer,
+        )
+        .await?;
+    s.call(
+        "POST",
+        "/api/rates/reratings",
+        &officer,
+        Some("demo-rerating"),
+        json!({
+            "sha256": file, "effective_from": next_month(this_month).map_err(|e| anyhow::anyhow!("{e}"))?,
+            "source": format!("赣州市章贡区工伤保险费率浮动决定（{}年）", today.year())
+        }),
+    )
+    .await?;
+    let report = swi_platform::jobs::Job::run(
+        &swi_premium_billing::rates::ReratingApply,
+        &s.platform,
+        std::time::Instant::now() + std::time::Duration::from_secs(60),
+    )
+    .await;
+    match report {
+        Ok(_) => {}
+        Err(e) if e.code == swi_platform::ErrorCode::FormsUnavailable => eprintln!(
+            "swi serve: the demo's rate notice waits: PDF forms need the CJK font (bash infra/fonts, then SWI_FONT)"
+        ),
+        Err(e) => anyhow::bail!("demo seed: re-rating: {}: {}", e.code, e.en),
+    }
     Ok(())
 }
 

@@ -299,6 +299,20 @@ impl Browser {
             .unwrap()
     }
 
+    /// The whole body of a same-origin fetch of `path`, as bytes.
+    async fn fetch_bytes(&self, path: &str) -> Vec<u8> {
+        let v = self
+            .c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0]).then(r => r.arrayBuffer().then(a => done(Array.from(new Uint8Array(a)))));",
+                vec![json!(path)],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(v).unwrap()
+    }
+
     /// The first claim the queue at `status` lists.
     async fn first_in_queue(&mut self, status: &str, name: &str) -> String {
         self.go(&format!("/work?status={status}"), name).await;
@@ -831,6 +845,31 @@ async fn an_employer_sees_a_bill_and_its_arrears() {
         page.contains("自 2026-04 起欠缴"),
         "unit-arrears",
         page.clone(),
+    )
+    .await;
+    // This year's re-rating: the notice states the old and the new rate.
+    let link =
+        b.c.find(Locator::Css("a[href^='/rates/notices/']"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+    let pdf = b.fetch_bytes(&link).await;
+    let path = _dir.path().join("rate-notice.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let text = Command::new("pdftotext")
+        .args([path.to_str().unwrap(), "-"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).replace(char::is_whitespace, "");
+    b.ensure(
+        text.contains("补充工伤保险费率浮动（重核）告知书")
+            && text.contains("浮动档次100%：参保职工0.33%，特定人员1.43%")
+            && text.contains("浮动档次120%：参保职工0.396%，特定人员1.496%"),
+        "rate-notice",
+        text.clone(),
     )
     .await;
     b.click("a[href='/bills']", "to-bills").await;

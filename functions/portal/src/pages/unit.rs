@@ -46,6 +46,10 @@ pub struct UnitPage {
     reminders: Vec<String>,
     /// What the unit owes past its due days, and since when (Art. 21).
     arrears: Option<(String, String)>,
+    /// Its rates today (employee, special person) and band.
+    rates: Option<(String, String, String)>,
+    /// Its rate notices: id, issued on, from, old band, new band.
+    notices: Vec<(String, String, String, String, String)>,
 }
 
 /// `?on=&code=`.
@@ -65,6 +69,32 @@ fn status_name(s: Status) -> &'static str {
         Status::AwaitingPayment => "待缴费",
         Status::Covered => "保障中",
         Status::Terminated => "已终止",
+    }
+}
+
+fn percent(r: rust_decimal::Decimal) -> String {
+    format!("{}%", (r * rust_decimal::Decimal::from(100)).normalize())
+}
+
+/// `GET /rates/notices/{id}.pdf`: a rate notice, for its unit and the clerks over it.
+pub async fn notice(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    use axum::response::IntoResponse;
+    let id = segment(id.trim_end_matches(".pdf"));
+    match portal.get(&s, &format!("/api/rates/notices/{id}")).await {
+        Ok(a) if a.ok() => {
+            let mut r = (StatusCode::OK, a.bytes).into_response();
+            r.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/pdf"),
+            );
+            r
+        }
+        Ok(a) => error_page_for(Some(&s), &a.refusal()),
+        Err(e) => error_page_for(Some(&s), &e),
     }
 }
 
@@ -108,6 +138,11 @@ pub async fn unit(
         .await
         .and_then(|a| a.into())
         .unwrap_or(None);
+    let rates: Option<swi_premium_billing::routes_rates::UnitRates> = portal
+        .get(&s, &format!("/api/rates/units/{code}"))
+        .await
+        .and_then(|a| a.into())
+        .ok();
     let reminders: Vec<Reminder> = portal
         .get(&s, &format!("/api/units/{code}/reminders"))
         .await
@@ -146,6 +181,30 @@ pub async fn unit(
                 .collect(),
             reminders: reminders.into_iter().map(|r| r.zh).collect(),
             arrears: arrears.map(|a| (a.since.format("%Y-%m").to_string(), a.amount.to_string())),
+            notices: rates
+                .as_ref()
+                .map(|r| {
+                    r.notices
+                        .iter()
+                        .map(|n| {
+                            (
+                                n.id.clone(),
+                                n.issued_on.to_string(),
+                                n.effective_from.to_string(),
+                                percent(n.old.band),
+                                percent(n.new.band),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            rates: rates.map(|r| {
+                (
+                    percent(r.now.employee),
+                    percent(r.now.special),
+                    percent(r.now.band),
+                )
+            }),
         },
     )
 }
