@@ -13,7 +13,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use swi_domain::Action;
 use swi_domain::access::Owner;
-use swi_forms::{Field, Form, chinese_date};
 use swi_platform::ErrorCode;
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
@@ -87,50 +86,6 @@ pub struct RegisterWorker {
     /// Declared monthly wage (backed by a labour contract).
     #[serde(deserialize_with = "swi_platform::wire::de::amount")]
     pub declared_wage: Decimal,
-}
-
-/// Renders the certificate (参保证明, Art. 12) with its verification code and stores it; returns
-/// its SHA-256 and the record of its issue, to write with the change that issues it.
-async fn issue_certificate(
-    p: &Platform,
-    project: &Project,
-    unit_name: &str,
-) -> Result<(String, swi_store::TxOp), ApiError> {
-    let form = Form {
-        title: "赣州市补充工伤保险参保证明".into(),
-        number: "表号：GZBG-CB-01".into(),
-        serial: format!("编号：{}", project.id),
-        fields: vec![
-            Field { label: "项目名称".into(), value: project.name.clone() },
-            Field { label: "工伤保险参保编号".into(), value: project.work_injury_project_no.clone() },
-            Field { label: "参保单位".into(), value: format!("{unit_name}（{}）", project.unit) },
-            Field {
-                label: "保障期间".into(),
-                value: format!("{}至{}", chinese_date(project.start), chinese_date(project.end)),
-            },
-            Field {
-                label: "缴费金额".into(),
-                value: format!(
-                    "人民币 {} 元（{} {} 元 × 0.6‰）",
-                    project.premium,
-                    project.cost_kind.chinese(),
-                    project.cost
-                ),
-            },
-        ],
-        statement: "兹证明上述建设项目已按《赣州市补充工伤保险业务经办规程》（赣市人社字〔2025〕7号）第十一条、第十二条参加补充工伤保险，保障期间与工伤保险参保期间一致。".into(),
-        signatures: vec!["经办人（签字）".into(), "承办机构（盖章）".into()],
-        date_line: chinese_date(p.clock.today()),
-        verification: None,
-    };
-    swi_platform::verification::issue(
-        p,
-        form,
-        &project.id,
-        &format!("赣州市补充工伤保险承办机构（{}）", project.county.name()),
-        p.clock.today(),
-    )
-    .await
 }
 
 fn saved(
@@ -239,9 +194,23 @@ pub async fn enrol(
             extensions: Vec::new(),
             refund_due: None,
         };
+        // Its one-time premium is billed with its enrolment; the tax bureau's receipt for it
+        // starts the cover and issues the certificate (Art. 11, 14).
+        let (bill_ops, bill_audit, _) = swi_bills::issue::project_bill(
+            &params,
+            &project,
+            &unit.name,
+            p.clock.today(),
+            swi_bills::issue::Issuer {
+                at: p.clock.now().naive_local(),
+                by: actor.name.clone(),
+            },
+        )?;
         let detail = serde_json::to_value(&project).map_err(|e| ApiError::internal(&e))?;
         let mut change = saved(&project, 0, "project.enrol", detail, StatusCode::CREATED)?;
         change.ops.push(unit_check);
+        change.ops.extend(bill_ops);
+        change.audit.push(bill_audit);
         // The unit's list of its projects.
         change.ops.push(TxOp::Put {
             item: Item::new(
@@ -321,6 +290,20 @@ pub async fn pay(
     let (status, body) = apply(&p, &actor, &ikey, &fp, async {
         let (mut project, version) = load_project(&p, &id).await?;
         actor.may(Action::RecordPayment, Some(project.county), Owner::Nobody)?;
+        // A project enrolled with its bill is paid through the tax bureau: its receipt starts
+        // the cover and issues the certificate.
+        if p
+            .state
+            .get(&swi_bills::bill::bill_key(&swi_bills::bill::project_bill_id(&project.id)))
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::conflict(
+                ErrorCode::BilledThroughTax,
+                "该项目已核定应缴额，缴费以税务部门回执为准，回执导入后出具参保证明（第十一条）",
+                "this project is billed: its payment is recorded from the tax bureau's receipt, which starts the cover and issues the certificate (Art. 11)",
+            ));
+        }
         if project.status != ProjectStatus::AwaitingPayment {
             return Err(ApiError::conflict(
                 ErrorCode::InvalidTransition,
@@ -333,7 +316,7 @@ pub async fn pay(
         let unit_check = active_check(&unit, unit_version)?;
         project.status = ProjectStatus::Covered;
         project.paid_at = Some(paid);
-        let (certificate, issued) = issue_certificate(&p, &project, &unit.name).await?;
+        let (certificate, issued) = swi_registry::project::issue_certificate(&p, &project, &unit.name).await?;
         project.certificate_sha256 = Some(certificate);
         let detail = json!({ "paid_at": paid, "certificate_sha256": project.certificate_sha256 });
         let mut change = saved(&project, version, "project.pay", detail, StatusCode::OK)?;
@@ -401,7 +384,8 @@ pub async fn extend(
         project.end = req.new_end;
         let (unit, unit_version) = load_unit(&p, &project.unit).await?;
         let unit_check = active_check(&unit, unit_version)?;
-        let (certificate, issued) = issue_certificate(&p, &project, &unit.name).await?;
+        let (certificate, issued) =
+            swi_registry::project::issue_certificate(&p, &project, &unit.name).await?;
         project.certificate_sha256 = Some(certificate);
         let detail = json!({ "new_end": req.new_end, "asked_on": today });
         let mut change = saved(&project, version, "project.extend", detail, StatusCode::OK)?;

@@ -2399,13 +2399,41 @@ async fn a_project_gets_its_certificate(api: &Api) {
         StatusCode::NOT_FOUND,
         "no certificate before payment"
     );
-    let (status, paid) = api
+    // Its premium is billed with its enrolment and paid through the tax bureau: the window
+    // cannot record it by hand; the receipt covers the project and issues the certificate.
+    let (status, refused) = api
         .call(
             "POST",
             &format!("/api/projects/{id}/payments"),
             Some(&clerk),
             Some("proj-pay-1"),
             Some(json!({ "paid_at": "2025-06-02T09:00" })),
+        )
+        .await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("billed_through_tax")),
+        "{refused}"
+    );
+    let bill = swi_bills::bill::load_bill(&api.platform, &format!("b-{id}"))
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(bill.amount.to_string(), "7407.41");
+    pay_bill(
+        &api.platform,
+        &format!("b-{id}"),
+        "proj-pay-1",
+        "2025-06-02",
+    )
+    .await;
+    let (status, paid) = api
+        .call(
+            "GET",
+            &format!("/api/projects/{id}"),
+            Some(&clerk),
+            None,
+            None,
         )
         .await;
     assert_eq!(
@@ -2533,12 +2561,11 @@ async fn a_project_gets_its_certificate(api: &Api) {
     // A project that has ended cannot be extended any more.
     let (_, old) = enrol("GC-2024-009", "2025-01-01", "2025-05-31").await;
     let old_id = old["id"].as_str().unwrap().to_owned();
-    api.call(
-        "POST",
-        &format!("/api/projects/{old_id}/payments"),
-        Some(&clerk),
-        Some("proj-pay-2"),
-        Some(json!({ "paid_at": "2025-01-01T09:00" })),
+    pay_bill(
+        &api.platform,
+        &format!("b-{old_id}"),
+        "proj-pay-2",
+        "2025-01-01",
     )
     .await;
     let (status, err) = api

@@ -224,14 +224,10 @@ impl Seeder {
         )
         .await?;
         let pid = project["id"].as_str().context("project id")?.to_owned();
+        // Its premium, billed with its enrolment, paid at the tax bureau the same day: the
+        // receipt covers the project and issues its certificate (Art. 11).
         let certified = match s
-            .call(
-                "POST",
-                &format!("/api/projects/{pid}/payments"),
-                &clerk,
-                Some("demo-project-pay-0001"),
-                json!({ "paid_at": now.format("%Y-%m-%dT%H:%M").to_string() }),
-            )
+            .pay_bill(&format!("b-{pid}"), &paid_on, &clerk, "DEMO-P0001")
             .await
         {
             Ok(_) => true,

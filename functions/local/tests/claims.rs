@@ -281,13 +281,29 @@ impl Api {
         }
         // The first month's bill, paid at the tax bureau: its receipt starts the cover (Art. 8).
         let finance = self.token("finance", "360702", "finance-1", None);
-        let bill = format!("b-202506-{eid}");
+        let imp = self.pay_bill(&format!("b-202506-{eid}")).await;
+        assert_eq!(imp["covered"].as_u64(), Some(1), "{imp}");
+        let (status, e) = self
+            .call("GET", &format!("/api/enrolments/{eid}"), &finance, None)
+            .await;
+        assert_eq!(
+            (status, e["status"].as_str()),
+            (StatusCode::OK, Some("covered")),
+            "{e}"
+        );
+        e
+    }
+
+    /// Pays `bill` in full by the tax bureau's receipt of 2 June 2025, imported by finance.
+    async fn pay_bill(&self, bill: &str) -> Value {
+        let finance = self.token("finance", "360702", "finance-1", None);
         let (status, b) = self
             .call("GET", &format!("/api/bills/{bill}"), &finance, None)
             .await;
         assert_eq!(status, StatusCode::OK, "{b}");
         let csv = format!(
-            "receipt_no,bill_id,amount,paid_on\nR-{eid},{bill},{},2025-06-02\n",
+            "receipt_no,bill_id,amount,paid_on\nR-{bill}{},{bill},{},2025-06-02\n",
+            self.run,
             b["amount"].as_str().unwrap()
         );
         let sub = self.platform.tokens.verify(&finance).unwrap().sub;
@@ -304,20 +320,8 @@ impl Api {
                 Some(json!({ "county": "360702", "sha256": sha })),
             )
             .await;
-        assert_eq!(
-            (status, imp["covered"].as_u64()),
-            (StatusCode::OK, Some(1)),
-            "{imp}"
-        );
-        let (status, e) = self
-            .call("GET", &format!("/api/enrolments/{eid}"), &finance, None)
-            .await;
-        assert_eq!(
-            (status, e["status"].as_str()),
-            (StatusCode::OK, Some("covered")),
-            "{e}"
-        );
-        e
+        assert_eq!(status, StatusCode::OK, "{imp}");
+        imp
     }
 
     /// Records an injury's recognition with its scan.
@@ -1394,15 +1398,9 @@ async fn a_construction_workers_claim(api: &Api) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{project}");
     let pid = project["id"].as_str().unwrap().to_owned();
-    let (status, v) = api
-        .call(
-            "POST",
-            &format!("/api/projects/{pid}/payments"),
-            &api.token("finance", "360702", "finance-1", None),
-            Some(json!({ "paid_at": "2025-06-02T08:00" })),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{v}");
+    // Its one-time premium, billed with it, paid at the tax bureau: the receipt covers it.
+    let imp = api.pay_bill(&format!("b-{pid}")).await;
+    assert_eq!(imp["covered"].as_u64(), Some(1), "{imp}");
     let id = resident_id("36070219880505005");
     let (status, v) = api
         .call(

@@ -32,6 +32,8 @@ pub enum Cause {
     Death,
     /// 缴费基数下调: the base was lowered after the month was paid.
     LoweredBase,
+    /// 工程建设项目未开工取消: the project was cancelled before it started (the whole premium).
+    ProjectCancelled,
 }
 
 /// The work-injury side's refund decision the supplementary refund follows (Art. 22: 同时符合
@@ -51,7 +53,7 @@ pub struct WorkInjuryRefund {
 pub struct AskRefund {
     /// Why: `left`, `death` or `lowered_base` (any other is refused, Art. 22).
     pub cause: String,
-    /// The enrolment whose line is refunded.
+    /// The enrolment whose line is refunded (for `project_cancelled`: the project).
     pub enrolment: String,
     /// For `lowered_base`: the wage the base is lowered to.
     #[serde(default)]
@@ -135,6 +137,9 @@ pub async fn refund_change(
     let sha = Sha256::parse(&req.work_injury_refund.evidence_sha256)
         .map_err(|e| ApiError::invalid("退费决定扫描件哈希不正确", e.to_string()))?;
     swi_platform::documents::require_scan(p, actor, &sha, "工伤保险退费决定").await?;
+    if cause == Cause::ProjectCancelled {
+        return project_refund(p, actor, bill, version, req, decision, sha).await;
+    }
     let line: Line = p
         .state
         .get(&line_key(&bill.id, &req.enrolment))
@@ -144,6 +149,12 @@ pub async fn refund_change(
         .map_err(|e| ApiError::internal(&e))?;
     let (e, _) = load_enrolment(p, &req.enrolment).await?;
     let (amount, reason) = match cause {
+        // Decided above, from the project as stored.
+        Cause::ProjectCancelled => {
+            return Err(ApiError::internal(
+                &"a project's refund reached a person's line",
+            ));
+        }
         Cause::Left | Cause::Death => {
             // Over-paid: the whole month billed after the cover ended (as stored).
             match e.cover_end {
@@ -202,6 +213,68 @@ pub async fn refund_change(
             )
         }
     };
+    approved(
+        p, actor, bill, version, req, cause, amount, reason, decision, &sha,
+    )
+    .await
+}
+
+/// A project cancelled before it started gets its whole premium back (Art. 22, 12).
+async fn project_refund(
+    p: &Platform,
+    actor: &Actor,
+    bill: Bill,
+    version: u64,
+    req: &AskRefund,
+    decision: &str,
+    sha: Sha256,
+) -> Result<Change, ApiError> {
+    if bill.project.as_deref() != Some(req.enrolment.as_str()) {
+        return Err(not_allowed("the bill is not this project's premium"));
+    }
+    let (project, _) = swi_registry::project::load_project(p, &req.enrolment).await?;
+    if project.status != swi_registry::project::ProjectStatus::Cancelled
+        || project.refund_due.is_none()
+    {
+        return Err(not_allowed(
+            "the project was not cancelled before it started",
+        ));
+    }
+    let amount = bill.amount - bill.refunded;
+    let reason = format!(
+        "project {} cancelled before its start {}",
+        project.id, project.start
+    );
+    approved(
+        p,
+        actor,
+        bill,
+        version,
+        req,
+        Cause::ProjectCancelled,
+        amount,
+        reason,
+        decision,
+        &sha,
+    )
+    .await
+}
+
+/// The change writing an approved refund: the negative line, the bill, the refund line for the
+/// payment step, the audit event.
+#[allow(clippy::too_many_arguments)]
+async fn approved(
+    p: &Platform,
+    actor: &Actor,
+    bill: Bill,
+    version: u64,
+    req: &AskRefund,
+    cause: Cause,
+    amount: Decimal,
+    reason: String,
+    decision: &str,
+    sha: &Sha256,
+) -> Result<Change, ApiError> {
     let today = p.clock.today();
     let id = format!("rf-{}-{}", bill.id, req.enrolment);
     let refund = Refund {

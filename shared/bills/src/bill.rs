@@ -26,6 +26,8 @@ pub enum BillKind {
     Monthly,
     /// The first month of one accepted enrolment, billed at once (Art. 8).
     Joining,
+    /// A construction project's one-time premium, 0.6 ‰ of its cost (Art. 11, 14).
+    Project,
 }
 
 /// Where a bill stands.
@@ -187,6 +189,9 @@ pub struct Bill {
     /// The amount refunded (Art. 22; each refund a negative line on the bill).
     #[serde(default)]
     pub refunded: Decimal,
+    /// The construction project, for a project's bill (its cover starts when it is paid).
+    #[serde(default)]
+    pub project: Option<String>,
 }
 
 /// One person on a bill.
@@ -221,6 +226,12 @@ pub struct Line {
 #[must_use]
 pub fn unit_bill_id(month: NaiveDate, unit: &str) -> String {
     format!("b-{}-{unit}", month.format("%Y%m"))
+}
+
+/// The id of a construction project's one-time bill.
+#[must_use]
+pub fn project_bill_id(project: &str) -> String {
+    format!("b-{project}")
 }
 
 /// The id of an enrolment's own bill of a month: a joiner's first month, or a self-payer's

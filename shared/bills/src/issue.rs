@@ -118,6 +118,7 @@ pub fn assemble(heading: Heading, table: &MonthTable<'_>, totals: Totals, issuer
         rebased: Vec::new(),
         lines_pending: false,
         refunded: Decimal::ZERO,
+        project: None,
     }
 }
 
@@ -263,4 +264,48 @@ pub fn joining(
     let mut ops = bill_ops(&bill)?;
     ops.push(line_op(&bill.id, &l)?);
     Ok(Some((ops, issued(&bill), bill)))
+}
+
+/// The one-time bill of a construction project enrolled as a whole (Art. 11, 14: 建设项目参保按
+/// 工程建筑安装费或工程总造价的0.6‰一次性缴纳), issued with its enrolment: paid by its unit, due
+/// as the month's bills are, and its receipt starts the project's cover (Art. 11).
+///
+/// # Errors
+/// 422 the month is outside the scheme.
+pub fn project_bill(
+    params: &ParamSet,
+    project: &swi_registry::project::Project,
+    unit_name: &str,
+    today: NaiveDate,
+    issuer: Issuer,
+) -> Result<(Vec<TxOp>, Audit, Bill), ApiError> {
+    let table = MonthTable::new(params, month_of(today)).map_err(|err| refused(&err))?;
+    let mut basis = basis(&table);
+    basis.articles = vec![
+        "赣市人社字〔2025〕7号 第十一条".into(),
+        "赣市人社字〔2025〕7号 第十四条".into(),
+    ];
+    let mut bill = assemble(
+        Heading {
+            id: crate::bill::project_bill_id(&project.id),
+            kind: BillKind::Project,
+            payer: Payer::Unit {
+                code: project.unit.clone(),
+            },
+            name: unit_name.to_owned(),
+            county: project.county,
+            rating: Rating::SELF,
+            starts_cover: Vec::new(),
+        },
+        &table,
+        Totals {
+            lines: 0,
+            amount: project.premium,
+            by_category: BTreeMap::new(),
+        },
+        issuer,
+    );
+    bill.project = Some(project.id.clone());
+    let ops = bill_ops(&bill)?;
+    Ok((ops, issued(&bill), bill))
 }

@@ -204,6 +204,23 @@ pub async fn paid(
     let mut covered = Vec::new();
     let mut not_started = Vec::new();
     let paid_at = r.paid_on.and_time(chrono::NaiveTime::MIN);
+    if let Some(project) = &bill.project {
+        match swi_registry::project::started_by_payment(
+            p,
+            project,
+            paid_at,
+            json!({ "bill": bill.id, "receipt": r.number }),
+        )
+        .await?
+        {
+            Ok(start) => {
+                covered.push((project.clone(), r.paid_on));
+                ops.extend(start.ops);
+                audit.push(start.audit);
+            }
+            Err(why) => not_started.push(format!("{project}: {why}")),
+        }
+    }
     for id in &bill.starts_cover {
         let (e, v) = swi_registry::enrolment::load_enrolment(p, id).await?;
         match swi_registry::cover::started(

@@ -205,3 +205,118 @@ pub async fn workers_page(
         .map_err(|e| corrupt(&e))?;
     Ok((workers, page.next))
 }
+
+/// Renders the certificate (参保证明, Art. 12) with its verification code and stores it; returns
+/// its SHA-256 and the record of its issue, to write with the change that issues it.
+pub async fn issue_certificate(
+    p: &Platform,
+    project: &Project,
+    unit_name: &str,
+) -> Result<(String, swi_store::TxOp), ApiError> {
+    let form = swi_forms::Form {
+        title: "赣州市补充工伤保险参保证明".into(),
+        number: "表号：GZBG-CB-01".into(),
+        serial: format!("编号：{}", project.id),
+        fields: vec![
+            swi_forms::Field { label: "项目名称".into(), value: project.name.clone() },
+            swi_forms::Field { label: "工伤保险参保编号".into(), value: project.work_injury_project_no.clone() },
+            swi_forms::Field { label: "参保单位".into(), value: format!("{unit_name}（{}）", project.unit) },
+            swi_forms::Field {
+                label: "保障期间".into(),
+                value: format!("{}至{}", swi_forms::chinese_date(project.start), swi_forms::chinese_date(project.end)),
+            },
+            swi_forms::Field {
+                label: "缴费金额".into(),
+                value: format!(
+                    "人民币 {} 元（{} {} 元 × 0.6‰）",
+                    project.premium,
+                    project.cost_kind.chinese(),
+                    project.cost
+                ),
+            },
+        ],
+        statement: "兹证明上述建设项目已按《赣州市补充工伤保险业务经办规程》（赣市人社字〔2025〕7号）第十一条、第十二条参加补充工伤保险，保障期间与工伤保险参保期间一致。".into(),
+        signatures: vec!["经办人（签字）".into(), "承办机构（盖章）".into()],
+        date_line: swi_forms::chinese_date(p.clock.today()),
+        verification: None,
+    };
+    swi_platform::verification::issue(
+        p,
+        form,
+        &project.id,
+        &format!("赣州市补充工伤保险承办机构（{}）", project.county.name()),
+        p.clock.today(),
+    )
+    .await
+}
+
+/// The operation writing a project under `condition`.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn project_put(project: &Project, condition: Condition) -> Result<TxOp, ApiError> {
+    let k = project_key(&project.id);
+    Ok(TxOp::Put {
+        item: Item::new(k.pk, k.sk, project)?,
+        condition,
+    })
+}
+
+/// A project's cover started by the payment of its premium: the operations (the project, the
+/// check that its unit stays active, the certificate's record) and its audit event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectStarted {
+    /// The operations.
+    pub ops: Vec<TxOp>,
+    /// The project's audit event.
+    pub audit: swi_platform::mutation::Audit,
+}
+
+/// Starts a project's cover on the payment of its one-time premium at `paid` (Art. 11: 缴纳
+/// 费用后，承办机构出具补充工伤保险参保证明): covered for its dates, its certificate issued. Says why
+/// not when the project no longer waits for payment or its unit is cancelled (Art. 10). Who
+/// records the payment is the caller's check.
+///
+/// # Errors
+/// The store is unavailable; the certificate cannot be rendered.
+pub async fn started_by_payment(
+    p: &Platform,
+    id: &str,
+    paid: NaiveDateTime,
+    detail: serde_json::Value,
+) -> Result<Result<ProjectStarted, String>, ApiError> {
+    let (mut project, version) = load_project(p, id).await?;
+    if project.status != ProjectStatus::AwaitingPayment {
+        return Ok(Err(format!(
+            "项目不在待缴费状态 — the project {id} no longer waits for payment"
+        )));
+    }
+    let (unit, unit_version) = crate::unit::load_unit(p, &project.unit).await?;
+    let Ok(unit_check) = crate::unit::active_check(&unit, unit_version) else {
+        return Ok(Err(
+            "单位已注销（第十条） — the unit is cancelled (Art. 10)".into(),
+        ));
+    };
+    project.status = ProjectStatus::Covered;
+    project.paid_at = Some(paid);
+    let (certificate, issued) = issue_certificate(p, &project, &unit.name).await?;
+    project.certificate_sha256 = Some(certificate);
+    let mut change = serde_json::json!({
+        "paid_at": paid, "certificate_sha256": project.certificate_sha256, "basis": "Art. 11"
+    });
+    if let (Some(c), serde_json::Value::Object(extra)) = (change.as_object_mut(), detail) {
+        c.extend(extra);
+    }
+    Ok(Ok(ProjectStarted {
+        ops: vec![
+            project_put(&project, Condition::VersionIs(version))?,
+            unit_check,
+            issued,
+        ],
+        audit: swi_platform::mutation::Audit {
+            case: project_case(&project.id),
+            command: "project.paid_by_receipt".into(),
+            change,
+        },
+    }))
+}

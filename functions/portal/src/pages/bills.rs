@@ -36,6 +36,7 @@ fn kind_name(k: BillKind) -> &'static str {
     match k {
         BillKind::Monthly => "月度核定",
         BillKind::Joining => "参保首月",
+        BillKind::Project => "建设项目",
     }
 }
 
