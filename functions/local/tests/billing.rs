@@ -1039,6 +1039,51 @@ async fn journey(api: &Api) {
     assert_eq!(list[0], ("2026-05-01", "owing"));
     assert!(list[1..].iter().all(|(_, s)| *s == "paid"), "{list:?}");
 
+    // The report: billed, paid and owed per month, by category and industry class.
+    let (status, report) = api
+        .call(
+            "GET",
+            "/api/bills/report?county=360702&from=2026-03&to=2026-05",
+            &api.window(),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let totals: Vec<(String, String, String)> = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["total"]["billed"].as_str().unwrap().to_owned(),
+                m["total"]["paid"].as_str().unwrap().to_owned(),
+                m["total"]["owed"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let t = |a: &str, b: &str, c: &str| (a.to_owned(), b.to_owned(), c.to_owned());
+    assert_eq!(
+        totals,
+        [
+            t("77.08", "77.08", "0"),
+            t("125.00", "125.00", "0"),
+            t("116.08", "0", "116.08")
+        ],
+        "{report}"
+    );
+    assert_eq!(
+        report[2]["by_category"]["over_age"]["persons"], 1,
+        "{report}"
+    );
+    assert_eq!(report[2]["by_class"]["4"]["owed"], "116.08", "{report}");
+    let (status, xlsx) = api
+        .bytes(
+            "/api/bills/report?county=360702&from=2026-03&to=2026-05&format=xlsx",
+            &api.window(),
+        )
+        .await;
+    assert!(status == StatusCode::OK && xlsx.starts_with(b"PK"));
+
     // Billing May again writes nothing.
     let before = api.items().await;
     let run = api.bill_month("2026-05").await;

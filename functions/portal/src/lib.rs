@@ -81,6 +81,7 @@ pub fn router(platform: Platform, api: Router, oidc: Option<std::sync::Arc<oidc:
         .route("/bills", get(pages::bills::list))
         .route("/rates/notices/{id}", get(pages::unit::notice))
         .route("/bills/arrears.xlsx", get(pages::bills::arrears_xlsx))
+        .route("/bills/report.xlsx", get(pages::bills::report_xlsx))
         .route("/bills/{id}", get(pages::bills::show))
         .route("/parameters", get(pages::oversight::parameters))
         .route(

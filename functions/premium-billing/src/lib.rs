@@ -6,7 +6,8 @@
 //!   current month);
 //! - [`routes_runs`]: opening a month and following its run;
 //! - [`routes_bills`]: the bills and their lines, for the payer and the clerks over it; the
-//!   arrears (Art. 21, [`arrears`]);
+//!   arrears (Art. 21, [`arrears`]); billed, paid and owed per month by category and
+//!   industry class ([`report`]);
 //! - [`rates`], [`routes_rates`]: the yearly re-rating with each unit's rate notice, and a
 //!   unit's re-check (Art. 13-15);
 //! - [`rebase`]: unpaid bills billed anew when the year's average wage is recorded, paid months
@@ -25,6 +26,7 @@ pub mod rates;
 pub mod rebase;
 pub mod receipts;
 pub mod refunds;
+pub mod report;
 pub mod routes_bills;
 pub mod routes_exchange;
 pub mod routes_rates;
@@ -61,6 +63,7 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_bills::of_unit))
         .routes(routes!(routes_bills::own))
         .routes(routes!(routes_bills::county_arrears))
+        .routes(routes!(routes_bills::report))
         .routes(routes!(routes_bills::unit_arrears))
         .routes(routes!(routes_exchange::export))
         .routes(routes!(routes_exchange::files))

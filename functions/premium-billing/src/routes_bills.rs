@@ -17,6 +17,7 @@ use swi_store::Cursor;
 
 use crate::arrears::{Arrears, PayerArrears, arrears, of_payer, xlsx};
 use crate::refunds::{AskRefund, Refund, refund_change};
+use crate::report::{MonthFigures, figures, xlsx as report_xlsx};
 use crate::routes_runs::month_param;
 
 /// `?cursor=…&limit=…`.
@@ -365,4 +366,78 @@ pub async fn refunds(
             .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
             .collect::<Result<_, _>>()?,
     ))
+}
+
+/// `?county=&from=&to=&format=`.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// County code.
+    pub county: String,
+    /// First month, `YYYY-MM`.
+    pub from: String,
+    /// Last month, `YYYY-MM` (at most 36 months after `from`).
+    pub to: String,
+    /// `json` (the default) or `xlsx`.
+    #[serde(default)]
+    pub format: Option<String>,
+}
+
+/// `GET /api/bills/report?county=&from=&to=&format=`: billed, paid and owed per month, by
+/// category and industry class, for the county's clerks; as JSON or an XLSX workbook.
+///
+/// # Errors
+/// 400; 403.
+#[utoipa::path(get, path = "/api/bills/report", tag = "billing", params(ReportQuery),
+    responses((status = 200, description = "the figures per month (JSON, or XLSX with `format=xlsx`)", body = [MonthFigures]),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn report(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<ReportQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let county = County::parse(&q.county).map_err(|m| ApiError::invalid("县区代码有误", m))?;
+    let from = month_param(&q.from, "from")?;
+    let to = month_param(&q.to, "to")?;
+    if to < from || (to - from).num_days() > 36 * 31 {
+        return Err(ApiError::invalid(
+            "月份区间须为 36 个月以内",
+            "`from`..`to` must be at most 36 months, in order",
+        ));
+    }
+    if !actor.role.is_clerk() {
+        return Err(ApiError::from(swi_domain::access::Denied::Role {
+            role: actor.role,
+            action: Action::Read,
+        }));
+    }
+    actor.may(Action::Read, Some(county), Owner::Nobody)?;
+    let months = figures(&p, county, from, to).await?;
+    match q.format.as_deref() {
+        None | Some("json") => Ok(axum::Json(months).into_response()),
+        Some("xlsx") => Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    swi_tables::XLSX_TYPE.to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"billing-{}-{}-{}.xlsx\"",
+                        county.code(),
+                        from.format("%Y%m"),
+                        to.format("%Y%m")
+                    ),
+                ),
+            ],
+            report_xlsx(&months)?,
+        )
+            .into_response()),
+        Some(_) => Err(ApiError::invalid(
+            "format 须为 json 或 xlsx",
+            "`format` must be json or xlsx",
+        )),
+    }
 }

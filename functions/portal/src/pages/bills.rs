@@ -110,6 +110,54 @@ pub struct BillsPageView {
     arrears_total: String,
     runs: Vec<RunRow>,
     files: Vec<FileRow>,
+    /// The county's last six months: month, billed, paid, owed.
+    months: Vec<(String, String, String, String)>,
+    /// Their chart (SVG, drawn here from numbers only).
+    chart: String,
+    /// The report workbook's query.
+    report_query: String,
+}
+
+/// An amount in fen, for the chart's integer geometry.
+fn fen(d: rust_decimal::Decimal) -> i64 {
+    use rust_decimal::prelude::ToPrimitive;
+    (d * rust_decimal::Decimal::from(100))
+        .trunc()
+        .to_i64()
+        .unwrap_or(0)
+}
+
+/// A bar chart of billed and paid per month (owed is the difference), as SVG.
+fn chart(months: &[swi_premium_billing::report::MonthFigures]) -> String {
+    const H: i64 = 160;
+    const BAR: i64 = 22;
+    let max = months
+        .iter()
+        .map(|m| fen(m.total.billed))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let width = 60 + i64::try_from(months.len()).unwrap_or(0) * (2 * BAR + 24);
+    let mut svg = format!(
+        "<svg role=\"img\" aria-labelledby=\"chart-title\" viewBox=\"0 0 {width} {}\" width=\"{width}\" height=\"{}\" xmlns=\"http://www.w3.org/2000/svg\"><title id=\"chart-title\">各月应缴与已缴（深色为应缴，浅色为已缴）</title>",
+        H + 40,
+        H + 40
+    );
+    for (i, m) in (0i64..).zip(months) {
+        let x = 40 + i * (2 * BAR + 24);
+        let billed = fen(m.total.billed) * H / max;
+        let paid = fen(m.total.paid) * H / max;
+        svg.push_str(&format!(
+            "<rect x=\"{x}\" y=\"{}\" width=\"{BAR}\" height=\"{billed}\" fill=\"#1d4e89\"/><rect x=\"{}\" y=\"{}\" width=\"{BAR}\" height=\"{paid}\" fill=\"#7fb3d5\"/><text x=\"{x}\" y=\"{}\" font-size=\"12\" fill=\"#222\">{}</text>",
+            10 + H - billed,
+            x + BAR,
+            10 + H - paid,
+            H + 30,
+            m.month.format("%Y-%m")
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
 }
 
 fn overdue_of(a: Option<PayerArrears>) -> Option<Overdue> {
@@ -134,6 +182,9 @@ pub async fn list(State(portal): State<Portal>, Signed(s): Signed) -> Response {
         arrears_total: "0.00".into(),
         runs: Vec::new(),
         files: Vec::new(),
+        months: Vec::new(),
+        chart: String::new(),
+        report_query: String::new(),
     };
     match s.role {
         Role::Employer => {
@@ -186,6 +237,31 @@ pub async fn list(State(portal): State<Portal>, Signed(s): Signed) -> Response {
             page.clerk = true;
             page.county = county.clone();
             if county.len() == 6 && county != "360700" {
+                let to = swi_rules::billing::month_of(today);
+                let from = to.checked_sub_months(chrono::Months::new(5)).unwrap_or(to);
+                page.report_query = format!(
+                    "county={county}&from={}&to={}",
+                    from.format("%Y-%m"),
+                    to.format("%Y-%m")
+                );
+                if let Ok(months) = portal
+                    .get(&s, &format!("/api/bills/report?{}", page.report_query))
+                    .await
+                    .and_then(|a| a.into::<Vec<swi_premium_billing::report::MonthFigures>>())
+                {
+                    page.chart = chart(&months);
+                    page.months = months
+                        .iter()
+                        .map(|m| {
+                            (
+                                m.month.format("%Y-%m").to_string(),
+                                m.total.billed.to_string(),
+                                m.total.paid.to_string(),
+                                m.total.owed.to_string(),
+                            )
+                        })
+                        .collect();
+                }
                 if let Ok(a) = portal
                     .get(&s, &format!("/api/bills/arrears?county={county}"))
                     .await
@@ -425,4 +501,42 @@ pub async fn arrears_xlsx(State(portal): State<Portal>, Signed(s): Signed) -> Re
 
 const fn swi_tables_xlsx() -> &'static str {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+}
+
+/// `?from=&to=`.
+#[derive(Debug, Deserialize)]
+pub struct Months {
+    from: String,
+    to: String,
+}
+
+/// `GET /bills/report.xlsx?from=&to=`: the clerk's county's billing report workbook.
+pub async fn report_xlsx(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Query(q): Query<Months>,
+) -> Response {
+    let county = segment(&s.county);
+    let path = format!(
+        "/api/bills/report?county={county}&from={}&to={}&format=xlsx",
+        segment(&q.from),
+        segment(&q.to)
+    );
+    match portal.get(&s, &path).await {
+        Ok(a) if a.ok() => {
+            let mut r = (StatusCode::OK, a.bytes).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(swi_tables_xlsx()),
+            );
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("attachment; filename=\"billing-{county}.xlsx\""))
+            {
+                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            r
+        }
+        Ok(a) => error_page_for(Some(&s), &a.refusal()),
+        Err(e) => error_page_for(Some(&s), &e),
+    }
 }
