@@ -435,10 +435,37 @@ pub async fn cancel(
         } else {
             Decimal::ZERO
         };
+        let unpaid = project.status == ProjectStatus::AwaitingPayment;
         project.status = ProjectStatus::Cancelled;
         project.refund_due = Some(refund);
         let detail = json!({ "reason": req.reason, "refund_due": refund, "basis": "Art. 22" });
-        saved(&project, version, "project.cancel", detail, StatusCode::OK)
+        let mut change = saved(&project, version, "project.cancel", detail, StatusCode::OK)?;
+        // Cancelled before payment: its bill is withdrawn — no longer owed, exported or in
+        // arrears — held only if it is still unpaid as read.
+        let bill_id = swi_bills::bill::project_bill_id(&project.id);
+        if unpaid && let Ok((mut bill, bill_version)) = swi_bills::bill::load_bill(&p, &bill_id).await
+            && bill.status == swi_bills::BillStatus::Owing
+        {
+            let owing = swi_store::Key::new(
+                swi_bills::bill::owing_pk(bill.county),
+                swi_bills::bill::owing_sk(&bill),
+            );
+            bill.status = swi_bills::BillStatus::Withdrawn;
+            change.ops.push(TxOp::Put {
+                item: swi_bills::bill::bill_item(&bill)?,
+                condition: Condition::VersionIs(bill_version),
+            });
+            change.ops.push(TxOp::Delete {
+                key: owing,
+                condition: Condition::None,
+            });
+            change.audit.push(Audit {
+                case: swi_bills::bill::bill_case(&bill.id),
+                command: "bill.withdraw".into(),
+                change: json!({ "project": project.id, "reason": req.reason, "basis": "Art. 12, 22" }),
+            });
+        }
+        Ok(change)
     })
     .await?;
     Ok((status, axum::Json(body)))

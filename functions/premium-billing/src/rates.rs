@@ -373,9 +373,6 @@ pub fn rerated(
         recorded_on: today,
     });
     unit.band_history.sort_by_key(|b| b.from);
-    if from <= today {
-        unit.rate_band = unit.band_on(today);
-    }
     Ok(RateNotice {
         id,
         unit: unit.code.clone(),

@@ -84,7 +84,13 @@ async fn lines_of(p: &Platform, bill: &str) -> Result<Vec<Line>, ApiError> {
 /// The store is unavailable.
 pub async fn rebase_bill(p: &Platform, id: &str) -> Result<bool, ApiError> {
     let (mut bill, version) = load_bill(p, id).await?;
-    if bill.status != BillStatus::Owing || bill.lines_pending {
+    // A project's premium rests on its cost, not on the average wage (Art. 14); only bills of
+    // persons are re-based.
+    if bill.status != BillStatus::Owing
+        || bill.lines_pending
+        || bill.lines == 0
+        || bill.kind == swi_bills::BillKind::Project
+    {
         return Ok(false);
     }
     let params = p.params().await?;

@@ -123,6 +123,11 @@ pub async fn refund_change(
             swi_platform::wire::clip(&req.cause)
         ))
     })?;
+    if bill.lines_pending {
+        return Err(not_allowed(
+            "the bill is being re-based: ask again once its lines are rewritten",
+        ));
+    }
     if bill.status != BillStatus::Paid {
         return Err(not_allowed(
             "the bill is not paid: nothing was paid to refund",
@@ -147,7 +152,12 @@ pub async fn refund_change(
         .ok_or_else(|| not_allowed("the person has no line on this bill"))?
         .body()
         .map_err(|e| ApiError::internal(&e))?;
-    let (e, _) = load_enrolment(p, &req.enrolment).await?;
+    let (e, e_version) = load_enrolment(p, &req.enrolment).await?;
+    // Decided on the enrolment as read: it must not change under the decision.
+    let read = TxOp::Check {
+        key: swi_registry::enrolment::enrolment_key(&e.id),
+        condition: Condition::VersionIs(e_version),
+    };
     let (amount, reason) = match cause {
         // Decided above, from the project as stored.
         Cause::ProjectCancelled => {
@@ -214,7 +224,7 @@ pub async fn refund_change(
         }
     };
     approved(
-        p, actor, bill, version, req, cause, amount, reason, decision, &sha,
+        p, actor, bill, version, req, cause, amount, reason, decision, &sha, read,
     )
     .await
 }
@@ -232,15 +242,23 @@ async fn project_refund(
     if bill.project.as_deref() != Some(req.enrolment.as_str()) {
         return Err(not_allowed("the bill is not this project's premium"));
     }
-    let (project, _) = swi_registry::project::load_project(p, &req.enrolment).await?;
-    if project.status != swi_registry::project::ProjectStatus::Cancelled
-        || project.refund_due.is_none()
-    {
-        return Err(not_allowed(
-            "the project was not cancelled before it started",
-        ));
+    let (project, project_version) = swi_registry::project::load_project(p, &req.enrolment).await?;
+    // Art. 22: 工程建设项目未开工取消 — the premium back only when cancelled before its start,
+    // which the cancellation recorded as the refund due.
+    let due = project
+        .refund_due
+        .filter(|d| {
+            *d > Decimal::ZERO && project.status == swi_registry::project::ProjectStatus::Cancelled
+        })
+        .ok_or_else(|| not_allowed("the project was not cancelled before it started"))?;
+    let amount = due.min(bill.amount - bill.refunded);
+    if amount <= Decimal::ZERO {
+        return Err(not_allowed("the premium was refunded already"));
     }
-    let amount = bill.amount - bill.refunded;
+    let read = TxOp::Check {
+        key: swi_registry::project::project_key(&project.id),
+        condition: Condition::VersionIs(project_version),
+    };
     let reason = format!(
         "project {} cancelled before its start {}",
         project.id, project.start
@@ -256,6 +274,7 @@ async fn project_refund(
         reason,
         decision,
         &sha,
+        read,
     )
     .await
 }
@@ -274,7 +293,11 @@ async fn approved(
     reason: String,
     decision: &str,
     sha: &Sha256,
+    read: TxOp,
 ) -> Result<Change, ApiError> {
+    if amount > bill.amount - bill.refunded {
+        return Err(not_allowed("more than was paid and not yet refunded"));
+    }
     let today = p.clock.today();
     let id = format!("rf-{}-{}", bill.id, req.enrolment);
     let refund = Refund {
@@ -319,6 +342,7 @@ async fn approved(
                 condition: Condition::VersionIs(version),
             },
             refund_put(&line_out)?,
+            read,
         ],
         audit: vec![Audit {
             case: bill_case(&bill.id),

@@ -41,8 +41,8 @@ pub const NAME: &str = "billing";
 pub const OPEN: &str = "billing-open";
 
 /// Operations a run's transaction gives to lines and bills: DynamoDB's 100, less the run's own
-/// record and the job's pointer.
-pub const BUDGET: usize = MAX_TRANSACTION_OPS - 2;
+/// record, the job's pointer and the run's closing audit event.
+pub const BUDGET: usize = MAX_TRANSACTION_OPS - 3;
 
 /// Operations a bill takes besides its lines: the bill, its place in the payer's list and among
 /// the unpaid, and its audit event.
@@ -145,11 +145,7 @@ pub struct Run {
     pub position: Position,
 }
 
-/// The key of a month's run.
-#[must_use]
-pub fn run_key(month: NaiveDate) -> Key {
-    Key::new(format!("billing-run#{}", month.format("%Y-%m")), "run")
-}
+pub use swi_bills::bill::run_key;
 
 fn run_case(month: NaiveDate) -> String {
     format!("billing-run#{}", month.format("%Y-%m"))
@@ -455,9 +451,17 @@ impl Working<'_, '_> {
         });
         match self.p.state.transact(tx_ops).await {
             Ok(()) => {}
-            Err(StateError::Conflict { .. }) => {
+            // Another run moved the month on: it goes on from there.
+            Err(StateError::Conflict { key, .. }) if key == run_key(run.month) => {
                 self.worked.contended = true;
                 return Ok(Next::Stop);
+            }
+            // A bill written meanwhile by something else: stop and say so, never overwrite.
+            Err(StateError::Conflict { key, .. }) => {
+                return Err(ApiError::internal(&format_args!(
+                    "billing {}: {key} was written meanwhile",
+                    run.month.format("%Y-%m")
+                )));
             }
             Err(e) => return Err(e.into()),
         }
@@ -643,6 +647,21 @@ async fn units_of_county(
         let (mut totals, mut last) =
             resumed.map_or_else(|| (Totals::default(), None), |pt| (pt.totals, pt.after));
         let bill_id = swi_bills::bill::unit_bill_id(w.table.month(), &unit.code);
+        // A unit billed already this month (it moved county during the run, and was met in its
+        // old county) is not billed again.
+        if last.is_none()
+            && totals.lines == 0
+            && w.p
+                .state
+                .get(&swi_bills::bill::bill_key(&bill_id))
+                .await?
+                .is_some()
+        {
+            batch.units += 1;
+            pos.after = Some(unit.code.clone());
+            pos.partial = None;
+            continue;
+        }
         match rating_of(&unit, w.table.month()) {
             Err(reason) => batch.exceptions.push(Exception {
                 subject: unit.code.clone(),

@@ -38,6 +38,8 @@ pub enum BillStatus {
     Owing,
     /// Paid in full, by the tax bureau's receipt.
     Paid,
+    /// Withdrawn before it was paid (a project cancelled before payment).
+    Withdrawn,
 }
 
 /// Who pays a bill (Art. 16): a unit for its staff, or a worker for themselves.
@@ -239,6 +241,12 @@ pub fn project_bill_id(project: &str) -> String {
 #[must_use]
 pub fn enrolment_bill_id(month: NaiveDate, enrolment: &str) -> String {
     format!("b-{}-{enrolment}", month.format("%Y%m"))
+}
+
+/// The key of a month's billing run (written by the premium-billing step's monthly run).
+#[must_use]
+pub fn run_key(month: NaiveDate) -> Key {
+    Key::new(format!("billing-run#{}", month.format("%Y-%m")), "run")
 }
 
 /// The key of a bill.

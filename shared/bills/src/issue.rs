@@ -208,8 +208,43 @@ pub fn joining(
     issuer: Issuer,
 ) -> Result<Option<(Vec<TxOp>, Audit, Bill)>, ApiError> {
     let month = month_of(e.start.max(today));
-    let table = MonthTable::new(params, month).map_err(|err| refused(&err))?;
     e.bills_from = Some(month);
+    let starts = vec![e.id.clone()];
+    let bill = own_bill(params, e, unit, month, starts, true, issuer)?;
+    if bill.is_none() {
+        e.bills_from = None;
+    }
+    Ok(bill)
+}
+
+/// The bill of the month a waiting joiner's cover starts in, when that month was billed by its
+/// run before the cover started (the receipt of a first bill paid late): whole, as any month
+/// covered on some day is (Art. 8, 19). Nothing when the person is not covered that month.
+///
+/// # Errors
+/// As [`joining`].
+pub fn first_covered_month(
+    params: &ParamSet,
+    e: &Enrolment,
+    unit: Option<&Unit>,
+    month: NaiveDate,
+    issuer: Issuer,
+) -> Result<Option<(Vec<TxOp>, Audit, Bill)>, ApiError> {
+    own_bill(params, e, unit, month_of(month), Vec::new(), false, issuer)
+}
+
+/// An enrolment's own bill of `month` (`b-YYYYMM-<enrolment>`), paid by its unit or by the
+/// self-paying worker.
+fn own_bill(
+    params: &ParamSet,
+    e: &Enrolment,
+    unit: Option<&Unit>,
+    month: NaiveDate,
+    starts_cover: Vec<String>,
+    at_acceptance: bool,
+    issuer: Issuer,
+) -> Result<Option<(Vec<TxOp>, Audit, Bill)>, ApiError> {
+    let table = MonthTable::new(params, month).map_err(|err| refused(&err))?;
     let rating =
         match unit {
             Some(u) => Rating {
@@ -220,8 +255,8 @@ pub fn joining(
             },
             None => Rating::SELF,
         };
-    let Some(l) = line(&table, &e.member(), rating, true).map_err(|err| refused(&err))? else {
-        e.bills_from = None;
+    let Some(l) = line(&table, &e.member(), rating, at_acceptance).map_err(|err| refused(&err))?
+    else {
         return Ok(None);
     };
     let (payer, name) = match (unit, &e.owner) {
@@ -254,8 +289,8 @@ pub fn joining(
             payer,
             name,
             county: e.county,
-            rating: if unit.is_some() { rating } else { Rating::SELF },
-            starts_cover: vec![e.id.clone()],
+            rating,
+            starts_cover,
         },
         &table,
         totals,
@@ -280,11 +315,6 @@ pub fn project_bill(
     issuer: Issuer,
 ) -> Result<(Vec<TxOp>, Audit, Bill), ApiError> {
     let table = MonthTable::new(params, month_of(today)).map_err(|err| refused(&err))?;
-    let mut basis = basis(&table);
-    basis.articles = vec![
-        "赣市人社字〔2025〕7号 第十一条".into(),
-        "赣市人社字〔2025〕7号 第十四条".into(),
-    ];
     let mut bill = assemble(
         Heading {
             id: crate::bill::project_bill_id(&project.id),
@@ -306,6 +336,10 @@ pub fn project_bill(
         issuer,
     );
     bill.project = Some(project.id.clone());
+    bill.basis.articles = vec![
+        "赣市人社字〔2025〕7号 第十一条".into(),
+        "赣市人社字〔2025〕7号 第十四条".into(),
+    ];
     let ops = bill_ops(&bill)?;
     Ok((ops, issued(&bill), bill))
 }

@@ -1,10 +1,9 @@
 //! Who is billed in a month, and for what (Art. 8, 14, 16-17, 19).
 //!
-//! A person is billed for every month their enrolment is registered on any day of: from the
-//! later of the asked start and the day it was entered (cover cannot start earlier, Art. 8) to
-//! the end of cover, for as long as it is accepted — waiting for payment, covered, or ended.
-//! The month billed at acceptance ([`Member::bills_from`]) is not billed again. An enrolment
-//! covered before billing began (no month billed at acceptance) is billed from its cover's start.
+//! An accepted enrolment is billed its first month at acceptance (from the later of the asked
+//! start and the day it was entered: cover cannot start earlier, Art. 8); after that, every
+//! month it is covered on any day of, to the end of cover — never a month without cover. The
+//! month billed at acceptance ([`Member::bills_from`]) is not billed again.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -19,19 +18,23 @@ use crate::bill::Line;
 /// The articles a line rests on.
 pub const LINE_BASIS: &str = "Art. 14, 17, 19";
 
-/// The period an entry is billed over, if it is billed at all: its first and last day.
+/// The period an entry is billed over, if it is billed at all: its first and last day. At
+/// acceptance, from the later of the asked start and the day it was entered (Art. 8: cover cannot
+/// start earlier); afterwards, while it is covered — a person waiting for payment is billed only
+/// the month billed at acceptance, so that no month without cover is paid for.
 #[must_use]
-pub fn billed_period(m: &Member) -> Option<(NaiveDate, Option<NaiveDate>)> {
-    let registered = m.start.max(m.entered_on.unwrap_or(m.start));
-    let from = match (m.bills_from, m.cover_start, m.status) {
-        (_, _, Status::AwaitingMaterials | Status::AwaitingAcceptance | Status::Returned) => {
-            return None;
-        }
-        (Some(_), _, _) | (None, None, Status::AwaitingPayment) => registered,
-        (None, Some(cover), _) => cover,
-        (None, None, _) => return None,
-    };
-    Some((from, m.cover_end))
+pub fn billed_period(m: &Member, at_acceptance: bool) -> Option<(NaiveDate, Option<NaiveDate>)> {
+    if matches!(
+        m.status,
+        Status::AwaitingMaterials | Status::AwaitingAcceptance | Status::Returned
+    ) {
+        return None;
+    }
+    if at_acceptance {
+        let registered = m.start.max(m.entered_on.unwrap_or(m.start));
+        return Some((registered, m.cover_end));
+    }
+    m.cover_start.map(|from| (from, m.cover_end))
 }
 
 /// The days of `month`'s month an entry is billed for: 0 when it is not billed that month
@@ -42,7 +45,7 @@ pub fn billed_days(m: &Member, month: NaiveDate, at_acceptance: bool) -> u32 {
     if !at_acceptance && m.bills_from.is_some_and(|b| month_of(b) >= month) {
         return 0;
     }
-    billed_period(m).map_or(0, |(from, to)| days_covered(month, from, to))
+    billed_period(m, at_acceptance).map_or(0, |(from, to)| days_covered(month, from, to))
 }
 
 /// The unit's rating a line needs: its industry class and floated band.
@@ -131,9 +134,14 @@ mod tests {
         ] {
             assert_eq!(billed_days(&member(s), d("2026-04-01"), false), 0);
         }
+        // Waiting for payment: only the month billed at acceptance, never a month uncovered.
         assert_eq!(
             billed_days(&member(Status::AwaitingPayment), d("2026-04-01"), false),
-            30
+            0
+        );
+        assert_eq!(
+            billed_days(&member(Status::AwaitingPayment), d("2026-03-01"), true),
+            20
         );
         // Ended before anyone accepted or paid: never billed.
         let mut ended = member(Status::Terminated);
@@ -147,6 +155,9 @@ mod tests {
         m.bills_from = Some(d("2026-03-01"));
         assert_eq!(billed_days(&m, d("2026-03-01"), false), 0);
         assert_eq!(billed_days(&m, d("2026-03-01"), true), 20); // 12th-31st
+        assert_eq!(billed_days(&m, d("2026-04-01"), false), 0); // not yet covered
+        m.status = Status::Covered;
+        m.cover_start = Some(d("2026-03-13"));
         assert_eq!(billed_days(&m, d("2026-04-01"), false), 30);
         assert_eq!(billed_days(&m, d("2026-02-01"), false), 0);
     }

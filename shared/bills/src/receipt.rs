@@ -235,6 +235,34 @@ pub async fn paid(
         {
             Ok(start) => {
                 covered.push((id.clone(), start.cover_start));
+                // Paid late: the month the cover starts in was billed by its run while the
+                // person was not yet covered; it is billed now, as any month covered is.
+                let first = swi_rules::billing::month_of(start.cover_start);
+                if start
+                    .enrolment
+                    .bills_from
+                    .is_some_and(|b| swi_rules::billing::month_of(b) < first)
+                    && p.state.get(&crate::bill::run_key(first)).await?.is_some()
+                {
+                    let unit = match &start.enrolment.unit {
+                        Some(code) => Some(swi_registry::unit::load_unit(p, code).await?.0),
+                        None => None,
+                    };
+                    let params = p.params().await?;
+                    if let Some((o, a, _)) = crate::issue::first_covered_month(
+                        &params,
+                        &start.enrolment,
+                        unit.as_ref(),
+                        first,
+                        crate::issue::Issuer {
+                            at,
+                            by: format!("税务回执 {}", r.number),
+                        },
+                    )? {
+                        ops.extend(o);
+                        audit.push(a);
+                    }
+                }
                 ops.extend(start.ops);
                 audit.push(start.audit);
             }

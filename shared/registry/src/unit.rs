@@ -115,7 +115,8 @@ pub struct Unit {
     #[serde(default)]
     pub members_moved: usize,
     /// Floated bands decided by yearly re-ratings, each from its effective date (Art. 13, 15);
-    /// before the first, `rate_band` as registered.
+    /// before the first, `rate_band` as registered (which a re-rating never overwrites, so that
+    /// a month before it is billed on the band then in force).
     #[serde(default)]
     pub band_history: Vec<DatedBand>,
 }

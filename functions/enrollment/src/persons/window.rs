@@ -48,7 +48,10 @@ where
         // rating as read, held only while the unit stays so (Art. 8, 10).
         let mut extra = vec![window_entry(&e)?];
         let mut audit = Vec::new();
-        if e.status == Status::AwaitingPayment && e.bills_from.is_none() {
+        if command == "enrolment.accept"
+            && e.status == Status::AwaitingPayment
+            && e.bills_from.is_none()
+        {
             let unit = match &e.unit {
                 Some(code) => {
                     let (unit, unit_version) = load_unit(p, code).await?;

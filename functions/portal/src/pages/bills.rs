@@ -51,6 +51,7 @@ fn row(b: &Bill, today: chrono::NaiveDate) -> BillRow {
         due: b.due.to_string(),
         status: match (b.status, overdue) {
             (BillStatus::Paid, _) => "已缴费",
+            (BillStatus::Withdrawn, _) => "已撤销",
             (BillStatus::Owing, true) => "欠费",
             (BillStatus::Owing, false) => "待缴费",
         },
