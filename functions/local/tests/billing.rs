@@ -1084,6 +1084,104 @@ async fn journey(api: &Api) {
         .await;
     assert!(status == StatusCode::OK && xlsx.starts_with(b"PK"));
 
+    // Construction projects: the one-time premium (0.6 ‰) is billed with the enrolment. One,
+    // paid by receipt and cancelled before it starts, gets its premium back (Art. 22); one
+    // cancelled unpaid has its bill withdrawn; one cancelled after it started gets nothing back.
+    api.today("2026-06-20");
+    let project = |no: &str, start: &str| {
+        json!({ "name": format!("示范工程{no}"), "work_injury_project_no": no, "cost": "1000000",
+                "cost_kind": "total", "start": start, "end": "2027-06-30" })
+    };
+    let mut pids = Vec::new();
+    for (no, start) in [
+        ("GC-2026-001", "2026-09-01"),
+        ("GC-2026-002", "2026-09-01"),
+        ("GC-2026-003", "2026-06-21"),
+    ] {
+        let (status, p) = api
+            .call(
+                "POST",
+                &format!("/api/units/{UNIT}/projects"),
+                &api.employer(),
+                Some(project(no, start)),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        pids.push(p["id"].as_str().unwrap().to_owned());
+    }
+    let b = api.bill(&format!("b-{}", pids[0])).await;
+    assert_eq!(
+        (b["kind"].as_str(), b["amount"].as_str()),
+        (Some("project"), Some("600.00")),
+        "{b}"
+    );
+    let (status, imp) = api
+        .receipts(&format!(
+            "receipt_no,bill_id,amount,paid_on\nT202606200001,b-{},600.00,2026-06-20\nT202606200003,b-{},600.00,2026-06-20\n",
+            pids[0], pids[2]
+        ))
+        .await;
+    assert_eq!(
+        (status, imp["covered"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{imp}"
+    );
+    let (_, p0) = api
+        .call(
+            "GET",
+            &format!("/api/projects/{}", pids[0]),
+            &api.employer(),
+            None,
+        )
+        .await;
+    assert_eq!(p0["status"], "covered", "{p0}");
+    api.today("2026-06-25");
+    for pid in &pids {
+        let (status, c) = api
+            .call(
+                "POST",
+                &format!("/api/projects/{pid}/cancel"),
+                &api.employer(),
+                Some(json!({ "reason": "项目取消" })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{c}");
+    }
+    assert_eq!(
+        api.bill(&format!("b-{}", pids[1])).await["status"],
+        "withdrawn"
+    );
+    let ask_project = |pid: &str| {
+        json!({ "cause": "project_cancelled", "enrolment": pid,
+                "work_injury_refund": { "decision_no": "章工伤退〔2026〕20号", "evidence_sha256": decision } })
+    };
+    let (status, r) = api
+        .call(
+            "POST",
+            &format!("/api/bills/b-{}/refunds", pids[0]),
+            &api.window(),
+            Some(ask_project(&pids[0])),
+        )
+        .await;
+    assert_eq!(
+        (status, r["amount"].as_str()),
+        (StatusCode::CREATED, Some("-600.00")),
+        "{r}"
+    );
+    let (status, r) = api
+        .call(
+            "POST",
+            &format!("/api/bills/b-{}/refunds", pids[2]),
+            &api.window(),
+            Some(ask_project(&pids[2])),
+        )
+        .await;
+    assert_eq!(
+        (status, r["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("refund_not_allowed")),
+        "{r}"
+    );
+
     // Billing May again writes nothing.
     let before = api.items().await;
     let run = api.bill_month("2026-05").await;
@@ -1100,7 +1198,7 @@ async fn journey(api: &Api) {
         .await;
     assert_eq!(
         (status, files.as_array().unwrap().len()),
-        (StatusCode::OK, 3),
+        (StatusCode::OK, 4),
         "{files}"
     );
 }
