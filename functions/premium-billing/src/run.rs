@@ -648,8 +648,10 @@ async fn units_of_county(
             resumed.map_or_else(|| (Totals::default(), None), |pt| (pt.totals, pt.after));
         let bill_id = swi_bills::bill::unit_bill_id(w.table.month(), &unit.code);
         // A unit billed already this month (it moved county during the run, and was met in its
-        // old county) is not billed again.
-        if last.is_none()
+        // old county) is not billed again. Only a unit that has moved is looked up.
+        let has_moved = unit.moving_members || unit.members_moved > 0;
+        if has_moved
+            && last.is_none()
             && totals.lines == 0
             && w.p
                 .state

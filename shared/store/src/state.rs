@@ -123,7 +123,8 @@ impl Item {
     /// # Errors
     /// A body that is not of that type.
     pub fn body<T: DeserializeOwned>(&self) -> Result<T, StateError> {
-        serde_json::from_value(self.body.clone()).map_err(|e| StateError::Body(e.to_string()))
+        // Deserialized from the value in place: no copy of the body.
+        T::deserialize(&self.body).map_err(|e| StateError::Body(e.to_string()))
     }
 
     /// Its size as both backends measure it against [`MAX_ITEM_BYTES`]: keys, index keys and the
