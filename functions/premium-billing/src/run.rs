@@ -12,6 +12,8 @@
 
 use std::time::Instant;
 
+use futures_util::StreamExt;
+
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -357,10 +359,12 @@ impl Batch {
     }
 }
 
-/// A month's run being worked: its record as last written and the rest it needs.
+/// A month's run being worked: its record as last issued and the rest it needs.
 struct Working<'a, 'p> {
     p: &'a Platform,
+    /// The run as the last transaction issued writes it.
     run: Run,
+    /// The run's version once that transaction is written.
     version: u64,
     table: MonthTable<'p>,
     actor: Actor,
@@ -368,6 +372,15 @@ struct Working<'a, 'p> {
     deadline: Instant,
     worked: Worked,
     progress: &'a mut (dyn FnMut(&Run) + Send),
+    /// The transaction being written while the next is made (one at most).
+    in_flight: Option<InFlight>,
+}
+
+/// A transaction issued and not yet known written.
+struct InFlight {
+    written: tokio::task::JoinHandle<Result<(), StateError>>,
+    run: Run,
+    persons: u64,
 }
 
 enum Next {
@@ -376,14 +389,49 @@ enum Next {
 }
 
 impl Working<'_, '_> {
-    /// Writes `batch` with the run's new position; `Stop` when the deadline has passed (the
-    /// pointer is rewritten so that the next run is woken) or another run holds the month.
+    /// Waits for the transaction in flight, if any: `Stop` when another run had moved the
+    /// month on (this one stands back).
+    async fn settle(&mut self) -> Result<Next, ApiError> {
+        let Some(f) = self.in_flight.take() else {
+            return Ok(Next::Go);
+        };
+        let month = f.run.month;
+        match f.written.await.map_err(|e| ApiError::internal(&e))? {
+            Ok(()) => {}
+            // Another run moved the month on: it goes on from there.
+            Err(StateError::Conflict { key, .. }) if key == run_key(month) => {
+                self.worked.contended = true;
+                return Ok(Next::Stop);
+            }
+            // A bill written meanwhile by something else: stop and say so, never overwrite.
+            Err(StateError::Conflict { key, .. }) => {
+                return Err(ApiError::internal(&format_args!(
+                    "billing {}: {key} was written meanwhile",
+                    month.format("%Y-%m")
+                )));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.worked.persons += f.persons;
+        self.worked.finished = f.run.status == RunStatus::Done;
+        (self.progress)(&f.run);
+        Ok(Next::Go)
+    }
+
+    /// Issues `batch` with the run's new position, conditioned on the run's version as the
+    /// transaction before it leaves it; the next batch is made while it is written (the one
+    /// before is waited for first, so a transaction is issued only after the one it follows is
+    /// written). `Stop` when the deadline has passed (the pointer is rewritten so that the next
+    /// run is woken) or another run holds the month; then nothing is left in flight.
     async fn commit(
         &mut self,
         batch: Batch,
         position: Position,
         finished: bool,
     ) -> Result<Next, ApiError> {
+        if matches!(self.settle().await?, Next::Stop) {
+            return Ok(Next::Stop);
+        }
         let mut run = self.run.clone();
         run.position = position;
         run.persons += batch.persons;
@@ -449,32 +497,19 @@ impl Working<'_, '_> {
             item: run_item(&run)?,
             condition: Condition::VersionIs(self.version),
         });
-        match self.p.state.transact(tx_ops).await {
-            Ok(()) => {}
-            // Another run moved the month on: it goes on from there.
-            Err(StateError::Conflict { key, .. }) if key == run_key(run.month) => {
-                self.worked.contended = true;
-                return Ok(Next::Stop);
-            }
-            // A bill written meanwhile by something else: stop and say so, never overwrite.
-            Err(StateError::Conflict { key, .. }) => {
-                return Err(ApiError::internal(&format_args!(
-                    "billing {}: {key} was written meanwhile",
-                    run.month.format("%Y-%m")
-                )));
-            }
-            Err(e) => return Err(e.into()),
-        }
+        let state = std::sync::Arc::clone(&self.p.state);
+        self.in_flight = Some(InFlight {
+            written: tokio::spawn(async move { state.transact(tx_ops).await }),
+            run: run.clone(),
+            persons: batch.persons,
+        });
         self.version += 1;
-        self.worked.persons += batch.persons;
-        self.worked.finished = finished;
         self.run = run;
-        (self.progress)(&self.run);
-        Ok(if out_of_time || finished {
-            Next::Stop
-        } else {
-            Next::Go
-        })
+        if out_of_time || finished {
+            self.settle().await?;
+            return Ok(Next::Stop);
+        }
+        Ok(Next::Go)
     }
 }
 
@@ -519,24 +554,32 @@ async fn units_after(
         .collect()
 }
 
+/// Roster entries read at a time.
+const ROSTER_PAGE: u32 = 1000;
+
+/// Self-payers read at a time.
+const SELF_PAYERS_PAGE: u32 = 200;
+
+/// A page of roster entries after `after`, and whether more follow it.
 async fn entries_after(
     p: &Platform,
     pk: String,
-    after: Option<&str>,
+    after: Option<String>,
     limit: u32,
-) -> Result<Vec<Member>, ApiError> {
-    let from = format!("member#{}", after.unwrap_or_default());
+) -> Result<(Vec<Member>, bool), ApiError> {
+    let from = format!("member#{}", after.as_deref().unwrap_or_default());
     let q = Query::partition(pk)
         .range(SkRange::Between(from, "member$".into()))
         .limit(limit);
-    let mut out = Vec::new();
-    for item in p.state.query(&q).await?.items {
+    let page = p.state.query_text(&q).await?;
+    let mut out = Vec::with_capacity(page.items.len());
+    for item in &page.items {
         let m: Member = item.body().map_err(|e| ApiError::internal(&e))?;
-        if Some(m.id.as_str()) != after {
+        if Some(&m.id) != after.as_ref() {
             out.push(m);
         }
     }
-    Ok(out)
+    Ok((out, page.next.is_some()))
 }
 
 /// Works `month`'s run from where it stands until it is done or `deadline` passes (at least one
@@ -591,7 +634,18 @@ pub async fn work(
         deadline,
         worked: Worked::default(),
         progress,
+        in_flight: None,
     };
+    let walked = walk(&mut w).await;
+    // Whatever happened, nothing is left being written when the run returns.
+    let settled = w.settle().await;
+    walked?;
+    settled?;
+    Ok(w.worked)
+}
+
+/// Walks the run's payers from where it stands (see [`work`]).
+async fn walk(w: &mut Working<'_, '_>) -> Result<(), ApiError> {
     let counties = counties();
     let mut pos = w.run.position.clone();
     let mut batch = Batch::default();
@@ -599,7 +653,7 @@ pub async fn work(
         match pos.phase {
             Phase::Done => {
                 w.commit(batch, pos, true).await?;
-                return Ok(w.worked);
+                return Ok(());
             }
             Phase::Units | Phase::SelfPayers => {
                 let Some(&county) = counties.get(pos.county) else {
@@ -616,12 +670,12 @@ pub async fn work(
                     continue;
                 };
                 let stop = if pos.phase == Phase::Units {
-                    units_of_county(&mut w, county, &mut pos, &mut batch).await?
+                    units_of_county(w, county, &mut pos, &mut batch).await?
                 } else {
-                    self_payers_of_county(&mut w, county, &mut pos, &mut batch).await?
+                    self_payers_of_county(w, county, &mut pos, &mut batch).await?
                 };
                 if matches!(stop, Next::Stop) {
-                    return Ok(w.worked);
+                    return Ok(());
                 }
             }
         }
@@ -642,7 +696,28 @@ async fn units_of_county(
         pos.after = None;
         return Ok(Next::Go);
     }
+    // Each unit's first roster page is read while the unit before it is billed and written.
+    let resume = pos
+        .partial
+        .as_ref()
+        .map(|pt| (pt.unit.clone(), pt.after.clone()));
+    let p = w.p;
+    let first_pages: Vec<_> = units
+        .iter()
+        .map(|u| {
+            let after = resume
+                .as_ref()
+                .filter(|(code, _)| *code == u.code)
+                .and_then(|(_, after)| after.clone());
+            entries_after(p, format!("unit#{}", u.code), after, ROSTER_PAGE)
+        })
+        .collect();
+    let mut first_pages = futures_util::stream::iter(first_pages).buffered(2);
     for unit in units {
+        let first_page = first_pages
+            .next()
+            .await
+            .ok_or_else(|| ApiError::internal(&"a roster page was not read"))??;
         let resumed = pos.partial.take().filter(|pt| pt.unit == unit.code);
         let (mut totals, mut last) =
             resumed.map_or_else(|| (Totals::default(), None), |pt| (pt.totals, pt.after));
@@ -650,6 +725,12 @@ async fn units_of_county(
         // A unit billed already this month (it moved county during the run, and was met in its
         // old county) is not billed again. Only a unit that has moved is looked up.
         let has_moved = unit.moving_members || unit.members_moved > 0;
+        if has_moved && last.is_none() && totals.lines == 0 {
+            // Its bill may be in the transaction being written: wait for it first.
+            if matches!(w.settle().await?, Next::Stop) {
+                return Ok(Next::Stop);
+            }
+        }
         if has_moved
             && last.is_none()
             && totals.lines == 0
@@ -670,43 +751,52 @@ async fn units_of_county(
                 county,
                 reason,
             }),
-            Ok(rating) => loop {
-                let page = entries_after(w.p, format!("unit#{}", unit.code), last.as_deref(), 1000)
-                    .await?;
-                if page.is_empty() {
-                    break;
-                }
-                for m in page {
-                    match line(&w.table, &m, rating, false) {
-                        Err(e) => batch.exceptions.push(Exception {
-                            subject: m.id.clone(),
-                            county,
-                            reason: e.to_string(),
-                        }),
-                        Ok(None) => {}
-                        Ok(Some(l)) => {
-                            if batch.len() + 1 > BUDGET {
-                                let full = std::mem::take(batch);
-                                let at = Position {
-                                    partial: Some(Partial {
-                                        unit: unit.code.clone(),
-                                        after: last.clone(),
-                                        totals: totals.clone(),
-                                    }),
-                                    ..pos.clone()
-                                };
-                                if matches!(w.commit(full, at, false).await?, Next::Stop) {
-                                    return Ok(Next::Stop);
+            Ok(rating) => {
+                let mut page = Some(first_page);
+                while let Some((entries, more)) = page.take() {
+                    for m in entries {
+                        match line(&w.table, &m, rating, false) {
+                            Err(e) => batch.exceptions.push(Exception {
+                                subject: m.id.clone(),
+                                county,
+                                reason: e.to_string(),
+                            }),
+                            Ok(None) => {}
+                            Ok(Some(l)) => {
+                                if batch.len() + 1 > BUDGET {
+                                    let full = std::mem::take(batch);
+                                    let at = Position {
+                                        partial: Some(Partial {
+                                            unit: unit.code.clone(),
+                                            after: last.clone(),
+                                            totals: totals.clone(),
+                                        }),
+                                        ..pos.clone()
+                                    };
+                                    if matches!(w.commit(full, at, false).await?, Next::Stop) {
+                                        return Ok(Next::Stop);
+                                    }
                                 }
+                                batch.ops.push(line_op(&bill_id, &l)?);
+                                batch.persons += 1;
+                                totals.add(&l);
                             }
-                            batch.ops.push(line_op(&bill_id, &l)?);
-                            batch.persons += 1;
-                            totals.add(&l);
                         }
+                        last = Some(m.id);
                     }
-                    last = Some(m.id);
+                    if more {
+                        page = Some(
+                            entries_after(
+                                w.p,
+                                format!("unit#{}", unit.code),
+                                last.clone(),
+                                ROSTER_PAGE,
+                            )
+                            .await?,
+                        );
+                    }
                 }
-            },
+            }
         }
         if totals.lines > 0 {
             if batch.len() + BILL_OPS > BUDGET {
@@ -764,12 +854,13 @@ async fn self_payers_of_county(
     pos: &mut Position,
     batch: &mut Batch,
 ) -> Result<Next, ApiError> {
-    let page = entries_after(w.p, self_payers_pk(county), pos.after.as_deref(), 200).await?;
-    if page.is_empty() {
-        pos.county += 1;
-        pos.after = None;
-        return Ok(Next::Go);
-    }
+    let (page, more) = entries_after(
+        w.p,
+        self_payers_pk(county),
+        pos.after.clone(),
+        SELF_PAYERS_PAGE,
+    )
+    .await?;
     for m in page {
         match line(&w.table, &m, Rating::SELF, false) {
             Err(e) => batch.exceptions.push(Exception {
@@ -824,6 +915,10 @@ async fn self_payers_of_county(
         }
         batch.self_payers += 1;
         pos.after = Some(m.id);
+    }
+    if !more {
+        pos.county += 1;
+        pos.after = None;
     }
     if Instant::now() >= w.deadline && !batch.is_empty() {
         let full = std::mem::take(batch);

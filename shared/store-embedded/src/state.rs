@@ -1,7 +1,9 @@
 //! The state port on SQLite: table `items(pk, sk, gsi1pk, gsi1sk, version, body, expires_at)`
 //! with a partial index for `gsi1`. An item past its `expires_at` is read as absent and removed by
 //! [`EmbeddedState::purge_expired`]. Text compares byte-wise (BINARY collation on UTF-8), the same order
-//! as DynamoDB's. One connection behind a mutex; every call runs on a blocking thread.
+//! as DynamoDB's. Two connections, each behind a mutex: one writes, the other reads (WAL lets a
+//! read run while a transaction commits, and every read sees what was committed before it
+//! began); every call runs on a blocking thread.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -9,8 +11,8 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use swi_store::state::{
-    Condition, Cursor, Found, Index, Item, Key, Page, Query, SkRange, StateError, StateStore, TxOp,
-    check_transaction,
+    Condition, Cursor, CursorKey, Found, Index, Item, Key, Page, Query, SkRange, StateError,
+    StateStore, TextItem, TextPage, TxOp,
 };
 
 const SCHEMA: &str = "
@@ -30,7 +32,10 @@ CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gs
 /// State in one SQLite file.
 #[derive(Clone)]
 pub struct EmbeddedState {
+    /// Transactions, and what must see the file exactly as written (counts, health).
     conn: Arc<Mutex<Connection>>,
+    /// Gets and queries.
+    reader: Arc<Mutex<Connection>>,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> StateError {
@@ -77,22 +82,39 @@ fn range_sql(column: &str, range: &SkRange, sql: &mut String, args: &mut Vec<Str
     }
 }
 
-fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+fn row_to_text(row: &rusqlite::Row<'_>) -> rusqlite::Result<TextItem> {
     let gsi1pk: Option<String> = row.get(2)?;
     let gsi1sk: Option<String> = row.get(3)?;
-    let body: String = row.get(5)?;
     let version: i64 = row.get(4)?;
-    let expires_at: Option<i64> = row.get(6)?;
-    Ok(Item {
+    Ok(TextItem {
         pk: row.get(0)?,
         sk: row.get(1)?,
         gsi1: gsi1pk.zip(gsi1sk).map(|(p, s)| Key::new(p, s)),
         version: u64::try_from(version).unwrap_or(0),
-        body: serde_json::from_str(&body).map_err(|e| {
+        body: row.get(5)?,
+    })
+}
+
+fn row_to_item(row: &rusqlite::Row<'_>) -> rusqlite::Result<Item> {
+    let t = row_to_text(row)?;
+    Ok(Item {
+        body: serde_json::from_str(&t.body).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, Box::new(e))
         })?,
-        expires_at,
+        pk: t.pk,
+        sk: t.sk,
+        gsi1: t.gsi1,
+        version: t.version,
+        expires_at: row.get(6)?,
     })
+}
+
+/// Where a page read on `index` ends, from its last row's keys.
+fn position(index: Option<Index>, key: Key, gsi1: Option<&Key>) -> CursorKey {
+    CursorKey {
+        key,
+        index: index.and(gsi1.cloned()),
+    }
 }
 
 fn version_of(conn: &Connection, key: &Key) -> rusqlite::Result<Option<u64>> {
@@ -107,6 +129,22 @@ fn version_of(conn: &Connection, key: &Key) -> rusqlite::Result<Option<u64>> {
 
 fn body_text(item: &Item) -> Result<String, StateError> {
     serde_json::to_string(&item.body).map_err(|e| StateError::Body(e.to_string()))
+}
+
+/// Each put's body as stored, serialized once: the transaction is checked as
+/// [`swi_store::state::check_transaction`] does, an item's size measured on this text.
+fn checked_bodies(ops: &[TxOp]) -> Result<Vec<Option<String>>, StateError> {
+    swi_store::state::check_operations(ops)?;
+    ops.iter()
+        .map(|op| match op {
+            TxOp::Put { item, .. } => {
+                let text = body_text(item)?;
+                item.check_with_body(text.len())?;
+                Ok(Some(text))
+            }
+            _ => Ok(None),
+        })
+        .collect()
 }
 
 fn i64_version(v: u64) -> Result<i64, StateError> {
@@ -154,13 +192,8 @@ impl EmbeddedState {
     /// # Errors
     /// The file cannot be opened or the schema cannot be created.
     pub fn open(path: &Path) -> Result<Self, StateError> {
-        let conn = Connection::open(path).map_err(unavailable)?;
+        let conn = Self::connect(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(unavailable)?;
-        // Every committed transaction is on disk before `transact` returns.
-        conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(unavailable)?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(unavailable)?;
         conn.execute_batch(SCHEMA).map_err(unavailable)?;
         // A store made before items could expire gains the column.
@@ -172,16 +205,56 @@ impl EmbeddedState {
             conn.execute_batch("ALTER TABLE items ADD COLUMN expires_at INTEGER")
                 .map_err(unavailable)?;
         }
+        let reader = Self::connect(path)?;
+        reader
+            .pragma_update(None, "query_only", true)
+            .map_err(unavailable)?;
         Ok(EmbeddedState {
             conn: Arc::new(Mutex::new(conn)),
+            reader: Arc::new(Mutex::new(reader)),
         })
+    }
+
+    /// A connection to the file, set up as both of ours are.
+    fn connect(path: &Path) -> Result<Connection, StateError> {
+        let conn = Connection::open(path).map_err(unavailable)?;
+        // Every committed transaction is on disk before `transact` returns.
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(unavailable)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(unavailable)?;
+        // Every statement the port makes stays prepared (queries differ by range and limit).
+        conn.set_prepared_statement_cache_capacity(64);
+        // One plan per statement, whatever is bound: without this SQLite re-plans a cached
+        // statement on every execution (its bindings are cleared when it goes back to the
+        // cache, and the partial index makes every bound key a reason to re-plan).
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )
+        .map_err(unavailable)?;
+        Ok(conn)
     }
 
     async fn with<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StateError> + Send + 'static,
     ) -> Result<T, StateError> {
-        let conn = Arc::clone(&self.conn);
+        Self::on(&self.conn, f).await
+    }
+
+    async fn reading<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StateError> + Send + 'static,
+    ) -> Result<T, StateError> {
+        Self::on(&self.reader, f).await
+    }
+
+    async fn on<T: Send + 'static>(
+        conn: &Arc<Mutex<Connection>>,
+        f: impl FnOnce(&mut Connection) -> Result<T, StateError> + Send + 'static,
+    ) -> Result<T, StateError> {
+        let conn = Arc::clone(conn);
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
                 .lock()
@@ -193,6 +266,27 @@ impl EmbeddedState {
     }
 
     fn run_query(conn: &Connection, index: Option<Index>, q: &Query) -> Result<Page, StateError> {
+        let (items, next) = Self::select(conn, index, q, row_to_item, |i: &Item| {
+            position(index, i.key(), i.gsi1.as_ref())
+        })?;
+        Ok(Page { items, next })
+    }
+
+    fn run_text_query(conn: &Connection, q: &Query) -> Result<TextPage, StateError> {
+        let (items, next) = Self::select(conn, None, q, row_to_text, |i: &TextItem| {
+            position(None, Key::new(i.pk.clone(), i.sk.clone()), i.gsi1.as_ref())
+        })?;
+        Ok(TextPage { items, next })
+    }
+
+    /// The rows of a query, made by `row`, and the cursor after them.
+    fn select<T>(
+        conn: &Connection,
+        index: Option<Index>,
+        q: &Query,
+        row: fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        last: impl Fn(&T) -> CursorKey,
+    ) -> Result<(Vec<T>, Option<Cursor>), StateError> {
         q.check()?;
         let after = q.cursor.as_ref().map(Cursor::position).transpose()?;
         let mut args: Vec<String> = vec![q.pk.clone(), swi_store::state::epoch_now().to_string()];
@@ -234,12 +328,12 @@ impl EmbeddedState {
         }
         sql.push_str(&format!(" LIMIT {}", u64::from(q.limit) + 1));
         let mut stmt = conn.prepare_cached(&sql).map_err(unavailable)?;
-        let items: Vec<Item> = stmt
-            .query_map(rusqlite::params_from_iter(args.iter()), row_to_item)
+        let rows: Vec<T> = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), row)
             .map_err(unavailable)?
             .collect::<rusqlite::Result<_>>()
             .map_err(unavailable)?;
-        Ok(Page::cut(items, q.limit, index))
+        Ok(swi_store::state::cut(rows, q.limit, last))
     }
 }
 
@@ -274,7 +368,7 @@ fn check(
 impl StateStore for EmbeddedState {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StateError> {
         let key = key.clone();
-        self.with(move |conn| {
+        self.reading(move |conn| {
             conn.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
             ))
@@ -291,17 +385,24 @@ impl StateStore for EmbeddedState {
 
     async fn query(&self, query: &Query) -> Result<Page, StateError> {
         let q = query.clone();
-        self.with(move |conn| Self::run_query(conn, None, &q)).await
+        self.reading(move |conn| Self::run_query(conn, None, &q))
+            .await
     }
 
     async fn query_index(&self, index: Index, query: &Query) -> Result<Page, StateError> {
         let q = query.clone();
-        self.with(move |conn| Self::run_query(conn, Some(index), &q))
+        self.reading(move |conn| Self::run_query(conn, Some(index), &q))
+            .await
+    }
+
+    async fn query_text(&self, query: &Query) -> Result<TextPage, StateError> {
+        let q = query.clone();
+        self.reading(move |conn| Self::run_text_query(conn, &q))
             .await
     }
 
     async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StateError> {
-        check_transaction(&ops)?;
+        let bodies = checked_bodies(&ops)?;
         self.with(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -309,7 +410,7 @@ impl StateStore for EmbeddedState {
             for (i, op) in ops.iter().enumerate() {
                 check(&tx, i, &op.key(), op.condition())?;
             }
-            for op in &ops {
+            for (op, body) in ops.iter().zip(bodies) {
                 match op {
                     TxOp::Put { item, condition } => {
                         let version = i64_version(TxOp::stored_version(item, *condition))?;
@@ -326,7 +427,7 @@ impl StateStore for EmbeddedState {
                                 gpk,
                                 gsk,
                                 version,
-                                body_text(item)?,
+                                body.unwrap_or_default(),
                                 item.expires_at
                             ])
                             .map_err(unavailable)?;

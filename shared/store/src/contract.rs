@@ -170,6 +170,30 @@ pub async fn pagination(h: &dyn Harness) {
     );
     let prefix = Query::partition(&pk).range(SkRange::Prefix("item#01".into()));
     assert_eq!(collect(prefix).await.0, expected[10..20].to_vec());
+    // The same pages with bodies as text: the same items, bodies and cursors.
+    for q in [
+        Query::partition(&pk).limit(10),
+        Query::partition(&pk).limit(4).backward(),
+        Query::partition(&pk)
+            .range(SkRange::Between("item#003".into(), "item#011".into()))
+            .limit(3),
+    ] {
+        let mut cursor = None;
+        loop {
+            let q = q.clone().after(cursor);
+            let (page, text) = (s.query(&q).await.unwrap(), s.query_text(&q).await.unwrap());
+            assert_eq!(page.items.len(), text.items.len());
+            for (i, t) in page.items.iter().zip(&text.items) {
+                assert_eq!((&i.pk, &i.sk, i.version), (&t.pk, &t.sk, t.version));
+                assert_eq!(i.body, t.body::<serde_json::Value>().unwrap());
+            }
+            assert_eq!(page.next, text.next);
+            match page.next {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+    }
     let none = Query::partition(format!("{}#empty", h.run_id()));
     let page = s.query(&none).await.unwrap();
     assert!(page.items.is_empty() && page.next.is_none());
@@ -600,6 +624,12 @@ pub async fn expiry(h: &dyn Harness) {
         .await
         .unwrap();
     assert_eq!(indexed.len(), 1);
+    let text = s.query_text(&Query::partition(&pk)).await.unwrap();
+    assert_eq!(
+        text.items.iter().map(|i| i.sk.as_str()).collect::<Vec<_>>(),
+        ["kept"],
+        "a query with bodies as text skips expired items too"
+    );
     // A version check on the expired item fails: it is missing.
     assert!(matches!(
         s.transact(vec![TxOp::Check {

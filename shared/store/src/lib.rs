@@ -18,5 +18,6 @@ pub mod state;
 
 pub use docs::{DocError, DocMeta, Documents, PresignedPut, Sha256, VerifyReport};
 pub use state::{
-    Condition, Cursor, Index, Item, Key, Page, Query, SkRange, StateError, StateStore, TxOp,
+    Condition, Cursor, Index, Item, Key, Page, Query, SkRange, StateError, StateStore, TextItem,
+    TextPage, TxOp,
 };

@@ -131,10 +131,32 @@ impl Item {
     /// body as compact JSON.
     #[must_use]
     pub fn size(&self) -> usize {
+        self.size_with(self.body_len())
+    }
+
+    /// The size with a body of `body` bytes of compact JSON.
+    fn size_with(&self, body: usize) -> usize {
         let keys = self.pk.len()
             + self.sk.len()
             + self.gsi1.as_ref().map_or(0, |k| k.pk.len() + k.sk.len());
-        keys + 8 + serde_json::to_vec(&self.body).map_or(usize::MAX, |v| v.len())
+        keys.saturating_add(8).saturating_add(body)
+    }
+
+    /// The body's length as compact JSON.
+    fn body_len(&self) -> usize {
+        /// Counts what is written to it, keeping nothing.
+        struct Counter(usize);
+        impl std::io::Write for Counter {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.0 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut body = Counter(0);
+        serde_json::to_writer(&mut body, &self.body).map_or(usize::MAX, |()| body.0)
     }
 
     /// Refuses an item that is too large or has an empty key part.
@@ -142,6 +164,14 @@ impl Item {
     /// # Errors
     /// `ItemTooLarge`, `InvalidKey`.
     pub fn check(&self) -> Result<(), StateError> {
+        self.check_with_body(self.body_len())
+    }
+
+    /// [`Item::check`] for a body already serialized, `body` bytes long.
+    ///
+    /// # Errors
+    /// As [`Item::check`].
+    pub fn check_with_body(&self, body: usize) -> Result<(), StateError> {
         if self.pk.is_empty() || self.sk.is_empty() {
             return Err(StateError::InvalidKey(
                 "partition and sort keys must not be empty".into(),
@@ -154,7 +184,7 @@ impl Item {
                 "index keys must not be empty".into(),
             ));
         }
-        let size = self.size();
+        let size = self.size_with(body);
         if size > MAX_ITEM_BYTES {
             return Err(StateError::ItemTooLarge {
                 key: self.key(),
@@ -239,6 +269,22 @@ impl TxOp {
 /// # Errors
 /// `TooManyOperations`, `DuplicateKey`, `ItemTooLarge`, `InvalidKey`.
 pub fn check_transaction(ops: &[TxOp]) -> Result<(), StateError> {
+    check_operations(ops)?;
+    for op in ops {
+        if let TxOp::Put { item, .. } = op {
+            item.check()?;
+        }
+    }
+    Ok(())
+}
+
+/// [`check_transaction`] but for each put's size: how many operations, no key twice, every
+/// check conditioned (a backend that serializes bodies itself measures them with
+/// [`Item::check_with_body`]).
+///
+/// # Errors
+/// As [`check_transaction`].
+pub fn check_operations(ops: &[TxOp]) -> Result<(), StateError> {
     if ops.is_empty() || ops.len() > MAX_TRANSACTION_OPS {
         return Err(StateError::TooManyOperations(ops.len()));
     }
@@ -248,14 +294,12 @@ pub fn check_transaction(ops: &[TxOp]) -> Result<(), StateError> {
         return Err(StateError::DuplicateKey(w[0].clone()));
     }
     for op in ops {
-        match op {
-            TxOp::Put { item, .. } => item.check()?,
-            TxOp::Check { condition, key } if *condition == Condition::None => {
-                return Err(StateError::InvalidKey(format!(
-                    "a check of {key} needs a condition"
-                )));
-            }
-            _ => {}
+        if let TxOp::Check { condition, key } = op
+            && *condition == Condition::None
+        {
+            return Err(StateError::InvalidKey(format!(
+                "a check of {key} needs a condition"
+            )));
         }
     }
     Ok(())
@@ -446,20 +490,78 @@ impl Page {
     /// after the last of them exactly when more followed. Both backends cut pages this way, so
     /// that `next` means the same on each.
     #[must_use]
-    pub fn cut(mut items: Vec<Item>, limit: u32, index: Option<Index>) -> Page {
-        let next = if items.len() > limit as usize {
-            items.truncate(limit as usize);
-            items.last().map(|last| {
-                Cursor::after(&CursorKey {
-                    key: last.key(),
-                    index: index.and(last.gsi1.clone()),
-                })
-            })
-        } else {
-            None
-        };
+    pub fn cut(items: Vec<Item>, limit: u32, index: Option<Index>) -> Page {
+        let (items, next) = cut(items, limit, |last| CursorKey {
+            key: last.key(),
+            index: index.and(last.gsi1.clone()),
+        });
         Page { items, next }
     }
+}
+
+/// The first `limit` of up to `limit + 1` rows a query fetched, and a cursor after the last of
+/// them (its keys as `position` gives them) exactly when more followed.
+pub fn cut<T>(
+    mut rows: Vec<T>,
+    limit: u32,
+    position: impl Fn(&T) -> CursorKey,
+) -> (Vec<T>, Option<Cursor>) {
+    let next = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last().map(|last| Cursor::after(&position(last)))
+    } else {
+        None
+    };
+    (rows, next)
+}
+
+/// An item with its body as JSON text, read for a caller that turns many items into its own
+/// type (no generic JSON value is built for each).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextItem {
+    /// Partition key.
+    pub pk: String,
+    /// Sort key.
+    pub sk: String,
+    /// Version.
+    pub version: u64,
+    /// Key on `gsi1`, if indexed.
+    pub gsi1: Option<Key>,
+    /// The body, compact JSON.
+    pub body: String,
+}
+
+impl TextItem {
+    /// The same item with its body as text.
+    ///
+    /// # Errors
+    /// `Body` (a JSON value always serializes).
+    pub fn from_item(item: Item) -> Result<Self, StateError> {
+        Ok(TextItem {
+            body: serde_json::to_string(&item.body).map_err(|e| StateError::Body(e.to_string()))?,
+            pk: item.pk,
+            sk: item.sk,
+            version: item.version,
+            gsi1: item.gsi1,
+        })
+    }
+
+    /// The body as a typed value, parsed from its text.
+    ///
+    /// # Errors
+    /// A body that is not of that type.
+    pub fn body<T: DeserializeOwned>(&self) -> Result<T, StateError> {
+        serde_json::from_str(&self.body).map_err(|e| StateError::Body(e.to_string()))
+    }
+}
+
+/// A page of a query with bodies as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextPage {
+    /// The items, in the order asked.
+    pub items: Vec<TextItem>,
+    /// Where to continue, when more items exist.
+    pub next: Option<Cursor>,
 }
 
 /// Errors of the state port; both backends return the same variant for the same cause.
@@ -531,6 +633,24 @@ pub trait StateStore: Send + Sync {
     /// # Errors
     /// `InvalidQuery`, `BadCursor`, `Unavailable`.
     async fn query_index(&self, index: Index, query: &Query) -> Result<Page, StateError>;
+
+    /// [`StateStore::query`] with each body as JSON text: the same items, order and cursor. For a
+    /// caller reading many items into its own type; a backend holding bodies as text gives them
+    /// as they are.
+    ///
+    /// # Errors
+    /// As [`StateStore::query`].
+    async fn query_text(&self, query: &Query) -> Result<TextPage, StateError> {
+        let page = self.query(query).await?;
+        Ok(TextPage {
+            items: page
+                .items
+                .into_iter()
+                .map(TextItem::from_item)
+                .collect::<Result<_, _>>()?,
+            next: page.next,
+        })
+    }
 
     /// Every item of a query, following the pages (for partitions known to be bounded).
     ///
