@@ -122,6 +122,11 @@ pub async fn move_unit(
         unit.members_moved = 0;
         ops.push(unit_put(&unit, Condition::VersionIs(version))?);
         ops.push(pointer(&unit.code, 0, Condition::None)?);
+        // The month's billing run bills it even if its new county was walked already.
+        ops.push(swi_bills::bill::moved_unit_op(
+            swi_rules::billing::month_of(p.clock.today()),
+            &unit.code,
+        )?);
         let body = serde_json::to_value(&unit).map_err(|e| ApiError::internal(&e))?;
         Ok(Change {
             ops,

@@ -2223,6 +2223,21 @@ async fn a_unit_moves_county_only_by_the_city(api: &Api) {
         (StatusCode::ACCEPTED, Some("360703"), Some(true)),
         "{moved}"
     );
+    // The month's billing run is told, so that it bills the unit even if its new county was
+    // walked already.
+    let month = swi_rules::billing::month_of(api.platform.clock.today());
+    assert!(
+        api.platform
+            .state
+            .get(&swi_store::Key::new(
+                swi_bills::bill::moved_units_pk(month),
+                DECLARING_UNIT
+            ))
+            .await
+            .unwrap()
+            .is_some(),
+        "the move is noted for the month's billing run"
+    );
     let run = run_job(
         &api.platform,
         &swi_enrollment::moving::UnitMove,

@@ -69,6 +69,9 @@ pub enum RunStatus {
 pub enum Phase {
     /// Units, county by county.
     Units,
+    /// Units that moved county during the month and were not met in the walk (moved into a
+    /// county already walked).
+    MovedUnits,
     /// Self-paying workers, county by county.
     SelfPayers,
     /// Finished.
@@ -655,11 +658,16 @@ async fn walk(w: &mut Working<'_, '_>) -> Result<(), ApiError> {
                 w.commit(batch, pos, true).await?;
                 return Ok(());
             }
+            Phase::MovedUnits => {
+                if matches!(moved_units(w, &mut pos, &mut batch).await?, Next::Stop) {
+                    return Ok(());
+                }
+            }
             Phase::Units | Phase::SelfPayers => {
                 let Some(&county) = counties.get(pos.county) else {
                     pos = Position {
                         phase: if pos.phase == Phase::Units {
-                            Phase::SelfPayers
+                            Phase::MovedUnits
                         } else {
                             Phase::Done
                         },
@@ -718,131 +726,204 @@ async fn units_of_county(
             .next()
             .await
             .ok_or_else(|| ApiError::internal(&"a roster page was not read"))??;
-        let resumed = pos.partial.take().filter(|pt| pt.unit == unit.code);
-        let (mut totals, mut last) =
-            resumed.map_or_else(|| (Totals::default(), None), |pt| (pt.totals, pt.after));
-        let bill_id = swi_bills::bill::unit_bill_id(w.table.month(), &unit.code);
-        // A unit billed already this month (it moved county during the run, and was met in its
-        // old county) is not billed again. Only a unit that has moved is looked up.
-        let has_moved = unit.moving_members || unit.members_moved > 0;
-        if has_moved && last.is_none() && totals.lines == 0 {
-            // Its bill may be in the transaction being written: wait for it first.
-            if matches!(w.settle().await?, Next::Stop) {
-                return Ok(Next::Stop);
-            }
+        if matches!(
+            bill_unit(w, county, &unit, first_page, false, pos, batch).await?,
+            Next::Stop
+        ) {
+            return Ok(Next::Stop);
         }
-        if has_moved
-            && last.is_none()
-            && totals.lines == 0
-            && w.p
-                .state
-                .get(&swi_bills::bill::bill_key(&bill_id))
-                .await?
-                .is_some()
-        {
-            batch.units += 1;
-            pos.after = Some(unit.code.clone());
-            pos.partial = None;
+    }
+    Ok(Next::Go)
+}
+
+/// Bills the next page of the units noted as moved this month that the walk did not bill (each
+/// looked up first), moving on to the self-payers when none is left.
+async fn moved_units(
+    w: &mut Working<'_, '_>,
+    pos: &mut Position,
+    batch: &mut Batch,
+) -> Result<Next, ApiError> {
+    let q = Query::partition(swi_bills::bill::moved_units_pk(w.table.month()))
+        .range(pos.after.clone().map_or(SkRange::All, SkRange::From))
+        .limit(100);
+    let page = w.p.state.query(&q).await?;
+    for item in &page.items {
+        if Some(&item.sk) == pos.after.as_ref() {
             continue;
         }
-        match rating_of(&unit, w.table.month()) {
-            Err(reason) => batch.exceptions.push(Exception {
-                subject: unit.code.clone(),
-                county,
-                reason,
-            }),
-            Ok(rating) => {
-                let mut page = Some(first_page);
-                while let Some((entries, more)) = page.take() {
-                    for m in entries {
-                        match line(&w.table, &m, rating, false) {
-                            Err(e) => batch.exceptions.push(Exception {
-                                subject: m.id.clone(),
-                                county,
-                                reason: e.to_string(),
-                            }),
-                            Ok(None) => {}
-                            Ok(Some(l)) => {
-                                if batch.len() + 1 > BUDGET {
-                                    let full = std::mem::take(batch);
-                                    let at = Position {
-                                        partial: Some(Partial {
-                                            unit: unit.code.clone(),
-                                            after: last.clone(),
-                                            totals: totals.clone(),
-                                        }),
-                                        ..pos.clone()
-                                    };
-                                    if matches!(w.commit(full, at, false).await?, Next::Stop) {
-                                        return Ok(Next::Stop);
-                                    }
-                                }
-                                batch.ops.push(line_op(&bill_id, &l)?);
-                                batch.persons += 1;
-                                totals.add(&l);
-                            }
-                        }
-                        last = Some(m.id);
-                    }
-                    if more {
-                        page = Some(
-                            entries_after(
-                                w.p,
-                                format!("unit#{}", unit.code),
-                                last.clone(),
-                                ROSTER_PAGE,
-                            )
-                            .await?,
-                        );
-                    }
-                }
-            }
+        let Some(unit) =
+            w.p.state
+                .get(&swi_registry::unit::unit_key(&item.sk))
+                .await?
+        else {
+            batch.units += 1;
+            pos.after = Some(item.sk.clone());
+            pos.partial = None;
+            continue;
+        };
+        let unit: Unit = unit.body().map_err(|e| ApiError::internal(&e))?;
+        let after = pos
+            .partial
+            .as_ref()
+            .filter(|pt| pt.unit == unit.code)
+            .and_then(|pt| pt.after.clone());
+        let first_page =
+            entries_after(w.p, format!("unit#{}", unit.code), after, ROSTER_PAGE).await?;
+        if matches!(
+            bill_unit(w, unit.county, &unit, first_page, true, pos, batch).await?,
+            Next::Stop
+        ) {
+            return Ok(Next::Stop);
         }
-        if totals.lines > 0 {
-            if batch.len() + BILL_OPS > BUDGET {
-                let full = std::mem::take(batch);
-                let at = Position {
-                    partial: Some(Partial {
-                        unit: unit.code.clone(),
-                        after: last.clone(),
-                        totals: totals.clone(),
-                    }),
-                    ..pos.clone()
-                };
-                if matches!(w.commit(full, at, false).await?, Next::Stop) {
-                    return Ok(Next::Stop);
-                }
-            }
-            let rating = rating_of(&unit, w.table.month()).unwrap_or(Rating::SELF);
-            let bill = assemble(
-                Heading {
-                    id: bill_id.clone(),
-                    kind: BillKind::Monthly,
-                    payer: Payer::Unit {
-                        code: unit.code.clone(),
-                    },
-                    name: unit.name.clone(),
-                    county,
-                    rating,
-                    starts_cover: Vec::new(),
-                },
-                &w.table,
-                totals,
-                w.issuer.clone(),
-            );
-            batch.ops.extend(bill_ops(&bill)?);
-            batch.audit.push(issued(&bill));
-            batch.bills += 1;
-            batch.amount += bill.amount;
+    }
+    if page.next.is_none() {
+        *pos = Position {
+            phase: Phase::SelfPayers,
+            county: 0,
+            after: None,
+            partial: None,
+        };
+    }
+    Ok(Next::Go)
+}
+
+/// Bills `unit` (of `county`) from its roster's `first_page` on, or from where `pos` left it
+/// part-billed; a unit that has moved county (or any, with `check_billed`) is first looked up
+/// and left alone when billed already. Commits whenever a transaction is full, and after the
+/// unit when the deadline has passed.
+async fn bill_unit(
+    w: &mut Working<'_, '_>,
+    county: County,
+    unit: &Unit,
+    first_page: (Vec<Member>, bool),
+    check_billed: bool,
+    pos: &mut Position,
+    batch: &mut Batch,
+) -> Result<Next, ApiError> {
+    let resumed = pos.partial.take().filter(|pt| pt.unit == unit.code);
+    let (mut totals, mut last) =
+        resumed.map_or_else(|| (Totals::default(), None), |pt| (pt.totals, pt.after));
+    let bill_id = swi_bills::bill::unit_bill_id(w.table.month(), &unit.code);
+    // A unit billed already this month (it moved county during the run, and was met in its
+    // old county) is not billed again. Only a unit that has moved is looked up.
+    let has_moved = check_billed || unit.moving_members || unit.members_moved > 0;
+    if has_moved && last.is_none() && totals.lines == 0 {
+        // Its bill may be in the transaction being written: wait for it first.
+        if matches!(w.settle().await?, Next::Stop) {
+            return Ok(Next::Stop);
         }
+    }
+    if has_moved
+        && last.is_none()
+        && totals.lines == 0
+        && w.p
+            .state
+            .get(&swi_bills::bill::bill_key(&bill_id))
+            .await?
+            .is_some()
+    {
         batch.units += 1;
         pos.after = Some(unit.code.clone());
         pos.partial = None;
-        if Instant::now() >= w.deadline {
-            let full = std::mem::take(batch);
-            w.commit(full, pos.clone(), false).await?;
-            return Ok(Next::Stop);
+        return Ok(Next::Go);
+    }
+    match rating_of(unit, w.table.month()) {
+        Err(reason) => batch.exceptions.push(Exception {
+            subject: unit.code.clone(),
+            county,
+            reason,
+        }),
+        Ok(rating) => {
+            let mut page = Some(first_page);
+            while let Some((entries, more)) = page.take() {
+                for m in entries {
+                    match line(&w.table, &m, rating, false) {
+                        Err(e) => batch.exceptions.push(Exception {
+                            subject: m.id.clone(),
+                            county,
+                            reason: e.to_string(),
+                        }),
+                        Ok(None) => {}
+                        Ok(Some(l)) => {
+                            if batch.len() + 1 > BUDGET {
+                                let full = std::mem::take(batch);
+                                let at = Position {
+                                    partial: Some(Partial {
+                                        unit: unit.code.clone(),
+                                        after: last.clone(),
+                                        totals: totals.clone(),
+                                    }),
+                                    ..pos.clone()
+                                };
+                                if matches!(w.commit(full, at, false).await?, Next::Stop) {
+                                    return Ok(Next::Stop);
+                                }
+                            }
+                            batch.ops.push(line_op(&bill_id, &l)?);
+                            batch.persons += 1;
+                            totals.add(&l);
+                        }
+                    }
+                    last = Some(m.id);
+                }
+                if more {
+                    page = Some(
+                        entries_after(
+                            w.p,
+                            format!("unit#{}", unit.code),
+                            last.clone(),
+                            ROSTER_PAGE,
+                        )
+                        .await?,
+                    );
+                }
+            }
         }
+    }
+    if totals.lines > 0 {
+        if batch.len() + BILL_OPS > BUDGET {
+            let full = std::mem::take(batch);
+            let at = Position {
+                partial: Some(Partial {
+                    unit: unit.code.clone(),
+                    after: last.clone(),
+                    totals: totals.clone(),
+                }),
+                ..pos.clone()
+            };
+            if matches!(w.commit(full, at, false).await?, Next::Stop) {
+                return Ok(Next::Stop);
+            }
+        }
+        let rating = rating_of(unit, w.table.month()).unwrap_or(Rating::SELF);
+        let bill = assemble(
+            Heading {
+                id: bill_id.clone(),
+                kind: BillKind::Monthly,
+                payer: Payer::Unit {
+                    code: unit.code.clone(),
+                },
+                name: unit.name.clone(),
+                county,
+                rating,
+                starts_cover: Vec::new(),
+            },
+            &w.table,
+            totals,
+            w.issuer.clone(),
+        );
+        batch.ops.extend(bill_ops(&bill)?);
+        batch.audit.push(issued(&bill));
+        batch.bills += 1;
+        batch.amount += bill.amount;
+    }
+    batch.units += 1;
+    pos.after = Some(unit.code.clone());
+    pos.partial = None;
+    if Instant::now() >= w.deadline {
+        let full = std::mem::take(batch);
+        w.commit(full, pos.clone(), false).await?;
+        return Ok(Next::Stop);
     }
     Ok(Next::Go)
 }

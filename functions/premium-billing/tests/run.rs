@@ -330,3 +330,60 @@ async fn a_month_is_billed_once_whatever_stops_it_and_a_future_month_is_refused(
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_unit_moved_into_a_county_already_walked_is_billed_that_month() {
+    let f = fixture();
+    let p = &f.platform;
+    let per_unit = 10;
+    population::seed(&*f.state, 3, per_unit).await;
+    // Unit 0 (the first code) is registered in Nankang, walked after Zhanggong.
+    let mut first = population::unit(0);
+    first.county = swi_rules::ids::County::parse("360703").unwrap();
+    let put = |u: &swi_registry::unit::Unit| {
+        swi_registry::unit::unit_put(u, swi_store::Condition::None).unwrap()
+    };
+    f.state.transact(vec![put(&first)]).await.unwrap();
+    let actor = swi_platform::jobs::job_actor("billing", "test");
+    run::open(p, &actor, population::month()).await.unwrap();
+    // The run stops after Zhanggong's first unit…
+    let w = run::work(p, population::month(), Instant::now(), &mut |_| {})
+        .await
+        .unwrap();
+    assert!(!w.finished);
+    // …and unit 0 moves into Zhanggong, before the unit the run stopped after: the walk of
+    // Zhanggong will not meet it, nor will Nankang's.
+    first.county = swi_rules::ids::County::parse(population::COUNTY).unwrap();
+    first.moving_members = true;
+    f.state
+        .transact(vec![
+            put(&first),
+            swi_bills::bill::moved_unit_op(population::month(), &first.code).unwrap(),
+        ])
+        .await
+        .unwrap();
+    let w = run::work(
+        p,
+        population::month(),
+        Instant::now() + Duration::from_secs(60),
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    assert!(w.finished);
+    for i in 0..3 {
+        let id = format!("b-202603-{}", population::unit_code(i));
+        let bill = f
+            .state
+            .get(&swi_bills::bill::bill_key(&id))
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("unit {i} was not billed"));
+        assert_eq!(bill.body["lines"], population::billed_of(per_unit), "unit {i}");
+    }
+    let (r, _) = run::load_run(p, population::month()).await.unwrap().unwrap();
+    assert_eq!(
+        (r.bills, r.persons),
+        (3, 3 * population::billed_of(per_unit) as u64)
+    );
+}

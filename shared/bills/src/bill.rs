@@ -16,7 +16,7 @@ use swi_domain::access::Owner;
 use swi_platform::{ApiError, Platform};
 use swi_rules::category::Category;
 use swi_rules::ids::County;
-use swi_store::{Cursor, Index, Item, Key, Query, SkRange};
+use swi_store::{Condition, Cursor, Index, Item, Key, Query, SkRange, TxOp};
 
 /// What a bill is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -247,6 +247,28 @@ pub fn enrolment_bill_id(month: NaiveDate, enrolment: &str) -> String {
 #[must_use]
 pub fn run_key(month: NaiveDate) -> Key {
     Key::new(format!("billing-run#{}", month.format("%Y-%m")), "run")
+}
+
+/// The partition of the units that moved county in a month: its billing run, having walked
+/// the counties, bills those of them it has not met (a unit moved into a county already walked).
+#[must_use]
+pub fn moved_units_pk(month: NaiveDate) -> String {
+    format!("billing-moved#{}", month.format("%Y-%m"))
+}
+
+/// The operation noting, in the transaction moving it, that `unit` moved county during `month`.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn moved_unit_op(month: NaiveDate, unit: &str) -> Result<TxOp, ApiError> {
+    Ok(TxOp::Put {
+        item: Item::new(
+            moved_units_pk(month),
+            unit,
+            &serde_json::json!({ "unit": unit, "month": month }),
+        )?,
+        condition: Condition::None,
+    })
 }
 
 /// The key of a bill.
