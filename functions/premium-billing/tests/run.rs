@@ -379,9 +379,16 @@ async fn a_unit_moved_into_a_county_already_walked_is_billed_that_month() {
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("unit {i} was not billed"));
-        assert_eq!(bill.body["lines"], population::billed_of(per_unit), "unit {i}");
+        assert_eq!(
+            bill.body["lines"],
+            population::billed_of(per_unit),
+            "unit {i}"
+        );
     }
-    let (r, _) = run::load_run(p, population::month()).await.unwrap().unwrap();
+    let (r, _) = run::load_run(p, population::month())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (r.bills, r.persons),
         (3, 3 * population::billed_of(per_unit) as u64)
