@@ -357,6 +357,13 @@ impl Batch {
         self.ops.len() + self.audit.len()
     }
 
+    /// Whether the batch writes the item at `key`.
+    fn writes(&self, key: &Key) -> bool {
+        self.ops.iter().any(
+            |op| matches!(op, TxOp::Put { item, .. } if item.pk == key.pk && item.sk == key.sk),
+        )
+    }
+
     fn is_empty(&self) -> bool {
         self.len() == 0 && self.units == 0 && self.self_payers == 0 && self.exceptions.is_empty()
     }
@@ -736,14 +743,28 @@ async fn units_of_county(
     Ok(Next::Go)
 }
 
-/// Bills the next page of the units noted as moved this month that the walk did not bill (each
-/// looked up first), moving on to the self-payers when none is left.
+/// Bills the next page of the units noted as moved (from the run's month to the current one:
+/// a run may still be working after its month ended) that the walk did not bill, each looked up
+/// first; then the self-payers. `pos.county` counts the months after the run's.
 async fn moved_units(
     w: &mut Working<'_, '_>,
     pos: &mut Position,
     batch: &mut Batch,
 ) -> Result<Next, ApiError> {
-    let q = Query::partition(swi_bills::bill::moved_units_pk(w.table.month()))
+    let month = u32::try_from(pos.county)
+        .ok()
+        .and_then(|n| w.table.month().checked_add_months(chrono::Months::new(n)))
+        .filter(|m| *m <= month_of(w.p.clock.today()));
+    let Some(month) = month else {
+        *pos = Position {
+            phase: Phase::SelfPayers,
+            county: 0,
+            after: None,
+            partial: None,
+        };
+        return Ok(Next::Go);
+    };
+    let q = Query::partition(swi_bills::bill::moved_units_pk(month))
         .range(pos.after.clone().map_or(SkRange::All, SkRange::From))
         .limit(100);
     let page = w.p.state.query(&q).await?;
@@ -756,7 +777,6 @@ async fn moved_units(
                 .get(&swi_registry::unit::unit_key(&item.sk))
                 .await?
         else {
-            batch.units += 1;
             pos.after = Some(item.sk.clone());
             pos.partial = None;
             continue;
@@ -777,26 +797,24 @@ async fn moved_units(
         }
     }
     if page.next.is_none() {
-        *pos = Position {
-            phase: Phase::SelfPayers,
-            county: 0,
-            after: None,
-            partial: None,
-        };
+        pos.county += 1;
+        pos.after = None;
+        pos.partial = None;
     }
     Ok(Next::Go)
 }
 
 /// Bills `unit` (of `county`) from its roster's `first_page` on, or from where `pos` left it
-/// part-billed; a unit that has moved county (or any, with `check_billed`) is first looked up
-/// and left alone when billed already. Commits whenever a transaction is full, and after the
+/// part-billed; a unit that has moved county (or is `noted` as moved, not met in the walk; such
+/// a unit is not counted among those walked) is first looked up and left alone when billed
+/// already. Commits whenever a transaction is full, and after the
 /// unit when the deadline has passed.
 async fn bill_unit(
     w: &mut Working<'_, '_>,
     county: County,
     unit: &Unit,
     first_page: (Vec<Member>, bool),
-    check_billed: bool,
+    noted: bool,
     pos: &mut Position,
     batch: &mut Batch,
 ) -> Result<Next, ApiError> {
@@ -806,26 +824,25 @@ async fn bill_unit(
     let bill_id = swi_bills::bill::unit_bill_id(w.table.month(), &unit.code);
     // A unit billed already this month (it moved county during the run, and was met in its
     // old county) is not billed again. Only a unit that has moved is looked up.
-    let has_moved = check_billed || unit.moving_members || unit.members_moved > 0;
+    let has_moved = noted || unit.moving_members || unit.members_moved > 0;
     if has_moved && last.is_none() && totals.lines == 0 {
-        // Its bill may be in the transaction being written: wait for it first.
-        if matches!(w.settle().await?, Next::Stop) {
-            return Ok(Next::Stop);
+        let key = swi_bills::bill::bill_key(&bill_id);
+        // Its bill may be in the batch being made, or in the transaction being written.
+        let mut billed = batch.writes(&key);
+        if !billed {
+            if matches!(w.settle().await?, Next::Stop) {
+                return Ok(Next::Stop);
+            }
+            billed = w.p.state.get(&key).await?.is_some();
         }
-    }
-    if has_moved
-        && last.is_none()
-        && totals.lines == 0
-        && w.p
-            .state
-            .get(&swi_bills::bill::bill_key(&bill_id))
-            .await?
-            .is_some()
-    {
-        batch.units += 1;
-        pos.after = Some(unit.code.clone());
-        pos.partial = None;
-        return Ok(Next::Go);
+        if billed {
+            if !noted {
+                batch.units += 1;
+            }
+            pos.after = Some(unit.code.clone());
+            pos.partial = None;
+            return Ok(Next::Go);
+        }
     }
     match rating_of(unit, w.table.month()) {
         Err(reason) => batch.exceptions.push(Exception {
@@ -917,7 +934,9 @@ async fn bill_unit(
         batch.bills += 1;
         batch.amount += bill.amount;
     }
-    batch.units += 1;
+    if !noted {
+        batch.units += 1;
+    }
     pos.after = Some(unit.code.clone());
     pos.partial = None;
     if Instant::now() >= w.deadline {

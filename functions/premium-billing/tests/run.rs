@@ -359,6 +359,9 @@ async fn a_unit_moved_into_a_county_already_walked_is_billed_that_month() {
         .transact(vec![
             put(&first),
             swi_bills::bill::moved_unit_op(population::month(), &first.code).unwrap(),
+            // Unit 2 moved into Zhanggong earlier in the month: the walk meets it, and its bill
+            // (still in the batch being made when the walk ends) is not written twice.
+            swi_bills::bill::moved_unit_op(population::month(), &population::unit_code(2)).unwrap(),
         ])
         .await
         .unwrap();

@@ -266,7 +266,9 @@ pub fn moved_unit_op(month: NaiveDate, unit: &str) -> Result<TxOp, ApiError> {
             moved_units_pk(month),
             unit,
             &serde_json::json!({ "unit": unit, "month": month }),
-        )?,
+        )?
+        // Long after the month's run is done.
+        .expiring_at(swi_store::state::epoch_now() + 2 * 366 * 86_400),
         condition: Condition::None,
     })
 }
