@@ -1,7 +1,7 @@
 //! Bills and arrears (应缴额核定与欠费, Art. 16-22) in the portal. An employer sees the unit's
 //! bills, newest month first, with what is overdue since when; a self-paying worker their own;
-//! the county's clerks its arrears (and the workbook), the months billed and the files exchanged
-//! with the tax bureau. A bill's page shows its lines, its payment, its re-basings and refunds.
+//! the county's clerks its arrears (and the workbook), the months billed with what the runs could
+//! not bill in the county, and the files exchanged with the tax bureau. A bill's page shows its lines, its payment, its re-basings and refunds.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -85,6 +85,8 @@ pub struct RunRow {
     bills: u64,
     amount: String,
     exceptions: u64,
+    /// What this clerk's county could not have billed (subject, reason), as kept on the run.
+    problems: Vec<(String, String)>,
 }
 
 /// A file exchanged, as a row.
@@ -312,20 +314,7 @@ pub async fn list(State(portal): State<Portal>, Signed(s): Signed) -> Response {
                 .await
                 .and_then(|a| a.into::<Vec<Run>>())
             {
-                page.runs = runs
-                    .iter()
-                    .map(|r| RunRow {
-                        month: r.month.format("%Y-%m").to_string(),
-                        status: match r.status {
-                            swi_premium_billing::run::RunStatus::Running => "核定中",
-                            swi_premium_billing::run::RunStatus::Done => "已完成",
-                        },
-                        persons: r.persons,
-                        bills: r.bills,
-                        amount: r.amount.to_string(),
-                        exceptions: r.exceptions.len() as u64 + r.exceptions_more,
-                    })
-                    .collect();
+                page.runs = runs.iter().map(|r| run_row(r, &county)).collect();
             }
         }
         _ => return not_found(),
@@ -539,5 +528,68 @@ pub async fn report_xlsx(
         }
         Ok(a) => error_page_for(Some(&s), &a.refusal()),
         Err(e) => error_page_for(Some(&s), &e),
+    }
+}
+
+/// A run as a clerk of `county` (`360700`: the city) sees it: the exceptions kept, of their
+/// county only.
+fn run_row(r: &Run, county: &str) -> RunRow {
+    RunRow {
+        month: r.month.format("%Y-%m").to_string(),
+        status: match r.status {
+            swi_premium_billing::run::RunStatus::Running => "核定中",
+            swi_premium_billing::run::RunStatus::Done => "已完成",
+        },
+        persons: r.persons,
+        bills: r.bills,
+        amount: r.amount.to_string(),
+        exceptions: r.exceptions.len() as u64 + r.exceptions_more,
+        problems: r
+            .exceptions
+            .iter()
+            .filter(|e| county == "360700" || e.county.code().to_string() == county)
+            .map(|e| (e.subject.clone(), e.reason.clone()))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clerk_sees_the_exceptions_of_their_county_only() {
+        let county = |c: &str| swi_rules::ids::County::parse(c).unwrap();
+        let exception = |subject: &str, c: &str| swi_premium_billing::run::Exception {
+            subject: subject.into(),
+            county: county(c),
+            reason: "band 1.5 does not exist for industry class 1 (Art. 13-15)".into(),
+        };
+        let run: Run = serde_json::from_value(serde_json::json!({
+            "month": "2026-03-01", "status": "done", "opened_at": "2026-03-01T01:00:00",
+            "opened_by": "job", "units_total": 2, "units_done": 2, "self_payers_done": 0,
+            "persons": 0, "bills": 0, "amount": "0", "transactions": 1,
+            "exceptions": [], "exceptions_more": 3, "finished_at": null,
+            "position": { "phase": "done", "county": 0, "after": null, "partial": null }
+        }))
+        .unwrap();
+        let run = Run {
+            exceptions: vec![
+                exception("91360702A", "360702"),
+                exception("91360703B", "360703"),
+            ],
+            ..run
+        };
+        let zhanggong = run_row(&run, "360702");
+        assert_eq!(zhanggong.exceptions, 5);
+        assert_eq!(
+            zhanggong
+                .problems
+                .iter()
+                .map(|(s, _)| s.as_str())
+                .collect::<Vec<_>>(),
+            ["91360702A"]
+        );
+        assert_eq!(run_row(&run, "360700").problems.len(), 2);
     }
 }
