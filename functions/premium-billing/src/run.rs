@@ -3,12 +3,14 @@
 //!
 //! A month is *opened* once (`billing-run#<YYYY-MM>`, with the job's pointer
 //! `jobs#billing/<YYYY-MM>`); opening it again writes nothing. The job then walks the counties'
-//! units in code order and each unit's roster in enrolment order, then each county's self-payers,
-//! and writes a transaction at a time: the lines, the bills completed, their audit events and the
-//! run's cursor, conditioned on the run's version. A run killed anywhere loses nothing and bills
+//! units in code order and each unit's roster in enrolment order, then the units noted as having
+//! moved county that the walk did not meet, then each county's self-payers, and writes a
+//! transaction at a time: the lines, the bills completed, their audit events and the run's cursor,
+//! conditioned on the run's version. The next transaction is made while the last is written, and
+//! issued only once that one is known written. A run killed anywhere loses nothing and bills
 //! nobody twice: the next run goes on from the cursor of the last transaction, and keys are made
 //! of the month and the payer, so a bill is written once. Nothing is read per person: rosters are
-//! read a page at a time, and every line is one write.
+//! read a page at a time (the next unit's while one is billed), and every line is one write.
 
 use std::time::Instant;
 
@@ -94,7 +96,8 @@ pub struct Partial {
 pub struct Position {
     /// The payers being billed.
     pub phase: Phase,
-    /// The county (index into Ganzhou's list).
+    /// The county (index into Ganzhou's list); among the moved units, the month of their notes
+    /// (months after the run's).
     pub county: usize,
     /// The last unit (or self-payer's enrolment) of the county done.
     pub after: Option<String>,
