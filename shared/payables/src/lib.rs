@@ -9,10 +9,15 @@
 //!   pension; Art. 30, 32): a monthly amount from a first month until one of its end conditions
 //!   happens. The payment step pays it in the monthly cycle (Art. 37: by the 20th).
 //!
-//! Both are written in the approval's transaction, create-only, and found by county in due
+//! - A [`account::PayeeAccount`] is where a payee is paid, validated (form, a card's check
+//!   digit) and held by the payee's name before a line may be batched (Art. 35, 37).
+//!
+//! Both lines and schedules are written in the approval's transaction, create-only, and found by county in due
 //! order through the index: `payables#{county}` (by due date) and `schedules#{county}` (by first
 //! month). Identifiers are derived from the claim and the item, so an approval can never write
 //! a line twice.
+
+pub mod account;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
