@@ -1,9 +1,9 @@
 //! Payees' accounts (Art. 35, 37): where a payable line's money goes, recorded with the holder's
 //! name and validated before the line may be batched.
 //!
-//! - A person is paid to their social-security card's financial account by default (Art. 37:
-//!   原则上发放至社会保障卡), a dependant to a personal bank card, a unit to its account
-//!   (对公账户). Card numbers are 16-19 digits ending in a Luhn check digit (ISO/IEC 7812, which
+//! - A person is paid to their social-security card's financial account by default. Art. 37:
+//!   原则上承办机构应将待遇拨付至享受待遇人员社保卡. A dependant is paid to a personal bank card,
+//!   a unit to its account (对公账户). Card numbers are 16-19 digits ending in a Luhn check digit (ISO/IEC 7812, which
 //!   China UnionPay cards and the card's financial account follow); a unit's account has no
 //!   public check digit, so only its form is checked: 8-30 digits.
 //! - The number is taken with the spaces and hyphens people write in it, and kept as digits only.
