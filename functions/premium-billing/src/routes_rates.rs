@@ -1,6 +1,7 @@
 //! The rates' routes (Art. 13-15): import a yearly re-rating, follow it; a unit's bands, rates
 //! and notices, a notice's PDF; a unit's objection and the agency's re-check decision.
 
+use crate::routes_exchange::CountyQuery;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
@@ -359,13 +360,6 @@ pub async fn object(
     })
     .await?;
     Ok((status, axum::Json(body)))
-}
-
-/// `?county=`.
-#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
-pub struct CountyQuery {
-    /// County code.
-    pub county: String,
 }
 
 /// `GET /api/rates/objections?county=`: a county's re-check cases.

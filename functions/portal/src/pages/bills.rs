@@ -18,6 +18,7 @@ use swi_premium_billing::run::Run;
 
 use crate::Portal;
 use crate::pages::{Chrome, Signed, error_page_for, html, not_found, segment};
+use crate::session::Session;
 
 /// A bill as a row.
 #[derive(Debug, Clone)]
@@ -464,33 +465,8 @@ pub async fn show(
 /// `GET /bills/arrears.xlsx`: the clerk's county's arrears workbook.
 pub async fn arrears_xlsx(State(portal): State<Portal>, Signed(s): Signed) -> Response {
     let county = segment(&s.county);
-    match portal
-        .get(
-            &s,
-            &format!("/api/bills/arrears?county={county}&format=xlsx"),
-        )
-        .await
-    {
-        Ok(a) if a.ok() => {
-            let mut r = (StatusCode::OK, a.bytes).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(swi_tables_xlsx()),
-            );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"arrears-{county}.xlsx\""))
-            {
-                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
-            r
-        }
-        Ok(a) => error_page_for(Some(&s), &a.refusal()),
-        Err(e) => error_page_for(Some(&s), &e),
-    }
-}
-
-const fn swi_tables_xlsx() -> &'static str {
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    let path = format!("/api/bills/arrears?county={county}&format=xlsx");
+    workbook(&portal, &s, &path, &format!("arrears-{county}.xlsx")).await
 }
 
 /// `?from=&to=`.
@@ -512,22 +488,25 @@ pub async fn report_xlsx(
         segment(&q.from),
         segment(&q.to)
     );
-    match portal.get(&s, &path).await {
+    workbook(&portal, &s, &path, &format!("billing-{county}.xlsx")).await
+}
+
+/// The workbook the API answers at `path`, downloaded as `filename`; its refusal as a page.
+async fn workbook(portal: &Portal, s: &Session, path: &str, filename: &str) -> Response {
+    match portal.get(s, path).await {
         Ok(a) if a.ok() => {
             let mut r = (StatusCode::OK, a.bytes).into_response();
             r.headers_mut().insert(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static(swi_tables_xlsx()),
+                HeaderValue::from_static(swi_tables::XLSX_TYPE),
             );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"billing-{county}.xlsx\""))
-            {
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
                 r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
             }
             r
         }
-        Ok(a) => error_page_for(Some(&s), &a.refusal()),
-        Err(e) => error_page_for(Some(&s), &e),
+        Ok(a) => error_page_for(Some(s), &a.refusal()),
+        Err(e) => error_page_for(Some(s), &e),
     }
 }
 
