@@ -21,7 +21,7 @@ pub const MAX_ENTRIES: usize = 200;
 pub const MAX_AMOUNT: i64 = 10_000_000_000;
 
 /// Which side an entry is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {
     /// 借.
@@ -31,20 +31,21 @@ pub enum Side {
 }
 
 /// One entry of a voucher.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Entry {
     /// The account's code.
     pub account: String,
     /// Side.
     pub side: Side,
     /// Amount in yuan, to the fen.
+    #[schema(value_type = String, example = "3500.00")]
     pub amount: Decimal,
     /// What it is (摘要).
     pub memo: String,
 }
 
 /// A balanced voucher.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Voucher {
     /// The day it is booked on.
     pub date: NaiveDate,

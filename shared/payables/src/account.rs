@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 /// The longest account number taken as written (spaces and hyphens included).
 pub const MAX_NUMBER_CHARS: usize = 40;
 
-/// The longest holder's name or bank name taken.
+/// The longest holder's name or branch name taken.
 pub const MAX_NAME_CHARS: usize = 60;
 
 /// What kind of account it is.
@@ -49,6 +49,116 @@ impl AccountKind {
     }
 }
 
+/// The bank an account is held at, by its class in the People's Bank of China's payment system
+/// (支付系统行别代码, the first three digits of a bank's CNAPS code). Bank files are made one per
+/// bank (the bank pays its own accounts in a batch, 批量代发); the branch is kept as written.
+/// City commercial banks, rural commercial banks and rural credit co-operatives are one class
+/// each in that list, so a county whose payments go to two banks of one class splits them by
+/// branch in the file's `branch` column.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Bank {
+    /// 102 中国工商银行.
+    Icbc,
+    /// 103 中国农业银行.
+    Abc,
+    /// 104 中国银行.
+    Boc,
+    /// 105 中国建设银行.
+    Ccb,
+    /// 301 交通银行.
+    Bocom,
+    /// 313 城市商业银行 (赣州银行, 九江银行, …).
+    CityCommercial,
+    /// 314 农村商业银行.
+    RuralCommercial,
+    /// 402 农村信用合作社.
+    RuralCredit,
+    /// 403 中国邮政储蓄银行.
+    Psbc,
+}
+
+impl Bank {
+    /// Every bank class, in code order.
+    pub const ALL: [Bank; 9] = [
+        Bank::Icbc,
+        Bank::Abc,
+        Bank::Boc,
+        Bank::Ccb,
+        Bank::Bocom,
+        Bank::CityCommercial,
+        Bank::RuralCommercial,
+        Bank::RuralCredit,
+        Bank::Psbc,
+    ];
+
+    /// Its class code (行别代码).
+    #[must_use]
+    pub const fn code(self) -> &'static str {
+        match self {
+            Bank::Icbc => "102",
+            Bank::Abc => "103",
+            Bank::Boc => "104",
+            Bank::Ccb => "105",
+            Bank::Bocom => "301",
+            Bank::CityCommercial => "313",
+            Bank::RuralCommercial => "314",
+            Bank::RuralCredit => "402",
+            Bank::Psbc => "403",
+        }
+    }
+
+    /// Its name.
+    #[must_use]
+    pub const fn zh(self) -> &'static str {
+        match self {
+            Bank::Icbc => "中国工商银行",
+            Bank::Abc => "中国农业银行",
+            Bank::Boc => "中国银行",
+            Bank::Ccb => "中国建设银行",
+            Bank::Bocom => "交通银行",
+            Bank::CityCommercial => "城市商业银行",
+            Bank::RuralCommercial => "农村商业银行",
+            Bank::RuralCredit => "农村信用合作社",
+            Bank::Psbc => "中国邮政储蓄银行",
+        }
+    }
+
+    /// The bank with class `code`.
+    #[must_use]
+    pub fn of_code(code: &str) -> Option<Bank> {
+        Bank::ALL.into_iter().find(|b| b.code() == code)
+    }
+
+    /// Its `snake_case` name, as in JSON.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Bank::Icbc => "icbc",
+            Bank::Abc => "abc",
+            Bank::Boc => "boc",
+            Bank::Ccb => "ccb",
+            Bank::Bocom => "bocom",
+            Bank::CityCommercial => "city_commercial",
+            Bank::RuralCommercial => "rural_commercial",
+            Bank::RuralCredit => "rural_credit",
+            Bank::Psbc => "psbc",
+        }
+    }
+}
+
 /// Why an account was not taken.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountError {
@@ -63,7 +173,7 @@ pub enum AccountError {
     },
     /// The card number's check digit is wrong (a digit mistyped or two swapped).
     CheckDigit,
-    /// The holder's or the bank's name is empty or too long.
+    /// The holder's or the branch's name is empty or too long.
     Name(&'static str),
 }
 
@@ -106,13 +216,15 @@ impl std::fmt::Display for AccountError {
 
 impl std::error::Error for AccountError {}
 
-/// A payee's account as recorded: its kind, bank, number (digits only) and holder.
+/// A payee's account as recorded: its kind, bank and branch, number (digits only) and holder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PayeeAccount {
     /// Kind.
     pub kind: AccountKind,
-    /// Bank (开户行).
-    pub bank: String,
+    /// Bank.
+    pub bank: Bank,
+    /// Branch (开户网点), as written.
+    pub branch: String,
     /// Number, digits only.
     pub number: String,
     /// Holder (户名), as written.
@@ -127,11 +239,12 @@ impl PayeeAccount {
     /// What is wrong with it, the first thing found.
     pub fn parse(
         kind: AccountKind,
-        bank: &str,
+        bank: Bank,
+        branch: &str,
         number: &str,
         holder: &str,
     ) -> Result<Self, AccountError> {
-        let bank = bounded_name(bank, "开户行")?;
+        let branch = bounded_name(branch, "开户网点")?;
         let holder = bounded_name(holder, "户名")?;
         if number.chars().count() > MAX_NUMBER_CHARS {
             return Err(AccountError::NotDigits);
@@ -156,6 +269,7 @@ impl PayeeAccount {
         Ok(PayeeAccount {
             kind,
             bank,
+            branch,
             number: digits,
             holder,
         })
@@ -292,15 +406,33 @@ mod tests {
         let written = format!("{} {} {} {}", &n[..4], &n[4..8], &n[8..12], &n[12..]);
         let a = PayeeAccount::parse(
             AccountKind::SocialSecurityCard,
+            Bank::Ccb,
             " 中国建设银行赣州分行 ",
             &written,
             "张三",
         )
         .unwrap();
         assert_eq!(a.number, n);
-        assert_eq!(a.bank, "中国建设银行赣州分行");
+        assert_eq!(a.branch, "中国建设银行赣州分行");
+        assert_eq!(Bank::of_code("105"), Some(a.bank));
         assert_eq!(a.masked(), format!("6217 **** {}", &n[n.len() - 4..]));
         assert!(!a.masked().contains(&n[4..12]));
+    }
+
+    #[test]
+    fn bank_classes_are_the_payment_systems_codes() {
+        for w in Bank::ALL.windows(2) {
+            assert!(w[0].code() < w[1].code());
+        }
+        for b in Bank::ALL {
+            assert_eq!(Bank::of_code(b.code()), Some(b));
+            assert_eq!(
+                serde_json::to_value(b).unwrap(),
+                serde_json::Value::String(b.as_str().into())
+            );
+        }
+        assert_eq!(Bank::of_code("313").map(Bank::zh), Some("城市商业银行"));
+        assert_eq!(Bank::of_code("999"), None);
     }
 
     #[test]
@@ -310,7 +442,7 @@ mod tests {
         slipped[7] = if slipped[7] == b'1' { b'2' } else { b'1' };
         let slipped = String::from_utf8(slipped).unwrap();
         let parse = |kind, number: &str, holder: &str| {
-            PayeeAccount::parse(kind, "中国银行", number, holder)
+            PayeeAccount::parse(kind, Bank::Boc, "中国银行赣州分行", number, holder)
         };
         assert_eq!(
             parse(AccountKind::BankCard, &slipped, "张三"),
@@ -371,6 +503,7 @@ mod tests {
         assert!(!same_holder("阿依古丽买买提", "阿依古丽·买买提"));
         let a = PayeeAccount::parse(
             AccountKind::SocialSecurityCard,
+            Bank::CityCommercial,
             "赣州银行",
             &card("621700000012345678"),
             "李四",

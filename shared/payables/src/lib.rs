@@ -90,12 +90,15 @@ pub struct ParameterUsed {
     pub source: String,
 }
 
-/// Where a payable line stands; claim review writes `open`, the payment step moves it on.
+/// Where a payable line stands; claim review (or billing, for a refund) writes `open`; the
+/// payment step takes it once, and its own payment line carries it from there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LineStatus {
-    /// Approved, waiting to be batched.
+    /// Approved, waiting for the payment step.
     Open,
+    /// Taken by the payment step (its payment line says where the payment stands).
+    Taken,
 }
 
 /// One approved lump sum waiting to be paid.
@@ -202,7 +205,7 @@ pub fn line_put(line: &PayableLine) -> Result<TxOp, ApiError> {
     let k = line_key(&line.id);
     Ok(TxOp::Put {
         item: StoreItem::new(k.pk, k.sk, line)?.with_gsi1(
-            format!("payables#{}", line.county.code()),
+            waiting_partition(line.county),
             format!("{}#{}", line.due, line.id),
         ),
         condition: Condition::NotExists,
@@ -217,10 +220,57 @@ pub fn schedule_put(s: &Schedule) -> Result<TxOp, ApiError> {
     let k = schedule_key(&s.id);
     Ok(TxOp::Put {
         item: StoreItem::new(k.pk, k.sk, s)?.with_gsi1(
-            format!("schedules#{}", s.county.code()),
+            schedules_partition(s.county),
             format!("{}#{}", s.start, s.id),
         ),
         condition: Condition::NotExists,
+    })
+}
+
+/// The county's schedules not yet taken into the payment step's payroll (`schedules#{county}`).
+#[must_use]
+pub fn schedules_partition(county: County) -> String {
+    format!("schedules#{}", county.code())
+}
+
+/// The write that marks a schedule taken into the payroll, conditioned on the version read: it
+/// leaves the county's waiting schedules (`schedules-taken#{county}` keeps the order). The
+/// schedule itself is unchanged; the payroll keeps its payments from here.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn schedule_taken_op(s: &Schedule, version: u64) -> Result<TxOp, ApiError> {
+    let k = schedule_key(&s.id);
+    Ok(TxOp::Put {
+        item: StoreItem::new(k.pk, k.sk, s)?.with_gsi1(
+            format!("schedules-taken#{}", s.county.code()),
+            format!("{}#{}", s.start, s.id),
+        ),
+        condition: Condition::VersionIs(version),
+    })
+}
+
+/// The county's lines still waiting for the payment step, in due order (`payables#{county}`).
+#[must_use]
+pub fn waiting_partition(county: County) -> String {
+    format!("payables#{}", county.code())
+}
+
+/// The write that marks a line taken by the payment step, conditioned on the version it was
+/// read at: it leaves the county's waiting lines (`payables-taken#{county}` keeps the order).
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn line_taken_op(line: &PayableLine, version: u64) -> Result<TxOp, ApiError> {
+    let mut taken = line.clone();
+    taken.status = LineStatus::Taken;
+    let k = line_key(&line.id);
+    Ok(TxOp::Put {
+        item: StoreItem::new(k.pk, k.sk, &taken)?.with_gsi1(
+            format!("payables-taken#{}", line.county.code()),
+            format!("{}#{}", line.due, line.id),
+        ),
+        condition: Condition::VersionIs(version),
     })
 }
 
@@ -265,7 +315,7 @@ pub async fn county_lines(
         .state
         .query_index(
             Index::Gsi1,
-            &Query::partition(format!("payables#{}", county.code())).limit(limit),
+            &Query::partition(waiting_partition(county)).limit(limit),
         )
         .await?;
     page.items
@@ -308,6 +358,29 @@ pub fn refund_key(id: &str) -> Key {
     Key::new(format!("refund-payable#{id}"), "line")
 }
 
+/// The county's refunds still waiting for the payment step (`refunds#{county}`).
+#[must_use]
+pub fn refunds_partition(county: County) -> String {
+    format!("refunds#{county}")
+}
+
+/// The write that marks a refund taken by the payment step, conditioned on the version read.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn refund_taken_op(r: &RefundLine, version: u64) -> Result<TxOp, ApiError> {
+    let mut taken = r.clone();
+    taken.status = LineStatus::Taken;
+    let k = refund_key(&r.id);
+    Ok(TxOp::Put {
+        item: StoreItem::new(k.pk, k.sk, &taken)?.with_gsi1(
+            format!("refunds-taken#{}", r.county),
+            format!("{}#{}", r.approved_on, r.id),
+        ),
+        condition: Condition::VersionIs(version),
+    })
+}
+
 /// The operation writing a refund for the payment step, once, indexed by county
 /// (`refunds#{county}`, by approval day).
 ///
@@ -317,7 +390,7 @@ pub fn refund_put(r: &RefundLine) -> Result<TxOp, ApiError> {
     let k = refund_key(&r.id);
     Ok(TxOp::Put {
         item: StoreItem::new(k.pk, k.sk, r)?.with_gsi1(
-            format!("refunds#{}", r.county),
+            refunds_partition(r.county),
             format!("{}#{}", r.approved_on, r.id),
         ),
         condition: Condition::NotExists,

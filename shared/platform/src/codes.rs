@@ -164,6 +164,18 @@ error_codes! {
     RefundNotAllowed = "refund_not_allowed",
     /// 422: a month that has not begun cannot be billed (Art. 16, 19).
     MonthInFuture = "month_in_future",
+    /// 422: the account is not the payee's (its holder's name is not the payee's, Art. 35, 37)
+    /// or is not valid (its form or check digit).
+    AccountRejected = "account_rejected",
+    /// 422: a bank's return file that does not answer its batch line by line (an unknown batch or
+    /// line, a changed account or amount, a line missing): refused whole.
+    ReturnRejected = "return_rejected",
+    /// 409: a month's payment cycle cannot open while the month before it is not closed
+    /// (Art. 37).
+    PreviousCycleOpen = "previous_cycle_open",
+    /// 422: a step of the payment cycle whose facts are not there yet (the periodic benefits
+    /// recorded paid before their batch's return, a transfer of another amount than approved).
+    CycleFactsMissing = "cycle_facts_missing",
     /// 422: the unit's industry class or floated band does not fit a person it rates (Art. 13-15).
     RatingInvalid = "rating_invalid",
     // 5xx

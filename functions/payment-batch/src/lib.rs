@@ -1,0 +1,34 @@
+//! The payment step (待遇支付, Art. 35-41) as an `axum::Router`: served by Lambda in AWS
+//! (`src/main.rs`) and by `swi serve` locally, at the same paths.
+//!
+//! - [`accounts`]: payees' accounts, valid and held by the payee (Art. 35, 37);
+//! - [`model`]: payment lines, the queue, batches and their parts per bank;
+//! - [`runs`]: the daily run (lump sums within 10 working days, refunds, re-issues; Art. 38)
+//!   and the month's periodic run over the [`payroll`] (Art. 37);
+
+pub mod accounts;
+pub mod model;
+pub mod payroll;
+pub mod runs;
+
+use axum::Router;
+use swi_platform::Platform;
+use swi_platform::api::Routes;
+
+/// The step's jobs, for the hosts that run them.
+#[must_use]
+pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
+    vec![Box::new(runs::PaymentRuns), Box::new(runs::PaymentBatch)]
+}
+
+/// The step's routes, each with its OpenAPI operation.
+#[must_use]
+pub fn routes() -> Routes {
+    Routes::new()
+}
+
+/// The step's application alone (the platform's routes and the document included), as its
+/// Lambda serves it and its tests call it.
+pub fn router(platform: Platform) -> Router {
+    swi_platform::api::app(platform, vec![routes()]).0
+}
