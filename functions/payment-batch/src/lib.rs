@@ -7,6 +7,7 @@
 //!   and the month's periodic run over the [`payroll`] (Art. 37);
 
 pub mod accounts;
+pub mod bank_files;
 pub mod model;
 pub mod payroll;
 pub mod runs;

@@ -51,35 +51,7 @@ pub enum FileKind {
     Receipts,
 }
 
-/// A file's format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Format {
-    /// CSV, UTF-8, a header row.
-    Csv,
-    /// An XLSX workbook, one sheet.
-    Xlsx,
-}
-
-impl Format {
-    /// The media type.
-    #[must_use]
-    pub const fn media_type(self) -> &'static str {
-        match self {
-            Format::Csv => swi_tables::CSV_TYPE,
-            Format::Xlsx => swi_tables::XLSX_TYPE,
-        }
-    }
-
-    /// The file name's extension.
-    #[must_use]
-    pub const fn extension(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Xlsx => "xlsx",
-        }
-    }
-}
+pub use swi_tables::Format;
 
 /// A file exchanged with the tax bureau.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -231,36 +203,12 @@ pub async fn export_rows(
 /// # Errors
 /// The workbook or the CSV cannot be written (it does not fail).
 pub fn render(rows: &[ExportRow], format: Format) -> Result<Vec<u8>, ApiError> {
-    match format {
-        Format::Csv => {
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record(EXPORT_COLUMNS.iter().map(|(en, _)| *en))
-                .map_err(|e| ApiError::internal(&e))?;
-            for r in rows {
-                w.write_record(&r.cells)
-                    .map_err(|e| ApiError::internal(&e))?;
-            }
-            w.into_inner().map_err(|e| ApiError::internal(&e))
-        }
-        Format::Xlsx => {
-            let mut book = rust_xlsxwriter::Workbook::new();
-            let sheet = book.add_worksheet();
-            let bold = rust_xlsxwriter::Format::new().set_bold();
-            let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(&e);
-            for (c, (_, zh)) in (0u16..).zip(EXPORT_COLUMNS) {
-                sheet
-                    .write_string_with_format(0, c, zh, &bold)
-                    .map_err(fail)?;
-            }
-            for (r, row) in (1u32..).zip(rows) {
-                for (c, cell) in (0u16..).zip(&row.cells) {
-                    sheet.write_string(r, c, cell).map_err(fail)?;
-                }
-            }
-            sheet.set_column_width(0, 34).map_err(fail)?;
-            sheet.set_column_width(2, 22).map_err(fail)?;
-            sheet.set_column_width(3, 30).map_err(fail)?;
-            book.save_to_buffer().map_err(fail)
-        }
-    }
+    let cells: Vec<&[String]> = rows.iter().map(|r| &r.cells[..]).collect();
+    swi_tables::render(
+        &EXPORT_COLUMNS,
+        &cells,
+        format,
+        &[(0, 34.0), (2, 22.0), (3, 30.0)],
+    )
+    .map_err(|e| ApiError::internal(&e))
 }

@@ -8,17 +8,20 @@
 //!   is refused with [`TableError::TooLarge`] for a few kilobytes of work.
 //! - [`columns::Columns`]: a header row mapped to known columns (Chinese or English headings).
 //! - [`report`]: row-by-row problem reports and their XLSX download.
+//! - [`write`]: tables out, as CSV or XLSX.
 
 pub mod columns;
 mod csv_in;
 pub mod limits;
 pub mod report;
+pub mod write;
 mod xlsx_in;
 mod zip_guard;
 
 pub use columns::Columns;
 pub use limits::Limits;
 pub use report::{RowReport, report_xlsx};
+pub use write::{Format, render};
 
 /// The media type of XLSX workbooks.
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -1,0 +1,104 @@
+//! Tables out: a header row of known columns and rows of text cells, as UTF-8 CSV (the columns'
+//! English identifiers, which a file read back maps again) or as a one-sheet XLSX workbook (the
+//! Chinese headings, bold).
+
+use serde::{Deserialize, Serialize};
+
+use crate::columns::Column;
+
+/// A file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// CSV, UTF-8, a header row.
+    Csv,
+    /// An XLSX workbook, one sheet.
+    Xlsx,
+}
+
+impl Format {
+    /// The media type.
+    #[must_use]
+    pub const fn media_type(self) -> &'static str {
+        match self {
+            Format::Csv => crate::CSV_TYPE,
+            Format::Xlsx => crate::XLSX_TYPE,
+        }
+    }
+
+    /// The file name's extension.
+    #[must_use]
+    pub const fn extension(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+        }
+    }
+}
+
+/// Why a table could not be written (it does not happen with text cells).
+#[derive(Debug, thiserror::Error)]
+#[error("the table could not be written: {0}")]
+pub struct WriteError(String);
+
+/// `rows` under `columns` in `format`; `widths` sets XLSX column widths (column, characters).
+///
+/// # Errors
+/// The writer's own failure (not with text cells).
+pub fn render<R: AsRef<[String]>>(
+    columns: &[Column],
+    rows: &[R],
+    format: Format,
+    widths: &[(u16, f64)],
+) -> Result<Vec<u8>, WriteError> {
+    match format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let fail = |e: csv::Error| WriteError(e.to_string());
+            w.write_record(columns.iter().map(|(en, _)| *en))
+                .map_err(fail)?;
+            for r in rows {
+                w.write_record(r.as_ref()).map_err(fail)?;
+            }
+            w.into_inner().map_err(|e| WriteError(e.to_string()))
+        }
+        Format::Xlsx => {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            let bold = rust_xlsxwriter::Format::new().set_bold();
+            let fail = |e: rust_xlsxwriter::XlsxError| WriteError(e.to_string());
+            for (c, (_, zh)) in (0u16..).zip(columns) {
+                sheet
+                    .write_string_with_format(0, c, *zh, &bold)
+                    .map_err(fail)?;
+            }
+            for (r, row) in (1u32..).zip(rows) {
+                for (c, cell) in (0u16..).zip(row.as_ref()) {
+                    sheet.write_string(r, c, cell).map_err(fail)?;
+                }
+            }
+            for (c, w) in widths {
+                sheet.set_column_width(*c, *w).map_err(fail)?;
+            }
+            book.save_to_buffer().map_err(fail)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_written_reads_back_the_same() {
+        const COLS: [Column; 2] = [("name", "户名"), ("amount", "金额")];
+        let rows = vec![vec!["张三".to_owned(), "3500.00".to_owned()]];
+        for format in [Format::Csv, Format::Xlsx] {
+            let bytes = render(&COLS, &rows, format, &[(0, 20.0)]).unwrap();
+            let t = crate::read(&bytes, &crate::Limits::RECEIPTS).unwrap();
+            let cols = crate::Columns::map(&t[0], &COLS, &["name", "amount"]).unwrap();
+            assert_eq!(cols.cell(&t[1], "name"), "张三", "{format:?}");
+            assert_eq!(cols.cell(&t[1], "amount"), "3500.00", "{format:?}");
+        }
+    }
+}
