@@ -10,22 +10,44 @@ pub mod accounts;
 pub mod bank_files;
 pub mod model;
 pub mod payroll;
+pub mod returns;
+pub mod routes_accounts;
+pub mod routes_payments;
 pub mod runs;
 
 use axum::Router;
 use swi_platform::Platform;
 use swi_platform::api::Routes;
+use utoipa_axum::routes;
 
 /// The step's jobs, for the hosts that run them.
 #[must_use]
 pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
-    vec![Box::new(runs::PaymentRuns), Box::new(runs::PaymentBatch)]
+    vec![
+        Box::new(runs::PaymentRuns),
+        Box::new(runs::PaymentBatch),
+        Box::new(returns::PaymentReturns),
+    ]
 }
 
 /// The step's routes, each with its OpenAPI operation.
 #[must_use]
 pub fn routes() -> Routes {
     Routes::new()
+        .routes(routes!(routes_accounts::record))
+        .routes(routes!(routes_accounts::own))
+        .routes(routes!(routes_accounts::of_line))
+        .routes(routes!(routes_payments::open_run))
+        .routes(routes!(routes_payments::batches))
+        .routes(routes!(routes_payments::batch))
+        .routes(routes!(routes_payments::make_file))
+        .routes(routes!(routes_payments::download_file))
+        .routes(routes!(routes_payments::record_return))
+        .routes(routes!(routes_payments::get_return))
+        .routes(routes!(routes_payments::due))
+        .routes(routes!(routes_payments::own))
+        .routes(routes!(routes_payments::line))
+        .routes(routes!(routes_payments::change_schedule))
 }
 
 /// The step's application alone (the platform's routes and the document included), as its

@@ -518,8 +518,10 @@ async fn fill(
             run.after = None;
             continue;
         }
-        if tx.ops.len() == before || !tx.room(3, 1) {
-            // Full (or a source that needs a transaction of its own next time).
+        let taken_here = matches!(run.phase, Phase::LumpSums | Phase::Refunds | Phase::Intake);
+        if tx.ops.len() == before || !tx.room(3, 1) || taken_here {
+            // Full, a source that needs a transaction of its own, or sources taken: those leave
+            // their index only when this transaction is written, so it is written first.
             return Ok(());
         }
     }
@@ -822,11 +824,7 @@ async fn fill_walk(
         }
         let entry: PayrollEntry = item.body().map_err(|e| ApiError::internal(&e))?;
         run.after = Some(item.sk.clone());
-        let payee = item
-            .gsi1
-            .as_ref()
-            .map(|k| k.pk.clone())
-            .ok_or_else(|| ApiError::internal(&"a payroll entry without its payee"))?;
+        let payee = payee_partition(p, &entry.schedule.payee)?;
         instalment(p, params, &entry, &payee, run.on, batch, tx)?;
     }
     Ok(page.next.is_some())

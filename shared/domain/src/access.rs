@@ -250,6 +250,14 @@ pub enum Action {
     FirstReviewClaim,
     /// Re-review (复核): confirm or deduct; send back or reject.
     ReReviewClaim,
+    /// Record a payee's account (Art. 35, 37): the contractor's finance staff for the payees of
+    /// their county's lines, a citizen or unit for itself.
+    RecordAccount,
+    /// Pay (Art. 37, 38): open batch runs, make bank files, record the banks' returns, record
+    /// a periodic benefit's stop, suspension or adjustment.
+    Pay,
+    /// Read the payment step's county records: the lines due, batches, the cycle, the books.
+    ReadPayments,
 }
 
 /// Why an actor may not.
@@ -333,6 +341,9 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::HandleClaim => &[Handler],
         Action::FirstReviewClaim => &[FirstReviewer],
         Action::ReReviewClaim => &[ReReviewer],
+        Action::RecordAccount => &[Citizen, Employer, Finance],
+        Action::Pay => &[Finance],
+        Action::ReadPayments => &[Finance, AgencyOfficer, Supervisor],
     }
 }
 

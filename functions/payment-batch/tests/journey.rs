@@ -1,0 +1,563 @@
+//! The payment step on the embedded store, through its router and jobs: an approved lump sum
+//! and a periodic benefit approved late are batched to their payees' accounts, paid to the
+//! banks' files and returns; a failed line goes out again, as a new attempt of the same line,
+//! only once its account is corrected; the vouchers balance and the paid total equals the
+//! approved total. A return with a changed amount and an account whose holder is not the payee
+//! are refused and change nothing.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, NaiveDate};
+use http_body_util::BodyExt;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use swi_payables::account::luhn_check_digit;
+use swi_payables::{
+    LineStatus, PayableLine, Payee, PayeeKind, Schedule, ScheduleEnd, ScheduleStatus,
+};
+use swi_platform::Platform;
+use swi_platform::auth::{Claims, ISSUER, TokenKeys};
+use swi_platform::clock::SetClock;
+use swi_platform::jobs::Job;
+use swi_rules::benefits::Item;
+use swi_rules::ids::County;
+use swi_store::Query;
+use tower::ServiceExt;
+
+static KEYS: AtomicU64 = AtomicU64::new(1);
+
+struct Fixture {
+    platform: Platform,
+    clock: Arc<SetClock>,
+    _dir: tempfile::TempDir,
+}
+
+fn at(day: &str) -> DateTime<chrono::FixedOffset> {
+    DateTime::parse_from_rfc3339(&format!("{day}T09:30:00+08:00")).unwrap()
+}
+
+fn fixture(day: &str) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, docs) = swi_store_embedded::open(dir.path(), "http://127.0.0.1:1").unwrap();
+    let clock = Arc::new(SetClock::new(at(day)));
+    let platform = Platform {
+        state,
+        docs,
+        tokens: Arc::new(TokenKeys::from_secret(b"test secret: 32 bytes at least!!")),
+        persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[5; 32]).unwrap()),
+        clock: clock.clone(),
+        base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
+        city_params: Default::default(),
+        public_url: String::new(),
+    };
+    Fixture {
+        platform,
+        clock,
+        _dir: dir,
+    }
+}
+
+fn token(p: &Platform, sub: &str, role: &str, county: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    p.tokens
+        .mint(&Claims {
+            sub: sub.into(),
+            role: role.into(),
+            county: county.into(),
+            name: "测试用户".into(),
+            unit: None,
+            iss: ISSUER.into(),
+            iat: now,
+            exp: now + 3600,
+        })
+        .unwrap()
+}
+
+async fn call(
+    p: &Platform,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        req = req.header("content-type", "application/json").header(
+            "idempotency-key",
+            format!("key-{:08}", KEYS.fetch_add(1, Ordering::Relaxed)),
+        );
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .unwrap();
+    let res = swi_payment_batch::router(p.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let v = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    (status, v)
+}
+
+/// A resident ID number with its check character (GB 11643).
+fn resident(body17: &str) -> String {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const C: &[u8; 11] = b"10X98765432";
+    let s: u32 = body17
+        .bytes()
+        .zip(W)
+        .map(|(b, w)| u32::from(b - b'0') * w)
+        .sum();
+    format!("{body17}{}", C[(s % 11) as usize] as char)
+}
+
+fn card(payload: &str) -> String {
+    format!("{payload}{}", luhn_check_digit(payload).unwrap())
+}
+
+fn zhanggong() -> County {
+    County::parse("360702").unwrap()
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+async fn seed(p: &Platform) {
+    let funeral = PayableLine {
+        id: "c-9/funeral".into(),
+        claim: "c-9".into(),
+        injury: "i-9".into(),
+        item: Item::Funeral,
+        county: zhanggong(),
+        payee: Payee {
+            kind: PayeeKind::Relatives,
+            name: "李四".into(),
+            unit: None,
+            id_number: Some(resident("36070219800101002")),
+        },
+        amount: "40000.00".parse().unwrap(),
+        approved_on: d("2027-03-01"),
+        due: d("2027-03-15"),
+        basis: vec!["Art. 32".into()],
+        assumptions: vec![],
+        status: LineStatus::Open,
+    };
+    let allowance = Schedule {
+        id: "c-8/disability_allowance".into(),
+        claim: "c-8".into(),
+        injury: "i-8".into(),
+        item: Item::DisabilityAllowance,
+        county: zhanggong(),
+        payee: Payee {
+            kind: PayeeKind::Person,
+            name: "张三".into(),
+            unit: None,
+            id_number: Some(resident("36070219750505003")),
+        },
+        monthly: "3500.00".parse().unwrap(),
+        start: d("2027-01-10"),
+        ends: vec![ScheduleEnd::RecipientDies],
+        basis: vec!["Art. 30".into()],
+        assumptions: vec![],
+        status: ScheduleStatus::Active,
+    };
+    p.state
+        .transact(vec![
+            swi_payables::line_put(&funeral).unwrap(),
+            swi_payables::schedule_put(&allowance).unwrap(),
+        ])
+        .await
+        .unwrap();
+}
+
+fn account(line: Option<&str>, schedule: Option<&str>, payload: &str, holder: &str) -> Value {
+    json!({ "line": line, "schedule": schedule, "kind": "bank_card", "bank": "ccb",
+        "branch": "中国建设银行赣州分行", "number": card(payload), "holder": holder })
+}
+
+async fn run_jobs(p: &Platform) {
+    let far = Instant::now() + Duration::from_secs(60);
+    for job in swi_payment_batch::jobs() {
+        if job.wake() == swi_platform::jobs::Wake::Pointer
+            && let Err(e) = job.run(p, far).await
+        {
+            panic!("{}: {e:?}", job.name());
+        }
+    }
+}
+
+/// The bank's return of a batch's bank file: every row paid but those named failed.
+async fn bank_return(
+    p: &Platform,
+    finance: &str,
+    batch: &str,
+    failed: &[(&str, &str)],
+    change_amount: bool,
+) -> String {
+    let (s, file) = call(
+        p,
+        "GET",
+        &format!("/api/payments/batches/{batch}/files/105"),
+        finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{file}");
+    let text = file.as_str().unwrap().to_owned();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == 0 {
+            out.push_str(&format!("{line},result,reason\n"));
+            continue;
+        }
+        let mut cells: Vec<String> = line.split(',').map(str::to_owned).collect();
+        if change_amount && i == 1 {
+            cells[6] = "1.00".into();
+        }
+        match failed.iter().find(|(id, _)| cells[2].starts_with(id)) {
+            Some((_, why)) => out.push_str(&format!("{},失败,{why}\n", cells.join(","))),
+            None => out.push_str(&format!("{},成功,\n", cells.join(","))),
+        }
+    }
+    let sha = swi_platform::documents::received(p, "finance-1", &mut out.as_bytes(), 1 << 20)
+        .await
+        .unwrap();
+    sha.hex()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lines_are_paid_once_to_their_payees_and_a_failure_goes_out_again_once_corrected() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    let f = fixture("2027-03-01");
+    let p = &f.platform;
+    seed(p).await;
+    let finance = token(p, "finance-1", "finance", "360702");
+
+    // An account whose holder is not the payee is refused and nothing is written.
+    let (s, e) = call(
+        p,
+        "POST",
+        "/api/accounts",
+        &finance,
+        Some(account(
+            None,
+            Some("c-8/disability_allowance"),
+            "621700000012345678",
+            "王五",
+        )),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "account_rejected");
+
+    // The periodic run: the schedule approved late is paid back for January and February.
+    let (s, r) = call(
+        p,
+        "POST",
+        "/api/payments/runs",
+        &finance,
+        Some(json!({ "county": "360702", "kind": "periodic", "month": "2027-03" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{r}");
+    run_jobs(p).await;
+    let (_, batches) = call(
+        p,
+        "GET",
+        "/api/payments/batches?county=360702",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(
+        batches.as_array().unwrap().len(),
+        0,
+        "no account: nothing batched, {batches}"
+    );
+    let (_, due) = call(p, "GET", "/api/payments/due?county=360702", &finance, None).await;
+    assert_eq!(due["waiting"].as_array().unwrap().len(), 3, "{due}");
+
+    // Accounts recorded; the daily run batches the queued instalments and the lump sum.
+    for (line, sched, payload, holder) in [
+        (
+            Some("pi:c-8:disability_allowance:2027-01"),
+            None,
+            "621700000012345678",
+            "张三",
+        ),
+        (
+            None,
+            Some("c-8/disability_allowance"),
+            "621700000012345678",
+            "张三",
+        ),
+    ] {
+        let (s, a) = call(
+            p,
+            "POST",
+            "/api/accounts",
+            &finance,
+            Some(account(line, sched, payload, holder)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{a}");
+        assert!(
+            !a["number"].as_str().unwrap().contains("00001234"),
+            "masked: {a}"
+        );
+    }
+    let (s, _) = call(
+        p,
+        "POST",
+        "/api/accounts",
+        &finance,
+        Some(account(Some("x"), None, "621700000087654321", "李四")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    swi_payment_batch::runs::PaymentBatch
+        .run(p, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    let (_, due) = call(p, "GET", "/api/payments/due?county=360702", &finance, None).await;
+    assert_eq!(
+        due["waiting"].as_array().unwrap().len(),
+        1,
+        "the funeral subsidy waits for 李四's account: {due}"
+    );
+    let (s, b) = call(
+        p,
+        "GET",
+        "/api/payments/batches/360702-20270301-D",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["lines"], 3,
+        "January and February paid back, and March: {b}"
+    );
+    let ret = bank_return(p, &finance, "360702-20270301-D", &[], false).await;
+    let (s, _) = call(
+        p,
+        "POST",
+        "/api/payments/batches/360702-20270301-D/returns",
+        &finance,
+        Some(json!({ "bank": "ccb", "sha256": ret })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    run_jobs(p).await;
+    let (s, a) = call(
+        p,
+        "POST",
+        "/api/accounts",
+        &finance,
+        Some(account(
+            Some("ls:c-9:funeral"),
+            None,
+            "621700000087654321",
+            "李四",
+        )),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+
+    // Next day: the lump sum goes out in the day's batch; the bank returns it failed.
+    f.clock.set(at("2027-03-02"));
+    swi_payment_batch::runs::PaymentBatch
+        .run(p, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    let batch = "360702-20270302-D";
+    let (s, b) = call(
+        p,
+        "GET",
+        &format!("/api/payments/batches/{batch}"),
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["lines"], 1, "the funeral subsidy: {b}");
+
+    // A return with a changed amount is refused whole; nothing is recorded.
+    let bad = bank_return(p, &finance, batch, &[], true).await;
+    let (s, e) = call(
+        p,
+        "POST",
+        &format!("/api/payments/batches/{batch}/returns"),
+        &finance,
+        Some(json!({ "bank": "ccb", "sha256": bad })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "return_rejected");
+    let (s, _) = call(
+        p,
+        "GET",
+        &format!("/api/payments/batches/{batch}/returns/105"),
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let ret = bank_return(p, &finance, batch, &[("ls:c-9:funeral", "户名不符")], false).await;
+    let (s, imp) = call(
+        p,
+        "POST",
+        &format!("/api/payments/batches/{batch}/returns"),
+        &finance,
+        Some(json!({ "bank": "ccb", "sha256": ret })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{imp}");
+    run_jobs(p).await;
+    let (_, line) = call(
+        p,
+        "GET",
+        "/api/payments/lines/ls:c-9:funeral",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(line["status"], "failed", "{line}");
+    assert_eq!(line["attempt"], 1);
+
+    // Not re-issued until its account is corrected.
+    f.clock.set(at("2027-03-03"));
+    swi_payment_batch::runs::PaymentBatch
+        .run(p, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    let (s, _) = call(
+        p,
+        "GET",
+        "/api/payments/batches/360702-20270303-D",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = call(
+        p,
+        "POST",
+        "/api/accounts",
+        &finance,
+        Some(account(
+            Some("ls:c-9:funeral"),
+            None,
+            "621700000087654329",
+            "李四",
+        )),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    f.clock.set(at("2027-03-04"));
+    swi_payment_batch::runs::PaymentBatch
+        .run(p, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    let batch2 = "360702-20270304-D";
+    let ret = bank_return(p, &finance, batch2, &[], false).await;
+    let (s, imp) = call(
+        p,
+        "POST",
+        &format!("/api/payments/batches/{batch2}/returns"),
+        &finance,
+        Some(json!({ "bank": "ccb", "sha256": ret })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{imp}");
+    run_jobs(p).await;
+    let (_, line) = call(
+        p,
+        "GET",
+        "/api/payments/lines/ls:c-9:funeral",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(line["status"], "paid", "{line}");
+    assert_eq!(line["attempt"], 2, "the same line, a second attempt");
+    assert_eq!(line["failures"].as_array().unwrap().len(), 1);
+
+    // April's run pays April to the account the payroll took.
+    f.clock.set(at("2027-04-16"));
+    let (s, _) = call(
+        p,
+        "POST",
+        "/api/payments/runs",
+        &finance,
+        Some(json!({ "county": "360702", "kind": "periodic", "month": "2027-04" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    run_jobs(p).await;
+    let (s, b) = call(
+        p,
+        "GET",
+        "/api/payments/batches/360702-202704-P",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["lines"], 1);
+    let ret = bank_return(p, &finance, "360702-202704-P", &[], false).await;
+    let (s, _) = call(
+        p,
+        "POST",
+        "/api/payments/batches/360702-202704-P/returns",
+        &finance,
+        Some(json!({ "bank": "ccb", "sha256": ret })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    run_jobs(p).await;
+
+    // The books: every voucher balances, and what was paid is what the banks returned paid.
+    let mut vouchers = Vec::new();
+    for m in ["2027-03", "2027-04"] {
+        for i in p
+            .state
+            .query_all(&Query::partition(format!("vouchers#{m}")).limit(100))
+            .await
+            .unwrap()
+        {
+            let posted: swi_ledger::Posted = i.body().unwrap();
+            vouchers.push(posted.voucher);
+        }
+    }
+    let tb = swi_ledger::TrialBalance::of(&vouchers);
+    assert!(tb.balanced());
+    let paid: Decimal = tb
+        .rows
+        .iter()
+        .filter(|r| r.subject.code.starts_with("5001"))
+        .map(|r| r.debits)
+        .sum();
+    assert_eq!(
+        paid,
+        "54000.00".parse::<Decimal>().unwrap(),
+        "4 instalments of 3,500 paid, the 40,000 once"
+    );
+    let _ = f.platform.state.health().await;
+}
