@@ -17,6 +17,7 @@ pub fn all() -> Vec<Box<dyn Job>> {
     let mut all: Vec<Box<dyn Job>> = vec![Box::new(swi_platform::documents::IncomingSweep)];
     all.extend(swi_enrollment::jobs());
     all.extend(swi_premium_billing::jobs());
+    all.extend(swi_payment_batch::jobs());
     all
 }
 

@@ -72,7 +72,9 @@ async fn recorded_events_wake_the_jobs_they_name() {
                 "unit-move",
                 "billing",
                 "receipts-apply",
-                "rerating-apply"
+                "rerating-apply",
+                "payment-runs",
+                "payment-returns"
             ],
             "{answer}"
         );

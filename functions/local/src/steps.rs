@@ -8,5 +8,6 @@ pub fn all() -> Vec<swi_platform::api::Routes> {
         swi_enrollment::routes(),
         swi_claim_review::routes(),
         swi_premium_billing::routes(),
+        swi_payment_batch::routes(),
     ]
 }
