@@ -10,6 +10,9 @@
 //! A form may carry a [`Verification`]: its code and a QR code of its verification URL, drawn
 //! at the foot of the last page, so that anyone holding it can check it was issued as it is.
 //!
+//! [`Report`] prints tables (the payment request, the books, reconciliations, the annual
+//! report) with [`render_report`].
+//!
 //! [`OneTimeNotice`] builds the one-time notice (一次性告知书, Art. 34) every step returns cases
 //! with; [`chinese_date`] writes dates as forms do.
 
@@ -19,9 +22,11 @@
 )]
 
 pub mod notice;
+pub mod report;
 pub mod shared;
 
 pub use notice::OneTimeNotice;
+pub use report::{Align, Column, Report, Table, render_report};
 pub use shared::font;
 
 use std::collections::BTreeMap;
@@ -399,6 +404,11 @@ pub fn render(font: &Font, form: &Form) -> Result<Vec<u8>, FormError> {
             )?;
         }
     }
+    finish(font, glyphs, pages)
+}
+
+/// Numbers the pages and writes the document: the pages, the subset font and its maps.
+fn finish(font: &Font, mut glyphs: Glyphs<'_>, mut pages: Vec<Page>) -> Result<Vec<u8>, FormError> {
     let total = pages.len();
     for (i, page) in pages.iter_mut().enumerate() {
         let label = format!("第 {} 页 共 {} 页", i + 1, total);

@@ -145,3 +145,41 @@ fn text_of(pdf: &[u8]) -> String {
         .split_whitespace()
         .collect()
 }
+
+#[test]
+fn a_long_report_runs_over_pages_repeating_its_header_with_amounts_to_the_fen() {
+    use swi_forms::{Column, Report, Table, render_report};
+    let rows: Vec<Vec<String>> = (1..=120)
+        .map(|i| vec![format!("第{i}行科目"), format!("{i}.05")])
+        .collect();
+    let pdf = render_report(
+        &font(),
+        &Report {
+            title: "试算平衡表".into(),
+            number: "表号：GZBG-ZJ-03".into(),
+            serial: "编号：2027-03".into(),
+            lines: vec!["期间：2027年3月".into()],
+            tables: vec![Table {
+                caption: "科目发生额及余额".into(),
+                columns: vec![
+                    Column::text("会计科目", 3.0),
+                    Column::amount("借方金额", 1.0),
+                ],
+                rows,
+            }],
+            statement: "借方合计等于贷方合计。".into(),
+            signatures: vec!["制表".into(), "复核".into()],
+            date_line: "2027年4月1日".into(),
+        },
+    )
+    .unwrap();
+    let text = text_of(&pdf);
+    assert!(text.contains("试算平衡表"), "{text}");
+    assert!(text.contains("第120行科目120.05"), "{text}");
+    assert!(
+        text.matches("会计科目借方金额").count() >= 3,
+        "the header on every page: {text}"
+    );
+    assert!(text.contains("第3页"), "{text}");
+    assert!(text.contains("借方合计等于贷方合计"));
+}
