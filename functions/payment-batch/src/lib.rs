@@ -8,10 +8,14 @@
 
 pub mod accounts;
 pub mod bank_files;
+pub mod cycle;
+pub mod cycle_jobs;
 pub mod model;
 pub mod payroll;
+pub mod request_docs;
 pub mod returns;
 pub mod routes_accounts;
+pub mod routes_cycles;
 pub mod routes_payments;
 pub mod runs;
 
@@ -27,6 +31,10 @@ pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
         Box::new(runs::PaymentRuns),
         Box::new(runs::PaymentBatch),
         Box::new(returns::PaymentReturns),
+        Box::new(cycle_jobs::CycleSummary),
+        Box::new(cycle_jobs::CycleRequest),
+        Box::new(cycle_jobs::CycleTransfer),
+        Box::new(cycle_jobs::CyclePeriodic),
     ]
 }
 
@@ -48,6 +56,10 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_payments::own))
         .routes(routes!(routes_payments::line))
         .routes(routes!(routes_payments::change_schedule))
+        .routes(routes!(routes_cycles::open, routes_cycles::cycles))
+        .routes(routes!(routes_cycles::cycle))
+        .routes(routes!(routes_cycles::step))
+        .routes(routes!(routes_cycles::request_doc))
 }
 
 /// The step's application alone (the platform's routes and the document included), as its

@@ -954,6 +954,48 @@ impl Job for PaymentRuns {
     }
 }
 
+/// Raises an alert (once) for every line waiting past its due day (Art. 38: 10 working days).
+async fn overdue_alerts(p: &Platform, actor: &Actor, today: NaiveDate) -> Result<usize, ApiError> {
+    let mut n = 0;
+    for county in counties() {
+        let waiting = p
+            .state
+            .query_all(
+                &Query::partition(crate::model::queue_partition(county))
+                    .range(swi_store::SkRange::To(format!("{today}#")))
+                    .limit(500),
+            )
+            .await?;
+        for item in waiting {
+            let w: Waiting = item.body().map_err(|e| ApiError::internal(&e))?;
+            if w.due >= today {
+                continue;
+            }
+            let r = crate::cycle_jobs::Raise {
+                id: format!("payment_overdue:{}", w.line),
+                kind: "payment_overdue".into(),
+                county,
+                subject: format!("payline#{}", w.line),
+                evidence: json!({ "due": w.due, "amount": w.amount, "status": w.status, "reason": w.reason, "basis": "Art. 38" }),
+                says: (
+                    format!(
+                        "支付明细 {} 应于 {} 前支付，已逾期：{}（第三十八条）",
+                        w.line, w.due, w.reason
+                    ),
+                    format!(
+                        "line {} was due by {} and is not paid (Art. 38)",
+                        w.line, w.due
+                    ),
+                ),
+            };
+            if crate::cycle_jobs::alert(p, actor, r).await? {
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
+}
+
 /// The city's counties, in code order.
 #[must_use]
 pub fn counties() -> Vec<County> {
@@ -1007,8 +1049,12 @@ impl Job for PaymentBatch {
             }
         }
         let mut r = PaymentRuns.run(p, deadline).await?;
+        let overdue = overdue_alerts(p, &actor, today).await?;
         r.job = DAILY;
-        r.summary = format!("opened {opened} runs for {today}; {}", r.summary);
+        r.summary = format!(
+            "opened {opened} runs for {today}; {}; lines past due alerted {overdue}",
+            r.summary
+        );
         Ok(r)
     }
 }

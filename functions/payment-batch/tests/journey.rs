@@ -499,18 +499,142 @@ async fn lines_are_paid_once_to_their_payees_and_a_failure_goes_out_again_once_c
     assert_eq!(line["attempt"], 2, "the same line, a second attempt");
     assert_eq!(line["failures"].as_array().unwrap().len(), 1);
 
-    // April's run pays April to the account the payroll took.
-    f.clock.set(at("2027-04-16"));
-    let (s, _) = call(
+    // April's cycle settles March: opened by its job, the summary late after the 5th raises an
+    // alert, the request is refused, corrected and approved, the transfer recorded.
+    let officer = token(p, "officer-1", "agency_officer", "360702");
+    f.clock.set(at("2027-04-06"));
+    swi_payment_batch::cycle_jobs::CycleSummary
+        .run(p, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    let alert = p
+        .state
+        .get(&swi_platform::alerts::alert_key(
+            "payment_cycle_summary_late:360702:2027-04",
+        ))
+        .await
+        .unwrap();
+    assert!(alert.is_some(), "the summary is late after the 5th");
+    let cycle = "/api/payment-cycles/360702/2027-04";
+    let step = |command: &str| json!({ "command": command });
+    let (s, c) = call(
         p,
         "POST",
-        "/api/payments/runs",
+        &format!("{cycle}/steps"),
         &finance,
-        Some(json!({ "county": "360702", "kind": "periodic", "month": "2027-04" })),
+        Some(step("submit_summary")),
     )
     .await;
-    assert_eq!(s, StatusCode::ACCEPTED);
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(
+        c["summary"]["total"], "50500.00",
+        "March: three instalments and the funeral subsidy"
+    );
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &finance,
+        Some(step("submit_request")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let (s, e) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &finance,
+        Some(step("approve_request")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(e["error"]["code"], "separation_of_duties");
+    let (s, e) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &officer,
+        Some(step("refuse_request")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "a refusal gives reasons: {e}");
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &officer,
+        Some(json!({ "command": "refuse_request", "reasons": "明细表缺少经办机构核对签章" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["step"], "request_refused");
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &finance,
+        Some(step("submit_request")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["requests"][1]["n"], 2);
+    let (s, pdf) = call(p, "GET", &format!("{cycle}/requests/2"), &officer, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(pdf.as_str().unwrap().starts_with("%PDF"));
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &officer,
+        Some(step("approve_request")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let transfer = |amount: &str| {
+        json!({ "command": "record_transfer",
+        "transfer": { "amount": amount, "on": "2027-04-14", "reference": "ZF20270414001" } })
+    };
+    let (s, e) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &officer,
+        Some(transfer("50500.01")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["code"], "cycle_facts_missing");
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &officer,
+        Some(transfer("50500.00")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+
+    // From the transfer's day the periodic run opens; April is paid to the account the payroll
+    // took, recorded paid once the bank returned it.
+    f.clock.set(at("2027-04-16"));
+    swi_payment_batch::cycle_jobs::CyclePeriodic
+        .run(p, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
     run_jobs(p).await;
+    let (s, e) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &finance,
+        Some(step("record_periodic_paid")),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not before the bank's return: {e}"
+    );
     let (s, b) = call(
         p,
         "GET",
@@ -532,6 +656,46 @@ async fn lines_are_paid_once_to_their_payees_and_a_failure_goes_out_again_once_c
     .await;
     assert_eq!(s, StatusCode::ACCEPTED);
     run_jobs(p).await;
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &finance,
+        Some(step("record_periodic_paid")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+
+    // May cannot open while April is not closed.
+    f.clock.set(at("2027-05-01"));
+    let (s, e) = call(
+        p,
+        "POST",
+        "/api/payment-cycles",
+        &finance,
+        Some(json!({ "county": "360702", "month": "2027-05" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert_eq!(e["error"]["code"], "previous_cycle_open");
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{cycle}/steps"),
+        &officer,
+        Some(step("close")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    let (s, c) = call(
+        p,
+        "POST",
+        "/api/payment-cycles",
+        &finance,
+        Some(json!({ "county": "360702", "month": "2027-05" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
 
     // The books: every voucher balances, and what was paid is what the banks returned paid.
     let mut vouchers = Vec::new();
