@@ -8,6 +8,7 @@
 
 pub mod accounts;
 pub mod bank_files;
+pub mod books;
 pub mod cycle;
 pub mod cycle_jobs;
 pub mod model;
@@ -56,6 +57,7 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_payments::own))
         .routes(routes!(routes_payments::line))
         .routes(routes!(routes_payments::change_schedule))
+        .routes(routes!(routes_payments::books))
         .routes(routes!(routes_cycles::open, routes_cycles::cycles))
         .routes(routes!(routes_cycles::cycle))
         .routes(routes!(routes_cycles::step))

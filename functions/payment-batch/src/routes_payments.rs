@@ -709,3 +709,89 @@ pub async fn change_schedule(
     .await?;
     Ok((status, axum::Json(body)))
 }
+
+/// `?county=&format=` of the books.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct BooksQuery {
+    /// A county's vouchers only; none for the city's books (city staff).
+    pub county: Option<String>,
+    /// `json` (default), `xlsx` or `pdf`.
+    pub format: Option<String>,
+}
+
+/// `GET /api/payments/books/{month}`: the month's trial balance and ledgers (Art. 39), as JSON,
+/// XLSX or PDF.
+///
+/// # Errors
+/// 400 bad month or format; 403 not finance, agency officer or supervisor (of the county; the
+/// city's books to the city's staff).
+#[utoipa::path(get, path = "/api/payments/books/{month}", tag = "payments",
+    params(("month" = String, Path, description = "YYYY-MM"), BooksQuery),
+    responses((status = 200, description = "the trial balance (JSON), or the trial balance and ledgers (XLSX, PDF)", body = crate::books::Books,
+            content((crate::books::Books = "application/json"), (Vec<u8> = "application/pdf"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn books(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(month): Path<String>,
+    Query(q): Query<BooksQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let m = swi_rules::params::parse_month(&month)
+        .ok()
+        .and_then(|(y, mo)| NaiveDate::from_ymd_opt(y, mo, 1))
+        .filter(|_| month.len() == 7)
+        .ok_or_else(|| ApiError::invalid("月份须为 YYYY-MM", "`month` must be YYYY-MM"))?;
+    let county = q.county.as_deref().map(county_param).transpose()?;
+    match county {
+        Some(c) => actor.may(Action::ReadPayments, Some(c), Owner::Nobody)?,
+        None => {
+            actor.may(Action::ReadPayments, None, Owner::Nobody)?;
+            if actor.jurisdiction != swi_domain::Jurisdiction::City {
+                return Err(swi_domain::Denied::County {
+                    record: "360700".into(),
+                    actor: actor.jurisdiction.code(),
+                }
+                .into());
+            }
+        }
+    }
+    let b = crate::books::books(&p, m, county).await?;
+    let (media, bytes) = match q.format.as_deref() {
+        None | Some("json") => return Ok(axum::Json(b).into_response()),
+        Some("xlsx") => {
+            let entries = crate::books::ledger(&crate::books::vouchers(&p, m, county).await?);
+            (swi_tables::XLSX_TYPE, crate::books::xlsx(&b, &entries)?)
+        }
+        Some("pdf") => {
+            let entries = crate::books::ledger(&crate::books::vouchers(&p, m, county).await?);
+            (
+                "application/pdf",
+                crate::books::pdf(&b, &entries, p.clock.today())?,
+            )
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "格式须为 json、xlsx 或 pdf",
+                "`format` is json, xlsx or pdf",
+            ));
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, media.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"books-{}-{}.{}\"",
+                    county.map_or_else(|| "360700".to_owned(), |c| c.code().to_string()),
+                    m.format("%Y-%m"),
+                    q.format.as_deref().unwrap_or("json")
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -723,5 +723,46 @@ async fn lines_are_paid_once_to_their_payees_and_a_failure_goes_out_again_once_c
         "54000.00".parse::<Decimal>().unwrap(),
         "4 instalments of 3,500 paid, the 40,000 once"
     );
-    let _ = f.platform.state.health().await;
+    let (s, books) = call(
+        p,
+        "GET",
+        "/api/payments/books/2027-04?county=360702",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{books}");
+    assert_eq!(books["balanced"], true, "{books}");
+    let row = |code: &str| {
+        books["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["code"] == code)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(
+        row("1101")["opening"],
+        "-50500.00",
+        "March's payouts owed to the contractor: {books}"
+    );
+    assert_eq!(row("1101")["closing"], "-3500.00");
+    for format in ["xlsx", "pdf"] {
+        let (s, _) = call(
+            p,
+            "GET",
+            &format!("/api/payments/books/2027-04?county=360702&format={format}"),
+            &finance,
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{format}");
+    }
+    let (s, _) = call(p, "GET", "/api/payments/books/2027-04", &finance, None).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "the city's books are the city's staff's"
+    );
 }

@@ -311,6 +311,8 @@ pub async fn batch(
         consumed: 0,
         applied: 0,
     };
+    let applied_before = imp.applied;
+    let mut received = rust_decimal::Decimal::ZERO;
     for (row, m) in rows {
         match m {
             Err(why) => {
@@ -322,7 +324,8 @@ pub async fn batch(
                 let amount = row.receipt.amount;
                 let paid = paid(p, bill, version, &row.receipt, &imp.sha256, at).await?;
                 let size = paid.ops.len() + paid.audit.len();
-                if out.applied > 0 && out.ops.len() + out.audit.len() + size > BUDGET {
+                // One operation is kept for the voucher of what the transaction receives.
+                if out.applied > 0 && out.ops.len() + out.audit.len() + size + 1 > BUDGET {
                     break;
                 }
                 // Receipts of one unit check the unit once (a transaction names an item once).
@@ -337,6 +340,7 @@ pub async fn batch(
                 out.applied += 1;
                 imp.applied += 1;
                 imp.amount += amount;
+                received += amount;
                 imp.covered += paid.covered.len();
                 for why in paid.not_started {
                     if imp.not_started.len() < KEPT {
@@ -346,6 +350,25 @@ pub async fn batch(
             }
         }
         out.consumed += 1;
+    }
+    if received > rust_decimal::Decimal::ZERO {
+        // Art. 39: the receipts booked as the tax bureau reports them (Dr 1002, Cr 4001).
+        let voucher = swi_ledger::posting::premium_receipt(
+            at.date(),
+            format!("税务代征到账 {}（{} 笔）", imp.id, out.applied),
+            received,
+        )
+        .map_err(|e| ApiError::internal(&e))?;
+        out.ops.push(
+            swi_ledger::posting::post_op(&swi_ledger::Posted {
+                id: format!("receipts:{}:{applied_before}", imp.id),
+                voucher,
+                county: Some(imp.county),
+                posted_at: at,
+                by: imp.by.clone(),
+            })
+            .map_err(|e| ApiError::internal(&e))?,
+        );
     }
     Ok(out)
 }
