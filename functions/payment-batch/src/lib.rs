@@ -13,9 +13,11 @@ pub mod cycle;
 pub mod cycle_jobs;
 pub mod model;
 pub mod payroll;
+pub mod reconcile;
 pub mod request_docs;
 pub mod returns;
 pub mod routes_accounts;
+pub mod routes_books;
 pub mod routes_cycles;
 pub mod routes_payments;
 pub mod runs;
@@ -57,7 +59,11 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_payments::own))
         .routes(routes!(routes_payments::line))
         .routes(routes!(routes_payments::change_schedule))
-        .routes(routes!(routes_payments::books))
+        .routes(routes!(routes_books::books))
+        .routes(routes!(
+            routes_books::reconcile,
+            routes_books::reconciliations
+        ))
         .routes(routes!(routes_cycles::open, routes_cycles::cycles))
         .routes(routes!(routes_cycles::cycle))
         .routes(routes!(routes_cycles::step))

@@ -614,6 +614,69 @@ async fn lines_are_paid_once_to_their_payees_and_a_failure_goes_out_again_once_c
     .await;
     assert_eq!(s, StatusCode::OK, "{c}");
 
+    // March reconciled with the contractor's bank: the statement agrees; one a fen off is
+    // found and named, not forced to zero. The contractor's payouts agree with the agency's
+    // approved request.
+    let statement = |forty: &str| {
+        format!(
+            "交易日期,收支,金额,业务编号,摘要\n2027-03-01,支,10500.00,360702-20270301-D-105,代发\n2027-03-04,支,{forty},360702-20270304-D-105,代发\n"
+        )
+    };
+    for (forty, differences) in [("40000.00", 0), ("40000.01", 1)] {
+        let sha = swi_platform::documents::received(
+            p,
+            "finance-1",
+            &mut statement(forty).as_bytes(),
+            1 << 20,
+        )
+        .await
+        .unwrap();
+        let (s, r) = call(p, "POST", "/api/payments/reconciliations", &finance,
+            Some(json!({ "kind": "contractor_bank", "county": "360702", "month": "2027-03", "sha256": sha.hex() }))).await;
+        assert_eq!(s, StatusCode::CREATED, "{r}");
+        assert_eq!(
+            r["outcome"]["differences"].as_array().unwrap().len(),
+            differences,
+            "{r}"
+        );
+        if differences == 1 {
+            let d = &r["outcome"]["differences"][0];
+            assert_eq!(d["kind"], "amount");
+            assert_eq!(d["difference"], "0.01");
+            assert_eq!(d["ours"]["reference"], "360702-20270304-D-105");
+        } else {
+            assert_eq!(r["outcome"]["matched"], 2);
+        }
+    }
+    let (s, r) = call(
+        p,
+        "POST",
+        "/api/payments/reconciliations",
+        &finance,
+        Some(json!({ "kind": "contractor_agency", "county": "360702", "month": "2027-04" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    assert_eq!(
+        r["outcome"]["differences"].as_array().unwrap().len(),
+        0,
+        "{r}"
+    );
+    assert_eq!(r["outcome"]["matched"], 2);
+    let (s, _) = call(
+        p,
+        "POST",
+        "/api/payments/reconciliations",
+        &officer,
+        Some(json!({ "kind": "contractor_agency", "county": "360702", "month": "2027-04" })),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "the contractor reconciles its own"
+    );
+
     // From the transfer's day the periodic run opens; April is paid to the account the payroll
     // took, recorded paid once the bank returned it.
     f.clock.set(at("2027-04-16"));

@@ -1,0 +1,303 @@
+//! The books' routes: the month's trial balance and ledgers (Art. 39), reconciliations
+//! (Art. 40) and the annual financial report (Art. 41).
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use swi_domain::access::Owner;
+use swi_domain::{Action, Actor, Role};
+use swi_platform::auth::Authenticated;
+use swi_platform::json::ApiJson;
+use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
+use swi_platform::reports::{self, ReportSubject};
+use swi_platform::{ApiError, ErrorCode, Platform};
+use swi_rules::ids::County;
+use swi_store::{Query as StoreQuery, Sha256};
+
+use crate::reconcile::{self, Kind, Reconciliation, compare, net};
+
+fn county_param(text: &str) -> Result<County, ApiError> {
+    County::parse(text).map_err(|m| ApiError::invalid("县区代码有误", m))
+}
+
+fn month_param(text: &str) -> Result<NaiveDate, ApiError> {
+    swi_rules::params::parse_month(text)
+        .ok()
+        .and_then(|(y, mo)| NaiveDate::from_ymd_opt(y, mo, 1))
+        .filter(|_| text.len() == 7)
+        .ok_or_else(|| ApiError::invalid("月份须为 YYYY-MM", "`month` must be YYYY-MM"))
+}
+
+/// `?county=&format=` of the books.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct BooksQuery {
+    /// A county's vouchers only; none for the city's books (city staff).
+    pub county: Option<String>,
+    /// `json` (default), `xlsx` or `pdf`.
+    pub format: Option<String>,
+}
+
+/// `GET /api/payments/books/{month}`: the month's trial balance and ledgers (Art. 39), as JSON,
+/// XLSX or PDF.
+///
+/// # Errors
+/// 400 bad month or format; 403 not finance, agency officer or supervisor (of the county; the
+/// city's books to the city's staff).
+#[utoipa::path(get, path = "/api/payments/books/{month}", tag = "payments",
+    params(("month" = String, Path, description = "YYYY-MM"), BooksQuery),
+    responses((status = 200, description = "the trial balance (JSON), or the trial balance and ledgers (XLSX, PDF)", body = crate::books::Books,
+            content((crate::books::Books = "application/json"), (Vec<u8> = "application/pdf"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn books(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(month): Path<String>,
+    Query(q): Query<BooksQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let m = month_param(&month)?;
+    let county = q.county.as_deref().map(county_param).transpose()?;
+    match county {
+        Some(c) => actor.may(Action::ReadPayments, Some(c), Owner::Nobody)?,
+        None => {
+            actor.may(Action::ReadPayments, None, Owner::Nobody)?;
+            if actor.jurisdiction != swi_domain::Jurisdiction::City {
+                return Err(swi_domain::Denied::County {
+                    record: "360700".into(),
+                    actor: actor.jurisdiction.code(),
+                }
+                .into());
+            }
+        }
+    }
+    let b = crate::books::books(&p, m, county).await?;
+    let (media, bytes) = match q.format.as_deref() {
+        None | Some("json") => return Ok(axum::Json(b).into_response()),
+        Some("xlsx") => {
+            let entries = crate::books::ledger(&crate::books::vouchers(&p, m, county).await?);
+            (swi_tables::XLSX_TYPE, crate::books::xlsx(&b, &entries)?)
+        }
+        Some("pdf") => {
+            let entries = crate::books::ledger(&crate::books::vouchers(&p, m, county).await?);
+            (
+                "application/pdf",
+                crate::books::pdf(&b, &entries, p.clock.today())?,
+            )
+        }
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "格式须为 json、xlsx 或 pdf",
+                "`format` is json, xlsx or pdf",
+            ));
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, media.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"books-{}-{}.{}\"",
+                    county.map_or_else(|| "360700".to_owned(), |c| c.code().to_string()),
+                    m.format("%Y-%m"),
+                    q.format.as_deref().unwrap_or("json")
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `POST /api/payments/reconciliations` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reconcile {
+    /// What is reconciled.
+    pub kind: Kind,
+    /// County.
+    pub county: String,
+    /// Month, `YYYY-MM`.
+    pub month: String,
+    /// The other side's statement, uploaded first (its SHA-256), for the kinds that take one.
+    pub sha256: Option<String>,
+}
+
+/// Who reconciles a kind: the contractor's finance its own, the agency's officers theirs.
+fn may_reconcile(actor: &Actor, kind: Kind, county: County) -> Result<(), ApiError> {
+    let role = if kind.contractor() {
+        Role::Finance
+    } else {
+        Role::AgencyOfficer
+    };
+    if actor.role != role {
+        return Err(swi_domain::Denied::Role {
+            role: actor.role,
+            action: Action::Pay,
+        }
+        .into());
+    }
+    actor.may(Action::ReadPayments, Some(county), Owner::Nobody)?;
+    Ok(())
+}
+
+/// `POST /api/payments/reconciliations`: reconciles a county's month (Art. 40) and keeps the
+/// result: the entries matched and every difference line by line to the fen, never forced to
+/// zero. A statement with a malformed row is refused whole with every problem by row.
+///
+/// # Errors
+/// 400 malformed, or a statement missing or given where none is taken; 403 not the kind's
+/// staff of the county; 422 a statement with bad rows.
+#[utoipa::path(post, path = "/api/payments/reconciliations", tag = "payments", request_body = Reconcile,
+    params(("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")),
+    responses((status = 201, description = "the reconciliation", body = Reconciliation),
+        (status = 422, description = "a statement refused whole: every problem by row", body = reports::RowsRejected),
+        (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reconcile(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    ApiJson(req): ApiJson<Reconcile>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint("POST /api/payments/reconciliations", &req);
+    let county = county_param(&req.county)?;
+    let month = month_param(&req.month)?;
+    may_reconcile(&actor, req.kind, county)?;
+    let (theirs, sha) = match (req.kind.takes_statement(), req.sha256.as_deref()) {
+        (true, Some(text)) => {
+            let sha = Sha256::parse(text)
+                .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
+            swi_platform::documents::possess(&p, &actor, &sha).await?;
+            let table =
+                swi_platform::documents::load_table(&p, &sha, &reconcile::LIMITS, "对账单").await?;
+            match reconcile::statement(&table).map_err(|(en, zh)| {
+                ApiError::invalid(
+                    format!("对账单缺少“{zh}”列"),
+                    format!("the statement has no `{en}` column"),
+                )
+            })? {
+                Ok(entries) => (entries, Some(sha)),
+                Err(problems) => {
+                    let total = table.len().saturating_sub(1);
+                    let xlsx =
+                        swi_tables::report_xlsx("对账单审核报告", &problems, total, "对账单未采用")
+                            .map_err(|e| ApiError::internal(&e))?;
+                    let report = reports::store(
+                        &p,
+                        ReportSubject::Import {
+                            jurisdiction: actor.jurisdiction.code(),
+                        },
+                        &xlsx,
+                    )
+                    .await?;
+                    return Ok(reports::RowsRejected {
+                        error: swi_platform::error::ErrorDetail {
+                            code: ErrorCode::InvalidRequest,
+                            zh: format!(
+                                "对账单共 {total} 行，{} 行有误，请核对后重新上传",
+                                problems.len()
+                            ),
+                            en: format!(
+                                "{} of the statement's {total} rows are malformed",
+                                problems.len()
+                            ),
+                        },
+                        report_url: reports::url(&report),
+                        report_sha256: report.hex(),
+                        rows: problems,
+                    }
+                    .answer());
+                }
+            }
+        }
+        (true, None) => {
+            return Err(ApiError::invalid(
+                "须上传对方的对账单",
+                "this kind reconciles against an uploaded statement: give `sha256`",
+            ));
+        }
+        (false, Some(_)) => {
+            return Err(ApiError::invalid(
+                "该对账不使用对账单",
+                "this kind takes no statement",
+            ));
+        }
+        (false, None) => (reconcile::agency_side(&p, county, month).await?, None),
+    };
+    let ours = reconcile::ours(&p, req.kind, county, month).await?;
+    let (status, body) = apply(&p, &actor, &key, &fp, async {
+        if let Some(sha) = &sha {
+            swi_platform::documents::file(&p, &actor, sha).await?;
+        }
+        let outcome = compare(&ours, &theirs);
+        let r = Reconciliation {
+            kind: req.kind,
+            county,
+            month,
+            statement: sha.as_ref().map(Sha256::hex),
+            ours: ours.len(),
+            theirs: theirs.len(),
+            ours_net: net(&ours),
+            theirs_net: net(&theirs),
+            outcome,
+            at: p.clock.now().naive_local(),
+            by: format!("{}（{}）", actor.name, actor.role.as_str()),
+        };
+        let n = reconcile::count(&p, req.kind, county, month).await? + 1;
+        Ok(Change {
+            ops: vec![reconcile::op(&r, n)?],
+            audit: vec![Audit {
+                case: format!("recon#{}#{}", county.code(), month.format("%Y-%m")),
+                command: "reconcile".into(),
+                change: json!({ "kind": req.kind, "matched": r.outcome.matched, "differences": r.outcome.differences.len(), "ours_net": r.ours_net, "theirs_net": r.theirs_net, "basis": "Art. 40" }),
+            }],
+            status: StatusCode::CREATED,
+            response: serde_json::to_value(&r).map_err(|e| ApiError::internal(&e))?,
+        })
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}
+
+/// `?county=&month=` of the reconciliations.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct MonthQuery {
+    /// County.
+    pub county: String,
+    /// Month, `YYYY-MM`.
+    pub month: String,
+}
+
+/// `GET /api/payments/reconciliations?county=&month=`: the month's reconciliations, newest
+/// last.
+///
+/// # Errors
+/// 403 not finance, agency officer or supervisor of the county.
+#[utoipa::path(get, path = "/api/payments/reconciliations", tag = "payments", params(MonthQuery),
+    responses((status = 200, description = "the reconciliations", body = [Reconciliation]),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn reconciliations(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Query(q): Query<MonthQuery>,
+) -> Result<axum::Json<Vec<Reconciliation>>, ApiError> {
+    let county = county_param(&q.county)?;
+    let month = month_param(&q.month)?;
+    actor.may(Action::ReadPayments, Some(county), Owner::Nobody)?;
+    let items = p
+        .state
+        .query_all(&StoreQuery::partition(reconcile::partition(county, month)).limit(200))
+        .await?;
+    Ok(axum::Json(
+        items
+            .iter()
+            .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
+            .collect::<Result<_, _>>()?,
+    ))
+}
