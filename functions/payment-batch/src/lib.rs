@@ -7,6 +7,7 @@
 //!   and the month's periodic run over the [`payroll`] (Art. 37);
 
 pub mod accounts;
+pub mod annual;
 pub mod bank_files;
 pub mod books;
 pub mod cycle;

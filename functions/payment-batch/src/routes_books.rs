@@ -301,3 +301,176 @@ pub async fn reconciliations(
             .collect::<Result<_, _>>()?,
     ))
 }
+
+/// `?county=&format=` of an annual report.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+pub struct AnnualQuery {
+    /// County.
+    pub county: String,
+    /// `json` (default), `pdf` or `xlsx`.
+    pub format: Option<String>,
+}
+
+/// `GET /api/payments/annual-reports/{year}?county=`: the contractor's financial report of a
+/// settlement year (Art. 41), as filed if it was, else as the books stand; JSON, PDF or XLSX.
+///
+/// # Errors
+/// 400 bad year or format; 403 not finance, agency officer or supervisor of the county.
+#[utoipa::path(get, path = "/api/payments/annual-reports/{year}", tag = "payments",
+    params(("year" = i32, Path), AnnualQuery),
+    responses((status = 200, description = "the report", body = crate::annual::Annual,
+            content((crate::annual::Annual = "application/json"), (Vec<u8> = "application/pdf"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn annual_report(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(year): Path<i32>,
+    Query(q): Query<AnnualQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let county = county_param(&q.county)?;
+    actor.may(Action::ReadPayments, Some(county), Owner::Nobody)?;
+    if !(2025..=2100).contains(&year) {
+        return Err(ApiError::invalid(
+            "年度须在 2025-2100 之间",
+            "`year` must be 2025-2100",
+        ));
+    }
+    let filed: Option<crate::annual::Filed> = p
+        .state
+        .get(&crate::annual::filed_key(county, year))
+        .await?
+        .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
+        .transpose()?;
+    let (media, bytes) = match (q.format.as_deref(), &filed) {
+        (None | Some("json"), Some(f)) => return Ok(axum::Json(f.report.clone()).into_response()),
+        (None | Some("json"), None) => {
+            return Ok(axum::Json(crate::annual::annual(&p, county, year).await?).into_response());
+        }
+        (Some(kind @ ("pdf" | "xlsx")), Some(f)) => {
+            let sha = Sha256::parse(if kind == "pdf" { &f.pdf } else { &f.xlsx })
+                .map_err(|e| ApiError::internal(&e))?;
+            let media = if kind == "pdf" {
+                "application/pdf"
+            } else {
+                swi_tables::XLSX_TYPE
+            };
+            (
+                media,
+                swi_platform::documents::load_bounded(&p, &sha, 64 << 20).await?,
+            )
+        }
+        (Some("pdf"), None) => (
+            "application/pdf",
+            crate::annual::pdf(
+                &crate::annual::annual(&p, county, year).await?,
+                p.clock.today(),
+            )?,
+        ),
+        (Some("xlsx"), None) => (
+            swi_tables::XLSX_TYPE,
+            crate::annual::xlsx(&crate::annual::annual(&p, county, year).await?)?,
+        ),
+        (Some(_), _) => {
+            return Err(ApiError::invalid(
+                "格式须为 json、pdf 或 xlsx",
+                "`format` is json, pdf or xlsx",
+            ));
+        }
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, media.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"annual-{}-{year}.{}\"",
+                    county.code(),
+                    q.format.as_deref().unwrap_or("json")
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `POST /api/payments/annual-reports` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileAnnual {
+    /// County.
+    pub county: String,
+    /// The settlement year.
+    pub year: i32,
+}
+
+/// `POST /api/payments/annual-reports`: the contractor's finance files the year's report with
+/// the agency (备案), once the year has ended; the figures and documents are kept as filed.
+///
+/// # Errors
+/// 403 not finance of the county; 409 filed already; 422 the year has not ended.
+#[utoipa::path(post, path = "/api/payments/annual-reports", tag = "payments", request_body = FileAnnual,
+    params(("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")),
+    responses((status = 201, description = "filed", body = crate::annual::Filed),
+        (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn file_annual(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    ApiJson(req): ApiJson<FileAnnual>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint("POST /api/payments/annual-reports", &req);
+    let county = county_param(&req.county)?;
+    actor.may(Action::Pay, Some(county), Owner::Nobody)?;
+    let today = p.clock.today();
+    if !(2025..=2100).contains(&req.year) || chrono::Datelike::year(&today) <= req.year {
+        return Err(ApiError::refused(
+            ErrorCode::MonthInFuture,
+            "结算年度终了后才能报送财务年度报告（第四十一条）",
+            "the report is filed once its year has ended (Art. 41)",
+        ));
+    }
+    if p.state
+        .get(&crate::annual::filed_key(county, req.year))
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::conflict(
+            ErrorCode::AlreadyImported,
+            "该年度财务报告已报送备案",
+            "this year's report is filed already",
+        ));
+    }
+    let (status, body) = apply(&p, &actor, &key, &fp, async {
+        let a = crate::annual::annual(&p, county, req.year).await?;
+        let mut shas = Vec::new();
+        for bytes in [crate::annual::pdf(&a, today)?, crate::annual::xlsx(&a)?] {
+            let meta = p.docs.put(&mut &bytes[..]).await.map_err(|e| ApiError::unavailable(&e))?;
+            shas.push(meta.sha256.hex());
+        }
+        let f = crate::annual::Filed {
+            county,
+            year: req.year,
+            pdf: shas[0].clone(),
+            xlsx: shas[1].clone(),
+            report: a,
+            at: p.clock.now().naive_local(),
+            by: format!("{}（{}）", actor.name, actor.role.as_str()),
+        };
+        Ok(Change {
+            ops: vec![crate::annual::filed_op(&f)?],
+            audit: vec![Audit {
+                case: format!("annual#{}#{}", county.code(), req.year),
+                command: "annual_report.file".into(),
+                change: json!({ "pdf": f.pdf, "xlsx": f.xlsx, "benefits": f.report.benefits, "received": f.report.received, "basis": "Art. 41" }),
+            }],
+            status: StatusCode::CREATED,
+            response: serde_json::to_value(&f).map_err(|e| ApiError::internal(&e))?,
+        })
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}
