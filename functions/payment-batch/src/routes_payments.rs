@@ -616,7 +616,7 @@ pub struct NewChange {
 /// # Errors
 /// 400 malformed; 403 not finance of the county; 404 not in the payroll yet.
 #[utoipa::path(post, path = "/api/payments/schedules/{id}/changes", tag = "payments", request_body = NewChange,
-    params(("id" = String, Path, description = "the schedule"), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")),
+    params(("id" = String, Path, description = "the schedule, its `/` written `:` (`c-1:disability_allowance`)"), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")),
     responses((status = 200, description = "recorded: the entry, and the months paid it would not have paid", body = Object),
         (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody)),
     security(("bearer" = [])))]
@@ -628,6 +628,8 @@ pub async fn change_schedule(
     ApiJson(req): ApiJson<NewChange>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/payments/schedules/{id}/changes"), &req);
+    // A schedule's id has `/` in it (`{claim}/{item}`); in the path it is written with `:`.
+    let id = id.replace(':', "/");
     let (entry, version) = crate::routes_accounts::entry_of(&p, &id)
         .await?
         .ok_or_else(|| {
