@@ -83,6 +83,32 @@ pub fn router(platform: Platform, api: Router, oidc: Option<std::sync::Arc<oidc:
         .route("/bills/arrears.xlsx", get(pages::bills::arrears_xlsx))
         .route("/bills/report.xlsx", get(pages::bills::report_xlsx))
         .route("/bills/{id}", get(pages::bills::show))
+        .route("/payments", get(pages::payments::list))
+        .route("/payments/account", post(pages::payments::own_account))
+        .route("/payments/lines/{id}", get(pages::payments::line))
+        .route(
+            "/payments/lines/{id}/account",
+            post(pages::payments::line_account),
+        )
+        .route("/payments/batches/{id}", get(pages::payments::batch))
+        .route(
+            "/payments/batches/{id}/files/{bank}",
+            get(pages::payments::bank_file),
+        )
+        .route("/payments/cycles", post(pages::payments::open_cycle))
+        .route(
+            "/payments/cycles/{county}/{month}",
+            get(pages::payments::cycle),
+        )
+        .route(
+            "/payments/cycles/{county}/{month}/steps",
+            post(pages::payments::cycle_step),
+        )
+        .route(
+            "/payments/cycles/{county}/{month}/requests/{n}",
+            get(pages::payments::request_doc),
+        )
+        .route("/payments/books/{month}", get(pages::payments::books))
         .route("/parameters", get(pages::oversight::parameters))
         .route(
             "/parameters/city",

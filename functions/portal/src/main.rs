@@ -10,7 +10,12 @@ async fn main() -> Result<(), lambda_http::Error> {
         .transpose()?;
     let (api, _) = swi_platform::api::app(
         platform.clone(),
-        vec![swi_enrollment::routes(), swi_claim_review::routes()],
+        vec![
+            swi_enrollment::routes(),
+            swi_claim_review::routes(),
+            swi_premium_billing::routes(),
+            swi_payment_batch::routes(),
+        ],
     );
     swi_platform::telemetry::init();
     lambda_http::run(swi_portal::router(platform, api, oidc)).await

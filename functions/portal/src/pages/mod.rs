@@ -13,6 +13,7 @@ pub mod first_review;
 pub mod forms;
 pub mod home;
 pub mod oversight;
+pub mod payments;
 pub mod queue;
 pub mod signed;
 pub mod signin;
@@ -110,12 +111,14 @@ pub fn links(role: Role) -> Vec<Link> {
             v.push(l("/cover", "我的参保"));
             v.push(l("/injuries", "我的工伤"));
             v.push(l("/claims", "我的待遇申领"));
+            v.push(l("/payments", "待遇支付"));
         }
         Role::Employer => {
             v.push(l("/unit", "本单位"));
             v.push(l("/unit/declarations", "人员变动申报"));
             v.push(l("/unit/projects", "建设项目"));
             v.push(l("/claims", "待遇申领"));
+            v.push(l("/payments", "待遇支付"));
         }
         Role::Acceptor | Role::Handler => {
             v.push(l("/work", "待办队列"));
@@ -128,8 +131,13 @@ pub fn links(role: Role) -> Vec<Link> {
         Role::Supervisor => {
             v.push(l("/work", "各环节队列"));
             v.push(l("/alerts", "风险预警"));
+            v.push(l("/payments", "待遇支付"));
+        }
+        Role::Finance => {
+            v.push(l("/payments", "待遇支付与资金周期"));
         }
         Role::AgencyOfficer => {
+            v.push(l("/payments", "资金周期"));
             v.push(l("/alerts", "风险预警"));
             v.push(l("/parameters/city", "市里发布的数值"));
         }

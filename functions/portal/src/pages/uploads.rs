@@ -50,6 +50,23 @@ pub enum Purpose {
         /// `YYYY-MM`.
         month: String,
     },
+    /// A bank's return of a batch (`POST /api/payments/batches/{batch}/returns`).
+    BankReturn {
+        /// The batch.
+        batch: String,
+        /// The bank's class code.
+        bank: String,
+    },
+    /// The other side's statement of a month, to reconcile against
+    /// (`POST /api/payments/reconciliations`).
+    Statement {
+        /// The county's code.
+        county: String,
+        /// `YYYY-MM`.
+        month: String,
+        /// What is reconciled (`contractor_bank`, `agency_tax`, `agency_bank`).
+        kind: String,
+    },
     /// A scan a form needs (the window's identity check, a city value): the browser goes back
     /// to the form's page with the file's hash, and the form names it.
     Field {
@@ -107,6 +124,25 @@ impl Purpose {
                             claim,
                         })
                     }
+                    "bank-return" => Some(Purpose::BankReturn {
+                        batch: ident(a)?,
+                        bank: swi_payables::account::Bank::of_code(b)?.code().to_owned(),
+                    }),
+                    "statement" => {
+                        let (month, kind) = b.split_once('/')?;
+                        let month =
+                            chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+                                .ok()
+                                .map(|d| d.format("%Y-%m").to_string())
+                                .filter(|m| m == month)?;
+                        matches!(kind, "contractor_bank" | "agency_tax" | "agency_bank")
+                            .then(|| Purpose::Statement {
+                                county: a.to_owned(),
+                                month,
+                                kind: kind.to_owned(),
+                            })
+                            .filter(|_| a.len() == 6 && a.bytes().all(|c| c.is_ascii_digit()))
+                    }
                     "declaration" => {
                         let month =
                             chrono::NaiveDate::parse_from_str(&format!("{b}-01"), "%Y-%m-%d")
@@ -140,6 +176,12 @@ impl Purpose {
                 claim: Some(c),
             } => format!("injury/{id}/{}/{c}", wire(material)),
             Purpose::Declaration { unit, month } => format!("declaration/{unit}/{month}"),
+            Purpose::BankReturn { batch, bank } => format!("bank-return/{batch}/{bank}"),
+            Purpose::Statement {
+                county,
+                month,
+                kind,
+            } => format!("statement/{county}/{month}/{kind}"),
             Purpose::Field { back } => format!("field{back}"),
         }
     }
@@ -148,7 +190,9 @@ impl Purpose {
     #[must_use]
     pub const fn kind(&self) -> UploadKind {
         match self {
-            Purpose::Declaration { .. } => UploadKind::Table,
+            Purpose::Declaration { .. }
+            | Purpose::BankReturn { .. }
+            | Purpose::Statement { .. } => UploadKind::Table,
             _ => UploadKind::Scan,
         }
     }
@@ -160,6 +204,11 @@ impl Purpose {
             Purpose::Enrolment { material, .. } => material.chinese().to_owned(),
             Purpose::Injury { material, .. } => material.chinese().to_owned(),
             Purpose::Declaration { month, .. } => format!("{month} 人员变动增减表"),
+            Purpose::BankReturn { batch, bank } => format!(
+                "{batch} {} 回盘文件",
+                swi_payables::account::Bank::of_code(bank).map_or("", |b| b.zh())
+            ),
+            Purpose::Statement { month, .. } => format!("{month} 对账单"),
             Purpose::Field { .. } => "扫描件".to_owned(),
         }
     }
@@ -172,6 +221,15 @@ impl Purpose {
             Purpose::Injury { claim: Some(c), .. } => format!("/claims/{c}"),
             Purpose::Injury { id, .. } => format!("/injuries/{id}"),
             Purpose::Declaration { .. } => "/unit/declarations".to_owned(),
+            Purpose::BankReturn { batch, .. } => format!("/payments/batches/{batch}"),
+            Purpose::Statement { county, month, .. } => {
+                // The month after: the cycle that settles the month reconciled.
+                let next = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+                    .map_or_else(|| month.clone(), |d| d.format("%Y-%m").to_string());
+                format!("/payments/cycles/{county}/{next}")
+            }
             Purpose::Field { back } => back.clone(),
         }
     }
@@ -204,6 +262,23 @@ impl Purpose {
                 format!("/api/units/{}/declarations", segment(unit)),
                 json!({ "month": month, "sha256": sha256 }),
             ),
+            Purpose::BankReturn { batch, bank } => (
+                Method::POST,
+                format!("/api/payments/batches/{}/returns", segment(batch)),
+                json!({
+                    "bank": swi_payables::account::Bank::of_code(bank).map_or("", |b| b.as_str()),
+                    "sha256": sha256,
+                }),
+            ),
+            Purpose::Statement {
+                county,
+                month,
+                kind,
+            } => (
+                Method::POST,
+                "/api/payments/reconciliations".to_owned(),
+                json!({ "kind": kind, "county": county, "month": month, "sha256": sha256 }),
+            ),
             Purpose::Field { back } => {
                 return Ok(Next::Go(format!("{back}?scan={sha256}")));
             }
@@ -224,6 +299,8 @@ impl Purpose {
                 |id| format!("/declarations/{}?done=filed", segment(id)),
             ),
             Purpose::Injury { claim: Some(_), .. } => format!("{}?done=uploaded", self.back()),
+            Purpose::BankReturn { .. } => format!("{}?done=returned", self.back()),
+            Purpose::Statement { .. } => format!("{}?done=reconciled", self.back()),
             _ => format!("{}?uploaded={}", self.back(), wire_of_material(self)),
         }))
     }
