@@ -174,6 +174,9 @@ pub async fn apply(
     let actor = jobs::job_actor(NAME, "定时任务：银行回盘入账");
     let mut moved = 0u64;
     let mut checked: Option<Checked> = None;
+    // The bank's parts, read once and kept as this run writes them (each write is still
+    // conditioned on the version it follows).
+    let mut parts: Option<Vec<(crate::model::Part, u64)>> = None;
     loop {
         let (mut imp, iv) = load_import(p, batch_id, bank)
             .await?
@@ -190,7 +193,12 @@ pub async fn apply(
                 .await?;
             return Ok((moved, true));
         }
-        let parts = parts_of(p, batch_id, bank).await?;
+        if parts.is_none() {
+            parts = Some(parts_of(p, batch_id, bank).await?);
+        }
+        let parts = parts.as_mut().ok_or_else(|| ApiError::internal(&"parts"))?;
+        // The parts this transaction writes: their index and their new body.
+        let mut written: Vec<(usize, crate::model::Part)> = Vec::new();
         let mut ops = Vec::new();
         let mut audit_change = json!({});
         match imp.phase {
@@ -205,7 +213,7 @@ pub async fn apply(
                 let mut refunds = Decimal::ZERO;
                 let (mut pl, mut pa, mut fl, mut fa) = (0u64, Decimal::ZERO, 0u64, Decimal::ZERO);
                 let end = (imp.cursor + PARTS_PER_TX).min(parts.len());
-                for (part, version) in &parts[imp.cursor..end] {
+                for (i, (part, version)) in parts.iter().enumerate().take(end).skip(imp.cursor) {
                     let mut part = part.clone();
                     let mut failed = Vec::new();
                     for l in &part.lines {
@@ -236,6 +244,7 @@ pub async fn apply(
                         failed,
                     });
                     ops.push(part_op(&part, Some(*version))?);
+                    written.push((i, part));
                 }
                 moved += pl + fl;
                 imp.paid_lines += pl;
@@ -346,6 +355,7 @@ pub async fn apply(
                             r.requeued = true;
                         }
                         ops.push(part_op(&done, Some(*version))?);
+                        written.push((imp.cursor, done));
                         imp.cursor += 1;
                         imp.within = 0;
                     }
@@ -378,6 +388,11 @@ pub async fn apply(
             .await?,
         );
         p.state.transact(ops).await?;
+        for (i, part) in written {
+            if let Some(slot) = parts.get_mut(i) {
+                *slot = (part, slot.1 + 1);
+            }
+        }
         if finished {
             return Ok((moved, true));
         }
