@@ -84,7 +84,7 @@ fn entry(i: usize) -> PayrollEntry {
             id: format!("c-{i:07}/disability_allowance"),
             claim: format!("c-{i:07}"),
             injury: format!("i-{i:07}"),
-            item: if i % 3 == 0 {
+            item: if i.is_multiple_of(3) {
                 Item::LivingCare
             } else {
                 Item::DisabilityAllowance
