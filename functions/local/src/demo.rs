@@ -21,6 +21,8 @@ pub struct Seeded {
     pub project: Option<(String, bool)>,
     /// A claim at each step of the review: (status, id).
     pub claims: crate::demo_claims::Claims,
+    /// Where this month's payment request stands (submitted, or why not).
+    pub payments: &'static str,
 }
 
 /// Seeds the demo data (once: a store that has the demo unit is left as it is) and writes
@@ -243,10 +245,12 @@ impl Seeder {
             Err(e) => return Err(e),
         };
         let claims = crate::demo_claims::seed(&s.platform).await?;
+        let payments = crate::demo_payments::seed(&s.platform).await?;
         Ok(Seeded {
             declaration,
             project: Some((pid, certified)),
             claims,
+            payments,
         })
     }
 }

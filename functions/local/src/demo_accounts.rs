@@ -18,7 +18,7 @@ type Spec = (
 );
 
 /// Every demo account.
-const ACCOUNTS: [Spec; 10] = [
+const ACCOUNTS: [Spec; 13] = [
     (
         "acceptor-360702",
         "demo-acceptor-360702",
@@ -82,6 +82,30 @@ const ACCOUNTS: [Spec; 10] = [
         "360702",
         None,
         "林伤八",
+    ),
+    (
+        "citizen-paid",
+        crate::demo_payments::PAID.0,
+        Role::Citizen,
+        "360702",
+        None,
+        "孙伤九",
+    ),
+    (
+        "finance-360702",
+        crate::demo_payments::FINANCE,
+        Role::Finance,
+        "360702",
+        None,
+        "章贡区承办机构财务",
+    ),
+    (
+        "officer-360702",
+        crate::demo_payments::OFFICER,
+        Role::AgencyOfficer,
+        "360702",
+        None,
+        "章贡区经办机构业务科室",
     ),
     (
         "supervisor-city",

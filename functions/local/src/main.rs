@@ -9,6 +9,7 @@ mod billing_cmd;
 mod demo;
 mod demo_accounts;
 mod demo_claims;
+mod demo_payments;
 mod params_cmd;
 mod seeder;
 mod serve_cmd;

@@ -178,6 +178,10 @@ pub async fn serve(
                 );
             }
         }
+        eprintln!(
+            "  {base}/payments   # payments: this month's payment request (请款计划) {} — officer-360702 approves it; citizen-paid sees her nursing subsidy paid",
+            seeded.payments
+        );
         eprintln!("  {base}/api/openapi.json   # every route");
         let accounts = key_dir()?.join("demo-accounts.txt");
         let made = crate::demo_accounts::seed(&platform, &accounts).await?;

@@ -915,3 +915,78 @@ async fn an_employer_sees_a_bill_and_its_arrears() {
     .await;
     b.c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, chromedriver and axe-core: infra/test installs them (infra/browser) and runs it"]
+async fn the_agency_officer_approves_the_payment_request_and_the_citizen_sees_her_payment() {
+    let Setup {
+        mut b,
+        accounts,
+        dir: _dir,
+        _server,
+        _driver,
+    } = setup().await;
+    // The contractor's finance: the county's lines due, the month's cycle with its request.
+    b.sign_in("finance-360702", &accounts["finance-360702"])
+        .await;
+    b.go("/payments", "payments-finance").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("待支付") && page.contains("月度资金周期") && page.contains("2026-06"),
+        "payments-finance",
+        page.clone(),
+    )
+    .await;
+    b.sign_out().await;
+
+    // The agency's officer opens this month's cycle, downloads the request and approves it.
+    b.sign_in("officer-360702", &accounts["officer-360702"])
+        .await;
+    b.go("/payments", "payments-officer").await;
+    b.click("a[href='/payments/cycles/360702/2026-06']", "to-cycle")
+        .await;
+    b.accessible("cycle").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("已提交请款计划") && page.contains("工伤医疗待遇支出"),
+        "cycle-submitted",
+        page.clone(),
+    )
+    .await;
+    let pdf = b
+        .fetch("/payments/cycles/360702/2026-06/requests/1?format=pdf")
+        .await;
+    b.ensure(
+        pdf[0] == 200 && pdf[2] == "%PDF-",
+        "request-pdf",
+        pdf.to_string(),
+    )
+    .await;
+    b.submit("#decide button[value=approve_request]", "approve")
+        .await;
+    b.accessible("cycle-approved").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("请款计划已批准") && page.contains("第 1 次请款：批准"),
+        "cycle-approved",
+        page.clone(),
+    )
+    .await;
+    b.sign_out().await;
+
+    // The citizen sees her nursing subsidy paid to her card, masked.
+    b.sign_in("citizen-paid", &accounts["citizen-paid"]).await;
+    b.click("a[href='/payments']", "to-payments").await;
+    b.accessible("payments-citizen").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("停工留薪期护理补助")
+            && page.contains("已支付")
+            && page.contains("6218 **** ")
+            && !page.contains("62188000000169"),
+        "payments-citizen",
+        page.clone(),
+    )
+    .await;
+    b.c.close().await.unwrap();
+}
