@@ -158,6 +158,22 @@ pub struct MakeFile {
     pub format: Format,
 }
 
+/// A bank's payment file, made and kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BankFileMade {
+    /// The file's SHA-256.
+    pub sha256: String,
+    /// The bank.
+    pub bank: Bank,
+    /// Lines.
+    pub lines: u64,
+    /// Amount.
+    #[schema(value_type = String, example = "3500.00")]
+    pub amount: rust_decimal::Decimal,
+    /// Format.
+    pub format: Format,
+}
+
 /// `POST /api/payments/batches/{id}/files`: makes a bank's payment file of a sealed batch and
 /// keeps it (the same file again when made again).
 ///
@@ -166,7 +182,7 @@ pub struct MakeFile {
 /// batch is still filling.
 #[utoipa::path(post, path = "/api/payments/batches/{id}/files", tag = "payments", request_body = MakeFile,
     params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")),
-    responses((status = 201, description = "the file's SHA-256: download it from `/api/payments/batches/{id}/files/{bank}`", body = Object),
+    responses((status = 201, description = "the file's SHA-256: download it from `/api/payments/batches/{id}/files/{bank}`", body = BankFileMade),
         (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn make_file(
@@ -215,7 +231,14 @@ pub async fn make_file(
                 change: json!({ "bank": req.bank, "sha256": meta.sha256.hex(), "lines": lines, "amount": amount }),
             }],
             status: StatusCode::CREATED,
-            response: json!({ "sha256": meta.sha256.hex(), "bank": req.bank, "lines": lines, "amount": amount, "format": req.format }),
+            response: serde_json::to_value(BankFileMade {
+                sha256: meta.sha256.hex(),
+                bank: req.bank,
+                lines,
+                amount,
+                format: req.format,
+            })
+            .map_err(|e| ApiError::internal(&e))?,
         })
     })
     .await?;
@@ -609,6 +632,28 @@ pub struct NewChange {
     pub source: String,
 }
 
+/// A month paid that a change would not have paid (or paid otherwise): for recovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Overpaid {
+    /// The month, `YYYY-MM`.
+    pub month: String,
+    /// What was paid.
+    #[schema(value_type = String, example = "3500.00")]
+    pub paid: rust_decimal::Decimal,
+    /// What the change makes due (none: nothing).
+    #[schema(value_type = Option<String>, example = "3640.00")]
+    pub due: Option<rust_decimal::Decimal>,
+}
+
+/// A schedule's changes after one is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ScheduleChanged {
+    /// Every change, in the order recorded.
+    pub changes: Vec<ScheduleChange>,
+    /// Months already paid that the change would not have paid so.
+    pub overpaid: Vec<Overpaid>,
+}
+
 /// `POST /api/payments/schedules/{id}/changes`: records a stop, a suspension or its end, or an
 /// adjustment of a periodic benefit, from its date. Months already paid are never reopened:
 /// those the change would not have paid are answered as `overpaid`, for recovery.
@@ -617,7 +662,7 @@ pub struct NewChange {
 /// 400 malformed; 403 not finance of the county; 404 not in the payroll yet.
 #[utoipa::path(post, path = "/api/payments/schedules/{id}/changes", tag = "payments", request_body = NewChange,
     params(("id" = String, Path, description = "the schedule, its `/` written `:` (`c-1:disability_allowance`)"), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")),
-    responses((status = 200, description = "recorded: the entry, and the months paid it would not have paid", body = Object),
+    responses((status = 200, description = "recorded: the changes, and the months paid it would not have paid so", body = ScheduleChanged),
         (status = "4XX", description = "refused: see `code`", body = swi_platform::error::ErrorBody)),
     security(("bearer" = [])))]
 pub async fn change_schedule(
@@ -692,7 +737,11 @@ pub async fn change_schedule(
             if let Some((line, _)) = load_line(&p, &crate::payroll::instalment_id(&id, m)).await?
                 && e.instalment(m) != Some(line.amount)
             {
-                overpaid.push(json!({ "month": m.format("%Y-%m").to_string(), "paid": line.amount, "due": e.instalment(m) }));
+                overpaid.push(Overpaid {
+                    month: m.format("%Y-%m").to_string(),
+                    paid: line.amount,
+                    due: e.instalment(m),
+                });
             }
             m = swi_rules::billing::next_month(m)?;
         }
@@ -705,7 +754,11 @@ pub async fn change_schedule(
                 change: json!({ "kind": req.kind, "from": req.from, "monthly": monthly, "source": req.source.trim(), "overpaid": overpaid.len() }),
             }],
             status: StatusCode::OK,
-            response: json!({ "changes": e.changes, "overpaid": overpaid }),
+            response: serde_json::to_value(ScheduleChanged {
+                changes: e.changes.clone(),
+                overpaid,
+            })
+            .map_err(|e| ApiError::internal(&e))?,
         })
     })
     .await?;

@@ -581,6 +581,7 @@ async fn lines_are_paid_once_to_their_payees_and_a_failure_goes_out_again_once_c
     let (s, pdf) = call(p, "GET", &format!("{cycle}/requests/2"), &officer, None).await;
     assert_eq!(s, StatusCode::OK);
     assert!(pdf.as_str().unwrap().starts_with("%PDF"));
+
     let (s, c) = call(
         p,
         "POST",
@@ -759,6 +760,20 @@ async fn lines_are_paid_once_to_their_payees_and_a_failure_goes_out_again_once_c
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
+
+    // A death recorded late: the benefit stops after its month, and April, paid already, is
+    // answered as overpaid for recovery — never reopened.
+    let (s, e) = call(p, "POST", "/api/payments/schedules/c-8:disability_allowance/changes", &officer,
+        Some(json!({ "kind": "stop", "from": "2027-03-20", "source": "死亡证明 赣医证〔2027〕001号" }))).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "finance records it: {e}");
+    let (s, c) = call(p, "POST", "/api/payments/schedules/c-8:disability_allowance/changes", &finance,
+        Some(json!({ "kind": "stop", "from": "2027-03-20", "source": "死亡证明 赣医证〔2027〕001号" }))).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(
+        c["overpaid"],
+        json!([{ "month": "2027-04", "paid": "3500.00", "due": null }]),
+        "{c}"
+    );
 
     // The books: every voucher balances, and what was paid is what the banks returned paid.
     let mut vouchers = Vec::new();
