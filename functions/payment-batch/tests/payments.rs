@@ -38,7 +38,7 @@ static KEYS: AtomicU64 = AtomicU64::new(1);
 struct Fixture {
     platform: Platform,
     clock: Arc<SetClock>,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 fn at(day: &str) -> DateTime<chrono::FixedOffset> {
@@ -62,7 +62,30 @@ fn fixture(day: &str) -> Fixture {
     Fixture {
         platform,
         clock,
-        _dir: dir,
+        _dir: Some(dir),
+    }
+}
+
+/// The same on DynamoDB and S3 (`SWI_TABLE`, `SWI_BUCKET`, `AWS_ENDPOINT_URL`).
+async fn on_aws(day: &str) -> Fixture {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} must be set"));
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+    let (state, docs) =
+        swi_store_aws::open(&var("SWI_TABLE"), &var("SWI_BUCKET"), endpoint.as_deref()).await;
+    let clock = Arc::new(SetClock::new(at(day)));
+    Fixture {
+        platform: Platform {
+            state: Arc::new(state),
+            docs: Arc::new(docs),
+            tokens: Arc::new(TokenKeys::from_secret(b"test secret: 32 bytes at least!!")),
+            persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[5; 32]).unwrap()),
+            clock: clock.clone(),
+            base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
+            city_params: Default::default(),
+            public_url: String::new(),
+        },
+        clock,
+        _dir: None,
     }
 }
 
@@ -243,7 +266,16 @@ async fn bank_return(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lines_are_paid_once_to_their_payees_and_a_failure_goes_out_again_once_corrected() {
     let _ = tracing_subscriber::fmt().with_test_writer().try_init();
-    let f = fixture("2027-03-01");
+    journey(&fixture("2027-03-01")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs DynamoDB and S3: infra/test runs it on LocalStack with a fresh table and bucket"]
+async fn payments_on_dynamodb_and_s3() {
+    journey(&on_aws("2027-03-01").await).await;
+}
+
+async fn journey(f: &Fixture) {
     let p = &f.platform;
     seed(p).await;
     let finance = token(p, "finance-1", "finance", "360702");
