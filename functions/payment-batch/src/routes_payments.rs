@@ -458,14 +458,27 @@ pub async fn get_return(
     Ok(axum::Json(imp))
 }
 
+/// A line waiting, and how near its day is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DueLine {
+    /// The line's place in the queue.
+    pub waiting: Waiting,
+    /// Past its day.
+    pub late: bool,
+    /// Its day is within the next [`SOON_WORKING_DAYS`] working days.
+    pub soon: bool,
+}
+
+/// How many working days ahead a line is listed as approaching its day.
+pub const SOON_WORKING_DAYS: usize = 3;
+
 /// The lines due in a county (Art. 38).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Due {
     /// The business day.
     pub today: NaiveDate,
-    /// Lines waiting (no usable account, or returned failed), earliest due first, each with
-    /// whether it is past due.
-    pub waiting: Vec<(Waiting, bool)>,
+    /// Lines waiting (no usable account, or returned failed), earliest due first.
+    pub waiting: Vec<DueLine>,
     /// Approved lump sums and refunds not yet taken by a run.
     pub not_taken: usize,
     /// Batches whose banks have not all returned, with their earliest due date.
@@ -489,6 +502,16 @@ pub async fn due(
     let county = county_param(&q.county)?;
     actor.may(Action::ReadPayments, Some(county), Owner::Nobody)?;
     let today = p.clock.today();
+    let params = p.params().await?;
+    // The day the approaching window ends: the SOON_WORKING_DAYS-th working day after today.
+    let mut soon_until = today;
+    let mut counted = 0;
+    while counted < SOON_WORKING_DAYS {
+        soon_until = soon_until.succ_opt().unwrap_or(soon_until);
+        if swi_rules::calendar::is_working_day(&params, soon_until).unwrap_or(true) {
+            counted += 1;
+        }
+    }
     let waiting = p
         .state
         .query(&StoreQuery::partition(queue_partition(county)).limit(500))
@@ -497,8 +520,11 @@ pub async fn due(
         .iter()
         .map(|i| {
             let w: Waiting = i.body().map_err(|e| ApiError::internal(&e))?;
-            let late = w.due < today;
-            Ok((w, late))
+            Ok(DueLine {
+                late: w.due < today,
+                soon: w.due >= today && w.due <= soon_until,
+                waiting: w,
+            })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
     let mut not_taken = 0;

@@ -323,6 +323,17 @@ async fn journey(f: &Fixture) {
     );
     let (_, due) = call(p, "GET", "/api/payments/due?county=360702", &finance, None).await;
     assert_eq!(due["waiting"].as_array().unwrap().len(), 3, "{due}");
+    let late: Vec<bool> = due["waiting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["late"] == true)
+        .collect();
+    assert_eq!(
+        late,
+        [true, true, false],
+        "January's and February's instalments are past their 20th: {due}"
+    );
 
     // Accounts recorded; the daily run batches the queued instalments and the lump sum.
     for (line, sched, payload, holder) in [
@@ -807,9 +818,73 @@ async fn journey(f: &Fixture) {
         "{c}"
     );
 
+    // May's cycle settles April's instalment; the benefit stopped, May pays none; closed.
+    let may = "/api/payment-cycles/360702/2027-05";
+    for command in ["submit_summary", "submit_request"] {
+        let (s, c) = call(
+            p,
+            "POST",
+            &format!("{may}/steps"),
+            &finance,
+            Some(step(command)),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{c}");
+    }
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{may}/steps"),
+        &officer,
+        Some(step("approve_request")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["requests"][0]["amount"], "3500.00");
+    let (s, c) = call(p, "POST", &format!("{may}/steps"), &officer,
+        Some(json!({ "command": "record_transfer",
+            "transfer": { "amount": "3500.00", "on": "2027-05-13", "reference": "ZF20270513001" } }))).await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    f.clock.set(at("2027-05-16"));
+    swi_payment_batch::cycle_jobs::CyclePeriodic
+        .run(p, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    run_jobs(p).await;
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{may}/steps"),
+        &finance,
+        Some(step("record_periodic_paid")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(c["periodic"]["lines"], 0, "stopped before May: {c}");
+    let (s, c) = call(
+        p,
+        "POST",
+        &format!("{may}/steps"),
+        &officer,
+        Some(step("close")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+
+    // A return for a batch that does not exist is refused; nothing is recorded.
+    let (s, e) = call(
+        p,
+        "POST",
+        "/api/payments/batches/360702-20990101-D/returns",
+        &finance,
+        Some(json!({ "bank": "ccb", "sha256": "0".repeat(64) })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+
     // The books: every voucher balances, and what was paid is what the banks returned paid.
     let mut vouchers = Vec::new();
-    for m in ["2027-03", "2027-04"] {
+    for m in ["2027-03", "2027-04", "2027-05"] {
         for i in p
             .state
             .query_all(&Query::partition(format!("vouchers#{m}")).limit(100))

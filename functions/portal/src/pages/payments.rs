@@ -91,6 +91,7 @@ pub struct WaitingRow {
     amount: String,
     due: String,
     late: bool,
+    soon: bool,
     reason: String,
 }
 
@@ -260,14 +261,15 @@ pub async fn list(
             page.waiting = due
                 .waiting
                 .iter()
-                .map(|(w, late)| WaitingRow {
-                    href: format!("/payments/lines/{}", segment(&w.line)),
-                    id: w.line.clone(),
-                    payee: w.payee.clone(),
-                    amount: w.amount.to_string(),
-                    due: w.due.to_string(),
-                    late: *late,
-                    reason: w.reason.clone(),
+                .map(|d| WaitingRow {
+                    href: format!("/payments/lines/{}", segment(&d.waiting.line)),
+                    id: d.waiting.line.clone(),
+                    payee: d.waiting.payee.clone(),
+                    amount: d.waiting.amount.to_string(),
+                    due: d.waiting.due.to_string(),
+                    late: d.late,
+                    soon: d.soon,
+                    reason: d.waiting.reason.clone(),
                 })
                 .collect();
             if let Ok(b) = portal
