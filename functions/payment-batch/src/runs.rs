@@ -439,53 +439,76 @@ pub async fn work(
     let actor = jobs::job_actor(NAME, "定时任务：待遇支付批次");
     let params = p.params().await?;
     let mut worked = Worked::default();
-    loop {
-        let Some((mut run, version)) = load_run(p, county, kind, on).await? else {
-            return Err(ApiError::not_found(
-                "未找到该批次任务",
-                "no such payment run",
-            ));
-        };
-        if run.phase == Phase::Done {
-            worked.finished = true;
-            // The pointer may outlive its run's last transaction only if that failed; clear it.
-            p.state
-                .transact(vec![TxOp::Delete {
-                    key: pointer_key(&run),
-                    condition: Condition::None,
-                }])
-                .await?;
-            return Ok(worked);
-        }
-        let (mut batch, batch_version) = match load_batch(p, &run.batch).await? {
-            Some((b, v)) => (b, Some(v)),
-            None => {
-                let mut b = Batch::new(
-                    run.batch.clone(),
-                    county,
-                    match kind {
-                        RunKind::Daily => BatchKind::Daily,
-                        RunKind::Periodic => BatchKind::Periodic,
-                    },
-                    p.clock.today(),
-                );
-                if kind == RunKind::Periodic {
-                    b.month = Some(run.on);
-                }
-                (b, None)
+    let Some((mut run, mut version)) = load_run(p, county, kind, on).await? else {
+        return Err(ApiError::not_found(
+            "未找到该批次任务",
+            "no such payment run",
+        ));
+    };
+    if run.phase == Phase::Done {
+        worked.finished = true;
+        // The pointer may outlive its run's last transaction only if that failed; clear it.
+        p.state
+            .transact(vec![TxOp::Delete {
+                key: pointer_key(&run),
+                condition: Condition::None,
+            }])
+            .await?;
+        return Ok(worked);
+    }
+    let (mut batch, mut batch_version) = match load_batch(p, &run.batch).await? {
+        Some((b, v)) => (b, Some(v)),
+        None => {
+            let mut b = Batch::new(
+                run.batch.clone(),
+                county,
+                match kind {
+                    RunKind::Daily => BatchKind::Daily,
+                    RunKind::Periodic => BatchKind::Periodic,
+                },
+                p.clock.today(),
+            );
+            if kind == RunKind::Periodic {
+                b.month = Some(run.on);
             }
-        };
-        let mut tx = Tx::new();
-        fill(p, &params, &mut run, &batch, &mut tx).await?;
+            (b, None)
+        }
+    };
+    let mut tx = Tx::new();
+    fill(p, &params, &mut run, &batch, &mut tx).await?;
+    loop {
         worked.lines += tx.batched + tx.queued;
-        commit(p, &actor, run, version, &mut batch, batch_version, tx).await?;
-        if Instant::now() >= deadline {
-            let (run, _) = load_run(p, county, kind, on)
-                .await?
-                .ok_or_else(|| ApiError::internal(&"run vanished"))?;
-            worked.finished = run.phase == Phase::Done;
+        let (ops, batch_written) =
+            prepare(p, &actor, &mut run, version, &mut batch, batch_version, tx).await?;
+        version += 1;
+        if batch_written {
+            batch_version = Some(batch_version.map_or(1, |v| v + 1));
+        }
+        let finished = run.phase == Phase::Done;
+        let more_time = Instant::now() < deadline;
+        // The walk of the payroll moves by its own cursor: the next transaction is made while
+        // this one is written. Sources taken (lump sums, refunds, schedules) leave their index
+        // only when written, so those wait for it.
+        if !finished && more_time && matches!(run.phase, Phase::Walk | Phase::Queue) {
+            let mut next_run = run.clone();
+            let mut next = Tx::new();
+            let (written, filled) = tokio::join!(
+                p.state.transact(ops),
+                fill(p, &params, &mut next_run, &batch, &mut next)
+            );
+            written?;
+            filled?;
+            run = next_run;
+            tx = next;
+            continue;
+        }
+        p.state.transact(ops).await?;
+        if finished || !more_time {
+            worked.finished = finished;
             return Ok(worked);
         }
+        tx = Tx::new();
+        fill(p, &params, &mut run, &batch, &mut tx).await?;
     }
 }
 
@@ -831,15 +854,18 @@ async fn fill_walk(
 }
 
 /// Writes the transaction: its lines and parts, the batch, the run's position and the audit.
-async fn commit(
+/// The operations of a transaction: its lines and parts, the batch, the run's position and the
+/// audit event; the run and the batch are moved on in memory as they will be stored. Answers
+/// the operations and whether the batch is among them.
+async fn prepare(
     p: &Platform,
     actor: &Actor,
-    mut run: Run,
+    run: &mut Run,
     version: u64,
     batch: &mut Batch,
     batch_version: Option<u64>,
     tx: Tx,
-) -> Result<(), ApiError> {
+) -> Result<(Vec<TxOp>, bool), ApiError> {
     let Tx {
         mut ops,
         parts,
@@ -883,10 +909,11 @@ async fn commit(
     if finished {
         batch.status = BatchStatus::Sealed;
     }
-    if batch.lines > 0 && (batched > 0 || (finished && batch_version.is_some())) {
+    let batch_written = batch.lines > 0 && (batched > 0 || (finished && batch_version.is_some()));
+    if batch_written {
         ops.push(batch_op(batch, batch_version)?);
     }
-    ops.push(run_op(&run, Some(version))?);
+    ops.push(run_op(run, Some(version))?);
     if finished {
         ops.push(TxOp::Delete {
             key: pointer_key(&run),
@@ -898,7 +925,7 @@ async fn commit(
             p,
             actor,
             &[Audit {
-                case: run_case(&run),
+                case: run_case(run),
                 command: if finished {
                     "payment.run.finish".into()
                 } else {
@@ -912,8 +939,7 @@ async fn commit(
         )
         .await?,
     );
-    p.state.transact(ops).await?;
-    Ok(())
+    Ok((ops, batch_written))
 }
 
 /// The job working opened runs.
