@@ -916,7 +916,7 @@ async fn prepare(
     ops.push(run_op(run, Some(version))?);
     if finished {
         ops.push(TxOp::Delete {
-            key: pointer_key(&run),
+            key: pointer_key(run),
             condition: Condition::None,
         });
     }
