@@ -4,7 +4,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use swi_domain::access::Owner;
@@ -18,18 +17,7 @@ use swi_rules::ids::County;
 use swi_store::{Query as StoreQuery, Sha256};
 
 use crate::reconcile::{self, Kind, Reconciliation, compare, net};
-
-fn county_param(text: &str) -> Result<County, ApiError> {
-    County::parse(text).map_err(|m| ApiError::invalid("县区代码有误", m))
-}
-
-fn month_param(text: &str) -> Result<NaiveDate, ApiError> {
-    swi_rules::params::parse_month(text)
-        .ok()
-        .and_then(|(y, mo)| NaiveDate::from_ymd_opt(y, mo, 1))
-        .filter(|_| text.len() == 7)
-        .ok_or_else(|| ApiError::invalid("月份须为 YYYY-MM", "`month` must be YYYY-MM"))
-}
+use crate::routes_payments::{county_param, month_param};
 
 /// `?county=&format=` of the books.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]

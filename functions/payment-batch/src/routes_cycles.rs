@@ -23,20 +23,8 @@ use crate::cycle::{
     new_cycle, paid_lines, summarise,
 };
 use crate::model::{BatchStatus, load_batch};
-use crate::routes_payments::CountyQuery;
+use crate::routes_payments::{CountyQuery, county_param, month_param};
 use crate::runs::{Phase, RunKind, batch_id, load_run};
-
-fn county_param(text: &str) -> Result<County, ApiError> {
-    County::parse(text).map_err(|m| ApiError::invalid("县区代码有误", m))
-}
-
-fn month_param(text: &str) -> Result<NaiveDate, ApiError> {
-    swi_rules::params::parse_month(text)
-        .ok()
-        .and_then(|(y, m)| NaiveDate::from_ymd_opt(y, m, 1))
-        .filter(|_| text.len() == 7)
-        .ok_or_else(|| ApiError::invalid("月份须为 YYYY-MM", "`month` must be YYYY-MM"))
-}
 
 fn missing(county: County, month: NaiveDate) -> ApiError {
     ApiError::not_found(

@@ -28,8 +28,24 @@ use crate::payroll::{ChangeKind, MAX_CHANGES, ScheduleChange, entry_op};
 use crate::returns::{LIMITS, ReturnImport, ReturnPhase, import_op, load_import, pointer_op};
 use crate::runs::{Run, RunKind, open};
 
-fn county_param(text: &str) -> Result<County, ApiError> {
+/// A county's code from a request.
+///
+/// # Errors
+/// 400 naming it.
+pub fn county_param(text: &str) -> Result<County, ApiError> {
     County::parse(text).map_err(|m| ApiError::invalid("县区代码有误", m))
+}
+
+/// A month (`YYYY-MM`) from a request, as its first day.
+///
+/// # Errors
+/// 400 naming it.
+pub fn month_param(text: &str) -> Result<NaiveDate, ApiError> {
+    swi_rules::params::parse_month(text)
+        .ok()
+        .and_then(|(y, m)| NaiveDate::from_ymd_opt(y, m, 1))
+        .filter(|_| text.len() == 7)
+        .ok_or_else(|| ApiError::invalid("月份须为 YYYY-MM", "`month` must be YYYY-MM"))
 }
 
 fn batch_missing(id: &str) -> ApiError {
@@ -74,13 +90,9 @@ pub async fn open_run(
     let on = match req.kind {
         RunKind::Daily => today,
         RunKind::Periodic => {
-            let m = req.month.as_deref().ok_or_else(|| {
+            let m = month_param(req.month.as_deref().ok_or_else(|| {
                 ApiError::invalid("须指明月份（month）", "a periodic run names its `month`")
-            })?;
-            let m = swi_rules::params::parse_month(m)
-                .ok()
-                .and_then(|(y, mo)| NaiveDate::from_ymd_opt(y, mo, 1))
-                .ok_or_else(|| ApiError::invalid("月份须为 YYYY-MM", "`month` must be YYYY-MM"))?;
+            })?)?;
             if m > today {
                 return Err(ApiError::refused(
                     ErrorCode::MonthInFuture,
