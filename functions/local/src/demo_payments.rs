@@ -253,6 +253,14 @@ pub async fn seed(platform: &Platform) -> Result<&'static str> {
         .context("the demo's batch")?;
     clock.set(at(on(approved, 3)));
     for bank in batch.banks.keys() {
+        s.call(
+            "POST",
+            &format!("/api/payments/batches/{batch_id}/files"),
+            &finance,
+            Some(&key(&format!("file-{}", bank.code()))),
+            json!({ "bank": bank, "format": "csv" }),
+        )
+        .await?;
         let parts = swi_payment_batch::bank_files::parts_of(&past, &batch_id, *bank)
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.en))?;

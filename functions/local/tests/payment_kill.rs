@@ -319,6 +319,14 @@ async fn payments_killed_again_and_again_pay_every_approved_line_exactly_once() 
                     ",成功,\n"
                 });
             }
+            let (s, made) = call(
+                &p,
+                "POST",
+                &format!("/api/payments/batches/{}/files", b.id),
+                Some(json!({ "bank": bank, "format": "csv" })),
+            )
+            .await;
+            assert_eq!(s, StatusCode::CREATED, "{made}");
             let sha =
                 swi_platform::documents::received(&p, "finance-1", &mut out.as_bytes(), 64 << 20)
                     .await

@@ -115,6 +115,7 @@ fn entry(i: usize) -> PayrollEntry {
         ),
         changes: Vec::new(),
         taken_on: "2026-07-01".parse().unwrap(),
+        taken_for: None,
     }
 }
 

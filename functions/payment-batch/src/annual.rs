@@ -110,14 +110,24 @@ pub async fn annual(p: &Platform, county: County, year: i32) -> Result<Annual, A
             owed,
         });
     }
+    for m in &mut months {
+        for d in [
+            &mut m.received,
+            &mut m.benefits,
+            &mut m.refunds,
+            &mut m.owed,
+        ] {
+            *d = fen(*d);
+        }
+    }
     Ok(Annual {
         county,
         year,
-        opening_owed,
-        received: months.iter().map(|m| m.received).sum(),
-        benefits: months.iter().map(|m| m.benefits).sum(),
-        refunds: months.iter().map(|m| m.refunds).sum(),
-        closing_owed: owed,
+        opening_owed: fen(opening_owed),
+        received: fen(months.iter().map(|m| m.received).sum()),
+        benefits: fen(months.iter().map(|m| m.benefits).sum()),
+        refunds: fen(months.iter().map(|m| m.refunds).sum()),
+        closing_owed: fen(owed),
         months,
         by_account: by
             .into_iter()
@@ -127,6 +137,13 @@ pub async fn annual(p: &Platform, county: County, year: i32) -> Result<Annual, A
             })
             .collect(),
     })
+}
+
+/// An amount as reported: to the fen, never "-0".
+fn fen(d: Decimal) -> Decimal {
+    let mut x = if d.is_zero() { Decimal::ZERO } else { d };
+    x.rescale(2);
+    x
 }
 
 fn month_cells(a: &Annual) -> Vec<Vec<String>> {

@@ -146,10 +146,27 @@ pub async fn books(
         }
     }
     let (debits, credits) = now.totals();
+    let mut rows: Vec<BalanceRow> = rows.into_values().collect();
+    for r in &mut rows {
+        for d in [
+            &mut r.opening,
+            &mut r.debits,
+            &mut r.credits,
+            &mut r.closing,
+        ] {
+            if d.is_zero() {
+                *d = Decimal::ZERO;
+            }
+            d.rescale(2);
+        }
+    }
+    let (mut debits, mut credits) = (debits, credits);
+    debits.rescale(2);
+    credits.rescale(2);
     Ok(Books {
         month,
         county,
-        rows: rows.into_values().collect(),
+        rows,
         debits,
         credits,
         balanced: debits == credits && balance_sides.0 == balance_sides.1,

@@ -24,11 +24,15 @@
 
 use std::collections::BTreeMap;
 
+use axum::http::StatusCode;
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use swi_domain::payment::CycleStep;
 use swi_ledger::Side;
+use swi_platform::ErrorCode;
+use swi_platform::mutation::{Audit, Change};
 use swi_platform::{ApiError, Platform};
 use swi_rules::billing::month_of;
 use swi_rules::calendar::FundCycle;
@@ -373,7 +377,7 @@ pub async fn shares_paid_in(
     month: NaiveDate,
 ) -> Result<Vec<(Batch, swi_payables::account::Bank, u64, Decimal)>, ApiError> {
     let from = month
-        .checked_sub_months(chrono::Months::new(3))
+        .checked_sub_months(chrono::Months::new(12))
         .ok_or_else(|| ApiError::internal(&"month out of range"))?;
     let items = p
         .state
@@ -453,4 +457,55 @@ pub async fn paid_lines(
         }
     }
     Ok(out)
+}
+
+/// Opens a month's cycle when the one before it is closed (the first cycle of a county opens
+/// alone). Returns the cycle and its change, or `None` when it is open already.
+///
+/// # Errors
+/// 409 `previous_cycle_open`; 422 a month in the future.
+pub async fn open_change(
+    p: &Platform,
+    county: County,
+    month: NaiveDate,
+) -> Result<Option<(Cycle, Change)>, ApiError> {
+    if month > p.clock.today() {
+        return Err(ApiError::refused(
+            ErrorCode::MonthInFuture,
+            "尚未到该月，不能开启该月资金周期",
+            "a month that has not begun cannot be opened",
+        ));
+    }
+    if load(p, county, month).await?.is_some() {
+        return Ok(None);
+    }
+    if let Some(why) = may_not_open(p, county, month).await? {
+        return Err(ApiError::conflict(
+            ErrorCode::PreviousCycleOpen,
+            format!(
+                "{why}，{} 的资金周期不能开启（第三十七条）",
+                month.format("%Y年%m月")
+            ),
+            "a month's cycle opens only after the month before it is closed (Art. 37)",
+        ));
+    }
+    let params = p.params().await?;
+    let c = new_cycle(&params, county, month, p.clock.now().naive_local())?;
+    let change = Change {
+        ops: vec![cycle_op(&c, None)?],
+        audit: vec![Audit {
+            case: cycle_case(&c),
+            command: "cycle.open".into(),
+            change: json!({ "county": county, "month": month, "due": c.due, "basis": "Art. 37" }),
+        }],
+        status: StatusCode::CREATED,
+        response: serde_json::to_value(&c).map_err(|e| ApiError::internal(&e))?,
+    };
+    Ok(Some((c, change)))
+}
+
+/// The audit case of a cycle.
+#[must_use]
+pub fn cycle_case(c: &Cycle) -> String {
+    format!("cycle#{}#{}", c.county.code(), c.month.format("%Y-%m"))
 }

@@ -17,70 +17,17 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use serde_json::json;
-use swi_domain::Actor;
 use swi_domain::payment::CycleStep;
-use swi_platform::alerts::{Alert, AlertStatus, raise};
 use swi_platform::jobs::{self, Job, Report, Wake};
 use swi_platform::mutation::audit_ops;
 use swi_platform::{ApiError, Platform};
 use swi_rules::billing::month_of;
-use swi_rules::ids::County;
 use swi_store::StateError;
+
+pub use crate::alerting::{Raise, alert};
 
 use crate::cycle::{Cycle, load, may_not_open};
 use crate::runs::{RunKind, counties, open as open_run};
-
-/// An alert to raise.
-pub struct Raise {
-    /// Id (kind and subject).
-    pub id: String,
-    /// Kind.
-    pub kind: String,
-    /// County.
-    pub county: County,
-    /// The case it is about.
-    pub subject: String,
-    /// What was found.
-    pub evidence: serde_json::Value,
-    /// What it says (中文, English).
-    pub says: (String, String),
-}
-
-/// Raises an alert once (a second raise of the same id is a conflict, and nothing).
-///
-/// # Errors
-/// The store is unavailable.
-pub async fn alert(p: &Platform, actor: &Actor, r: Raise) -> Result<bool, ApiError> {
-    let (zh, en) = r.says;
-    let a = Alert {
-        id: r.id,
-        kind: r.kind,
-        subject: r.subject,
-        county: Some(r.county),
-        evidence: r.evidence,
-        raised_by: actor.sub.clone(),
-        raised_at: p.clock.now(),
-        status: AlertStatus::Open,
-        assignee: None,
-        zh,
-        en,
-    };
-    if p.state
-        .get(&swi_platform::alerts::alert_key(&a.id))
-        .await?
-        .is_some()
-    {
-        return Ok(false);
-    }
-    let (op, audit) = raise(&a)?;
-    let mut ops = vec![op];
-    ops.extend(audit_ops(p, actor, &[audit]).await?);
-    match p.state.transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(StateError::Conflict { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
 
 /// Which step a job watches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,7 +91,7 @@ pub async fn watch(p: &Platform, w: Watch) -> Result<Report, ApiError> {
     let (mut opened, mut alerts, mut runs) = (0, 0, 0);
     for county in counties() {
         if w == Watch::Summary && load(p, county, month).await?.is_none() {
-            match crate::routes_cycles::open_change(p, county, month).await {
+            match crate::cycle::open_change(p, county, month).await {
                 Ok(Some((_, change))) => {
                     let mut ops = change.ops;
                     ops.extend(audit_ops(p, &actor, &change.audit).await?);

@@ -7,6 +7,7 @@
 //!   and the month's periodic run over the [`payroll`] (Art. 37);
 
 pub mod accounts;
+pub mod alerting;
 pub mod annual;
 pub mod bank_files;
 pub mod books;
@@ -65,6 +66,8 @@ pub fn routes() -> Routes {
             routes_books::reconcile,
             routes_books::reconciliations
         ))
+        .routes(routes!(routes_books::annual_report))
+        .routes(routes!(routes_books::file_annual))
         .routes(routes!(routes_cycles::open, routes_cycles::cycles))
         .routes(routes!(routes_cycles::cycle))
         .routes(routes!(routes_cycles::step))

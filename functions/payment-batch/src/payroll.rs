@@ -67,6 +67,10 @@ pub struct PayrollEntry {
     pub changes: Vec<ScheduleChange>,
     /// The day it was taken into the payroll.
     pub taken_on: NaiveDate,
+    /// The month of the periodic run that took it (its months before were paid back then): the
+    /// walks of later runs pay it from this month on.
+    #[serde(default)]
+    pub taken_for: Option<NaiveDate>,
 }
 
 impl PayrollEntry {
@@ -204,6 +208,7 @@ mod tests {
                 })
                 .collect(),
             taken_on: d("2027-02-01"),
+            taken_for: None,
         }
     }
 

@@ -126,6 +126,9 @@ pub enum Difference {
     },
 }
 
+/// The most differences a reconciliation keeps (the rest are counted in [`Outcome::more`]).
+pub const DIFFERENCES_KEPT: usize = 1_000;
+
 /// What a comparison found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Outcome {
@@ -133,6 +136,19 @@ pub struct Outcome {
     pub matched: usize,
     /// Differences, line by line.
     pub differences: Vec<Difference>,
+    /// Differences found beyond those kept.
+    #[serde(default)]
+    pub more: usize,
+}
+
+impl Outcome {
+    /// Keeps the first `n` differences and counts the rest.
+    pub fn cap(&mut self, n: usize) {
+        if self.differences.len() > n {
+            self.more += self.differences.len() - n;
+            self.differences.truncate(n);
+        }
+    }
 }
 
 /// Matches `ours` against `theirs`: by reference first, then by day, direction and amount.
@@ -167,12 +183,22 @@ pub fn compare(ours: &[Entry], theirs: &[Entry]) -> Outcome {
             None => unmatched_ours.push(o),
         }
     }
+    let mut by_day: HashMap<(NaiveDate, Direction, Decimal), Vec<usize>> = HashMap::new();
+    for (i, t) in left.iter().enumerate() {
+        if let Some(t) = t {
+            by_day
+                .entry((t.date, t.direction, t.amount))
+                .or_default()
+                .push(i);
+        }
+    }
     for o in unmatched_ours {
-        let hit = left.iter().position(|t| {
-            t.is_some_and(|t| {
-                t.date == o.date && t.direction == o.direction && t.amount == o.amount
-            })
-        });
+        let hit = by_day
+            .get_mut(&(o.date, o.direction, o.amount))
+            .and_then(|is| {
+                let at = is.iter().position(|&i| left[i].is_some())?;
+                Some(is.remove(at))
+            });
         match hit {
             Some(i) => {
                 left[i] = None;

@@ -42,8 +42,9 @@ pub const LIMITS: Limits = Limits::DECLARATION;
 /// Parts marked per transaction.
 const PARTS_PER_TX: usize = 80;
 
-/// Failed lines requeued per transaction (two writes each).
-const REQUEUED_PER_TX: usize = 40;
+/// Operations a requeue transaction gives to failed lines and their parts (the import, the
+/// pointer and the audit event take the rest of DynamoDB's 100).
+const REQUEUE_OPS: usize = 90;
 
 /// How far an import got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -295,8 +296,13 @@ pub async fn apply(
                 ops.push(batch_op(&batch, Some(bv))?);
             }
             ReturnPhase::Requeue => {
-                let mut budget = REQUEUED_PER_TX;
-                while imp.cursor < parts.len() && budget > 0 {
+                // Operations, not lines, are counted: a failed line writes itself and its queue
+                // place, an instalment's also its payroll entry (once per transaction), and each
+                // part finished is written again.
+                let mut used = 0usize;
+                let mut entries: std::collections::HashSet<String> =
+                    std::collections::HashSet::new();
+                'parts: while imp.cursor < parts.len() {
                     let (part, version) = &parts[imp.cursor];
                     let r = part
                         .returned
@@ -307,12 +313,28 @@ pub async fn apply(
                         imp.within = 0;
                         continue;
                     }
-                    let todo: Vec<&Unpaid> =
-                        r.failed.iter().skip(imp.within).take(budget).collect();
-                    for u in &todo {
+                    while imp.within < r.failed.len() {
+                        let u = &r.failed[imp.within];
+                        let last = imp.within + 1 == r.failed.len();
                         let (mut line, lv) = load_line(p, &u.line)
                             .await?
                             .ok_or_else(|| ApiError::internal(&"a returned line is missing"))?;
+                        let entry = match &line.source {
+                            crate::model::Source::Instalment { schedule, .. }
+                                if !entries.contains(schedule) =>
+                            {
+                                crate::payroll::load(p, line.county, schedule)
+                                    .await?
+                                    .filter(|(e, _)| {
+                                        e.account.is_some() && e.account == line.account
+                                    })
+                            }
+                            _ => None,
+                        };
+                        let need = 2 + usize::from(entry.is_some()) + usize::from(last);
+                        if used + need > REQUEUE_OPS {
+                            break 'parts;
+                        }
                         line.state = line
                             .state
                             .next(LineEvent::ReturnedFailed)
@@ -345,25 +367,31 @@ pub async fn apply(
                                 ),
                             },
                         )?);
-                        moved += 1;
-                    }
-                    budget -= todo.len();
-                    imp.within += todo.len();
-                    if imp.within >= r.failed.len() {
-                        let mut done = part.clone();
-                        if let Some(r) = done.returned.as_mut() {
-                            r.requeued = true;
+                        // The account the bank refused takes no more instalments: the payroll
+                        // waits for it to be corrected or confirmed again.
+                        if let Some((mut e, ev)) = entry {
+                            entries.insert(e.schedule.id.clone());
+                            e.account = None;
+                            ops.push(crate::payroll::entry_op(&e, &payee, Some(ev))?);
                         }
-                        ops.push(part_op(&done, Some(*version))?);
-                        written.push((imp.cursor, done));
-                        imp.cursor += 1;
-                        imp.within = 0;
+                        used += need;
+                        moved += 1;
+                        imp.within += 1;
                     }
+                    let mut done = part.clone();
+                    if let Some(r) = done.returned.as_mut() {
+                        r.requeued = true;
+                    }
+                    ops.push(part_op(&done, Some(*version))?);
+                    used += usize::from(r.failed.is_empty());
+                    written.push((imp.cursor, done));
+                    imp.cursor += 1;
+                    imp.within = 0;
                 }
                 if imp.cursor >= parts.len() {
                     imp.phase = ReturnPhase::Done;
                 }
-                audit_change = json!({ "requeued_through_part": imp.cursor });
+                audit_change = json!({ "requeued_through_part": imp.cursor, "within": imp.within });
             }
             ReturnPhase::Done => {}
         }
@@ -420,22 +448,35 @@ impl Job for PaymentReturns {
     }
 
     async fn run(&self, p: &Platform, deadline: Instant) -> Result<Report, ApiError> {
-        let t = jobs::walk_pointers(p, NAME, deadline, |sk| async move {
-            let (batch, bank) = sk
-                .rsplit_once('.')
-                .and_then(|(b, code)| Bank::of_code(code).map(|k| (b.to_owned(), k)))
-                .ok_or_else(|| {
-                    ApiError::internal(&format!("a return pointer {sk:?} of no known shape"))
-                })?;
-            let (n, finished) = apply(p, &batch, bank, deadline).await?;
-            Ok((usize::try_from(n).unwrap_or(usize::MAX), finished))
+        // A return that fails is reported and retried later; it never holds up the others.
+        let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let t = jobs::walk_pointers(p, NAME, deadline, |sk| {
+            let errors = errors.clone();
+            async move {
+                let (batch, bank) = sk
+                    .rsplit_once('.')
+                    .and_then(|(b, code)| Bank::of_code(code).map(|k| (b.to_owned(), k)))
+                    .ok_or_else(|| {
+                        ApiError::internal(&format!("a return pointer {sk:?} of no known shape"))
+                    })?;
+                match apply(p, &batch, bank, deadline).await {
+                    Ok((n, finished)) => Ok((usize::try_from(n).unwrap_or(usize::MAX), finished)),
+                    Err(e) => {
+                        if let Ok(mut v) = errors.lock() {
+                            v.push(format!("{sk}: {}", e.code.as_str()));
+                        }
+                        Ok((0, false))
+                    }
+                }
+            }
         })
         .await?;
+        let errors = errors.lock().map(|v| v.clone()).unwrap_or_default();
         Ok(Report {
             job: NAME,
             done: t.done,
             pending: t.pending,
-            errors: Vec::new(),
+            errors,
             summary: format!(
                 "lines moved {}, returns applied {}, still applying {}",
                 t.done, t.finished, t.pending

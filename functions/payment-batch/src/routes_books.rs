@@ -48,6 +48,15 @@ pub async fn books(
     Query(q): Query<BooksQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let m = month_param(&month)?;
+    let from =
+        chrono::NaiveDate::from_ymd_opt(crate::books::BOOKS_FROM.0, crate::books::BOOKS_FROM.1, 1)
+            .unwrap_or(m);
+    if m < from || m > p.clock.today() {
+        return Err(ApiError::invalid(
+            "会计期间须在账簿启用之后、不晚于本月",
+            "the month is between the books' first month and this month",
+        ));
+    }
     let county = q.county.as_deref().map(county_param).transpose()?;
     match county {
         Some(c) => actor.may(Action::ReadPayments, Some(c), Owner::Nobody)?,
@@ -222,7 +231,8 @@ pub async fn reconcile(
         if let Some(sha) = &sha {
             swi_platform::documents::file(&p, &actor, sha).await?;
         }
-        let outcome = compare(&ours, &theirs);
+        let mut outcome = compare(&ours, &theirs);
+        outcome.cap(reconcile::DIFFERENCES_KEPT);
         let r = Reconciliation {
             kind: req.kind,
             county,
@@ -319,10 +329,10 @@ pub async fn annual_report(
 ) -> Result<axum::response::Response, ApiError> {
     let county = county_param(&q.county)?;
     actor.may(Action::ReadPayments, Some(county), Owner::Nobody)?;
-    if !(2025..=2100).contains(&year) {
+    if year < crate::books::BOOKS_FROM.0 || year > chrono::Datelike::year(&p.clock.today()) {
         return Err(ApiError::invalid(
-            "年度须在 2025-2100 之间",
-            "`year` must be 2025-2100",
+            "年度须在账簿启用之后、不晚于今年",
+            "`year` is between the books' first year and this year",
         ));
     }
     let filed: Option<crate::annual::Filed> = p

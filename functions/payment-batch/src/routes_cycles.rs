@@ -19,8 +19,7 @@ use swi_rules::ids::County;
 use swi_store::Sha256;
 
 use crate::cycle::{
-    Cycle, Decision, PeriodicPaid, Request, Transfer, cycle_op, list, load, may_not_open,
-    new_cycle, paid_lines, summarise,
+    Cycle, Decision, PeriodicPaid, Request, Transfer, cycle_op, list, load, paid_lines, summarise,
 };
 use crate::model::{BatchStatus, load_batch};
 use crate::routes_payments::{CountyQuery, county_param, month_param};
@@ -51,53 +50,8 @@ pub struct OpenCycle {
     pub month: String,
 }
 
-/// Opens a month's cycle when the one before it is closed (the first cycle of a county opens
-/// alone). Returns the cycle and its change, or `None` when it is open already.
-///
-/// # Errors
-/// 409 `previous_cycle_open`; 422 a month in the future.
-pub async fn open_change(
-    p: &Platform,
-    county: County,
-    month: NaiveDate,
-) -> Result<Option<(Cycle, Change)>, ApiError> {
-    if month > p.clock.today() {
-        return Err(ApiError::refused(
-            ErrorCode::MonthInFuture,
-            "尚未到该月，不能开启该月资金周期",
-            "a month that has not begun cannot be opened",
-        ));
-    }
-    if load(p, county, month).await?.is_some() {
-        return Ok(None);
-    }
-    if let Some(why) = may_not_open(p, county, month).await? {
-        return Err(ApiError::conflict(
-            ErrorCode::PreviousCycleOpen,
-            format!(
-                "{why}，{} 的资金周期不能开启（第三十七条）",
-                month.format("%Y年%m月")
-            ),
-            "a month's cycle opens only after the month before it is closed (Art. 37)",
-        ));
-    }
-    let params = p.params().await?;
-    let c = new_cycle(&params, county, month, p.clock.now().naive_local())?;
-    let change = Change {
-        ops: vec![cycle_op(&c, None)?],
-        audit: vec![Audit {
-            case: case(&c),
-            command: "cycle.open".into(),
-            change: json!({ "county": county, "month": month, "due": c.due, "basis": "Art. 37" }),
-        }],
-        status: StatusCode::CREATED,
-        response: serde_json::to_value(&c).map_err(|e| ApiError::internal(&e))?,
-    };
-    Ok(Some((c, change)))
-}
-
 fn case(c: &Cycle) -> String {
-    format!("cycle#{}#{}", c.county.code(), c.month.format("%Y-%m"))
+    crate::cycle::cycle_case(c)
 }
 
 /// `POST /api/payment-cycles`: opens a month's cycle (once), only when the month before it is
@@ -132,7 +86,7 @@ pub async fn open(
         .into());
     }
     actor.may(Action::ReadPayments, Some(county), Owner::Nobody)?;
-    let Some((_, change)) = open_change(&p, county, month).await? else {
+    let Some((_, change)) = crate::cycle::open_change(&p, county, month).await? else {
         let (c, _) = load(&p, county, month)
             .await?
             .ok_or_else(|| missing(county, month))?;
@@ -278,6 +232,15 @@ pub async fn step(
             .checked_sub_months(chrono::Months::new(1))
             .ok_or_else(|| ApiError::internal(&"month out of range"))?;
         match req.command {
+            CycleCommand::SubmitSummary | CycleCommand::SubmitRequest
+                if returns_pending(&p, county).await? =>
+            {
+                return Err(ApiError::conflict(
+                    ErrorCode::InvalidTransition,
+                    "本县尚有银行回盘正在入账，入账完成后再报送",
+                    "a bank's return is still being applied in this county: submit once it is",
+                ));
+            }
             CycleCommand::SubmitSummary => {
                 let s = summarise(&p, county, before).await?;
                 detail = json!({ "paid_month": before, "lines": s.lines, "total": s.total });
@@ -330,6 +293,13 @@ pub async fn step(
                     ApiError::invalid("须填写拨付金额、日期和银行流水号", "give the `transfer`'s amount, day and reference")
                 })?;
                 let approved = c.requests.last().map(|r| r.amount).unwrap_or_default();
+                let asked = c.requests.last().map_or(c.month, |r| r.at.date());
+                if t.amount.scale() > 2 || t.on < asked || t.on > p.clock.today() {
+                    return Err(ApiError::invalid(
+                        "拨付金额至多两位小数；拨付日期须在请款之后、不晚于今天",
+                        "the amount is to the fen; the day is after the request and not after today",
+                    ));
+                }
                 if t.amount != approved {
                     return Err(facts(
                         format!("拨付金额 {} 与批准的请款金额 {approved} 不符", t.amount),
@@ -414,6 +384,22 @@ pub async fn step(
     })
     .await?;
     Ok((status, axum::Json(body)))
+}
+
+/// Whether a return of a batch of the county is still being applied (its job's pointer is
+/// there): a summary made now would miss what it has not yet booked.
+async fn returns_pending(p: &Platform, county: County) -> Result<bool, ApiError> {
+    let page = p
+        .state
+        .query(
+            &swi_store::Query::partition(swi_platform::jobs::pointer_partition(
+                crate::returns::NAME,
+            ))
+            .range(swi_store::SkRange::Prefix(format!("{}-", county.code())))
+            .limit(1),
+        )
+        .await?;
+    Ok(!page.items.is_empty())
 }
 
 /// The step's name in Chinese.

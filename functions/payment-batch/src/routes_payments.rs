@@ -353,6 +353,13 @@ pub async fn record_return(
             "the batch is still filling",
         ));
     }
+    if b.banks.get(&req.bank).is_none_or(|sh| sh.file.is_none()) {
+        return Err(ApiError::conflict(
+            ErrorCode::InvalidTransition,
+            "该银行的支付文件尚未生成，不能登记回盘",
+            "no payment file was made for that bank's share: make it first",
+        ));
+    }
     if load_import(&p, &id, req.bank).await?.is_some() {
         return Err(ApiError::conflict(
             ErrorCode::AlreadyImported,
@@ -751,6 +758,16 @@ pub async fn change_schedule(
         }
         (_, None) => None,
     };
+    let today = p.clock.today();
+    let latest = today
+        .checked_add_days(chrono::Days::new(366))
+        .unwrap_or(today);
+    if req.from < swi_rules::billing::month_of(entry.schedule.start) || req.from > latest {
+        return Err(ApiError::invalid(
+            "变动日期须在该待遇起始之后、一年之内",
+            "`from` must be on or after the benefit's first month and within a year from today",
+        ));
+    }
     if entry.changes.len() >= MAX_CHANGES {
         return Err(ApiError::invalid(
             "该定期待遇的变动已达上限",
@@ -769,10 +786,15 @@ pub async fn change_schedule(
         });
         // Months already made lines that the change would not have paid: for recovery.
         let mut overpaid = Vec::new();
+        // Only lines paid or in a bank's hands: those waiting are withdrawn or changed by the
+        // next daily run.
         let mut m = swi_rules::billing::month_of(req.from);
-        let today = p.clock.today();
         while m <= today {
             if let Some((line, _)) = load_line(&p, &crate::payroll::instalment_id(&id, m)).await?
+                && matches!(
+                    view_of(&p, &line).await?.status,
+                    swi_domain::payment::LineStatus::Paid | swi_domain::payment::LineStatus::Batched
+                )
                 && e.instalment(m) != Some(line.amount)
             {
                 overpaid.push(Overpaid {

@@ -31,7 +31,7 @@ use swi_payables::account::{Bank, PayeeAccount};
 use swi_payables::{PayableLine, RefundLine, Schedule};
 use swi_platform::jobs::{self, Job, Report, Wake};
 use swi_platform::mutation::{Audit, audit_ops};
-use swi_platform::{ApiError, Platform};
+use swi_platform::{ApiError, ErrorCode, Platform};
 use swi_rules::billing::{month_of, next_month};
 use swi_rules::ids::{County, GANZHOU_COUNTIES};
 use swi_store::state::MAX_TRANSACTION_OPS;
@@ -119,6 +119,10 @@ pub struct Run {
     pub transactions: u64,
     /// When opened (China time).
     pub opened_at: NaiveDateTime,
+    /// A periodic run: the first month its walk pays, when the county's periodic run before it
+    /// was for an earlier month than the one just before (a month missed is paid by the next).
+    #[serde(default)]
+    pub from: Option<NaiveDate>,
 }
 
 impl Run {
@@ -203,6 +207,23 @@ pub async fn open(
     if let Some((run, _)) = load_run(p, county, kind, on).await? {
         return Ok((run, false));
     }
+    let from = match kind {
+        RunKind::Daily => None,
+        RunKind::Periodic => match latest_periodic(p, county).await? {
+            Some(last) if last >= on => {
+                return Err(ApiError::conflict(
+                    ErrorCode::InvalidTransition,
+                    format!(
+                        "已发放 {} 的定期待遇，不能再开启更早月份的发放",
+                        last.format("%Y年%m月")
+                    ),
+                    "a later month's instalments are paid already; a month missed is paid by the next month's run",
+                ));
+            }
+            Some(last) => Some(next_month(last)?).filter(|m| *m < on),
+            None => None,
+        },
+    };
     let run = Run {
         county,
         kind,
@@ -219,6 +240,7 @@ pub async fn open(
         taken: 0,
         transactions: 0,
         opened_at: p.clock.now().naive_local(),
+        from,
     };
     let mut ops = vec![
         run_op(&run, None)?,
@@ -253,6 +275,36 @@ pub async fn open(
     }
 }
 
+/// The month of the county's latest periodic run.
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn latest_periodic(p: &Platform, county: County) -> Result<Option<NaiveDate>, ApiError> {
+    let page = p
+        .state
+        .query(
+            &Query::partition(format!("payrun#{}", county.code()))
+                .range(swi_store::SkRange::Prefix("periodic#".into()))
+                .limit(1)
+                .backward(),
+        )
+        .await?;
+    page.items
+        .first()
+        .map(|i| {
+            i.body::<Run>()
+                .map(|r| r.on)
+                .map_err(|e| ApiError::internal(&e))
+        })
+        .transpose()
+}
+
+/// The index partition of a payee, or the county's partition of payees nobody can be paid as
+/// (neither a valid ID number nor a unit): their lines wait in the queue, said why.
+fn payee_or_unknown(p: &Platform, payee: &swi_payables::Payee, county: County) -> String {
+    payee_partition(p, payee).unwrap_or_else(|_| format!("payee-unknown#{}", county.code()))
+}
+
 fn run_case(run: &Run) -> String {
     format!("payrun#{}#{}", run.county.code(), run.sk())
 }
@@ -266,6 +318,7 @@ struct Tx {
     amount: Decimal,
     queued: u64,
     taken: u64,
+    withdrawn: u64,
     earliest_due: Option<NaiveDate>,
 }
 
@@ -279,6 +332,7 @@ impl Tx {
             amount: Decimal::ZERO,
             queued: 0,
             taken: 0,
+            withdrawn: 0,
             earliest_due: None,
         }
     }
@@ -594,7 +648,38 @@ async fn fill_queue(
         ) {
             continue;
         }
-        let payee = payee_partition(p, &line.payee)?;
+        let Ok(payee) = payee_partition(p, &line.payee) else {
+            // A payee nobody can be paid as waits, said why.
+            continue;
+        };
+        // An instalment is owed as its payroll entry now says: a benefit stopped or suspended
+        // since the line was made withdraws it; an adjustment changes its amount.
+        let mut line = line;
+        if let Source::Instalment {
+            schedule, month, ..
+        } = &line.source
+        {
+            let owed = crate::payroll::load(p, line.county, schedule)
+                .await?
+                .and_then(|(e, _)| e.instalment(*month));
+            match owed {
+                None => {
+                    let mut gone = line.clone();
+                    gone.state = gone
+                        .state
+                        .next(LineEvent::Withdraw)
+                        .map_err(|e| ApiError::internal(&e))?;
+                    tx.ops.push(TxOp::Delete {
+                        key: queue_key(gone.county, gone.due, &gone.id),
+                        condition: Condition::None,
+                    });
+                    tx.ops.push(line_op(&gone, &payee, Some(version))?);
+                    tx.withdrawn += 1;
+                    continue;
+                }
+                Some(amount) => line.amount = amount,
+            }
+        }
         let failed_at = (line.state.status == LineStatus::Failed)
             .then(|| line.failures.last().map(|f| f.at))
             .flatten();
@@ -630,7 +715,18 @@ async fn fill_lump_sums(
         if !tx.room(3, 1) {
             return Ok(true);
         }
-        let src: PayableLine = item.body().map_err(|e| ApiError::internal(&e))?;
+        // The index may lag its table (DynamoDB's does): the source as stored decides.
+        let Some(fresh) = p
+            .state
+            .get(&swi_payables::line_key(&item_id(item, "payable#")?))
+            .await?
+        else {
+            continue;
+        };
+        let src: PayableLine = fresh.body().map_err(|e| ApiError::internal(&e))?;
+        if src.status == swi_payables::LineStatus::Taken {
+            continue;
+        }
         let line = new_line(
             format!("ls:{}", src.id.replace('/', ":")),
             Source::LumpSum {
@@ -676,7 +772,20 @@ async fn fill_refunds(
         if !tx.room(3, 1) {
             return Ok(true);
         }
-        let src: RefundLine = item.body().map_err(|e| ApiError::internal(&e))?;
+        let Some(fresh) = p
+            .state
+            .get(&swi_payables::refund_key(&item_id(
+                item,
+                "refund-payable#",
+            )?))
+            .await?
+        else {
+            continue;
+        };
+        let src: RefundLine = fresh.body().map_err(|e| ApiError::internal(&e))?;
+        if src.status == swi_payables::LineStatus::Taken {
+            continue;
+        }
         let due = swi_rules::calendar::pay_by(&params, src.approved_on)?.value;
         let line = new_line(
             format!("rf:{}", src.id),
@@ -749,33 +858,91 @@ async fn fill_intake(
         return Ok(false);
     }
     for item in &page.items {
-        let s: Schedule = item.body().map_err(|e| ApiError::internal(&e))?;
+        let Some(fresh) = p
+            .state
+            .get(&swi_payables::schedule_key(&item_id(item, "schedule#")?))
+            .await?
+        else {
+            continue;
+        };
+        if fresh
+            .gsi1
+            .as_ref()
+            .is_none_or(|k| k.pk != swi_payables::schedules_partition(run.county))
+        {
+            continue; // taken already; the index had not caught up
+        }
+        let s: Schedule = fresh.body().map_err(|e| ApiError::internal(&e))?;
+        // Every month before the run's is paid back, the latest MAX_BACK_MONTHS of them; older
+        // ones are left to a decision, raised as an alert.
+        let first = month_of(s.start);
         let mut months = Vec::new();
-        let mut m = month_of(s.start);
-        while m < run.on && months.len() < MAX_BACK_MONTHS {
-            months.push(m);
-            m = next_month(m)?;
+        let mut m = run.on;
+        while months.len() < MAX_BACK_MONTHS {
+            let Some(before) = m.checked_sub_months(chrono::Months::new(1)) else {
+                break;
+            };
+            if before < first {
+                break;
+            }
+            months.push(before);
+            m = before;
+        }
+        months.reverse();
+        if months.first().is_some_and(|m| *m > first) {
+            let r = crate::alerting::Raise {
+                id: format!("payment_back_pay_cut:{}", s.id),
+                kind: "payment_back_pay_cut".into(),
+                county: run.county,
+                subject: format!("schedule#{}", s.id),
+                evidence: json!({ "start": s.start, "paid_back_from": months.first(), "basis": "Art. 37" }),
+                says: (
+                    format!(
+                        "定期待遇 {} 自 {} 起享受，补发只含最近 {MAX_BACK_MONTHS} 个月（自 {} 起），更早月份须另行核定",
+                        s.id,
+                        s.start,
+                        months
+                            .first()
+                            .map(|m| m.format("%Y-%m").to_string())
+                            .unwrap_or_default()
+                    ),
+                    format!(
+                        "schedule {} starts {}: only its last {MAX_BACK_MONTHS} months are paid back",
+                        s.id, s.start
+                    ),
+                ),
+            };
+            crate::alerting::alert(p, &jobs::job_actor(NAME, "定时任务：待遇支付批次"), r).await?;
         }
         if !tx.room(2 + 2 * months.len(), months.len()) {
             return Ok(true);
         }
-        let payee = payee_partition(p, &s.payee)?;
+        let payee = payee_or_unknown(p, &s.payee, run.county);
         let account = usable(p, &payee, &s.payee.name, None).await?;
         let entry = PayrollEntry {
             schedule: s.clone(),
             account: account.as_ref().ok().cloned(),
             changes: Vec::new(),
             taken_on: today,
+            taken_for: Some(run.on),
         };
         tx.ops.push(entry_op(&entry, &payee, None)?);
         tx.ops
-            .push(swi_payables::schedule_taken_op(&s, item.version)?);
+            .push(swi_payables::schedule_taken_op(&s, fresh.version)?);
         tx.taken += 1;
         for month in months {
             instalment(p, params, &entry, &payee, month, batch, tx)?;
         }
     }
     Ok(true)
+}
+
+/// The id a source item is kept under (its partition without `prefix`).
+fn item_id(item: &Item, prefix: &str) -> Result<String, ApiError> {
+    item.pk
+        .strip_prefix(prefix)
+        .map(str::to_owned)
+        .ok_or_else(|| ApiError::internal(&format!("a source {} outside {prefix}", item.pk)))
 }
 
 /// The month's instalment of `entry`, batched or queued.
@@ -842,18 +1009,31 @@ async fn fill_walk(
         )
         .await?;
     for item in &page.items {
-        if !tx.room(2, 1) {
+        let entry: PayrollEntry = item.body().map_err(|e| ApiError::internal(&e))?;
+        // The run's month, and the months before it no run paid (a month missed) since the
+        // entry was taken.
+        let mut months = Vec::new();
+        let mut m = run.from.unwrap_or(run.on).max(
+            entry
+                .taken_for
+                .unwrap_or(run.on.min(run.from.unwrap_or(run.on))),
+        );
+        while m <= run.on {
+            months.push(m);
+            m = next_month(m)?;
+        }
+        if !tx.room(2 * months.len(), months.len()) {
             return Ok(true);
         }
-        let entry: PayrollEntry = item.body().map_err(|e| ApiError::internal(&e))?;
         run.after = Some(item.sk.clone());
-        let payee = payee_partition(p, &entry.schedule.payee)?;
-        instalment(p, params, &entry, &payee, run.on, batch, tx)?;
+        let payee = payee_or_unknown(p, &entry.schedule.payee, run.county);
+        for month in months {
+            instalment(p, params, &entry, &payee, month, batch, tx)?;
+        }
     }
     Ok(page.next.is_some())
 }
 
-/// Writes the transaction: its lines and parts, the batch, the run's position and the audit.
 /// The operations of a transaction: its lines and parts, the batch, the run's position and the
 /// audit event; the run and the batch are moved on in memory as they will be stored. Answers
 /// the operations and whether the batch is among them.
@@ -874,6 +1054,7 @@ async fn prepare(
         amount,
         queued,
         taken,
+        withdrawn,
         earliest_due,
     } = tx;
     let mut written = Vec::new();
@@ -933,7 +1114,7 @@ async fn prepare(
                 },
                 change: json!({
                     "batch": batch.id, "parts": written, "batched": batched, "amount": amount,
-                    "queued": queued, "taken": taken, "phase": run.phase,
+                    "queued": queued, "taken": taken, "withdrawn": withdrawn, "phase": run.phase,
                 }),
             }],
         )
@@ -960,17 +1141,30 @@ impl Job for PaymentRuns {
     }
 
     async fn run(&self, p: &Platform, deadline: Instant) -> Result<Report, ApiError> {
-        let t = jobs::walk_pointers(p, NAME, deadline, |sk| async move {
-            let (county, kind, on) = parse_pointer(&sk)?;
-            let w = work(p, county, kind, on, deadline).await?;
-            Ok((usize::try_from(w.lines).unwrap_or(usize::MAX), w.finished))
+        // A run that fails is reported and retried later; it never holds up the others.
+        let errors = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let t = jobs::walk_pointers(p, NAME, deadline, |sk| {
+            let errors = errors.clone();
+            async move {
+                let (county, kind, on) = parse_pointer(&sk)?;
+                match work(p, county, kind, on, deadline).await {
+                    Ok(w) => Ok((usize::try_from(w.lines).unwrap_or(usize::MAX), w.finished)),
+                    Err(e) => {
+                        if let Ok(mut v) = errors.lock() {
+                            v.push(format!("{sk}: {}", e.code.as_str()));
+                        }
+                        Ok((0, false))
+                    }
+                }
+            }
         })
         .await?;
+        let errors = errors.lock().map(|v| v.clone()).unwrap_or_default();
         Ok(Report {
             job: NAME,
             done: t.done,
             pending: t.pending,
-            errors: Vec::new(),
+            errors,
             summary: format!(
                 "lines placed {}, runs finished {}, still running {}",
                 t.done, t.finished, t.pending
@@ -997,7 +1191,7 @@ async fn overdue_alerts(p: &Platform, actor: &Actor, today: NaiveDate) -> Result
             if w.due >= today {
                 continue;
             }
-            let r = crate::cycle_jobs::Raise {
+            let r = crate::alerting::Raise {
                 id: format!("payment_overdue:{}", w.line),
                 kind: "payment_overdue".into(),
                 county,
@@ -1014,7 +1208,7 @@ async fn overdue_alerts(p: &Platform, actor: &Actor, today: NaiveDate) -> Result
                     ),
                 ),
             };
-            if crate::cycle_jobs::alert(p, actor, r).await? {
+            if crate::alerting::alert(p, actor, r).await? {
                 n += 1;
             }
         }

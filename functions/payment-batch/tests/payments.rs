@@ -232,6 +232,15 @@ async fn bank_return(
     failed: &[(&str, &str)],
     change_amount: bool,
 ) -> String {
+    let (s, made) = call(
+        p,
+        "POST",
+        &format!("/api/payments/batches/{batch}/files"),
+        finance,
+        Some(json!({ "bank": "ccb", "format": "csv" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{made}");
     let (s, file) = call(
         p,
         "GET",
@@ -634,6 +643,7 @@ async fn journey(f: &Fixture) {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{c}");
+    f.clock.set(at("2027-04-14"));
     let transfer = |amount: &str| {
         json!({ "command": "record_transfer",
         "transfer": { "amount": amount, "on": "2027-04-14", "reference": "ZF20270414001" } })
@@ -841,6 +851,7 @@ async fn journey(f: &Fixture) {
     .await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["requests"][0]["amount"], "3500.00");
+    f.clock.set(at("2027-05-13"));
     let (s, c) = call(p, "POST", &format!("{may}/steps"), &officer,
         Some(json!({ "command": "record_transfer",
             "transfer": { "amount": "3500.00", "on": "2027-05-13", "reference": "ZF20270513001" } }))).await;
@@ -949,5 +960,278 @@ async fn journey(f: &Fixture) {
         s,
         StatusCode::FORBIDDEN,
         "the city's books are the city's staff's"
+    );
+
+    let contractor = tb.rows.iter().find(|r| r.subject.code == "1101").unwrap();
+    assert_eq!(
+        contractor.debits - contractor.credits,
+        Decimal::ZERO,
+        "every month's payouts reimbursed by the next month's transfer"
+    );
+    let (s, may) = call(
+        p,
+        "GET",
+        "/api/payments/books/2027-05?county=360702",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{may}");
+    let closing = may["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "1101")
+        .map(|r| r["closing"].clone());
+    assert_eq!(closing, Some(json!("0.00")), "{may}");
+    let (s, _) = call(
+        p,
+        "GET",
+        "/api/payments/books/2099-01?county=360702",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "no books of the future");
+
+    // The year's financial report (Art. 41), filed once the year has ended.
+    let (s, a) = call(
+        p,
+        "GET",
+        "/api/payments/annual-reports/2027?county=360702",
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    assert_eq!(
+        (
+            a["benefits"].as_str(),
+            a["received"].as_str(),
+            a["closing_owed"].as_str()
+        ),
+        (Some("54000.00"), Some("54000.00"), Some("0.00")),
+        "{a}"
+    );
+    let (s, e) = call(
+        p,
+        "POST",
+        "/api/payments/annual-reports",
+        &finance,
+        Some(json!({ "county": "360702", "year": 2027 })),
+    )
+    .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not before the year ends: {e}"
+    );
+    f.clock.set(at("2028-01-05"));
+    let (s, filed) = call(
+        p,
+        "POST",
+        "/api/payments/annual-reports",
+        &finance,
+        Some(json!({ "county": "360702", "year": 2027 })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{filed}");
+    let (s, _) = call(
+        p,
+        "POST",
+        "/api/payments/annual-reports",
+        &finance,
+        Some(json!({ "county": "360702", "year": 2027 })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CONFLICT, "filed once");
+    let (s, pdf) = call(
+        p,
+        "GET",
+        "/api/payments/annual-reports/2027?county=360702&format=pdf",
+        &officer,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(pdf.as_str().unwrap().starts_with("%PDF"));
+}
+
+/// A payroll of `n` benefits, every payee with an account at one of nine banks.
+async fn payroll(p: &Platform, n: usize) {
+    use swi_payables::account::{AccountKind, Bank, PayeeAccount};
+    let mut items = Vec::new();
+    for i in 0..n {
+        let name = format!("收款人{i}");
+        let payload = format!("6217{i:014}");
+        let entry = swi_payment_batch::payroll::PayrollEntry {
+            schedule: Schedule {
+                id: format!("c-{i:05}/disability_allowance"),
+                claim: format!("c-{i:05}"),
+                injury: format!("i-{i:05}"),
+                item: Item::DisabilityAllowance,
+                county: zhanggong(),
+                payee: Payee {
+                    kind: PayeeKind::Person,
+                    name: name.clone(),
+                    unit: None,
+                    id_number: Some(resident(&format!(
+                        "360702195001{:02}{:03}",
+                        i / 900 % 28 + 1,
+                        i % 900
+                    ))),
+                },
+                monthly: "1800.00".parse().unwrap(),
+                start: d("2026-06-01"),
+                ends: vec![ScheduleEnd::RecipientDies],
+                basis: vec!["Art. 30".into()],
+                assumptions: vec![],
+                status: ScheduleStatus::Active,
+            },
+            account: Some(
+                PayeeAccount::parse(
+                    AccountKind::SocialSecurityCard,
+                    Bank::ALL[i % Bank::ALL.len()],
+                    "赣州分行",
+                    &card(&payload),
+                    &name,
+                )
+                .unwrap(),
+            ),
+            changes: vec![],
+            taken_on: d("2026-07-01"),
+            taken_for: None,
+        };
+        let payee = swi_payment_batch::model::payee_partition(p, &entry.schedule.payee).unwrap();
+        if let swi_store::TxOp::Put { item, .. } =
+            swi_payment_batch::payroll::entry_op(&entry, &payee, None).unwrap()
+        {
+            items.push(item);
+        }
+    }
+    for chunk in items.chunks(500) {
+        p.state.batch_put(chunk.to_vec()).await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_failing_one_line_in_every_part_is_requeued_within_each_transactions_limit() {
+    let f = fixture("2027-03-16");
+    let p = &f.platform;
+    payroll(p, 3_600).await;
+    let finance = token(p, "finance-1", "finance", "360702");
+    let (s, _) = call(
+        p,
+        "POST",
+        "/api/payments/runs",
+        &finance,
+        Some(json!({ "county": "360702", "kind": "periodic", "month": "2027-03" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    run_jobs(p).await;
+    let batch = "360702-202703-P";
+    let (_, b) = call(
+        p,
+        "GET",
+        &format!("/api/payments/batches/{batch}"),
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(b["lines"], 3_600, "{b}");
+    // The bank of class 105 refuses the first line of every part: dozens of parts, one
+    // failure each.
+    let (s, _) = call(
+        p,
+        "POST",
+        &format!("/api/payments/batches/{batch}/files"),
+        &finance,
+        Some(json!({ "bank": "ccb", "format": "csv" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let parts = swi_payment_batch::bank_files::parts_of(p, batch, swi_payables::account::Bank::Ccb)
+        .await
+        .unwrap();
+    assert!(parts.len() >= 35, "{} parts", parts.len());
+    let first: std::collections::HashSet<String> = parts
+        .iter()
+        .map(|(pt, _)| pt.lines[0].line.clone())
+        .collect();
+    let (_, text) = call(
+        p,
+        "GET",
+        &format!("/api/payments/batches/{batch}/files/105"),
+        &finance,
+        None,
+    )
+    .await;
+    let mut out = String::new();
+    for (i, line) in text.as_str().unwrap().lines().enumerate() {
+        if i == 0 {
+            out.push_str(&format!("{line},result,reason\n"));
+            continue;
+        }
+        let reference = line.split(',').nth(2).unwrap();
+        let id = reference.split('#').next().unwrap();
+        out.push_str(line);
+        out.push_str(if first.contains(id) {
+            ",失败,账户冻结\n"
+        } else {
+            ",成功,\n"
+        });
+    }
+    let sha = swi_platform::documents::received(p, "finance-1", &mut out.as_bytes(), 1 << 22)
+        .await
+        .unwrap();
+    let (s, imp) = call(
+        p,
+        "POST",
+        &format!("/api/payments/batches/{batch}/returns"),
+        &finance,
+        Some(json!({ "bank": "ccb", "sha256": sha.hex() })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{imp}");
+    run_jobs(p).await;
+    let (_, r) = call(
+        p,
+        "GET",
+        &format!("/api/payments/batches/{batch}/returns/105"),
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(r["phase"], "done", "{r}");
+    assert_eq!(r["failed_lines"], first.len());
+    let (_, due) = call(p, "GET", "/api/payments/due?county=360702", &finance, None).await;
+    assert_eq!(
+        due["waiting"].as_array().unwrap().len(),
+        first.len(),
+        "every failed line queued once"
+    );
+    // The refused account takes no more instalments until it is recorded again.
+    let one = first.iter().next().unwrap();
+    let (_, line) = call(
+        p,
+        "GET",
+        &format!("/api/payments/lines/{one}"),
+        &finance,
+        None,
+    )
+    .await;
+    assert_eq!(line["status"], "failed", "{line}");
+    let schedule = match line["source"]["schedule"].as_str() {
+        Some(s) => s.to_owned(),
+        None => panic!("{line}"),
+    };
+    let (entry, _) = swi_payment_batch::payroll::load(p, zhanggong(), &schedule)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        entry.account.is_none(),
+        "the payroll waits for the account to be corrected"
     );
 }

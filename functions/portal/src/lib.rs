@@ -93,7 +93,7 @@ pub fn router(platform: Platform, api: Router, oidc: Option<std::sync::Arc<oidc:
         .route("/payments/batches/{id}", get(pages::payments::batch))
         .route(
             "/payments/batches/{id}/files/{bank}",
-            get(pages::payments::bank_file),
+            get(pages::payments::bank_file).post(pages::payments::make_file),
         )
         .route("/payments/cycles", post(pages::payments::open_cycle))
         .route(

@@ -32,6 +32,9 @@ pub enum LineStatus {
     Paid,
     /// The bank returned it unpaid; goes out again once its account is corrected.
     Failed,
+    /// Withdrawn before it was paid: the periodic benefit it belonged to no longer pays that
+    /// month (stopped or suspended since it was made). Terminal.
+    Withdrawn,
 }
 
 /// What happens to a payment line.
@@ -47,6 +50,8 @@ pub enum LineEvent {
     ReturnedPaid,
     /// The bank's return: not paid.
     ReturnedFailed,
+    /// The line is no longer owed (its benefit stopped or was suspended for its month).
+    Withdraw,
 }
 
 impl LineEvent {
@@ -57,6 +62,7 @@ impl LineEvent {
             LineEvent::Batch => "batch",
             LineEvent::ReturnedPaid => "returned_paid",
             LineEvent::ReturnedFailed => "returned_failed",
+            LineEvent::Withdraw => "withdraw",
         }
     }
 }
@@ -105,6 +111,7 @@ impl Line {
             (S::Ready, LineEvent::Batch) => S::Batched,
             (S::Batched, LineEvent::ReturnedPaid) => S::Paid,
             (S::Batched, LineEvent::ReturnedFailed) => S::Failed,
+            (S::AwaitingAccount | S::Ready | S::Failed, LineEvent::Withdraw) => S::Withdrawn,
             _ => {
                 return Err(Refused {
                     what: "a payment line",
@@ -133,6 +140,7 @@ fn line_status_name(s: LineStatus) -> &'static str {
         LineStatus::Batched => "batched",
         LineStatus::Paid => "paid",
         LineStatus::Failed => "failed",
+        LineStatus::Withdrawn => "withdrawn",
     }
 }
 
@@ -277,6 +285,23 @@ pub fn may_open(previous: Option<CycleStep>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_is_withdrawn_only_before_it_goes_to_a_bank() {
+        let waiting = Line::new();
+        assert_eq!(
+            waiting.next(LineEvent::Withdraw).unwrap().status,
+            LineStatus::Withdrawn
+        );
+        let batched = waiting
+            .next(LineEvent::AccountVerified)
+            .unwrap()
+            .next(LineEvent::Batch)
+            .unwrap();
+        assert!(batched.next(LineEvent::Withdraw).is_err());
+        let withdrawn = waiting.next(LineEvent::Withdraw).unwrap();
+        assert!(withdrawn.next(LineEvent::AccountVerified).is_err());
+    }
 
     #[test]
     fn a_line_is_paid_once_and_a_failure_goes_out_again_as_a_new_attempt() {

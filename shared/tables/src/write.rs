@@ -36,6 +36,31 @@ impl Format {
     }
 }
 
+/// A CSV cell as written: text a spreadsheet would take for a formula (starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return, and not a number) is written after a `'`, so that a
+/// name typed by anyone can never run when the file is opened.
+fn guarded(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && plain_number(cell).is_none() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// `cell` if it is a plain decimal number (`-16.20`, `+3`), else nothing.
+fn plain_number(cell: &str) -> Option<&str> {
+    let digits = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or_default();
+    let frac = parts.next().unwrap_or("0");
+    (!whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b.is_ascii_digit()))
+    .then_some(cell)
+}
+
 /// Why a table could not be written (it does not happen with text cells).
 #[derive(Debug, thiserror::Error)]
 #[error("the table could not be written: {0}")]
@@ -58,7 +83,8 @@ pub fn render<R: AsRef<[String]>>(
             w.write_record(columns.iter().map(|(en, _)| *en))
                 .map_err(fail)?;
             for r in rows {
-                w.write_record(r.as_ref()).map_err(fail)?;
+                w.write_record(r.as_ref().iter().map(|c| guarded(c).into_owned()))
+                    .map_err(fail)?;
             }
             w.into_inner().map_err(|e| WriteError(e.to_string()))
         }
@@ -88,6 +114,24 @@ pub fn render<R: AsRef<[String]>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_csv_cell_never_runs_as_a_formula() {
+        const COLS: [Column; 2] = [("branch", "开户网点"), ("amount", "金额")];
+        let rows = vec![
+            vec!["=HYPERLINK(\"http://x\")".to_owned(), "-16.20".to_owned()],
+            vec!["@SUM(A1)".to_owned(), "3500.00".to_owned()],
+            vec!["-1+2".to_owned(), "+7".to_owned()],
+        ];
+        let text = String::from_utf8(render(&COLS, &rows, Format::Csv, &[]).unwrap()).unwrap();
+        assert!(text.contains("'=HYPERLINK"), "{text}");
+        assert!(text.contains("'@SUM"), "{text}");
+        assert!(text.contains("'-1+2"), "{text}");
+        assert!(
+            text.contains(",-16.20") && text.contains(",+7"),
+            "numbers are left as they are: {text}"
+        );
+    }
 
     #[test]
     fn a_table_written_reads_back_the_same() {

@@ -37,6 +37,7 @@ fn status_zh(s: LineStatus) -> &'static str {
         LineStatus::Batched => "银行发放中",
         LineStatus::Paid => "已支付",
         LineStatus::Failed => "银行退回，待更正账户",
+        LineStatus::Withdrawn => "已停发",
     }
 }
 
@@ -189,6 +190,7 @@ fn done_message(d: Option<&str>) -> Option<String> {
     match d? {
         "account" => Some("收款账户已登记。".into()),
         "returned" => Some("银行回盘已登记，系统正在入账。".into()),
+        "file" => Some("支付文件已生成，可下载交银行。".into()),
         "step" => Some("已办理。".into()),
         "reconciled" => Some("对账完成，结果见下。".into()),
         "opened" => Some("已开启。".into()),
@@ -469,6 +471,7 @@ pub struct ShareRow {
     failed: u64,
     returned: String,
     upload: String,
+    made: bool,
 }
 
 /// The batch page.
@@ -477,6 +480,7 @@ pub struct ShareRow {
 pub struct BatchPage {
     chrome: Chrome,
     csrf: String,
+    idem: String,
     batch: BatchRow,
     finance: bool,
     shares: Vec<ShareRow>,
@@ -511,6 +515,7 @@ pub async fn batch(
             failed: sh.failed_lines,
             returned: sh.returned_on.map(|d| d.to_string()).unwrap_or_default(),
             upload: format!("bank-return/{}/{}", b.id, bank.code()),
+            made: sh.file.is_some(),
         })
         .collect();
     html(
@@ -518,6 +523,7 @@ pub async fn batch(
         &BatchPage {
             chrome: Chrome::of(&s),
             csrf: s.csrf.clone(),
+            idem: fresh_key(),
             sealed: b.status != BatchStatus::Filling,
             batch: batch_row(&b),
             finance: s.role == Role::Finance,
@@ -537,6 +543,33 @@ pub struct FormatQuery {
 fn format_of(q: &FormatQuery, allowed: &[&str]) -> Option<String> {
     let f = q.format.clone().unwrap_or_else(|| allowed[0].to_owned());
     allowed.contains(&f.as_str()).then_some(f)
+}
+
+/// The make-a-file form.
+#[derive(Debug, Deserialize)]
+pub struct MakeFileForm {
+    csrf: String,
+    idem: String,
+}
+
+/// `POST /payments/batches/{id}/files/{bank}`: makes (and keeps) a bank's payment file, the
+/// step a return is recorded against.
+pub async fn make_file(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Path((id, bank)): Path<(String, String)>,
+    Form(f): Form<MakeFileForm>,
+) -> Response {
+    if !s.csrf_ok(&f.csrf) {
+        return error_page_for(Some(&s), &crate::pages::csrf_refused());
+    }
+    let Some(bank) = Bank::of_code(&bank) else {
+        return not_found();
+    };
+    let body = json!({ "bank": bank.as_str(), "format": "csv" });
+    let path = format!("/api/payments/batches/{}/files", segment(&id));
+    let next = format!("/payments/batches/{}?done=file", segment(&id));
+    post(&portal, &s, &path, &body, &f.idem, next).await
 }
 
 /// `GET /payments/batches/{id}/files/{bank}`: a bank's payment file.
