@@ -245,33 +245,19 @@ pub fn pdf(a: &Annual, today: NaiveDate) -> Result<Vec<u8>, ApiError> {
 /// # Errors
 /// The writer's own failure (it does not happen).
 pub fn xlsx(a: &Annual) -> Result<Vec<u8>, ApiError> {
-    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(&e);
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
     let by: Vec<Vec<String>> = a
         .by_account
         .iter()
         .map(|(c, n, v)| vec![c.clone(), n.clone(), v.clone()])
         .collect();
-    for (name, headings, rows) in [
-        ("资金收支月度情况", &MONTH_HEADINGS[..], month_cells(a)),
-        ("待遇支出按科目", &["科目代码", "科目名称", "金额"][..], by),
-    ] {
-        let sheet = book.add_worksheet();
-        sheet.set_name(name).map_err(fail)?;
-        for (c, h) in (0u16..).zip(headings) {
-            sheet
-                .write_string_with_format(0, c, *h, &bold)
-                .map_err(fail)?;
-            sheet.set_column_width(c, 18).map_err(fail)?;
-        }
-        for (r, row) in (1u32..).zip(&rows) {
-            for (c, cell) in (0u16..).zip(row) {
-                sheet.write_string(r, c, cell).map_err(fail)?;
-            }
-        }
-    }
-    book.save_to_buffer().map_err(fail)
+    swi_tables::workbook(
+        &[
+            ("资金收支月度情况", &MONTH_HEADINGS[..], &month_cells(a)),
+            ("待遇支出按科目", &["科目代码", "科目名称", "金额"][..], &by),
+        ],
+        18.0,
+    )
+    .map_err(|e| ApiError::internal(&e))
 }
 
 /// A report filed with the agency.

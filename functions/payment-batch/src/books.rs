@@ -294,28 +294,14 @@ fn scope(b: &Books) -> String {
 /// # Errors
 /// The writer's own failure (it does not happen).
 pub fn xlsx(b: &Books, entries: &[LedgerEntry]) -> Result<Vec<u8>, ApiError> {
-    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(&e);
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (name, headings, rows) in [
-        ("试算平衡表", &BALANCE_HEADINGS[..], balance_cells(b)),
-        ("明细账", &LEDGER_HEADINGS[..], ledger_cells(entries)),
-    ] {
-        let sheet = book.add_worksheet();
-        sheet.set_name(name).map_err(fail)?;
-        for (c, h) in (0u16..).zip(headings) {
-            sheet
-                .write_string_with_format(0, c, *h, &bold)
-                .map_err(fail)?;
-            sheet.set_column_width(c, 16).map_err(fail)?;
-        }
-        for (r, row) in (1u32..).zip(&rows) {
-            for (c, cell) in (0u16..).zip(row) {
-                sheet.write_string(r, c, cell).map_err(fail)?;
-            }
-        }
-    }
-    book.save_to_buffer().map_err(fail)
+    swi_tables::workbook(
+        &[
+            ("试算平衡表", &BALANCE_HEADINGS[..], &balance_cells(b)),
+            ("明细账", &LEDGER_HEADINGS[..], &ledger_cells(entries)),
+        ],
+        16.0,
+    )
+    .map_err(|e| ApiError::internal(&e))
 }
 
 /// The trial balance and ledgers as PDF.

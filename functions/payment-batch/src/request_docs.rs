@@ -138,37 +138,18 @@ pub fn pdf(cycle: &Cycle, s: &Summary, lines: &[PaidLine], n: u32) -> Result<Vec
 /// # Errors
 /// The writer's own failure (it does not happen).
 pub fn xlsx(cycle: &Cycle, s: &Summary, lines: &[PaidLine], n: u32) -> Result<Vec<u8>, ApiError> {
-    let fail = |e: rust_xlsxwriter::XlsxError| ApiError::internal(&e);
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    type Sheet<'a> = (&'a str, Vec<&'a str>, Vec<Vec<String>>);
-    let sheets: [Sheet<'_>; 3] = [
-        ("请款计划表", vec!["项目", "内容"], form_rows(cycle, s, n)),
-        (
-            "待遇支出汇总表",
-            vec!["科目代码", "科目名称", "金额（元）"],
-            summary_rows(s),
-        ),
-        (
-            "待遇支出明细表",
-            DETAIL_HEADINGS.to_vec(),
-            lines.iter().map(detail_row).collect(),
-        ),
-    ];
-    for (name, headings, rows) in sheets {
-        let sheet = book.add_worksheet();
-        sheet.set_name(name).map_err(fail)?;
-        for (c, h) in (0u16..).zip(&headings) {
-            sheet
-                .write_string_with_format(0, c, *h, &bold)
-                .map_err(fail)?;
-            sheet.set_column_width(c, 18).map_err(fail)?;
-        }
-        for (r, row) in (1u32..).zip(&rows) {
-            for (c, cell) in (0u16..).zip(row) {
-                sheet.write_string(r, c, cell).map_err(fail)?;
-            }
-        }
-    }
-    book.save_to_buffer().map_err(fail)
+    let detail: Vec<Vec<String>> = lines.iter().map(detail_row).collect();
+    swi_tables::workbook(
+        &[
+            ("请款计划表", &["项目", "内容"][..], &form_rows(cycle, s, n)),
+            (
+                "待遇支出汇总表",
+                &["科目代码", "科目名称", "金额（元）"][..],
+                &summary_rows(s),
+            ),
+            ("待遇支出明细表", &DETAIL_HEADINGS[..], &detail),
+        ],
+        18.0,
+    )
+    .map_err(|e| ApiError::internal(&e))
 }

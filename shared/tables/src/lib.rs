@@ -21,7 +21,7 @@ mod zip_guard;
 pub use columns::Columns;
 pub use limits::Limits;
 pub use report::{RowReport, report_xlsx};
-pub use write::{Format, render};
+pub use write::{Format, Sheet, render, workbook};
 
 /// The media type of XLSX workbooks.
 pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

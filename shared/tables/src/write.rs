@@ -111,6 +111,35 @@ pub fn render<R: AsRef<[String]>>(
     }
 }
 
+/// A sheet of a workbook: its name, its headings, its rows of text cells.
+pub type Sheet<'a> = (&'a str, &'a [&'a str], &'a [Vec<String>]);
+
+/// A workbook of several sheets, each headed in bold, its columns `width` characters wide.
+///
+/// # Errors
+/// The writer's own failure (not with text cells).
+pub fn workbook(sheets: &[Sheet<'_>], width: f64) -> Result<Vec<u8>, WriteError> {
+    let fail = |e: rust_xlsxwriter::XlsxError| WriteError(e.to_string());
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (name, headings, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(*name).map_err(fail)?;
+        for (c, h) in (0u16..).zip(headings.iter()) {
+            sheet
+                .write_string_with_format(0, c, *h, &bold)
+                .map_err(fail)?;
+            sheet.set_column_width(c, width).map_err(fail)?;
+        }
+        for (r, row) in (1u32..).zip(rows.iter()) {
+            for (c, cell) in (0u16..).zip(row) {
+                sheet.write_string(r, c, cell).map_err(fail)?;
+            }
+        }
+    }
+    book.save_to_buffer().map_err(fail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +160,23 @@ mod tests {
             text.contains(",-16.20") && text.contains(",+7"),
             "numbers are left as they are: {text}"
         );
+    }
+
+    #[test]
+    fn a_workbooks_first_sheet_reads_back() {
+        let rows = vec![vec!["1101".to_owned(), "暂付款".to_owned()]];
+        let other = vec![vec!["x".to_owned()]];
+        let bytes = workbook(
+            &[
+                ("科目", &["代码", "名称"], &rows),
+                ("其他", &["列"], &other),
+            ],
+            16.0,
+        )
+        .unwrap();
+        let t = crate::read(&bytes, &crate::Limits::RECEIPTS).unwrap();
+        assert_eq!(t[0], ["代码", "名称"]);
+        assert_eq!(t[1], ["1101", "暂付款"]);
     }
 
     #[test]
