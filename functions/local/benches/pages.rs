@@ -1,5 +1,5 @@
 //! The portal's pages under a bounded local load (run `cargo bench -p swi --bench pages
-//! [-- REQUESTS CONCURRENCY]`, release): `swi serve --demo` on a free port, the clerk's queue
+//! [-- REQUESTS CONCURRENCY]`, release): `swi serve --demo` on a port it binds, the clerk's queue
 //! page and a claim page requested by CONCURRENCY clients at once (one connection a request),
 //! each beside the JSON API call behind the same page, measured in the same run: pages per
 //! second, p50 and p99 latency, bytes per answer, and the page's cost as a ratio of the API's.
@@ -117,8 +117,8 @@ fn main() {
     let total = args.first().copied().unwrap_or(2000);
     let concurrency = args.get(1).copied().unwrap_or(4).max(1);
     let dir = tempfile::tempdir().unwrap();
-    let port = support::free_port();
-    let _server = support::demo_server(dir.path(), port);
+    let server = support::demo_server(dir.path());
+    let port = server.port;
     let password = support::accounts(dir.path())["acceptor-360702"].clone();
     let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
     let token = tokens

@@ -78,7 +78,7 @@ enum Command {
     },
     /// Serve every step's API locally (same paths as in AWS) on the configured store.
     Serve {
-        /// Address to listen on.
+        /// Address to listen on (port 0: one the system picks, named when serving starts).
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: std::net::SocketAddr,
         /// Seed demo data (a unit and its staff, a self-enrolled worker) and write ready-made

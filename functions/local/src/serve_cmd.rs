@@ -108,6 +108,14 @@ pub async fn serve(
     // Presigned uploads name the address this server listens on (or SWI_PUBLIC_URL): the
     // documents the handlers presign with and the upload route are one and the same.
     swi_platform::telemetry::init();
+    // Bound first: port 0 asks the system for a free one, named in every line below (and a
+    // client that connects while the demo is being seeded waits instead of being refused).
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let addr = listener
+        .local_addr()
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let public = std::env::var("SWI_PUBLIC_URL").unwrap_or_else(|_| format!("http://{addr}"));
     let (stores, embedded) = crate::store_cmd::open_at(&public).await?;
     let uploads = embedded.map(swi_store_embedded::upload_router);
@@ -196,9 +204,6 @@ pub async fn serve(
             eprintln!("  (made before: see the file)");
         }
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
     eprintln!(
         "swi serve: listening on http://{addr} ({})",
         stores.description

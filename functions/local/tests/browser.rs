@@ -30,33 +30,26 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{Process, TODAY, accounts, demo_server, free_port, wait_for};
+use support::{Announces, Server, TODAY, accounts, announced, demo_server};
 
 /// A demo server, chromedriver and a browser on them; dropped together.
 struct Setup {
     b: Browser,
     accounts: std::collections::BTreeMap<String, String>,
     dir: tempfile::TempDir,
-    _server: Process,
-    _driver: Process,
+    _server: Server,
+    _driver: Server,
 }
 
 async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = demo_server(dir.path(), port);
+    let server = demo_server(dir.path());
+    let port = server.port;
     let accounts = accounts(dir.path());
-    let driver_port = free_port();
-    let driver = Process(
-        Command::new(env("CHROMEDRIVER", "chromedriver"))
-            .arg(format!("--port={driver_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver: run infra/browser"),
-    );
-    wait_for(driver_port, "chromedriver");
-    let b = Browser::open(driver_port, &format!("http://127.0.0.1:{port}")).await;
+    let mut chromedriver = Command::new(env("CHROMEDRIVER", "chromedriver"));
+    chromedriver.arg("--port=0");
+    let driver = announced(chromedriver, Announces::OnStdout, driver_port, None);
+    let b = Browser::open(driver.port, &format!("http://127.0.0.1:{port}")).await;
     Setup {
         b,
         accounts,
@@ -64,6 +57,16 @@ async fn setup() -> Setup {
         _server: server,
         _driver: driver,
     }
+}
+
+/// The port of chromedriver's "ChromeDriver was started successfully on port N." line.
+fn driver_port(line: &str) -> Option<u16> {
+    line.split("started successfully on port ")
+        .nth(1)?
+        .trim_end_matches('.')
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// A valid resident ID number from its first 17 digits.

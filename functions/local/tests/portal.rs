@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 
 mod support;
 
-use support::{accounts, demo_server as start, free_port};
+use support::{accounts, demo_server as start};
 
 /// An answer: status, headers (lower-case names; repeated ones joined by `\n`), body.
 #[derive(Debug)]
@@ -207,8 +207,8 @@ fn claim_links(page: &str) -> Vec<String> {
 #[test]
 fn clerks_and_claimants_work_through_the_portal_and_nothing_else_gets_in() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let accounts = accounts(dir.path());
     #[cfg(unix)]
     {
@@ -524,8 +524,8 @@ fn multipart(name: &str, file: &[u8]) -> (String, Vec<u8>) {
 #[test]
 fn a_forms_qr_code_opens_its_verification_page_and_an_altered_copy_is_not_genuine() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let accounts = accounts(dir.path());
     // The unit's clerk downloads an approved claim's assessment form, as a person would.
     let mut clerk = Browser::new(port);
@@ -663,8 +663,8 @@ fn store_post(fields: &[(String, String)], file: &[u8]) -> (String, Vec<u8>) {
 #[test]
 fn a_scan_uploaded_without_script_is_filed_where_the_page_said_and_nowhere_else() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let accounts = accounts(dir.path());
     let origin = format!("http://127.0.0.1:{port}");
 
@@ -812,8 +812,8 @@ fn a_scan_uploaded_without_script_is_filed_where_the_page_said_and_nowhere_else(
 #[test]
 fn an_employer_ends_a_persons_cover_and_registers_a_projects_worker() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let accounts = accounts(dir.path());
     let mut b = Browser::new(port);
     b.sign_in("employer-360702", &accounts["employer-360702"]);

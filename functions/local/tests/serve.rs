@@ -9,55 +9,26 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-struct Server(Child);
+mod support;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use support::{Server, TODAY};
 
-/// The business date every server of these tests runs on (`SWI_TODAY`): no test depends on the
-/// day it runs.
-const TODAY: &str = "2026-06-15";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Starts `swi serve --demo`; its standard error goes to `log` when given.
-fn start_logged(data: &std::path::Path, port: u16, log: Option<&std::path::Path>) -> Server {
-    let stderr = log.map_or_else(Stdio::null, |l| {
-        Stdio::from(std::fs::File::create(l).unwrap())
-    });
-    let child = Command::new(env!("CARGO_BIN_EXE_swi"))
-        .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
+/// Starts `swi serve --demo` on a port it binds itself; its standard error goes to `log` when
+/// given.
+fn start_logged(data: &std::path::Path, log: Option<&std::path::Path>) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swi"));
+    cmd.args(["serve", "--demo"])
         .env("SWI_TODAY", TODAY)
         .env("SWI_STORE", "embedded")
-        .env("SWI_DATA_DIR", data)
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .unwrap();
-    let server = Server(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while get(port, "/api/health", None).0 != 200 {
-        assert!(Instant::now() < deadline, "swi serve did not come up");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
+        .env("SWI_DATA_DIR", data);
+    support::serve(cmd, log)
 }
 
-fn start(data: &std::path::Path, port: u16) -> Server {
-    start_logged(data, port, None)
+fn start(data: &std::path::Path) -> Server {
+    start_logged(data, None)
 }
 
 fn get(port: u16, path: &str, token: Option<&str>) -> (u16, String) {
@@ -106,8 +77,8 @@ fn request(
 fn the_demo_server_seeds_once_and_answers_with_its_tokens() {
     let dir = tempfile::tempdir().unwrap();
     for round in 0..2 {
-        let port = free_port();
-        let _server = start(dir.path(), port);
+        let server = start(dir.path());
+        let port = server.port;
         let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
         #[cfg(unix)]
         {
@@ -150,9 +121,9 @@ fn token(tokens: &str, name: &str) -> String {
 #[test]
 fn an_approved_declaration_is_applied_by_the_server_itself() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
     let log = dir.path().join("serve.log");
-    let server = start_logged(dir.path(), port, Some(&log));
+    let server = start_logged(dir.path(), Some(&log));
+    let port = server.port;
     let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
     let unit = "91360702MA35G6QL6T";
     let (employer, acceptor) = (
@@ -300,8 +271,8 @@ fn number(body: &str, field: &str) -> Option<u64> {
 #[test]
 fn a_cancellation_killed_mid_job_resumes_and_ends_every_member_once() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
     let unit = "91360702MA35G6QL6T";
     let (employer, acceptor) = (
@@ -399,8 +370,8 @@ fn a_cancellation_killed_mid_job_resumes_and_ends_every_member_once() {
     eprintln!("killed with {seen} members ended");
 
     // A restarted server resumes where the killed one stopped, and ends each member once.
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let body = loop {
         let (_, body) = get(port, &format!("/api/units/{unit}"), Some(&employer));
         if body.contains("\"ending_members\":false") {
@@ -429,8 +400,8 @@ fn a_cancellation_killed_mid_job_resumes_and_ends_every_member_once() {
 #[test]
 fn uploads_go_to_the_port_the_server_listens_on() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
     // The window's clerk uploads the unit's evidence, and files it.
     let acceptor = token(&tokens, "acceptor_360702");
@@ -511,7 +482,7 @@ fn uploads_go_to_the_port_the_server_listens_on() {
 #[test]
 fn an_altered_audit_event_is_found_by_audit_verify_and_health() {
     let dir = tempfile::tempdir().unwrap();
-    drop(start(dir.path(), free_port()));
+    drop(start(dir.path()));
     let swi = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_swi"))
             .args(args)
@@ -563,8 +534,8 @@ fn an_altered_audit_event_is_found_by_audit_verify_and_health() {
         .unwrap();
     assert_eq!(changed, 1);
     drop(db);
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
     let employer = token(&tokens, "employer_91360702MA35G6QL6T");
     let (status, body) = request(
@@ -624,8 +595,8 @@ fn names_its_shape(schema: &serde_json::Value) -> bool {
 #[test]
 fn the_openapi_document_is_the_servers_routes() {
     let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = start(data.path(), port);
+    let server = start(data.path());
+    let port = server.port;
     let (status, answer) = get(port, "/api/openapi.json", None);
     assert_eq!(status, 200, "{answer}");
     let doc: serde_json::Value = serde_json::from_str(body_of(&answer)).unwrap();
@@ -738,8 +709,8 @@ fn the_openapi_document_is_the_servers_routes() {
 #[test]
 fn a_city_value_set_through_the_api_reaches_swi_params_store() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let swi = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_swi"))
             .args(args)
@@ -835,8 +806,8 @@ fn credit_code(seed: usize) -> String {
 #[test]
 fn a_roster_import_killed_mid_job_resumes_and_writes_every_unit_once() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let tokens = std::fs::read_to_string(dir.path().join("demo-tokens.txt")).unwrap();
     let acceptor = token(&tokens, "acceptor_360702");
     let mut csv = String::from(
@@ -886,8 +857,8 @@ fn a_roster_import_killed_mid_job_resumes_and_writes_every_unit_once() {
     drop(server);
     assert!(seen < 9000, "killed before the end ({seen} rows)");
 
-    let port = free_port();
-    let _server = start(dir.path(), port);
+    let server = start(dir.path());
+    let port = server.port;
     let body = loop {
         let (_, body) = get(port, &path, Some(&acceptor));
         if body.contains("\"status\":\"imported\"") {

@@ -1,6 +1,6 @@
-//! What the tests (and the pages benchmark) that run `swi serve --demo` as a child share: the
-//! process guard that stops it by PID, a free port, starting the demo server on a fixed
-//! business date and waiting for it, and the demo's accounts.
+//! What the tests (and the pages benchmark) that run servers as children share: the guard
+//! that stops one by PID, starting one on a port it binds itself and waiting for the line that
+//! names it, the demo server on a fixed business date, and the demo's accounts.
 
 #![allow(dead_code, reason = "each test binary uses its own part")]
 #![allow(
@@ -9,66 +9,123 @@
 )]
 
 use std::collections::BTreeMap;
-use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// A child process, killed and reaped when dropped.
-pub struct Process(pub Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::time::Duration;
 
 /// The business date every demo server of these tests runs on (`SWI_TODAY`).
 pub const TODAY: &str = "2026-06-15";
 
-/// A port nothing listens on now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A running server, stopped by PID when dropped, what it announced on read to the end.
+pub struct Server {
+    child: Child,
+    /// Where it listens (the port the system gave it).
+    pub port: u16,
+    drain: Option<std::thread::JoinHandle<()>>,
 }
 
-/// Waits until something listens on `port`.
-pub fn wait_for(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} did not come up");
-        std::thread::sleep(Duration::from_millis(100));
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Everything it wrote is in the log once the server is dropped.
+        if let Some(d) = self.drain.take() {
+            let _ = d.join();
+        }
     }
 }
 
-/// Starts `swi serve --demo` on `port` with its data in `data`, and waits until it serves and
-/// its demo accounts are written.
+/// Which of a server's streams announces its port.
+#[derive(Clone, Copy)]
+pub enum Announces {
+    OnStdout,
+    OnStderr,
+}
+
+/// Starts `cmd`, a server told to listen on port 0 (one the system picks), and waits for the
+/// line `port_of` reads its port from. No other test can take the port between choosing and
+/// binding it, as it could with a port chosen first and bound later (the demo server binds
+/// seconds after starting). The announcing stream goes on to `log` when given.
+pub fn announced(
+    mut cmd: Command,
+    stream: Announces,
+    port_of: fn(&str) -> Option<u16>,
+    log: Option<&std::path::Path>,
+) -> Server {
+    use std::io::{BufRead, Write};
+    let (out, err) = match stream {
+        Announces::OnStdout => (Stdio::piped(), Stdio::null()),
+        Announces::OnStderr => (Stdio::null(), Stdio::piped()),
+    };
+    let mut child = cmd.stdout(out).stderr(err).spawn().unwrap();
+    let said: Box<dyn std::io::Read + Send> = match stream {
+        Announces::OnStdout => Box::new(child.stdout.take().unwrap()),
+        Announces::OnStderr => Box::new(child.stderr.take().unwrap()),
+    };
+    let mut log = log.map(|l| std::fs::File::create(l).unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let drain = std::thread::spawn(move || {
+        let mut waiting = Some(tx);
+        let mut before = Vec::new();
+        for line in std::io::BufReader::new(said).lines() {
+            let Ok(line) = line else { break };
+            if let Some(f) = log.as_mut() {
+                let _ = writeln!(f, "{line}");
+            }
+            if let Some(tx) = &waiting {
+                match port_of(&line) {
+                    Some(port) => {
+                        let _ = tx.send(Ok(port));
+                        waiting = None;
+                    }
+                    None => before.push(line),
+                }
+            }
+        }
+        if let Some(tx) = waiting {
+            let _ = tx.send(Err(before.join("\n")));
+        }
+    });
+    let what = format!("{:?}", cmd.get_program());
+    let mut server = Server {
+        child,
+        port: 0,
+        drain: Some(drain),
+    };
+    match rx.recv_timeout(Duration::from_secs(120)) {
+        Ok(Ok(port)) => server.port = port,
+        Ok(Err(said)) => panic!("{what} stopped before listening:\n{said}"),
+        Err(_) => panic!("{what} did not come up in 120 s"),
+    }
+    server
+}
+
+/// The port of `swi serve`'s "listening on http://ADDR" line, written once it serves.
+fn serving_port(line: &str) -> Option<u16> {
+    let rest = line.split("swi serve: listening on http://").nth(1)?;
+    let addr = rest.split_whitespace().next()?;
+    addr.parse::<std::net::SocketAddr>().ok().map(|a| a.port())
+}
+
+/// Starts `swi serve` as `cmd` (its subcommand and environment) on a port it binds itself, and
+/// waits until it serves. Standard error goes on to `log` when given.
+pub fn serve(mut cmd: Command, log: Option<&std::path::Path>) -> Server {
+    cmd.args(["--addr", "127.0.0.1:0"]);
+    announced(cmd, Announces::OnStderr, serving_port, log)
+}
+
+/// Starts `swi serve --demo` with its data in `data` on the fixed business date, and waits
+/// until it serves (its demo accounts written).
 /// With `SWI_TEST_SERVER_LOG=FILE`, the server logs every request to `FILE` (for debugging).
-pub fn demo_server(data: &std::path::Path, port: u16) -> Process {
+pub fn demo_server(data: &std::path::Path) -> Server {
     let log = std::env::var_os("SWI_TEST_SERVER_LOG");
-    let server = Process(
-        Command::new(env!("CARGO_BIN_EXE_swi"))
-            .args(["serve", "--demo", "--addr", &format!("127.0.0.1:{port}")])
-            .env("SWI_TODAY", TODAY)
-            .env("SWI_STORE", "embedded")
-            .env("SWI_DATA_DIR", data)
-            .env("SWI_LOG", if log.is_some() { "info" } else { "error" })
-            .stdout(Stdio::null())
-            .stderr(log.map_or_else(Stdio::null, |f| {
-                Stdio::from(std::fs::File::create(f).unwrap())
-            }))
-            .spawn()
-            .unwrap(),
-    );
-    wait_for(port, "swi serve");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !data.join("demo-accounts.txt").exists() {
-        assert!(Instant::now() < deadline, "no demo accounts");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swi"));
+    cmd.args(["serve", "--demo"])
+        .env("SWI_TODAY", TODAY)
+        .env("SWI_STORE", "embedded")
+        .env("SWI_DATA_DIR", data)
+        .env("SWI_LOG", if log.is_some() { "info" } else { "error" });
+    let server = serve(cmd, log.as_deref().map(std::path::Path::new));
+    assert!(data.join("demo-accounts.txt").exists(), "no demo accounts");
     server
 }
 
