@@ -1,0 +1,12 @@
+//! The archive's pure parts (Art. 45-47): what the archiving step and the hosts share without
+//! touching a store.
+//!
+//! - [`retention`]: the classes of records and their periods, dated, with sources;
+//! - [`number`]: archive numbers (档号, DA/T 22-2015);
+//! - [`bagit`]: a volume as a BagIt bag (RFC 8493), its payload by reference;
+//! - [`package`]: the bag's tag files as one deterministic tar, read back within limits.
+
+pub mod bagit;
+pub mod number;
+pub mod package;
+pub mod retention;
