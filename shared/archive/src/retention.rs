@@ -225,8 +225,13 @@ impl<'de> Deserialize<'de> for Period {
         match Raw::deserialize(d)? {
             Raw::Years(n) if (1..=100).contains(&n) => Ok(Period::Years(n)),
             Raw::Word(w) if w == "permanent" => Ok(Period::Permanent),
-            _ => Err(serde::de::Error::custom(
-                "a period is 1-100 years or \"permanent\"",
+            Raw::Word(w) => Period::from_code(&w).ok_or_else(|| {
+                serde::de::Error::custom(
+                    "a period is 1-100 years, \"permanent\" or a code (Y, D50)",
+                )
+            }),
+            Raw::Years(_) => Err(serde::de::Error::custom(
+                "a period is 1-100 years, \"permanent\" or a code (Y, D50)",
             )),
         }
     }
