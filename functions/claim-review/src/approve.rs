@@ -255,7 +255,7 @@ pub async fn approve(
             on,
         )
         .await?;
-        extra.ops.push(issued);
+        extra.ops.extend(issued);
         let (application_form, issued) = crate::forms::store(
             &pp,
             crate::forms::application_form(&claim, &injury, unit_name.as_deref(), &assessment, on),
@@ -263,7 +263,7 @@ pub async fn approve(
             on,
         )
         .await?;
-        extra.ops.push(issued);
+        extra.ops.extend(issued);
         let forms = Forms {
             assessment_form,
             application_form,

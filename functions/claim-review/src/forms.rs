@@ -253,13 +253,21 @@ pub async fn store(
     form: Form,
     claim: &Claim,
     on: chrono::NaiveDate,
-) -> Result<(String, swi_store::TxOp), ApiError> {
+) -> Result<(String, Vec<swi_store::TxOp>), ApiError> {
+    let material = form.title.chars().take(40).collect::<String>();
+    let class = crate::injury::claim_class(&claim.items);
     swi_platform::verification::issue(
         p,
         form,
         &claim.id,
         &format!("赣州市补充工伤保险承办机构（{}）", claim.county.name()),
         on,
+        swi_platform::dossier::Filing {
+            case: &crate::claim::claim_case(&claim.id),
+            county: &claim.county.code().to_string(),
+            class,
+            material: &material,
+        },
     )
     .await
 }

@@ -8,9 +8,11 @@ use axum::http::StatusCode;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use swi_archive::retention::RecordClass;
 use swi_domain::claim::ClaimMaterial;
 use swi_domain::{Action, Actor, Owner, Role};
 use swi_platform::auth::Authenticated;
+use swi_platform::dossier::Filing;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Change, IdempotencyKey, apply, fingerprint};
 use swi_platform::wire;
@@ -21,11 +23,11 @@ use swi_rules::age::Track;
 use swi_rules::benefits::insured_wage::insured_wage;
 use swi_rules::category::Category;
 use swi_rules::ids::{ResidentId, Sex};
-use swi_store::{Condition, Sha256};
+use swi_store::{Condition, Sha256, TxOp};
 
 use crate::injury::{
     Appraisal, CoveredBy, Death, Injury, InjuryKind, InsuredWage, PaidLeave, Recognition, audit,
-    injury_id, injury_put, load_injury,
+    injury_case, injury_id, injury_put, load_injury,
 };
 
 /// The recognition of an injury, as the window or handling records it.
@@ -264,7 +266,18 @@ pub async fn record(
             ));
         }
         swi_platform::documents::require_scan(&p, &actor, &scan, "工伤认定书扫描件").await?;
-        swi_platform::documents::file(&p, &actor, &scan).await?;
+        let registered = swi_platform::documents::file(
+            &p,
+            &actor,
+            &scan,
+            Filing {
+                case: &injury_case(&injury_id(&req.decision_number)),
+                county: &county.code().to_string(),
+                class: RecordClass::InjuryRecognition,
+                material: "工伤认定书",
+            },
+        )
+        .await?;
         let contributions = DeclaredWages.before(&p, cover, req.injured_on).await?;
         let wage = insured_wage(
             &params,
@@ -307,9 +320,10 @@ pub async fn record(
             recorded_by: actor.name.clone(),
             recorded_at: p.clock.now().naive_local(),
         };
-        let put = injury_put(&injury, Condition::NotExists)?;
+        let mut ops = vec![injury_put(&injury, Condition::NotExists)?];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![put],
+            ops,
             audit: vec![audit(
                 &injury.id,
                 "injury.record",
@@ -344,6 +358,7 @@ async fn change_injury<F>(
     id: &str,
     action: Action,
     command: &'static str,
+    more: Option<TxOp>,
     change: F,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError>
 where
@@ -358,8 +373,10 @@ where
             may_see(p, actor, action, county, owner_of(&injury), &number).await?;
         }
         let detail = change(&mut injury)?;
+        let mut ops = vec![injury_put(&injury, Condition::VersionIs(version))?];
+        ops.extend(more);
         Ok(Change {
-            ops: vec![injury_put(&injury, Condition::VersionIs(version))?],
+            ops,
             audit: vec![audit(&injury.id, command, detail)],
             status: StatusCode::OK,
             response: serde_json::to_value(injury.masked()).map_err(|e| ApiError::internal(&e))?,
@@ -370,20 +387,33 @@ where
 }
 
 /// The scan, uploaded and filed to the dossier, for a record about an injury the actor may
-/// change (checked first: the bucket is read only for them).
+/// change (checked first: the bucket is read only for them), and its registration in the
+/// archive as `what` of `class`.
 async fn filed_scan(
     p: &Platform,
     actor: &Actor,
     id: &str,
     text: &str,
     what: &str,
-) -> Result<Sha256, ApiError> {
+    class: RecordClass,
+) -> Result<(Sha256, Option<TxOp>), ApiError> {
     let scan = sha(text)?;
     let (injury, _) = load_injury(p, id).await?;
     actor.may(Action::RecordInjury, Some(injury.county), Owner::Nobody)?;
     swi_platform::documents::require_scan(p, actor, &scan, what).await?;
-    swi_platform::documents::file(p, actor, &scan).await?;
-    Ok(scan)
+    let registered = swi_platform::documents::file(
+        p,
+        actor,
+        &scan,
+        Filing {
+            case: &injury_case(&injury.id),
+            county: &injury.county.code().to_string(),
+            class,
+            material: what,
+        },
+    )
+    .await?;
+    Ok((scan, registered))
 }
 
 /// `PUT /api/injuries/{id}/paid-leave`: the paid-leave period (停工留薪期), with its scan.
@@ -403,8 +433,16 @@ pub async fn paid_leave(
     ApiJson(req): ApiJson<RecordPaidLeave>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("PUT /api/injuries/{id}/paid-leave"), &req);
-    let scan = filed_scan(&p, &actor, &id, &req.sha256, "停工留薪期确认材料").await?;
-    change_injury(&p, &actor, &key, &fp, &id, Action::RecordInjury, "injury.paid_leave", |i| {
+    let (scan, registered) = filed_scan(
+        &p,
+        &actor,
+        &id,
+        &req.sha256,
+        "停工留薪期确认材料",
+        RecordClass::InjuryRecognition,
+    )
+    .await?;
+    change_injury(&p, &actor, &key, &fp, &id, Action::RecordInjury, "injury.paid_leave", registered, |i| {
         if req.to < req.from || req.from < i.recognition.injured_on {
             return Err(ApiError::invalid(
                 "停工留薪期须自受伤之日起，且结束不早于开始",
@@ -454,8 +492,16 @@ pub async fn appraisal(
     }
     wire::name(&req.committee, "committee")?;
     let today = p.clock.today();
-    let scan = filed_scan(&p, &actor, &id, &req.sha256, "劳动能力鉴定结论书").await?;
-    change_injury(&p, &actor, &key, &fp, &id, Action::RecordInjury, "injury.appraisal", |i| {
+    let (scan, registered) = filed_scan(
+        &p,
+        &actor,
+        &id,
+        &req.sha256,
+        "劳动能力鉴定结论书",
+        RecordClass::DisabilityAppraisal,
+    )
+    .await?;
+    change_injury(&p, &actor, &key, &fp, &id, Action::RecordInjury, "injury.appraisal", registered, |i| {
         if req.appraised_on < i.recognition.injured_on || req.appraised_on > today {
             return Err(ApiError::invalid(
                 "鉴定日期须在受伤之后、今天之前",
@@ -493,7 +539,15 @@ pub async fn death(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("PUT /api/injuries/{id}/death"), &req);
     let today = p.clock.today();
-    let scan = filed_scan(&p, &actor, &id, &req.sha256, "死亡证明").await?;
+    let (scan, registered) = filed_scan(
+        &p,
+        &actor,
+        &id,
+        &req.sha256,
+        "死亡证明",
+        RecordClass::DisabilityDeathBenefits,
+    )
+    .await?;
     change_injury(
         &p,
         &actor,
@@ -502,6 +556,7 @@ pub async fn death(
         &id,
         Action::RecordInjury,
         "injury.death",
+        registered,
         |i| {
             if req.died_on < i.recognition.injured_on || req.died_on > today {
                 return Err(ApiError::invalid(
@@ -568,7 +623,18 @@ pub async fn file_material(
     )
     .await?;
     swi_platform::documents::require_scan(&p, &actor, &scan, kind.chinese()).await?;
-    swi_platform::documents::file(&p, &actor, &scan).await?;
+    let registered = swi_platform::documents::file(
+        &p,
+        &actor,
+        &scan,
+        Filing {
+            case: &injury_case(&injury.id),
+            county: &injury.county.code().to_string(),
+            class: crate::injury::archive_class(kind),
+            material: kind.chinese(),
+        },
+    )
+    .await?;
     change_injury(
         &p,
         &actor,
@@ -577,6 +643,7 @@ pub async fn file_material(
         &id,
         Action::SubmitClaim,
         "injury.file_material",
+        registered,
         |i| {
             i.materials.insert(kind, scan.hex());
             Ok(json!({ "material": kind, "sha256": scan.hex(), "basis": "Art. 33" }))

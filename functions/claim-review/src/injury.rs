@@ -258,3 +258,56 @@ pub fn audit(id: &str, command: &str, change: serde_json::Value) -> Audit {
         change,
     }
 }
+
+/// The class of records a claim material is kept in (Art. 45): recognition GS06, appraisal
+/// GS07, death and dependants GS08, the rest of a claim's materials — bills, medical records,
+/// transfers — GS09 (medical benefit assessment).
+#[must_use]
+pub fn archive_class(m: swi_domain::claim::ClaimMaterial) -> swi_archive::retention::RecordClass {
+    use swi_archive::retention::RecordClass;
+    use swi_domain::claim::ClaimMaterial as M;
+    match m {
+        M::Recognition => RecordClass::InjuryRecognition,
+        M::Appraisal => RecordClass::DisabilityAppraisal,
+        M::DeathCertificate
+        | M::CremationCertificate
+        | M::DeathInPaidLeave
+        | M::DependantProof
+        | M::RelationshipEnded
+        | M::CivilJudgment => RecordClass::DisabilityDeathBenefits,
+        M::Receipts
+        | M::FeeList
+        | M::Diagnosis
+        | M::MedicalRecords
+        | M::RehabilitationPlan
+        | M::FundSettlement
+        | M::DischargeSummary
+        | M::TransferApproval
+        | M::AdvancePaymentProof => RecordClass::MedicalBenefits,
+    }
+}
+
+/// The class of records a claim's forms are kept in: GS08 when it claims a disability or death
+/// benefit (Art. 27-32), GS09 otherwise (medical and rehabilitation, Art. 25-26).
+#[must_use]
+pub fn claim_class(items: &[swi_rules::benefits::Item]) -> swi_archive::retention::RecordClass {
+    use swi_rules::benefits::Item as I;
+    let disability_or_death = items.iter().any(|i| {
+        matches!(
+            i,
+            I::DisabilityAllowance
+                | I::LivingCare
+                | I::DependantPension
+                | I::OneTimeDisability
+                | I::OneTimeMedical
+                | I::OneTimeEmployment
+                | I::OneTimeDeath
+                | I::Funeral
+        )
+    });
+    if disability_or_death {
+        swi_archive::retention::RecordClass::DisabilityDeathBenefits
+    } else {
+        swi_archive::retention::RecordClass::MedicalBenefits
+    }
+}

@@ -60,16 +60,29 @@ pub async fn confirm_eligibility(
     let pp = p.clone();
     step_change(&p, &actor, &key, &fp, &id, "claim.confirm_eligibility", &[ClaimStatus::Handling], |mut claim, injury, _, now| async move {
         claim.status = advance(&claim, ClaimCommand::ConfirmEligibility)?;
+        let mut extra = Extra::default();
         if let Some(evidence) = &req.transfer_evidence {
             let sha = swi_store::Sha256::parse(evidence)
                 .map_err(|e| ApiError::invalid("证明材料哈希不正确", e.to_string()))?;
             swi_platform::documents::require_scan(&pp, &a, &sha, "转诊转院证明材料").await?;
-            swi_platform::documents::file(&pp, &a, &sha).await?;
+            let registered = swi_platform::documents::file(
+                &pp,
+                &a,
+                &sha,
+                swi_platform::dossier::Filing {
+                    case: &crate::claim::claim_case(&claim.id),
+                    county: &injury.county.code().to_string(),
+                    class: crate::injury::archive_class(swi_domain::claim::ClaimMaterial::TransferApproval),
+                    material: "转诊转院证明材料",
+                },
+            )
+            .await?;
+            extra.ops.extend(registered);
         }
         claim.handling = Some(req.clone());
         claim.record(&a, "eligibility_confirmed", now, req.note.clone());
         let detail = json!({ "transfer": req.transfer, "transfer_evidence": req.transfer_evidence, "basis": "Art. 34" });
-        Ok((claim, injury, detail, Extra::default()))
+        Ok((claim, injury, detail, extra))
     })
     .await
 }

@@ -135,19 +135,25 @@ pub async fn return_with_notice(
                 sha256: None,
             };
             // Issued as a verifiable PDF now; without the font it is printed on request.
-            let mut issued = None;
+            let mut issued = Vec::new();
             match swi_platform::verification::issue(
                 &pp,
                 notice_form(&claim, &notice),
                 &claim.id,
                 &format!("赣州市补充工伤保险承办机构（{}）", claim.county.name()),
                 now.date(),
+                swi_platform::dossier::Filing {
+                    case: &crate::claim::claim_case(&claim.id),
+                    county: &claim.county.code().to_string(),
+                    class: crate::injury::claim_class(&claim.items),
+                    material: "一次性告知书",
+                },
             )
             .await
             {
                 Ok((sha, op)) => {
                     notice.sha256 = Some(sha);
-                    issued = Some(op);
+                    issued = op;
                 }
                 Err(e) if e.code == ErrorCode::FormsUnavailable => {}
                 Err(e) => return Err(e),
@@ -163,7 +169,7 @@ pub async fn return_with_notice(
                         json!({ "rejected": req.rejected, "claim": claim.id }),
                     )
                 }),
-                ops: issued.into_iter().collect(),
+                ops: issued,
                 ..Extra::default()
             };
             Ok((claim, injury, detail, extra))

@@ -106,9 +106,20 @@ pub async fn move_unit(
             return Err(ApiError::invalid("该单位已在该县（市、区）", "the unit is in that county already"));
         }
         swi_platform::documents::require_scan(&p, &actor, &evidence, "佐证材料").await?;
-        swi_platform::documents::file(&p, &actor, &evidence).await?;
+        let registered = swi_platform::documents::file(
+            &p,
+            &actor,
+            &evidence,
+            swi_platform::dossier::Filing {
+                case: &unit_case(&unit.code),
+                county: &to.code().to_string(),
+                class: swi_archive::retention::RecordClass::UnitRegistration,
+                material: "迁移佐证材料",
+            },
+        )
+        .await?;
         let from = unit.county;
-        let mut ops = Vec::new();
+        let mut ops: Vec<TxOp> = registered.into_iter().collect();
         if let Some((mut facts, fv)) = load_facts(&p, &unit.code).await? {
             facts.county = to;
             let k = facts_key(&unit.code);

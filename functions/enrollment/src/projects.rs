@@ -321,7 +321,7 @@ pub async fn pay(
         let detail = json!({ "paid_at": paid, "certificate_sha256": project.certificate_sha256 });
         let mut change = saved(&project, version, "project.pay", detail, StatusCode::OK)?;
         change.ops.push(unit_check);
-        change.ops.push(issued);
+        change.ops.extend(issued);
         Ok(change)
     })
     .await?;
@@ -390,7 +390,7 @@ pub async fn extend(
         let detail = json!({ "new_end": req.new_end, "asked_on": today });
         let mut change = saved(&project, version, "project.extend", detail, StatusCode::OK)?;
         change.ops.push(unit_check);
-        change.ops.push(issued);
+        change.ops.extend(issued);
         Ok(change)
     })
     .await?;

@@ -364,12 +364,24 @@ pub async fn import_roster(
     }
     let rows = facts.len();
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        // The roster is the facts' evidence: filed with the import.
-        swi_platform::documents::file(&p, &actor, &sha).await?;
         let id = format!(
             "ri-{}",
             &Sha256::of(format!("{}|{fp}", actor.sub).as_bytes()).hex()[..20]
         );
+        // The roster is the facts' evidence: filed with the import.
+        let case = format!("roster-import#{id}");
+        let registered = swi_platform::documents::file(
+            &p,
+            &actor,
+            &sha,
+            swi_platform::dossier::Filing {
+                case: &case,
+                county: &actor.jurisdiction.code(),
+                class: swi_archive::retention::RecordClass::UnitRegistration,
+                material: "工伤保险参保花名册",
+            },
+        )
+        .await?;
         let import = RosterImport {
             id: id.clone(),
             sha256: sha.hex(),
@@ -385,13 +397,15 @@ pub async fn import_roster(
             status: ImportStatus::Importing,
         };
         let body = serde_json::to_value(&import).map_err(|e| ApiError::internal(&e))?;
+        let mut ops = vec![
+            import_put(&import, Condition::NotExists)?,
+            pointer_put(&id, 0, Condition::NotExists)?,
+        ];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![
-                import_put(&import, Condition::NotExists)?,
-                pointer_put(&id, 0, Condition::NotExists)?,
-            ],
+            ops,
             audit: vec![Audit {
-                case: format!("roster-import#{id}"),
+                case,
                 command: "work_injury.import_roster".into(),
                 change: json!({ "sha256": sha.hex(), "rows": rows }),
             }],

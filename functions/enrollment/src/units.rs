@@ -199,16 +199,30 @@ pub async fn record_facts(
         }
         // The evidence is filed once the request is known to be allowed.
         swi_platform::documents::require_scan(&p, &actor, &evidence, "佐证材料").await?;
-        swi_platform::documents::file(&p, &actor, &evidence).await?;
+        let case = unit_case(code.as_str());
+        let registered = swi_platform::documents::file(
+            &p,
+            &actor,
+            &evidence,
+            swi_platform::dossier::Filing {
+                case: &case,
+                county: &county.code().to_string(),
+                class: swi_archive::retention::RecordClass::UnitRegistration,
+                material: "工伤保险参保佐证材料",
+            },
+        )
+        .await?;
         let condition = current.map_or(Condition::NotExists, |i| Condition::VersionIs(i.version));
         let body = serde_json::to_value(&facts).map_err(|e| ApiError::internal(&e))?;
+        let mut ops = vec![TxOp::Put {
+            item: Item::new(key.pk, key.sk, &facts)?,
+            condition,
+        }];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![TxOp::Put {
-                item: Item::new(key.pk, key.sk, &facts)?,
-                condition,
-            }],
+            ops,
             audit: vec![Audit {
-                case: unit_case(code.as_str()),
+                case,
                 command: "work_injury.record_facts".into(),
                 change: body.clone(),
             }],

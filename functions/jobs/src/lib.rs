@@ -18,6 +18,7 @@ pub fn all() -> Vec<Box<dyn Job>> {
     all.extend(swi_enrollment::jobs());
     all.extend(swi_premium_billing::jobs());
     all.extend(swi_payment_batch::jobs());
+    all.extend(swi_archiving::jobs());
     all
 }
 

@@ -74,7 +74,8 @@ async fn recorded_events_wake_the_jobs_they_name() {
                 "receipts-apply",
                 "rerating-apply",
                 "payment-runs",
-                "payment-returns"
+                "payment-returns",
+                "archive"
             ],
             "{answer}"
         );

@@ -9,5 +9,6 @@ pub fn all() -> Vec<swi_platform::api::Routes> {
         swi_claim_review::routes(),
         swi_premium_billing::routes(),
         swi_payment_batch::routes(),
+        swi_archiving::routes(),
     ]
 }

@@ -6,9 +6,11 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use swi_archive::retention::RecordClass;
 use swi_domain::access::Owner;
 use swi_domain::{Action, Actor, Role};
 use swi_platform::auth::Authenticated;
+use swi_platform::dossier::Filing;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
 use swi_platform::reports::{self, ReportSubject};
@@ -228,9 +230,28 @@ pub async fn reconcile(
     };
     let ours = reconcile::ours(&p, req.kind, county, month).await?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        if let Some(sha) = &sha {
-            swi_platform::documents::file(&p, &actor, sha).await?;
-        }
+        let case = format!("recon#{}#{}", county.code(), month.format("%Y-%m"));
+        let registered = match &sha {
+            Some(sha) => {
+                let (class, material) = match req.kind {
+                    Kind::AgencyTax => (RecordClass::Contributions, "税务到账对账单"),
+                    _ => (RecordClass::BankStatements, "银行对账单"),
+                };
+                swi_platform::documents::file(
+                    &p,
+                    &actor,
+                    sha,
+                    Filing {
+                        case: &case,
+                        county: &county.code().to_string(),
+                        class,
+                        material,
+                    },
+                )
+                .await?
+            }
+            None => None,
+        };
         let mut outcome = compare(&ours, &theirs);
         outcome.cap(reconcile::DIFFERENCES_KEPT);
         let r = Reconciliation {
@@ -247,10 +268,12 @@ pub async fn reconcile(
             by: format!("{}（{}）", actor.name, actor.role.as_str()),
         };
         let n = reconcile::count(&p, req.kind, county, month).await? + 1;
+        let mut ops = vec![reconcile::op(&r, n)?];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![reconcile::op(&r, n)?],
+            ops,
             audit: vec![Audit {
-                case: format!("recon#{}#{}", county.code(), month.format("%Y-%m")),
+                case,
                 command: "reconcile".into(),
                 change: json!({ "kind": req.kind, "matched": r.outcome.matched, "differences": r.outcome.differences.len(), "ours_net": r.ours_net, "theirs_net": r.theirs_net, "basis": "Art. 40" }),
             }],
@@ -445,9 +468,23 @@ pub async fn file_annual(
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let a = crate::annual::annual(&p, county, req.year).await?;
         let mut shas = Vec::new();
+        let mut registered = Vec::new();
+        let case = format!("annual#{}#{}", county.code(), req.year);
         for bytes in [crate::annual::pdf(&a, today)?, crate::annual::xlsx(&a)?] {
-            let meta = p.docs.put(&mut &bytes[..]).await.map_err(|e| ApiError::unavailable(&e))?;
-            shas.push(meta.sha256.hex());
+            let (sha, op) = swi_platform::documents::keep(
+                &p,
+                &actor,
+                &bytes,
+                Filing {
+                    case: &case,
+                    county: &county.code().to_string(),
+                    class: RecordClass::AnnualFinancialReport,
+                    material: "财务年度报告",
+                },
+            )
+            .await?;
+            registered.extend(op);
+            shas.push(sha.hex());
         }
         let f = crate::annual::Filed {
             county,
@@ -458,10 +495,12 @@ pub async fn file_annual(
             at: p.clock.now().naive_local(),
             by: format!("{}（{}）", actor.name, actor.role.as_str()),
         };
+        let mut ops = vec![crate::annual::filed_op(&f)?];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![crate::annual::filed_op(&f)?],
+            ops,
             audit: vec![Audit {
-                case: format!("annual#{}#{}", county.code(), req.year),
+                case,
                 command: "annual_report.file".into(),
                 change: json!({ "pdf": f.pdf, "xlsx": f.xlsx, "benefits": f.report.benefits, "received": f.report.received, "basis": "Art. 41" }),
             }],

@@ -254,9 +254,22 @@ pub async fn step(
                 let pdf = crate::request_docs::pdf(&c, &s, &lines, n)?;
                 let xlsx = crate::request_docs::xlsx(&c, &s, &lines, n)?;
                 let mut shas = Vec::new();
+                let case = crate::cycle::cycle_case(&c);
                 for bytes in [pdf, xlsx] {
-                    let meta = p.docs.put(&mut &bytes[..]).await.map_err(|e| ApiError::unavailable(&e))?;
-                    shas.push(meta.sha256.hex());
+                    let (sha, registered) = swi_platform::documents::keep(
+                        &p,
+                        &actor,
+                        &bytes,
+                        swi_platform::dossier::Filing {
+                            case: &case,
+                            county: &county.code().to_string(),
+                            class: swi_archive::retention::RecordClass::PaymentDetails,
+                            material: "请款计划",
+                        },
+                    )
+                    .await?;
+                    ops.extend(registered);
+                    shas.push(sha.hex());
                 }
                 detail = json!({ "n": n, "amount": s.total, "pdf": shas[0], "xlsx": shas[1] });
                 c.requests.push(Request {

@@ -225,26 +225,35 @@ pub async fn make_file(
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let parts = parts_of(&p, &id, req.bank).await?;
         let bytes = payment_file(&b, &parts, req.format)?;
-        let meta = p
-            .docs
-            .put(&mut &bytes[..])
-            .await
-            .map_err(|e| ApiError::unavailable(&e))?;
+        let (sha, registered) = swi_platform::documents::keep(
+            &p,
+            &actor,
+            &bytes,
+            swi_platform::dossier::Filing {
+                case: &format!("batch#{id}"),
+                county: &b.county.code().to_string(),
+                class: swi_archive::retention::RecordClass::PaymentDetails,
+                material: "银行支付文件",
+            },
+        )
+        .await?;
         let mut nb = b.clone();
         let share = nb.banks.entry(req.bank).or_default();
-        share.file = Some(meta.sha256.hex());
+        share.file = Some(sha.hex());
         let lines = share.lines;
         let amount = share.amount;
+        let mut ops = vec![batch_op(&nb, Some(version))?];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![batch_op(&nb, Some(version))?],
+            ops,
             audit: vec![Audit {
                 case: format!("batch#{id}"),
                 command: "payment.bank_file".into(),
-                change: json!({ "bank": req.bank, "sha256": meta.sha256.hex(), "lines": lines, "amount": amount }),
+                change: json!({ "bank": req.bank, "sha256": sha.hex(), "lines": lines, "amount": amount }),
             }],
             status: StatusCode::CREATED,
             response: serde_json::to_value(BankFileMade {
-                sha256: meta.sha256.hex(),
+                sha256: sha.hex(),
                 bank: req.bank,
                 lines,
                 amount,
@@ -417,7 +426,19 @@ pub async fn record_return(
     };
     drop(table);
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        swi_platform::documents::file(&p, &actor, &sha).await?;
+        let case = format!("batch#{id}");
+        let registered = swi_platform::documents::file(
+            &p,
+            &actor,
+            &sha,
+            swi_platform::dossier::Filing {
+                case: &case,
+                county: &b.county.code().to_string(),
+                class: swi_archive::retention::RecordClass::PaymentDetails,
+                material: "银行回盘文件",
+            },
+        )
+        .await?;
         let now = p.clock.now().naive_local();
         let imp = ReturnImport {
             batch: id.clone(),
@@ -436,10 +457,12 @@ pub async fn record_return(
             by: actor.name.clone(),
         };
         let failed = checked.answers.values().filter(|a| a.failed.is_some()).count();
+        let mut ops = vec![import_op(&imp, None)?, pointer_op(&imp)?];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![import_op(&imp, None)?, pointer_op(&imp)?],
+            ops,
             audit: vec![Audit {
-                case: format!("batch#{id}"),
+                case,
                 command: "payment.return.record".into(),
                 change: json!({ "bank": req.bank, "sha256": imp.sha256, "rows": imp.rows, "failed": failed, "basis": "Art. 38, 39" }),
             }],

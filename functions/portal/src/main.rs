@@ -15,6 +15,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             swi_claim_review::routes(),
             swi_premium_billing::routes(),
             swi_payment_batch::routes(),
+            swi_archiving::routes(),
         ],
     );
     swi_platform::telemetry::init();

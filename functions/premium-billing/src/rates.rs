@@ -159,7 +159,7 @@ pub async fn notices_of(p: &Platform, unit: &str) -> Result<Vec<RateNotice>, Api
 }
 
 /// Renders and stores a notice's PDF; the operation recording its verification code.
-async fn issue_pdf(p: &Platform, n: &RateNotice) -> Result<(String, TxOp), ApiError> {
+async fn issue_pdf(p: &Platform, n: &RateNotice) -> Result<(String, Vec<TxOp>), ApiError> {
     let form = Form {
         title: "补充工伤保险费率浮动（重核）告知书".into(),
         number: "表号：GZBG-FL-01".into(),
@@ -199,6 +199,12 @@ async fn issue_pdf(p: &Platform, n: &RateNotice) -> Result<(String, TxOp), ApiEr
         &format!("rate-notice#{}", n.id),
         &format!("赣州市补充工伤保险承办机构（{}）", n.county.name()),
         n.issued_on,
+        swi_platform::dossier::Filing {
+            case: &format!("rate-notice#{}", n.id),
+            county: &n.county.code().to_string(),
+            class: swi_archive::retention::RecordClass::Contributions,
+            material: "费率浮动（重核）告知书",
+        },
     )
     .await
 }
@@ -452,10 +458,8 @@ pub async fn apply(p: &Platform, id: &str, deadline: Instant) -> Result<(usize, 
         let (pdf, verification) = issue_pdf(p, &notice).await?;
         notice.sha256 = pdf;
         r.cursor += 1;
-        let mut ops = vec![
-            unit_put(&unit, Condition::VersionIs(unit_version))?,
-            verification,
-        ];
+        let mut ops = vec![unit_put(&unit, Condition::VersionIs(unit_version))?];
+        ops.extend(verification);
         ops.extend(notice_ops(&notice)?);
         ops.extend(rerating_ops(&r, Condition::VersionIs(version))?);
         ops.extend(audit_ops(p, &actor, &[Audit {
@@ -575,7 +579,7 @@ pub async fn changed_by_recheck(
     notice: &RateNotice,
     band: Decimal,
     decision: &str,
-) -> Result<(RateNotice, TxOp), ApiError> {
+) -> Result<(RateNotice, Vec<TxOp>), ApiError> {
     let params = p.params().await?;
     let today = p.clock.today();
     // The re-check replaces the band from the same day; the notice compares it with the one

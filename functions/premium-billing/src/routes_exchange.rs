@@ -65,13 +65,21 @@ pub async fn export(
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let rows = export_rows(&p, county, month).await?;
         let bytes = render(&rows, req.format)?;
-        let meta = p
-            .docs
-            .put(&mut &bytes[..])
-            .await
-            .map_err(|e| ApiError::unavailable(&e))?;
+        let case = format!("exchange#{}", county.code());
+        let (sha, registered) = swi_platform::documents::keep(
+            &p,
+            &actor,
+            &bytes,
+            swi_platform::dossier::Filing {
+                case: &case,
+                county: &county.code().to_string(),
+                class: swi_archive::retention::RecordClass::Contributions,
+                material: "应征数据文件",
+            },
+        )
+        .await?;
         let f = ExchangeFile {
-            sha256: meta.sha256.hex(),
+            sha256: sha.hex(),
             kind: FileKind::Bills,
             format: req.format,
             county,
@@ -82,10 +90,12 @@ pub async fn export(
             at: p.clock.now().naive_local(),
             by: actor.name.clone(),
         };
+        let mut ops = file_ops(&f)?;
+        ops.extend(registered);
         Ok(Change {
-            ops: file_ops(&f)?,
+            ops,
             audit: vec![Audit {
-                case: format!("exchange#{}", county.code()),
+                case,
                 command: "tax.export".into(),
                 change: json!({ "sha256": f.sha256, "month": month, "rows": f.rows, "amount": f.amount }),
             }],
@@ -276,7 +286,18 @@ pub async fn import(
         .answer());
     }
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        swi_platform::documents::file(&p, &actor, &sha).await?;
+        let registered = swi_platform::documents::file(
+            &p,
+            &actor,
+            &sha,
+            swi_platform::dossier::Filing {
+                case: &import_case(&id),
+                county: &county.code().to_string(),
+                class: swi_archive::retention::RecordClass::Contributions,
+                material: "税务到账回执文件",
+            },
+        )
+        .await?;
         let at = p.clock.now().naive_local();
         let mut imp = ReceiptImport {
             id: id.clone(),
@@ -318,6 +339,7 @@ pub async fn import(
         };
         let mut ops = first.ops;
         ops.extend(file_ops(&f)?);
+        ops.extend(registered);
         ops.push(import_op(&imp, Condition::NotExists)?);
         if imp.status == ImportStatus::Applying {
             ops.push(pointer_op(&imp)?);

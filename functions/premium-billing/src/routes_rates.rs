@@ -146,10 +146,22 @@ pub async fn import(
         &sha.hex()[..12]
     );
     let (status, body) = apply(&p, &actor, &key, &fp, async {
-        swi_platform::documents::file(&p, &actor, &sha).await?;
         if p.state.get(&rerating_key(&id)).await?.is_some() {
             return Err(ApiError::conflict(ErrorCode::AlreadyImported, "该文件已导入过", "this re-rating was imported before"));
         }
+        let case = format!("rerating#{id}");
+        let registered = swi_platform::documents::file(
+            &p,
+            &actor,
+            &sha,
+            swi_platform::dossier::Filing {
+                case: &case,
+                county: &actor.jurisdiction.code(),
+                class: swi_archive::retention::RecordClass::Contributions,
+                material: "费率浮动核定文件",
+            },
+        )
+        .await?;
         let r = Rerating {
             id: id.clone(),
             sha256: sha.hex(),
@@ -162,10 +174,12 @@ pub async fn import(
             by: actor.name.clone(),
             jurisdiction: actor.jurisdiction.code(),
         };
+        let mut ops = rerating_ops(&r, Condition::NotExists)?;
+        ops.extend(registered);
         Ok(Change {
-            ops: rerating_ops(&r, Condition::NotExists)?,
+            ops,
             audit: vec![Audit {
-                case: format!("rerating#{id}"),
+                case,
                 command: "rerating.import".into(),
                 change: json!({ "sha256": r.sha256, "units": r.rows, "from": r.effective_from, "source": r.source, "basis": "Art. 15" }),
             }],
@@ -473,7 +487,7 @@ pub async fn decide(
                 o.status = ObjectionStatus::Changed;
                 o.new_notice = Some(n.id.clone());
                 ops.push(unit_put(&unit, Condition::VersionIs(unit_version))?);
-                ops.push(verification);
+                ops.extend(verification);
                 ops.extend(notice_write(&n)?);
             }
         }

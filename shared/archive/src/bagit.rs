@@ -398,7 +398,10 @@ mod tests {
             size: body.len() as u64,
             sha256: digest_hex("sha256", body).unwrap(),
             sha512: digest_hex("sha512", body).unwrap(),
-            url: format!("swi:sha256/{}", digest_hex("sha256", body).unwrap()),
+            url: format!(
+                "swi://documents/sha256/{}",
+                digest_hex("sha256", body).unwrap()
+            ),
         }
     }
 

@@ -584,7 +584,7 @@ fn metadata_content(bag: Option<&ParsedBag>, volume: Option<&Volume>) -> Vec<Str
         }
     }
     if let (Some(first), Some(last)) = (
-        v.items.iter().map(|i| i.date).min(),
+        v.items.iter().map(|i| i.first).min(),
         v.items.iter().map(|i| i.date).max(),
     ) && (first != v.start || last != v.end)
     {

@@ -46,6 +46,8 @@ pub struct Item {
     pub title: String,
     /// Who made it (责任者).
     pub author: String,
+    /// The day of its first document.
+    pub first: NaiveDate,
     /// The day of its last document.
     pub date: NaiveDate,
     /// Its documents.
@@ -85,9 +87,9 @@ pub struct Volume {
     pub period: Period,
     /// The month filed (`YYYY-MM`).
     pub month: String,
-    /// 起止日期: the first item's day.
+    /// 起止日期: the day of its first document.
     pub start: NaiveDate,
-    /// 起止日期: the last item's day.
+    /// 起止日期: the day of its last document.
     pub end: NaiveDate,
     /// 密级.
     pub classification_level: String,
@@ -163,11 +165,11 @@ impl Volume {
             .chain(self.items.iter().flat_map(|i| i.files.iter()))
     }
 
-    /// The bag, each file fetched from `url_of(sha256)`.
+    /// The bag, each file fetched from its [`fetch_url`].
     ///
     /// # Errors
     /// `volume.json` cannot be written (it can).
-    pub fn bag(&self, url_of: impl Fn(&str) -> String) -> Result<Bag, serde_json::Error> {
+    pub fn bag(&self) -> Result<Bag, serde_json::Error> {
         let payload = self
             .files()
             .map(|f| PayloadFile {
@@ -175,7 +177,7 @@ impl Volume {
                 size: f.size,
                 sha256: f.sha256.clone(),
                 sha512: f.sha512.clone(),
-                url: url_of(&f.sha256),
+                url: fetch_url(&f.sha256),
             })
             .collect();
         let mut json = serde_json::to_vec_pretty(self)?;
@@ -186,6 +188,13 @@ impl Volume {
             tags: vec![(VOLUME_JSON.to_owned(), json)],
         })
     }
+}
+
+/// Where a bag fetches a document from: its content address in swi's document store, the same
+/// in every deployment (a URL with a scheme and a host, as BagIt tools require).
+#[must_use]
+pub fn fetch_url(sha256: &str) -> String {
+    format!("swi://documents/sha256/{sha256}")
 }
 
 /// The path of an item's file: `data/items/NNNN/KK-material.ext`.

@@ -59,6 +59,7 @@ fn volume(seq: u16) -> (Volume, BTreeMap<String, Vec<u8>>) {
             case: format!("claim#C{seq}{n}"),
             title: format!("待遇申领 {n}"),
             author: "章贡区社会保险事业管理局".into(),
+            first: day(n * 3),
             date: day(n * 3),
             files: vec![f],
         });
@@ -101,11 +102,7 @@ fn volume(seq: u16) -> (Volume, BTreeMap<String, Vec<u8>>) {
 }
 
 fn packed(v: &Volume) -> Vec<u8> {
-    let files = v
-        .bag(|s| format!("swi:sha256/{s}"))
-        .unwrap()
-        .files()
-        .unwrap();
+    let files = v.bag().unwrap().files().unwrap();
     pack("volume", 1_782_950_400, &files).unwrap()
 }
 
@@ -223,7 +220,7 @@ fn each_fault_fails_exactly_its_own_row() {
     assert_eq!(failed(&check(&e)), [CheckItem::ProcessTrail]);
 
     // A cover field that disagrees with the contents.
-    let mut bag = v.bag(|s| format!("swi:sha256/{s}")).unwrap();
+    let mut bag = v.bag().unwrap();
     for (label, value) in &mut bag.info {
         if label == "Item-Count" {
             *value = "4".into();

@@ -258,6 +258,11 @@ pub enum Action {
     Pay,
     /// Read the payment step's county records: the lines due, batches, the cycle, the books.
     ReadPayments,
+    /// Keep the archive (Art. 45-47): its settings, a month's filing, the paper copies'
+    /// places, appraisal, destruction and handover.
+    KeepArchive,
+    /// Read the archive: volumes, their contents and checks, the documents' registrations.
+    ReadArchive,
 }
 
 /// Why an actor may not.
@@ -344,6 +349,8 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::RecordAccount => &[Citizen, Employer, Finance],
         Action::Pay => &[Finance],
         Action::ReadPayments => &[Finance, AgencyOfficer, Supervisor],
+        Action::KeepArchive => &[Archivist],
+        Action::ReadArchive => &[Archivist, Supervisor],
     }
 }
 

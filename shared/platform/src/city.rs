@@ -349,12 +349,26 @@ pub async fn record(
         with.push(&v);
         merged(&p.base_params, &with).map_err(|e| refused(&e))?;
         crate::documents::require_scan(&p, &actor, &scan, "文件扫描件").await?;
-        crate::documents::file(&p, &actor, &scan).await?;
+        let case = format!("city-param#{}", v.id);
+        let registered = crate::documents::file(
+            &p,
+            &actor,
+            &scan,
+            crate::dossier::Filing {
+                case: &case,
+                county: crate::dossier::CITY,
+                class: swi_archive::retention::RecordClass::Procedures,
+                material: "参数依据文件",
+            },
+        )
+        .await?;
         let body = serde_json::to_value(&v).map_err(|e| ApiError::internal(&e))?;
+        let mut ops = vec![value_put(&v, Condition::NotExists)?];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![value_put(&v, Condition::NotExists)?],
+            ops,
             audit: vec![Audit {
-                case: format!("city-param#{}", v.id),
+                case,
                 command: "city_parameter.record".into(),
                 change: body.clone(),
             }],

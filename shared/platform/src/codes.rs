@@ -178,6 +178,9 @@ error_codes! {
     CycleFactsMissing = "cycle_facts_missing",
     /// 422: the unit's industry class or floated band does not fit a person it rates (Art. 13-15).
     RatingInvalid = "rating_invalid",
+    /// 422: the county's archive has no settings yet (its fonds number, archive-house number and
+    /// filing unit, which every cover carries, Art. 46).
+    ArchiveSettingsMissing = "archive_settings_missing",
     // 5xx
     /// 500: an internal error (its cause is logged, never sent).
     Internal = "internal",

@@ -328,15 +328,22 @@ pub async fn possess(p: &Platform, actor: &Actor, sha: &Sha256) -> Result<(), Ap
 /// until the archive sets its retention). Called once the request that uses it has passed its
 /// checks, before its transaction is written, so that no record ever names a document that is
 /// not filed. The actor must have the bytes ([`possess`]); their upload waiting at its content
-/// address is consumed.
+/// address is consumed. Answers the operation registering it to `filing` in the archive's
+/// registry ([`crate::dossier`]), to write in the same transaction as the change (`None`: it
+/// is registered there already).
 ///
 /// # Errors
 /// 422 `document_missing` (never uploaded by this actor, or swept since); 422
 /// `document_corrupt`; 503.
-pub async fn file(p: &Platform, actor: &Actor, sha: &Sha256) -> Result<(), ApiError> {
+pub async fn file(
+    p: &Platform,
+    actor: &Actor,
+    sha: &Sha256,
+    filing: crate::dossier::Filing<'_>,
+) -> Result<Option<TxOp>, ApiError> {
     possess(p, actor, sha).await?;
     match p.docs.file(sha).await {
-        Ok(_) => Ok(()),
+        Ok(filed) => crate::dossier::register_op(p, actor.into(), sha, filed.size, filing).await,
         Err(swi_store::DocError::NotFound(_)) => Err(missing()),
         Err(e @ swi_store::DocError::Corrupt { .. }) => {
             tracing::error!(cause = %e, "an upload's bytes changed before filing");
@@ -348,6 +355,27 @@ pub async fn file(p: &Platform, actor: &Actor, sha: &Sha256) -> Result<(), ApiEr
         }
         Err(e) => Err(ApiError::unavailable(&e)),
     }
+}
+
+/// Stores a document the system made in a case's work (a payment request, a bank's payment
+/// file, an annual report) as filed, and answers its name and the operation registering it to
+/// `filing` in the archive, to write in the same transaction as the change that names it.
+///
+/// # Errors
+/// 503 the store.
+pub async fn keep(
+    p: &Platform,
+    actor: &Actor,
+    bytes: &[u8],
+    filing: crate::dossier::Filing<'_>,
+) -> Result<(Sha256, Option<TxOp>), ApiError> {
+    let meta = p
+        .docs
+        .put(&mut &bytes[..])
+        .await
+        .map_err(|e| ApiError::unavailable(&e))?;
+    let op = crate::dossier::register_op(p, actor.into(), &meta.sha256, meta.size, filing).await?;
+    Ok((meta.sha256, op))
 }
 
 /// Bytes the server receives on someone's behalf (a seed, `swi doc put --for`): stored as an

@@ -195,7 +195,20 @@ pub async fn verify(
         .map_err(|e| ApiError::invalid("文件哈希不正确", e.to_string()))?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         crate::documents::require_scan(&p, &actor, &scan, "身份证件扫描件").await?;
-        crate::documents::file(&p, &actor, &scan).await?;
+        let case = format!("identity#{}", req.sub);
+        let county = actor.jurisdiction.code();
+        let registered = crate::documents::file(
+            &p,
+            &actor,
+            &scan,
+            crate::dossier::Filing {
+                case: &case,
+                county: &county,
+                class: swi_archive::retention::RecordClass::PersonRegistration,
+                material: "身份证件扫描件",
+            },
+        )
+        .await?;
         let person = p.persons.of(&id);
         let identity = Identity {
             sub: req.sub.clone(),
@@ -219,19 +232,21 @@ pub async fn verify(
         let k = identity_key(&req.sub);
         let link = person_link_key(&person);
         let body = serde_json::to_value(identity.masked()).map_err(|e| ApiError::internal(&e))?;
+        let mut ops = vec![
+            TxOp::Put {
+                item: Item::new(k.pk, k.sk, &identity)?,
+                condition: Condition::NotExists,
+            },
+            TxOp::Put {
+                item: Item::new(link.pk, link.sk, &json!({ "sub": req.sub }))?,
+                condition: Condition::NotExists,
+            },
+        ];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![
-                TxOp::Put {
-                    item: Item::new(k.pk, k.sk, &identity)?,
-                    condition: Condition::NotExists,
-                },
-                TxOp::Put {
-                    item: Item::new(link.pk, link.sk, &json!({ "sub": req.sub }))?,
-                    condition: Condition::NotExists,
-                },
-            ],
+            ops,
             audit: vec![Audit {
-                case: format!("identity#{}", req.sub),
+                case,
                 command: "identity.verify_at_window".into(),
                 change: json!({ "sub": req.sub, "evidence_sha256": scan.hex() }),
             }],
@@ -376,7 +391,20 @@ pub async fn record_kin(
             ));
         };
         crate::documents::require_scan(&p, &actor, &proof, "亲属关系证明").await?;
-        crate::documents::file(&p, &actor, &proof).await?;
+        let case = format!("identity#{sub}");
+        let county = actor.jurisdiction.code();
+        let registered = crate::documents::file(
+            &p,
+            &actor,
+            &proof,
+            crate::dossier::Filing {
+                case: &case,
+                county: &county,
+                class: swi_archive::retention::RecordClass::PersonRegistration,
+                material: "亲属关系证明",
+            },
+        )
+        .await?;
         let person = p.persons.of(&id);
         let kin = Kinship {
             sub: sub.clone(),
@@ -390,13 +418,15 @@ pub async fn record_kin(
         let mut answer = kin.clone();
         answer.person = String::new();
         let body = serde_json::to_value(&answer).map_err(|e| ApiError::internal(&e))?;
+        let mut ops = vec![TxOp::Put {
+            item: Item::new(k.pk, k.sk, &kin)?,
+            condition: Condition::NotExists,
+        }];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![TxOp::Put {
-                item: Item::new(k.pk, k.sk, &kin)?,
-                condition: Condition::NotExists,
-            }],
+            ops,
             audit: vec![Audit {
-                case: format!("identity#{sub}"),
+                case,
                 command: "identity.record_kinship".into(),
                 change: json!({ "relation": req.relation, "proof_sha256": proof.hex() }),
             }],

@@ -8,6 +8,7 @@
 //!   chained per case, in the same transaction as the change;
 //! - [`clock::Clock`]: the only source of "now" (China time);
 //! - [`documents`]: presigned uploads, type sniffing, bounded loading of stored files and tables;
+//! - [`dossier`]: the archive's registry: each filed document registered to its case and material;
 //! - [`reports`]: row reports the system made, recorded with whom they concern;
 //! - [`alerts`]: the one record of a warning to supervisors, and its read route;
 //! - [`identity`]: a citizen's account linked to a verified ID number, and kinship;
@@ -28,6 +29,7 @@ pub mod city;
 pub mod clock;
 pub mod codes;
 pub mod documents;
+pub mod dossier;
 pub mod error;
 pub mod identity;
 pub mod jobs;

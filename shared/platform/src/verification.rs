@@ -191,8 +191,9 @@ pub async fn check(
 }
 
 /// Issues an official form: gives it a new code and its QR code, renders it, stores the PDF
-/// content-addressed, and answers its SHA-256 with the record to write in the transaction that
-/// issues it (`case` and `issuer` as the form states them).
+/// content-addressed, and answers its SHA-256 with the operations to write in the transaction
+/// that issues it: the record, and its registration to `archive` (`case` and `issuer` as the
+/// form states them).
 ///
 /// # Errors
 /// 503 the font is missing or the store is unavailable.
@@ -202,7 +203,8 @@ pub async fn issue(
     case: &str,
     issuer: &str,
     on: NaiveDate,
-) -> Result<(String, TxOp), ApiError> {
+    archive: crate::dossier::Filing<'_>,
+) -> Result<(String, Vec<TxOp>), ApiError> {
     let code = new_code()?;
     form.verification = Some(swi_forms::Verification {
         code: code.clone(),
@@ -216,15 +218,20 @@ pub async fn issue(
         .await
         .map_err(|e| ApiError::unavailable(&e))?;
     let sha256 = meta.sha256.hex();
-    let op = record(&Issued {
+    let mut ops: Vec<TxOp> =
+        crate::dossier::register_op(p, crate::dossier::SYSTEM, &meta.sha256, meta.size, archive)
+            .await?
+            .into_iter()
+            .collect();
+    ops.push(record(&Issued {
         code,
         title: format!("《{}》", form.title),
         case: case.to_owned(),
         issued_on: on,
         issuer: issuer.to_owned(),
         sha256: sha256.clone(),
-    })?;
-    Ok((sha256, op))
+    })?);
+    Ok((sha256, ops))
 }
 
 #[cfg(test)]

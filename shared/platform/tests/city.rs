@@ -165,6 +165,41 @@ async fn the_city_sets_a_pending_figure_and_a_calendar_with_two_officers() {
         "not used before it is confirmed"
     );
     let id = recorded["id"].as_str().unwrap();
+    // The notice is registered once, to the value's case in the city's archive (the refused
+    // requests registered nothing), and its month's volume finds it.
+    let sha = swi_store::Sha256::parse(&scan).unwrap();
+    let regs = swi_platform::dossier::registrations(&p, &sha)
+        .await
+        .unwrap();
+    assert_eq!(regs.len(), 1, "{regs:?}");
+    let r = &regs[0];
+    assert_eq!(
+        (
+            r.case.as_str(),
+            r.county.as_str(),
+            r.class.code(),
+            r.material.as_str(),
+            r.month.as_str(),
+            r.by.as_str()
+        ),
+        (
+            format!("city-param#{id}").as_str(),
+            "360700",
+            "GS15",
+            "参数依据文件",
+            "2026-06",
+            "officer-a"
+        )
+    );
+    let due = p
+        .state
+        .query_index(
+            swi_store::Index::Gsi1,
+            &swi_store::Query::partition(swi_platform::dossier::due_partition("360700", "2026-06")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(due.items.len(), 1);
     let confirm = format!("/api/parameters/city-values/{id}/confirm");
     let (status, body) = call(&p, "POST", &confirm, &a, "cv-ratio-own", None).await;
     assert_eq!(

@@ -207,12 +207,13 @@ pub async fn workers_page(
 }
 
 /// Renders the certificate (参保证明, Art. 12) with its verification code and stores it; returns
-/// its SHA-256 and the record of its issue, to write with the change that issues it.
+/// its SHA-256 and the operations recording its issue and registering it in the archive, to
+/// write with the change that issues it.
 pub async fn issue_certificate(
     p: &Platform,
     project: &Project,
     unit_name: &str,
-) -> Result<(String, swi_store::TxOp), ApiError> {
+) -> Result<(String, Vec<swi_store::TxOp>), ApiError> {
     let form = swi_forms::Form {
         title: "赣州市补充工伤保险参保证明".into(),
         number: "表号：GZBG-CB-01".into(),
@@ -246,6 +247,12 @@ pub async fn issue_certificate(
         &project.id,
         &format!("赣州市补充工伤保险承办机构（{}）", project.county.name()),
         p.clock.today(),
+        swi_platform::dossier::Filing {
+            case: &project_case(&project.id),
+            county: &project.county.code().to_string(),
+            class: swi_archive::retention::RecordClass::UnitRegistration,
+            material: "建设项目参保证明",
+        },
     )
     .await
 }
@@ -308,11 +315,14 @@ pub async fn started_by_payment(
         c.extend(extra);
     }
     Ok(Ok(ProjectStarted {
-        ops: vec![
-            project_put(&project, Condition::VersionIs(version))?,
-            unit_check,
+        ops: [
+            vec![
+                project_put(&project, Condition::VersionIs(version))?,
+                unit_check,
+            ],
             issued,
-        ],
+        ]
+        .concat(),
         audit: swi_platform::mutation::Audit {
             case: project_case(&project.id),
             command: "project.paid_by_receipt".into(),

@@ -143,8 +143,6 @@ pub async fn declare(
     let joiners = rows.iter().filter(|r| r.change == RowChange::Join).count();
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let id = declaration_id(&unit.code, month, &sha);
-        // Accepted whole: the file is the declaration's, filed before the queue names it.
-        swi_platform::documents::file(&p, &actor, &sha).await?;
         if p.state.get(&declaration_key(&id)).await?.is_some() {
             return Err(ApiError::conflict(
                 ErrorCode::AlreadyDeclared,
@@ -152,6 +150,20 @@ pub async fn declare(
                 format!("this file was already declared for this month ({id})"),
             ));
         }
+        // Accepted whole: the file is the declaration's, filed before the queue names it.
+        let case = declaration_case(&id);
+        let registered = swi_platform::documents::file(
+            &p,
+            &actor,
+            &sha,
+            swi_platform::dossier::Filing {
+                case: &case,
+                county: &unit.county.code().to_string(),
+                class: swi_archive::retention::RecordClass::PersonRegistration,
+                material: "人员增减申报表",
+            },
+        )
+        .await?;
         let d = Declaration {
             id: id.clone(),
             unit: unit.code.clone(),
@@ -178,19 +190,21 @@ pub async fn declare(
         .map_err(|e| ApiError::internal(&e))?;
         let item = declaration_item(&d)?;
         let listed = unit_listing(&d)?;
+        let mut ops = vec![
+            TxOp::Put {
+                item,
+                condition: Condition::NotExists,
+            },
+            TxOp::Put {
+                item: listed,
+                condition: Condition::NotExists,
+            },
+        ];
+        ops.extend(registered);
         Ok(Change {
-            ops: vec![
-                TxOp::Put {
-                    item,
-                    condition: Condition::NotExists,
-                },
-                TxOp::Put {
-                    item: listed,
-                    condition: Condition::NotExists,
-                },
-            ],
+            ops,
             audit: vec![Audit {
-                case: declaration_case(&id),
+                case,
                 command: "declaration.file".into(),
                 change: body.clone(),
             }],

@@ -33,6 +33,7 @@ async fn transition<F>(
     id: &str,
     action: Action,
     command: &'static str,
+    more: Vec<TxOp>,
     change: F,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError>
 where
@@ -47,6 +48,7 @@ where
         // Accepted into waiting for payment: billed for the first month now, on the unit's
         // rating as read, held only while the unit stays so (Art. 8, 10).
         let mut extra = vec![window_entry(&e)?];
+        extra.extend(more);
         let mut audit = Vec::new();
         if command == "enrolment.accept"
             && e.status == Status::AwaitingPayment
@@ -186,7 +188,18 @@ pub async fn file_material(
         ));
     }
     // Filed to the enrolment's dossier before the enrolment names it.
-    swi_platform::documents::file(&p, &actor, &sha).await?;
+    let registered = swi_platform::documents::file(
+        &p,
+        &actor,
+        &sha,
+        swi_platform::dossier::Filing {
+            case: &swi_registry::enrolment::enrolment_case(&id),
+            county: &e.county.code().to_string(),
+            class: swi_archive::retention::RecordClass::PersonRegistration,
+            material: kind.chinese(),
+        },
+    )
+    .await?;
     transition(
         &p,
         &actor,
@@ -195,6 +208,7 @@ pub async fn file_material(
         &id,
         Action::UploadMaterials,
         "enrolment.file_material",
+        registered.into_iter().collect(),
         |e| {
             e.materials.insert(kind, sha.hex());
             e.status = step(e, &Command::FileMaterial(kind))?;
@@ -226,6 +240,7 @@ pub async fn accept(
         &id,
         Action::AcceptMaterials,
         "enrolment.accept",
+        Vec::new(),
         |e| {
             may_perform(&e.steps, &sub, Step::Acceptance)?;
             e.status = step(e, &Command::Accept)?;
@@ -288,6 +303,12 @@ pub async fn return_with_notice(
             &e.id,
             &format!("赣州市补充工伤保险承办机构（{}）", e.county.name()),
             today,
+            swi_platform::dossier::Filing {
+                case: &swi_registry::enrolment::enrolment_case(&e.id),
+                county: &e.county.code().to_string(),
+                class: swi_archive::retention::RecordClass::PersonRegistration,
+                material: "一次性告知书",
+            },
         )
         .await?;
         notice.sha256 = Some(sha);
@@ -296,7 +317,9 @@ pub async fn return_with_notice(
             enrolment::missing(e.category, &e.materials.keys().copied().collect::<Vec<_>>());
         let detail = serde_json::to_value(&notice).map_err(|err| ApiError::internal(&err))?;
         let entry = window_entry(&e)?;
-        saved(&e, version, "enrolment.return", detail, vec![issued, entry])
+        let mut ops = issued;
+        ops.push(entry);
+        saved(&e, version, "enrolment.return", detail, ops)
     })
     .await?;
     Ok((status, axum::Json(body)))
@@ -353,6 +376,7 @@ pub async fn register_change(
         &id,
         Action::UploadMaterials,
         "enrolment.register_change",
+        Vec::new(),
         |e| {
             if e.category != Category::Flexible || e.status == Status::Terminated {
                 return Err(ApiError::conflict(

@@ -1,0 +1,46 @@
+//! The archiving step (档案管理, Art. 45-47) as an `axum::Router`: served by Lambda in AWS
+//! (`src/main.rs`) and by `swi serve` locally, at the same paths.
+//!
+//! - [`model`]: a county's archive settings, its volumes and items, each document's fixity;
+//! - [`filing`]: the job that files a county's month into volumes by class and period;
+//! - [`hashing`]: one pass over a document's bytes for its digests, type and encryption;
+//! - [`sheets`]: a volume's cover, list of contents and notes sheet as PDFs;
+//! - [`routes_volumes`]: settings, filings on demand, volumes, packages, documents.
+
+pub mod filing;
+pub mod hashing;
+pub mod model;
+pub mod routes_volumes;
+pub mod sheets;
+
+use axum::Router;
+use swi_platform::Platform;
+use swi_platform::api::Routes;
+use utoipa_axum::routes;
+
+/// The step's jobs, for the hosts that run them.
+#[must_use]
+pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
+    vec![Box::new(filing::Archive)]
+}
+
+/// The step's routes, each with its OpenAPI operation.
+#[must_use]
+pub fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(
+            routes_volumes::set_settings,
+            routes_volumes::get_settings
+        ))
+        .routes(routes!(routes_volumes::file_month, routes_volumes::volumes))
+        .routes(routes!(routes_volumes::filing))
+        .routes(routes!(routes_volumes::volume))
+        .routes(routes!(routes_volumes::package))
+        .routes(routes!(routes_volumes::document))
+}
+
+/// The step's application alone (the platform's routes and the document included), as its
+/// Lambda serves it and its tests call it.
+pub fn router(platform: Platform) -> Router {
+    swi_platform::api::app(platform, vec![routes()]).0
+}

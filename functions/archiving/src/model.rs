@@ -1,0 +1,293 @@
+//! The archive's records and their keys: a county's archive settings, its volumes (案卷) and
+//! their items (件), the allocation of volumes and their numbers, and what is known of each
+//! document's fixity.
+//!
+//! - `archive#<county>` / `settings`: the fonds, the archive-house number, the filing unit;
+//! - `archive#<county>` / `month#<YYYY-MM>#<class>#<period>`: the volume of that month, class
+//!   and period, allocated once;
+//! - `archive#<county>` / `seq#<year>#<class>#<period>`: the last volume number given;
+//! - `volume#<id>` / `volume`: the volume (index `volumes#<county>` by month, class, period);
+//! - `volume#<id>` / `item#<NNNN>`: its items, numbered without gaps;
+//! - `doc#<sha256>` / `fixity`: the document's SHA-512, size and last verification.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use swi_archive::retention::{Period, RecordClass};
+use swi_archive::volume::FileRef;
+use swi_platform::ApiError;
+use swi_store::{Condition, Item, Key, StateStore, TxOp};
+
+/// The partition of a county's archive records.
+#[must_use]
+pub fn archive_partition(county: &str) -> String {
+    format!("archive#{county}")
+}
+
+/// A county's archive settings (Art. 46: what every cover of its volumes carries).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Settings {
+    /// The county (or 360700, the city's own archive).
+    pub county: String,
+    /// 全宗号: four letters or digits.
+    pub fonds: String,
+    /// 档案馆号.
+    pub archive_house_number: String,
+    /// 立卷单位.
+    pub filing_unit: String,
+    /// 密级 printed on covers (e.g. 内部).
+    pub classification_level: String,
+    /// 整理人 of volumes the scheduled job files.
+    pub compiled_by: String,
+    /// Who set them.
+    pub recorded_by: String,
+    /// When.
+    #[schema(value_type = String)]
+    pub recorded_at: NaiveDateTime,
+}
+
+/// The key of a county's settings.
+#[must_use]
+pub fn settings_key(county: &str) -> Key {
+    Key::new(archive_partition(county), "settings")
+}
+
+/// A county's settings, if set.
+///
+/// # Errors
+/// 503 the store.
+pub async fn settings(
+    state: &dyn StateStore,
+    county: &str,
+) -> Result<Option<(Settings, u64)>, ApiError> {
+    state
+        .get(&settings_key(county))
+        .await?
+        .map(|i| Ok((i.body().map_err(|e| ApiError::internal(&e))?, i.version)))
+        .transpose()
+}
+
+/// Where a volume's paper copy is, and which copy is authoritative.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PaperCopy {
+    /// 盒号.
+    pub box_no: String,
+    /// 架位.
+    pub shelf: String,
+    /// The authoritative copy.
+    pub authoritative: Authoritative,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When.
+    #[schema(value_type = String)]
+    pub recorded_at: NaiveDateTime,
+}
+
+/// Which copy of a volume is authoritative.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Authoritative {
+    /// The paper volume (纸质为准).
+    Paper,
+    /// The electronic volume (电子为准).
+    Electronic,
+}
+
+/// Where a volume stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeStatus {
+    /// Its items are being collected and hashed.
+    Filing,
+    /// Packed, its digest recorded.
+    Filed,
+}
+
+/// A volume as the state store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VolumeRecord {
+    /// Its id: the archive number as a file name (`J001-SB.2026-D50-GS08-007`).
+    pub id: String,
+    /// 档号.
+    pub archive_number: String,
+    /// The county.
+    pub county: String,
+    /// The month filed (`YYYY-MM`).
+    pub month: String,
+    /// The class.
+    #[schema(value_type = String)]
+    pub class: RecordClass,
+    /// The retention period.
+    #[schema(value_type = String)]
+    pub period: Period,
+    /// 案卷题名.
+    pub title: String,
+    /// Where it stands.
+    pub status: VolumeStatus,
+    /// Items.
+    pub items: u32,
+    /// Documents referenced.
+    pub documents: u32,
+    /// Bytes of the documents.
+    pub bytes: u64,
+    /// The package's SHA-256, once packed.
+    pub package: Option<String>,
+    /// The package's length.
+    pub package_bytes: Option<u64>,
+    /// The day it was filed.
+    #[schema(value_type = Option<String>)]
+    pub filed_on: Option<NaiveDate>,
+    /// 整理人.
+    pub compiled_by: String,
+    /// The paper copy, when recorded.
+    pub paper: Option<PaperCopy>,
+}
+
+/// The key of a volume.
+#[must_use]
+pub fn volume_key(id: &str) -> Key {
+    Key::new(format!("volume#{id}"), "volume")
+}
+
+/// The audit case of a volume.
+#[must_use]
+pub fn volume_case(id: &str) -> String {
+    format!("volume#{id}")
+}
+
+/// The index partition of a county's volumes.
+#[must_use]
+pub fn volumes_partition(county: &str) -> String {
+    format!("volumes#{county}")
+}
+
+/// The operation writing a volume under `condition`.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn volume_put(v: &VolumeRecord, condition: Condition) -> Result<TxOp, ApiError> {
+    let k = volume_key(&v.id);
+    Ok(TxOp::Put {
+        item: Item::new(k.pk, k.sk, v)?.with_gsi1(
+            volumes_partition(&v.county),
+            format!("{}#{}#{}", v.month, v.class.code(), v.period.code()),
+        ),
+        condition,
+    })
+}
+
+/// A volume and its version.
+///
+/// # Errors
+/// 503 the store.
+pub async fn load_volume(
+    state: &dyn StateStore,
+    id: &str,
+) -> Result<Option<(VolumeRecord, u64)>, ApiError> {
+    state
+        .get(&volume_key(id))
+        .await?
+        .map(|i| Ok((i.body().map_err(|e| ApiError::internal(&e))?, i.version)))
+        .transpose()
+}
+
+/// One item (件) as the state store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ItemRecord {
+    /// Its number.
+    pub n: u32,
+    /// The case.
+    pub case: String,
+    /// 题名.
+    pub title: String,
+    /// 责任者.
+    pub author: String,
+    /// The day of its first document.
+    #[schema(value_type = String)]
+    pub first: NaiveDate,
+    /// The day of its last document.
+    #[schema(value_type = String)]
+    pub date: NaiveDate,
+    /// Its documents (SHA-512 empty until hashed).
+    #[schema(value_type = Vec<Object>)]
+    pub files: Vec<FileRef>,
+}
+
+/// The key of an item.
+#[must_use]
+pub fn item_key(volume: &str, n: u32) -> Key {
+    Key::new(format!("volume#{volume}"), format!("item#{n:04}"))
+}
+
+/// The operation writing an item under `condition`.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn item_put(volume: &str, i: &ItemRecord, condition: Condition) -> Result<TxOp, ApiError> {
+    let k = item_key(volume, i.n);
+    Ok(TxOp::Put {
+        item: Item::new(k.pk, k.sk, i)?,
+        condition,
+    })
+}
+
+/// Every item of a volume, in order, with versions.
+///
+/// # Errors
+/// 503 the store.
+pub async fn items(
+    state: &dyn StateStore,
+    volume: &str,
+) -> Result<Vec<(ItemRecord, u64)>, ApiError> {
+    let all = state
+        .query_all(
+            &swi_store::Query::partition(format!("volume#{volume}"))
+                .range(swi_store::SkRange::Prefix("item#".into()))
+                .limit(500),
+        )
+        .await?;
+    all.iter()
+        .map(|i| Ok((i.body().map_err(|e| ApiError::internal(&e))?, i.version)))
+        .collect()
+}
+
+/// The key of the volume allocated to a county's month, class and period.
+#[must_use]
+pub fn allocation_key(county: &str, month: &str, class: RecordClass, period: Period) -> Key {
+    Key::new(
+        archive_partition(county),
+        format!("month#{month}#{}#{}", class.code(), period.code()),
+    )
+}
+
+/// The key of the last volume number given in a county's year, class and period.
+#[must_use]
+pub fn seq_key(county: &str, year: i32, class: RecordClass, period: Period) -> Key {
+    Key::new(
+        archive_partition(county),
+        format!("seq#{year}#{}#{}", class.code(), period.code()),
+    )
+}
+
+/// What is known of a document's bytes: computed once, re-verified by the fixity job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Fixity {
+    /// SHA-256 (its name).
+    pub sha256: String,
+    /// SHA-512.
+    pub sha512: String,
+    /// Length.
+    pub size: u64,
+    /// The media type its first bytes show.
+    pub media_type: Option<String>,
+    /// A PDF that declares encryption.
+    pub encrypted: bool,
+    /// When its bytes last hashed to its name.
+    #[schema(value_type = String)]
+    pub verified_at: NaiveDateTime,
+}
+
+/// The key of a document's fixity.
+#[must_use]
+pub fn fixity_key(sha256: &str) -> Key {
+    Key::new(format!("doc#{sha256}"), "fixity")
+}

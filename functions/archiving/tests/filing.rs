@@ -1,0 +1,387 @@
+//! Filing a month on the embedded store: documents filed to cases in June (a unit's evidence,
+//! claims' materials of two classes, one claim with two documents) are filed after the month
+//! ends into one volume per class and period, one item per case numbered without gaps; each
+//! volume's package is a BagIt bag by reference whose manifests name every document with its
+//! SHA-256 and SHA-512, packs again to the same bytes, and has its digest in the state store
+//! and in its audit chain. Refused: filing a month that has not ended, a county without archive
+//! settings, a clerk who is not the archivist, and a month twice.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on what it does not expect"
+)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::DateTime;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use swi_archive::retention::RecordClass;
+use swi_domain::Actor;
+use swi_platform::Platform;
+use swi_platform::auth::{Claims, ISSUER, TokenKeys};
+use swi_platform::clock::SetClock;
+use swi_platform::dossier::Filing;
+use swi_platform::jobs::Job;
+use swi_store::Sha256;
+use tower::ServiceExt;
+
+static KEYS: AtomicU64 = AtomicU64::new(1);
+
+fn at(day: &str) -> DateTime<chrono::FixedOffset> {
+    DateTime::parse_from_rfc3339(&format!("{day}T09:30:00+08:00")).unwrap()
+}
+
+fn platform(dir: &std::path::Path, clock: Arc<SetClock>) -> Platform {
+    let (state, docs) = swi_store_embedded::open(dir, "http://127.0.0.1:1").unwrap();
+    Platform {
+        state,
+        docs,
+        tokens: Arc::new(TokenKeys::from_secret(b"test secret: 32 bytes at least!!")),
+        persons: Arc::new(swi_platform::pseudonym::PersonKeys::from_secret(&[5; 32]).unwrap()),
+        clock,
+        base_params: Arc::new(swi_rules::ParamSet::builtin().unwrap().clone()),
+        city_params: Default::default(),
+        public_url: String::new(),
+    }
+}
+
+fn token(p: &Platform, sub: &str, role: &str, county: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    p.tokens
+        .mint(&Claims {
+            sub: sub.into(),
+            role: role.into(),
+            county: county.into(),
+            name: "档案员甲".into(),
+            unit: None,
+            iss: ISSUER.into(),
+            iat: now,
+            exp: now + 3600,
+        })
+        .unwrap()
+}
+
+async fn call(
+    p: &Platform,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Vec<u8>) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        req = req.header("content-type", "application/json").header(
+            "idempotency-key",
+            format!("key-{:08}", KEYS.fetch_add(1, Ordering::Relaxed)),
+        );
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .unwrap();
+    let res = swi_archiving::router(p.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    (
+        status,
+        res.into_body().collect().await.unwrap().to_bytes().to_vec(),
+    )
+}
+
+async fn json_call(
+    p: &Platform,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let (s, b) = call(p, method, path, token, body).await;
+    (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+}
+
+fn clerk() -> Actor {
+    Actor {
+        sub: "acceptor-1".into(),
+        role: swi_domain::Role::Acceptor,
+        jurisdiction: swi_domain::Jurisdiction::parse("360702").unwrap(),
+        name: "受理员".into(),
+        unit: None,
+    }
+}
+
+/// Files `body` to `case` as the clerk would (received, then filed in a transaction of its own).
+async fn file(p: &Platform, body: &str, case: &str, class: RecordClass, material: &str) -> Sha256 {
+    let a = clerk();
+    let sha = swi_platform::documents::received(p, &a.sub, &mut body.as_bytes(), 1 << 20)
+        .await
+        .unwrap();
+    let op = swi_platform::documents::file(
+        p,
+        &a,
+        &sha,
+        Filing {
+            case,
+            county: "360702",
+            class,
+            material,
+        },
+    )
+    .await
+    .unwrap();
+    if let Some(op) = op {
+        p.state.transact(vec![op]).await.unwrap();
+    }
+    sha
+}
+
+async fn run_until_done(p: &Platform) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = swi_archiving::filing::Archive
+            .run(p, Instant::now() + Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert!(r.errors.is_empty(), "{r:?}");
+        if r.pending == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the filing did not finish: {r:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_month_is_filed_into_volumes_by_class_and_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(SetClock::new(at("2026-06-10")));
+    let p = platform(dir.path(), clock.clone());
+    let unit = file(
+        &p,
+        "%PDF-1.7 unit evidence",
+        "unit#91360702MA35G6QL6T",
+        RecordClass::UnitRegistration,
+        "工伤保险参保佐证材料",
+    )
+    .await;
+    let c1a = file(
+        &p,
+        "%PDF-1.7 claim 1 application",
+        "claim#C1",
+        RecordClass::DisabilityDeathBenefits,
+        "申领表",
+    )
+    .await;
+    clock.set(at("2026-06-12"));
+    let c1b = file(
+        &p,
+        "\u{89}PNG\r\n\u{1a}\n claim 1 appraisal",
+        "claim#C1",
+        RecordClass::DisabilityDeathBenefits,
+        "劳动能力鉴定结论书",
+    )
+    .await;
+    let c2 = file(
+        &p,
+        "%PDF-1.7 claim 2 death",
+        "claim#C2",
+        RecordClass::DisabilityDeathBenefits,
+        "死亡证明",
+    )
+    .await;
+    let c3 = file(
+        &p,
+        "%PDF-1.7 claim 3 receipts",
+        "claim#C3",
+        RecordClass::MedicalBenefits,
+        "医疗（康复）机构收费票据",
+    )
+    .await;
+    // The same document filed to the same case and material again is registered once.
+    let again = file(
+        &p,
+        "%PDF-1.7 claim 2 death",
+        "claim#C2",
+        RecordClass::DisabilityDeathBenefits,
+        "死亡证明",
+    )
+    .await;
+    assert_eq!(again, c2);
+
+    let archivist = token(&p, "archivist-1", "archivist", "360702");
+    let acceptor = token(&p, "acceptor-1", "acceptor", "360702");
+    let ask = json!({ "county": "360702", "month": "2026-06" });
+    // Not before the month ends; not without settings; not by another role.
+    let (status, body) = json_call(&p, "POST", "/api/volumes", &archivist, Some(ask.clone())).await;
+    assert_eq!(body["error"]["code"], "month_in_future", "{status} {body}");
+    clock.set(at("2026-07-02"));
+    let (_, body) = json_call(&p, "POST", "/api/volumes", &archivist, Some(ask.clone())).await;
+    assert_eq!(body["error"]["code"], "archive_settings_missing", "{body}");
+    let (status, _) = json_call(&p, "POST", "/api/volumes", &acceptor, Some(ask.clone())).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = json_call(
+        &p,
+        "PUT",
+        "/api/archive/settings/360702",
+        &archivist,
+        Some(json!({
+            "fonds": "J001", "archive_house_number": "136070",
+            "filing_unit": "章贡区社会保险事业管理局", "classification_level": "内部",
+            "compiled_by": "档案员甲"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = json_call(&p, "POST", "/api/volumes", &archivist, Some(ask.clone())).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let (status, body) = json_call(&p, "POST", "/api/volumes", &archivist, Some(ask.clone())).await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a month is filed once: {body}"
+    );
+
+    run_until_done(&p).await;
+    let (_, filing) = json_call(
+        &p,
+        "GET",
+        "/api/archive/filings/360702/2026-06",
+        &archivist,
+        None,
+    )
+    .await;
+    assert_eq!(filing["phase"], "done", "{filing}");
+    assert_eq!(filing["registrations"], 5, "{filing}");
+
+    let (status, list) = json_call(
+        &p,
+        "GET",
+        "/api/volumes?county=360702&month=2026-06",
+        &archivist,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let mut numbers: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["archive_number"].as_str().unwrap())
+        .collect();
+    numbers.sort_unstable();
+    assert_eq!(
+        numbers,
+        [
+            "J001-SB·2026-D50-GS08-001",
+            "J001-SB·2026-D50-GS09-001",
+            "J001-SB·2026-Y-GS01-001"
+        ]
+    );
+    for v in list.as_array().unwrap() {
+        assert_eq!(v["status"], "filed", "{v}");
+    }
+
+    // The claims' volume: claim 1's two documents one item, claim 2 the next.
+    let (_, view) = json_call(
+        &p,
+        "GET",
+        "/api/volumes/J001-SB.2026-D50-GS08-001",
+        &archivist,
+        None,
+    )
+    .await;
+    let items = view["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{view}");
+    assert_eq!(
+        (items[0]["n"].as_u64(), items[0]["case"].as_str()),
+        (Some(1), Some("claim#C1"))
+    );
+    assert_eq!(items[0]["files"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        (items[1]["n"].as_u64(), items[1]["case"].as_str()),
+        (Some(2), Some("claim#C2"))
+    );
+    assert_eq!(view["volume"]["items"], 2);
+    assert_eq!(view["volume"]["period"], "D50");
+
+    // Its package: a bag by reference naming every document in both algorithms.
+    let (status, tar) = call(
+        &p,
+        "GET",
+        "/api/volumes/J001-SB.2026-D50-GS08-001/package",
+        &archivist,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (base, files) =
+        swi_archive::package::unpack(&tar, swi_archive::package::PACKAGE_LIMITS).unwrap();
+    assert_eq!(base, "J001-SB.2026-D50-GS08-001");
+    let bag = swi_archive::bagit::parse(&files).unwrap();
+    let listed: Vec<&String> = bag.manifests["sha256"].values().collect();
+    for sha in [&c1a, &c1b, &c2] {
+        assert!(listed.contains(&&sha.hex()), "{sha} in the manifest");
+    }
+    assert_eq!(
+        listed.len(),
+        3 + 3,
+        "three documents and the volume's own three sheets"
+    );
+    assert_eq!(bag.manifests["sha512"].len(), 6);
+    assert_eq!(
+        bag.info_value("External-Identifier"),
+        Some("J001-SB·2026-D50-GS08-001")
+    );
+    assert_eq!(bag.info_value("Item-Count"), Some("2"));
+    assert_eq!(bag.info_value("Start-Date"), Some("2026-06-10"));
+    assert_eq!(bag.info_value("End-Date"), Some("2026-06-12"));
+    let volume: swi_archive::volume::Volume =
+        serde_json::from_slice(&files["volume.json"]).unwrap();
+    assert!(
+        volume.audit_heads.is_empty(),
+        "documents filed outside a change have no audit chain yet"
+    );
+    // Packed again from what the volume says, the same bytes.
+    assert_eq!(swi_archiving::filing::package(&volume).unwrap(), tar);
+
+    // Its digest is in the state store and in its audit chain.
+    let digest = Sha256::of(&tar).hex();
+    assert_eq!(view["volume"]["package"], digest.as_str());
+    let events = swi_platform::mutation::events(&p, "volume#J001-SB.2026-D50-GS08-001")
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].command, "volume.file");
+
+    // Each document's registration and fixity.
+    let (_, doc) = json_call(
+        &p,
+        "GET",
+        &format!("/api/documents/{}", c3.hex()),
+        &archivist,
+        None,
+    )
+    .await;
+    assert_eq!(doc["registrations"][0]["class"], "GS09", "{doc}");
+    assert_eq!(
+        doc["fixity"]["size"],
+        "%PDF-1.7 claim 3 receipts".len(),
+        "{doc}"
+    );
+    let (status, _) = json_call(
+        &p,
+        "GET",
+        &format!("/api/documents/{}", unit.hex()),
+        &acceptor,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
