@@ -19,8 +19,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ChecksumAlgorithm, ObjectLockLegalHoldStatus};
 use sha2::Digest;
 use swi_store::docs::{
-    DocError, DocMeta, DocReader, Documents, Filed, FormPolicy, PresignedPost, PresignedPut,
-    Sha256, UploadId, VerifyReport, VerifyingReader,
+    DocError, DocMeta, DocReader, Documents, Filed, FormPolicy, Keep, PresignedPost, PresignedPut,
+    Protection, Sha256, UploadId, VerifyReport, VerifyingReader,
 };
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -49,7 +49,42 @@ fn status<E>(e: &SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> Option<
     e.raw_response().map(|r| r.status().as_u16())
 }
 
+/// The first instant of `day` in China (UTC+8), as S3 takes a retain-until date.
+fn day_start(day: chrono::NaiveDate) -> aws_smithy_types::DateTime {
+    let secs = day
+        .and_hms_opt(0, 0, 0)
+        .map_or(0, |t| t.and_utc().timestamp() - 8 * 3600);
+    aws_smithy_types::DateTime::from_secs(secs)
+}
+
+/// The day in China (UTC+8) of an instant S3 gives.
+fn china_day(t: &aws_smithy_types::DateTime) -> Option<chrono::NaiveDate> {
+    chrono::DateTime::from_timestamp(t.secs() + 8 * 3600, 0).map(|d| d.date_naive())
+}
+
 impl S3Documents {
+    /// Places or releases the legal hold of a filed document.
+    async fn hold(&self, sha256: &Sha256, on: bool) -> Result<(), DocError> {
+        let status = if on {
+            ObjectLockLegalHoldStatus::On
+        } else {
+            ObjectLockLegalHoldStatus::Off
+        };
+        self.client
+            .put_object_legal_hold()
+            .bucket(&self.bucket)
+            .key(sha256.key())
+            .legal_hold(
+                aws_sdk_s3::types::ObjectLockLegalHold::builder()
+                    .status(status)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        Ok(())
+    }
+
     /// Documents in `bucket`.
     #[must_use]
     pub fn new(client: Client, bucket: &str) -> Self {
@@ -498,6 +533,104 @@ impl Documents for S3Documents {
                 .collect(),
             expires_in,
         })
+    }
+
+    async fn keep(&self, sha256: &Sha256, keep: Keep) -> Result<Protection, DocError> {
+        let now = self
+            .protection(sha256)
+            .await?
+            .ok_or(DocError::NotFound(*sha256))?;
+        match keep {
+            Keep::Permanently => self.hold(sha256, true).await?,
+            Keep::Until(day) => {
+                let until = now.until.map_or(day, |u| u.max(day));
+                if now.until != Some(until) {
+                    let retention = aws_sdk_s3::types::ObjectLockRetention::builder()
+                        .mode(aws_sdk_s3::types::ObjectLockRetentionMode::Compliance)
+                        .retain_until_date(day_start(until))
+                        .build();
+                    self.client
+                        .put_object_retention()
+                        .bucket(&self.bucket)
+                        .key(sha256.key())
+                        .retention(retention)
+                        .send()
+                        .await
+                        .map_err(|e| unavailable(&e))?;
+                }
+                if now.held {
+                    self.hold(sha256, false).await?;
+                }
+            }
+        }
+        self.protection(sha256)
+            .await?
+            .ok_or(DocError::NotFound(*sha256))
+    }
+
+    async fn protection(&self, sha256: &Sha256) -> Result<Option<Protection>, DocError> {
+        let head = match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(sha256.key())
+            .send()
+            .await
+        {
+            Ok(h) => h,
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => return Ok(None),
+            Err(e) if status(&e) == Some(404) => return Ok(None),
+            Err(e) => return Err(unavailable(&e)),
+        };
+        Ok(Some(Protection {
+            held: head.object_lock_legal_hold_status() == Some(&ObjectLockLegalHoldStatus::On),
+            until: head.object_lock_retain_until_date().and_then(china_day),
+            read_only: true,
+        }))
+    }
+
+    async fn destroy(&self, sha256: &Sha256, today: chrono::NaiveDate) -> Result<(), DocError> {
+        let p = self
+            .protection(sha256)
+            .await?
+            .ok_or(DocError::NotFound(*sha256))?;
+        let retained = DocError::Retained {
+            sha256: *sha256,
+            held: p.held,
+            until: p.until,
+        };
+        if p.held || p.until.is_none_or(|u| u > today) {
+            return Err(retained);
+        }
+        // Every version goes (a versioned bucket keeps the bytes under the one deleted); S3
+        // itself refuses a version still locked.
+        let versions = self
+            .client
+            .list_object_versions()
+            .bucket(&self.bucket)
+            .prefix(sha256.key())
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        for v in versions.versions() {
+            if v.key() != Some(sha256.key().as_str()) {
+                continue;
+            }
+            match self
+                .client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(sha256.key())
+                .set_version_id(v.version_id().map(str::to_owned))
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if status(&e) == Some(403) => return Err(retained),
+                Err(e) => return Err(unavailable(&e)),
+            }
+        }
+        Ok(())
     }
 
     async fn verify_all(&self) -> Result<VerifyReport, DocError> {

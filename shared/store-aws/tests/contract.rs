@@ -154,6 +154,54 @@ async fn a_forged_presigned_upload_is_refused() {
     assert_eq!(h.docs.register(&id, 1 << 20).await.unwrap().sha256, sha);
 }
 
+/// Retention on S3 Object Lock (COMPLIANCE): the contract, S3 itself refusing the removal of
+/// a locked version (what LocalStack enforces: a COMPLIANCE lock is neither shortened nor
+/// passed by a delete of the version; real AWS also checks the caller's IAM rights).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs DynamoDB and S3: infra/test runs it on LocalStack"]
+async fn the_aws_backend_keeps_documents_for_their_period() {
+    let h = harness().await;
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let today = chrono::DateTime::from_timestamp(i64::try_from(secs).unwrap() + 8 * 3600, 0)
+        .unwrap()
+        .date_naive();
+    contract::retention(&h, today).await;
+    // Past the check swi makes itself, S3 refuses too: the locked version is still there.
+    let sha = h
+        .docs
+        .put(&mut format!("{} locked", h.run_id).as_bytes())
+        .await
+        .unwrap()
+        .sha256;
+    let tomorrow = today.succ_opt().unwrap();
+    h.docs
+        .keep(&sha, swi_store::Keep::Until(tomorrow))
+        .await
+        .unwrap();
+    let (client, bucket) = (h.docs.client(), h.docs.bucket());
+    let version = client
+        .head_object()
+        .bucket(bucket)
+        .key(sha.key())
+        .send()
+        .await
+        .unwrap()
+        .version_id()
+        .map(str::to_owned);
+    let deleted = client
+        .delete_object()
+        .bucket(bucket)
+        .key(sha.key())
+        .set_version_id(version)
+        .send()
+        .await;
+    assert!(deleted.is_err(), "a locked version was deleted");
+    assert!(h.docs.exists(&sha).await.unwrap());
+}
+
 /// What the bucket's lock does: a filed document is under legal hold, so none of its versions
 /// can be deleted; an upload under `incoming/` is not, so an abandoned upload can be removed
 /// (the bucket has no default retention any more).

@@ -15,8 +15,8 @@ use async_trait::async_trait;
 use hmac::{Hmac, Mac};
 use sha2::Digest;
 use swi_store::docs::{
-    DocError, DocMeta, DocReader, Documents, Filed, FormPolicy, PresignedPost, PresignedPut,
-    Sha256, UploadId, VerifyReport, VerifyingReader,
+    DocError, DocMeta, DocReader, Documents, Filed, FormPolicy, Keep, PresignedPost, PresignedPut,
+    Protection, Sha256, UploadId, VerifyReport, VerifyingReader,
 };
 use tokio::io::{AsyncRead, AsyncReadExt};
 
@@ -55,6 +55,30 @@ pub struct EmbeddedDocuments {
 
 fn fsync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
+}
+
+/// Makes a filed document's file read-only: its bytes are not to be written again.
+fn read_only(path: &Path) -> std::io::Result<()> {
+    let mut perms = std::fs::metadata(path)?.permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(path, perms)
+}
+
+/// What the embedded store keeps of a filed document's protection
+/// (`retention/<hex>`; absent: held, as every filed document is until the archive decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Kept {
+    held: bool,
+    until: Option<chrono::NaiveDate>,
+}
+
+impl Default for Kept {
+    fn default() -> Self {
+        Kept {
+            held: true,
+            until: None,
+        }
+    }
 }
 
 impl EmbeddedDocuments {
@@ -104,6 +128,51 @@ impl EmbeddedDocuments {
     pub fn path_of(&self, sha256: &Sha256) -> PathBuf {
         let hex = sha256.hex();
         self.root.join("sha256").join(&hex[..2]).join(hex)
+    }
+
+    /// Where a filed document's protection is kept.
+    fn retention_path(&self, sha256: &Sha256) -> PathBuf {
+        self.root.join("retention").join(sha256.hex())
+    }
+
+    fn kept(&self, sha256: &Sha256) -> Result<Kept, DocError> {
+        match std::fs::read(self.retention_path(sha256)) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map_err(|e| DocError::Unavailable(format!("retention of {sha256}: {e}"))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Kept::default()),
+            Err(e) => Err(DocError::Io(e)),
+        }
+    }
+
+    fn protection_now(&self, sha256: &Sha256) -> Result<Option<Protection>, DocError> {
+        let meta = match std::fs::metadata(self.path_of(sha256)) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(DocError::Io(e)),
+        };
+        let k = self.kept(sha256)?;
+        Ok(Some(Protection {
+            held: k.held,
+            until: k.until,
+            read_only: meta.permissions().readonly(),
+        }))
+    }
+
+    /// Writes a document's protection atomically (a temporary file renamed over it).
+    fn write_kept(&self, sha256: &Sha256, k: Kept) -> Result<(), DocError> {
+        let dir = self.root.join("retention");
+        std::fs::create_dir_all(&dir)?;
+        let tmp = self.root.join("tmp").join(format!(
+            "retention-{}-{}",
+            std::process::id(),
+            hex::encode(random_bytes::<8>()?)
+        ));
+        let mut f = File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec(&k).map_err(|e| DocError::Unavailable(e.to_string()))?)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, self.retention_path(sha256))?;
+        fsync_dir(&dir)?;
+        Ok(())
     }
 
     /// Where an upload waits to be filed.
@@ -300,6 +369,7 @@ impl EmbeddedDocuments {
             Area::Incoming => self.incoming_path(&sha256),
             Area::Form(id) => self.upload_path(&id),
         };
+        let filed_root = self.root.join("sha256");
         let created = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
             let dir = path.parent().map(Path::to_owned).unwrap_or_default();
             std::fs::create_dir_all(&dir)?;
@@ -313,6 +383,9 @@ impl EmbeddedDocuments {
             };
             std::fs::remove_file(&tmp)?;
             if created {
+                if !form && path.starts_with(&filed_root) {
+                    read_only(&path)?;
+                }
                 fsync_dir(&dir)?;
             }
             Ok(created)
@@ -522,7 +595,10 @@ impl Documents for EmbeddedDocuments {
             let dir = filed.parent().map(Path::to_owned).unwrap_or_default();
             std::fs::create_dir_all(&dir)?;
             match std::fs::hard_link(&incoming, &filed) {
-                Ok(()) => fsync_dir(&dir)?,
+                Ok(()) => {
+                    read_only(&filed)?;
+                    fsync_dir(&dir)?;
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
                 Err(e) => return Err(DocError::Io(e)),
             }
@@ -663,6 +739,59 @@ impl Documents for EmbeddedDocuments {
             ],
             expires_in,
         })
+    }
+
+    async fn keep(&self, sha256: &Sha256, keep: Keep) -> Result<Protection, DocError> {
+        let (this, sha) = (self.clone(), *sha256);
+        tokio::task::spawn_blocking(move || -> Result<Protection, DocError> {
+            let path = this.path_of(&sha);
+            if !path.exists() {
+                return Err(DocError::NotFound(sha));
+            }
+            let mut k = this.kept(&sha)?;
+            match keep {
+                Keep::Permanently => k.held = true,
+                Keep::Until(day) => {
+                    k.until = Some(k.until.map_or(day, |u| u.max(day)));
+                    k.held = false;
+                }
+            }
+            this.write_kept(&sha, k)?;
+            read_only(&path)?;
+            this.protection_now(&sha)?.ok_or(DocError::NotFound(sha))
+        })
+        .await
+        .map_err(|e| DocError::Unavailable(e.to_string()))?
+    }
+
+    async fn protection(&self, sha256: &Sha256) -> Result<Option<Protection>, DocError> {
+        let (this, sha) = (self.clone(), *sha256);
+        tokio::task::spawn_blocking(move || this.protection_now(&sha))
+            .await
+            .map_err(|e| DocError::Unavailable(e.to_string()))?
+    }
+
+    async fn destroy(&self, sha256: &Sha256, today: chrono::NaiveDate) -> Result<(), DocError> {
+        let (this, sha) = (self.clone(), *sha256);
+        tokio::task::spawn_blocking(move || -> Result<(), DocError> {
+            let p = this.protection_now(&sha)?.ok_or(DocError::NotFound(sha))?;
+            if p.held || p.until.is_none_or(|u| u > today) {
+                return Err(DocError::Retained {
+                    sha256: sha,
+                    held: p.held,
+                    until: p.until,
+                });
+            }
+            let path = this.path_of(&sha);
+            std::fs::remove_file(&path)?;
+            if let Some(dir) = path.parent() {
+                fsync_dir(dir)?;
+            }
+            let _ = std::fs::remove_file(this.retention_path(&sha));
+            Ok(())
+        })
+        .await
+        .map_err(|e| DocError::Unavailable(e.to_string()))?
     }
 
     async fn verify_all(&self) -> Result<VerifyReport, DocError> {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use swi_store::contract::{self, Harness};
-use swi_store::docs::{Documents, Sha256};
+use swi_store::docs::{DocError, Documents, Keep, Sha256};
 use swi_store::state::StateStore;
 use swi_store_embedded::{EmbeddedDocuments, EmbeddedState, upload_router};
 
@@ -31,7 +31,16 @@ impl Harness for Embedded {
         "run"
     }
     async fn corrupt(&self, sha256: &Sha256, bytes: &[u8]) {
-        std::fs::write(self.docs.path_of(sha256), bytes).unwrap();
+        // Behind the store's back: the file is read-only, as every filed document is.
+        let path = self.docs.path_of(sha256);
+        let mut perms = std::fs::metadata(&path).unwrap().permissions();
+        #[allow(
+            clippy::permissions_set_readonly_false,
+            reason = "tampering, on purpose"
+        )]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&path, perms).unwrap();
+        std::fs::write(path, bytes).unwrap();
     }
 }
 
@@ -52,6 +61,31 @@ async fn harness() -> Embedded {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_embedded_backend_meets_the_contract() {
     contract::run_all(&harness().await).await;
+}
+
+/// Retention on the embedded store: the contract, then what only a store whose days can be
+/// chosen shows — a document whose lock has passed is removed, and then gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_embedded_backend_keeps_documents_for_their_period() {
+    let h = harness().await;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
+    contract::retention(&h, today).await;
+    let sha = h
+        .docs
+        .put(&mut &b"kept until 2057"[..])
+        .await
+        .unwrap()
+        .sha256;
+    let until = chrono::NaiveDate::from_ymd_opt(2057, 1, 1).unwrap();
+    h.docs.keep(&sha, Keep::Until(until)).await.unwrap();
+    let before = until.pred_opt().unwrap();
+    assert!(matches!(
+        h.docs.destroy(&sha, before).await,
+        Err(DocError::Retained { .. })
+    ));
+    h.docs.destroy(&sha, until).await.unwrap();
+    assert!(!h.docs.exists(&sha).await.unwrap());
+    assert_eq!(h.docs.protection(&sha).await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -461,6 +461,61 @@ pub async fn documents(h: &dyn Harness) {
     assert_eq!(d.head(&missing).await.unwrap(), None);
 }
 
+/// Retention as the store enforces it: a filed document is held; a lock is extended, never
+/// shortened, and releases the hold; removal is refused while held or before the lock's day
+/// (the store's own refusal where it has one: S3 Object Lock); a permanent document stays
+/// held. `today` is the store's today (the lock is until tomorrow, China time).
+pub async fn retention(h: &dyn Harness, today: chrono::NaiveDate) {
+    use crate::docs::{Keep, Protection};
+    let d = h.docs();
+    let filed = d
+        .put(&mut format!("{} kept for its period", h.run_id()).as_bytes())
+        .await
+        .unwrap()
+        .sha256;
+    let p = d.protection(&filed).await.unwrap().unwrap();
+    assert!(p.held && p.read_only, "filed documents are held: {p:?}");
+    assert!(matches!(
+        d.destroy(&filed, today).await,
+        Err(DocError::Retained { held: true, .. })
+    ));
+    // Locked until tomorrow: the hold goes, the lock holds today.
+    let tomorrow = today.succ_opt().unwrap();
+    let p = d.keep(&filed, Keep::Until(tomorrow)).await.unwrap();
+    assert_eq!(
+        (p.held, p.until),
+        (false, Some(tomorrow)),
+        "the lock replaces the hold"
+    );
+    // Never shortened.
+    let p = d.keep(&filed, Keep::Until(today)).await.unwrap();
+    assert_eq!(p.until, Some(tomorrow), "a lock is never shortened");
+    assert!(matches!(
+        d.destroy(&filed, today).await,
+        Err(DocError::Retained { held: false, .. })
+    ));
+    assert!(d.exists(&filed).await.unwrap(), "refused: nothing removed");
+    // A permanent document keeps its hold whatever day it is.
+    let permanent = d
+        .put(&mut format!("{} kept for ever", h.run_id()).as_bytes())
+        .await
+        .unwrap()
+        .sha256;
+    let p: Protection = d.keep(&permanent, Keep::Permanently).await.unwrap();
+    assert!(p.held);
+    let far = chrono::NaiveDate::from_ymd_opt(2999, 1, 1).unwrap();
+    assert!(matches!(
+        d.destroy(&permanent, far).await,
+        Err(DocError::Retained { held: true, .. })
+    ));
+    let missing = Sha256::of(format!("{} never stored", h.run_id()).as_bytes());
+    assert_eq!(d.protection(&missing).await.unwrap(), None);
+    assert!(matches!(
+        d.keep(&missing, Keep::Permanently).await,
+        Err(DocError::NotFound(_))
+    ));
+}
+
 /// A document whose stored bytes changed fails on read and is reported by `verify_all`.
 pub async fn corruption_is_detected(h: &dyn Harness) {
     let d = h.docs();

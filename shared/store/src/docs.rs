@@ -207,6 +207,28 @@ pub struct Filed {
     pub from_upload: bool,
 }
 
+/// How long the store keeps a filed document (the archive decides, per its volumes' periods).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// For ever: under legal hold.
+    Permanently,
+    /// Locked until this day (China time) at least; a later lock it has stays.
+    Until(chrono::NaiveDate),
+}
+
+/// How the store protects a filed document now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Protection {
+    /// Under legal hold (every filed document until the archive sets its period; permanent
+    /// ones for ever).
+    pub held: bool,
+    /// Locked (S3 Object Lock in COMPLIANCE mode; the registry's date in embedded mode) until
+    /// this day.
+    pub until: Option<chrono::NaiveDate>,
+    /// Its bytes cannot be written in place (a read-only file; S3 objects always).
+    pub read_only: bool,
+}
+
 /// The result of re-hashing every stored document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
@@ -251,6 +273,16 @@ pub enum DocError {
     /// The backend is unavailable or failed.
     #[error("document store unavailable: {0}")]
     Unavailable(String),
+    /// A document the store keeps (held, or locked until a later day) cannot be removed.
+    #[error("document sha256/{sha256} is kept (held: {held}, until: {until:?})")]
+    Retained {
+        /// The document.
+        sha256: Sha256,
+        /// Under legal hold.
+        held: bool,
+        /// Locked until.
+        until: Option<chrono::NaiveDate>,
+    },
 }
 
 /// A document being read; its bytes are re-hashed as they pass and the last read fails with
@@ -353,6 +385,27 @@ pub trait Documents: Send + Sync {
     /// # Errors
     /// `Io`, `Unavailable` (a mismatch is reported, not an error).
     async fn verify_all(&self) -> Result<VerifyReport, DocError>;
+
+    /// Sets how long a filed document is kept: `Permanently` places the legal hold;
+    /// `Until(day)` locks it until `day` — extended, never shortened — and releases the hold.
+    /// Answers its protection now.
+    ///
+    /// # Errors
+    /// `NotFound` (not filed), `Unavailable`.
+    async fn keep(&self, sha256: &Sha256, keep: Keep) -> Result<Protection, DocError>;
+
+    /// How a filed document is protected; `None` when it is not filed.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    async fn protection(&self, sha256: &Sha256) -> Result<Option<Protection>, DocError>;
+
+    /// Removes a filed document once it may be: not held, and its lock passed by `today`. The
+    /// store itself refuses an earlier removal.
+    ///
+    /// # Errors
+    /// `Retained` (held or locked), `NotFound`, `Unavailable`.
+    async fn destroy(&self, sha256: &Sha256, today: chrono::NaiveDate) -> Result<(), DocError>;
 }
 
 /// Wraps a reader of a document's bytes: hashes as it reads and fails at the end if the bytes do

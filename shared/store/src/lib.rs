@@ -16,7 +16,9 @@ pub mod contract;
 pub mod docs;
 pub mod state;
 
-pub use docs::{DocError, DocMeta, Documents, PresignedPut, Sha256, VerifyReport};
+pub use docs::{
+    DocError, DocMeta, Documents, Keep, PresignedPut, Protection, Sha256, VerifyReport,
+};
 pub use state::{
     Condition, Cursor, Index, Item, Key, Page, Query, SkRange, StateError, StateStore, TextItem,
     TextPage, TxOp,
