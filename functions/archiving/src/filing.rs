@@ -86,6 +86,9 @@ pub struct Filing {
     pub hashed: u64,
     /// Volumes packed.
     pub packed: usize,
+    /// Volumes checked once packed (the four checks at filing).
+    #[serde(default)]
+    pub checked: usize,
     /// 整理人.
     pub compiled_by: String,
     /// Who opened it.
@@ -186,6 +189,7 @@ pub async fn open_ops(
         hash_at: (0, 1),
         hashed: 0,
         packed: 0,
+        checked: 0,
         compiled_by: compiled_by.to_owned(),
         opened_by: by.name.clone(),
         opened_at: p.clock.now().naive_local(),
@@ -847,9 +851,35 @@ pub fn package(v: &Volume) -> Result<Vec<u8>, ApiError> {
         .map_err(|e| ApiError::internal(&e))
 }
 
-/// One packing step: the next volume's sheets and package, its digest recorded.
+/// One packing step: the four checks of the volume packed last (its report kept), or the next
+/// volume's sheets and package, its digest recorded.
 async fn pack_step(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiError> {
     let volumes = order(&f);
+    if f.checked < f.packed {
+        let id = volumes
+            .get(f.checked)
+            .ok_or_else(|| ApiError::internal(&"checked past the volumes"))?;
+        let (record, _) = load_volume(&*p.state, id)
+            .await?
+            .ok_or_else(|| ApiError::internal(&format!("volume {id} missing")))?;
+        let report = crate::checking::run(p, &record, swi_archive::checks::Stage::Filing).await?;
+        let kept = crate::checking::KeptReport {
+            volume: id.clone(),
+            at: p.clock.now().naive_local(),
+            by: "档案归档".into(),
+            passed: report.passed(),
+            report,
+        };
+        f.checked += 1;
+        return p
+            .state
+            .transact(vec![
+                crate::checking::keep_op(&kept)?,
+                filing_put(&f, Condition::VersionIs(version))?,
+            ])
+            .await
+            .map_err(conflict);
+    }
     let Some(id) = volumes.get(f.packed).cloned() else {
         f.phase = Phase::Done;
         let k = pointer_key(&f.county, &f.month);
@@ -925,14 +955,7 @@ async fn pack_step(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiE
             &[Audit {
                 case: volume_case(&id),
                 command: "volume.file".into(),
-                change: json!({
-                    "archive_number": record.archive_number,
-                    "package": record.package,
-                    "package_bytes": meta.size,
-                    "items": record.items,
-                    "documents": record.documents,
-                    "basis": "Art. 45-46",
-                }),
+                change: crate::checking::filing_change(&record, &meta.sha256.hex(), meta.size),
             }],
         )
         .await?,

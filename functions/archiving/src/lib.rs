@@ -3,10 +3,12 @@
 //!
 //! - [`model`]: a county's archive settings, its volumes and items, each document's fixity;
 //! - [`filing`]: the job that files a county's month into volumes by class and period;
+//! - [`checking`]: the four checks (DA/T 70) of a stored volume, and its kept reports;
 //! - [`hashing`]: one pass over a document's bytes for its digests, type and encryption;
 //! - [`sheets`]: a volume's cover, list of contents and notes sheet as PDFs;
 //! - [`routes_volumes`]: settings, filings on demand, volumes, packages, documents.
 
+pub mod checking;
 pub mod filing;
 pub mod hashing;
 pub mod model;
@@ -36,6 +38,7 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_volumes::filing))
         .routes(routes!(routes_volumes::volume))
         .routes(routes!(routes_volumes::package))
+        .routes(routes!(routes_volumes::run_checks, routes_volumes::checks))
         .routes(routes!(routes_volumes::document))
 }
 

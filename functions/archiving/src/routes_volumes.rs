@@ -390,3 +390,77 @@ pub async fn document(
         fixity,
     }))
 }
+
+/// Which checks to run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunChecks {
+    /// `filing`, `handover` or `preservation`.
+    #[schema(value_type = String)]
+    pub stage: swi_archive::checks::Stage,
+}
+
+/// `POST /api/volumes/{id}/checks`: runs the four checks (DA/T 70) on the volume now — every
+/// document re-hashed, the package against the digests the state store and the audit chain
+/// keep, each case's audit chain at the head recorded at filing — and keeps the report, a row
+/// per check item.
+///
+/// # Errors
+/// 403 not the county's archivist; 404.
+#[utoipa::path(post, path = "/api/volumes/{id}/checks", tag = "archive", request_body = RunChecks,
+    params(("id" = String, Path), ("Idempotency-Key" = String, Header, description = "8-128 characters; a retry with the same key returns the first answer")),
+    responses((status = 201, description = "the report", body = crate::checking::KeptReport),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn run_checks(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    key: IdempotencyKey,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RunChecks>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let fp = fingerprint(&format!("POST /api/volumes/{id}/checks"), &req);
+    let v = readable(&p, &actor, &id).await?;
+    may(&actor, Action::KeepArchive, &v.county)?;
+    let (status, body) = apply(&p, &actor, &key, &fp, async {
+        let report = crate::checking::run(&p, &v, req.stage).await?;
+        let kept = crate::checking::KeptReport {
+            volume: v.id.clone(),
+            at: p.clock.now().naive_local(),
+            by: actor.name.clone(),
+            passed: report.passed(),
+            report,
+        };
+        let body = serde_json::to_value(&kept).map_err(|e| ApiError::internal(&e))?;
+        let failed: Vec<&str> = kept.report.failed().map(|r| r.name.as_str()).collect();
+        Ok(Change {
+            ops: vec![crate::checking::keep_op(&kept)?],
+            audit: vec![Audit {
+                case: format!("archive#{}", v.county),
+                command: "volume.check".into(),
+                change: json!({ "volume": v.id, "stage": req.stage, "passed": kept.passed, "failed": failed, "basis": "DA/T 70" }),
+            }],
+            status: StatusCode::CREATED,
+            response: body,
+        })
+    })
+    .await?;
+    Ok((status, axum::Json(body)))
+}
+
+/// `GET /api/volumes/{id}/checks`: the volume's check reports, newest first.
+///
+/// # Errors
+/// 403; 404.
+#[utoipa::path(get, path = "/api/volumes/{id}/checks", tag = "archive", params(("id" = String, Path)),
+    responses((status = 200, description = "the reports", body = [crate::checking::KeptReport]),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn checks(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Vec<crate::checking::KeptReport>>, ApiError> {
+    readable(&p, &actor, &id).await?;
+    Ok(axum::Json(crate::checking::reports(&p, &id, 50).await?))
+}

@@ -182,7 +182,7 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
     clock.set(at("2026-06-12"));
     let c1b = file(
         &p,
-        "\u{89}PNG\r\n\u{1a}\n claim 1 appraisal",
+        "%PDF-1.7 claim 1 appraisal",
         "claim#C1",
         RecordClass::DisabilityDeathBenefits,
         "劳动能力鉴定结论书",
@@ -204,6 +204,19 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
         "医疗（康复）机构收费票据",
     )
     .await;
+    // Claim 1 has an audit chain: the volume records its head.
+    let ops = swi_platform::mutation::audit_ops(
+        &p,
+        &clerk(),
+        &[swi_platform::mutation::Audit {
+            case: "claim#C1".into(),
+            command: "claim.submit".into(),
+            change: json!({ "items": ["one_time_disability"] }),
+        }],
+    )
+    .await
+    .unwrap();
+    p.state.transact(ops).await.unwrap();
     // The same document filed to the same case and material again is registered once.
     let again = file(
         &p,
@@ -344,9 +357,14 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
     assert_eq!(bag.info_value("End-Date"), Some("2026-06-12"));
     let volume: swi_archive::volume::Volume =
         serde_json::from_slice(&files["volume.json"]).unwrap();
-    assert!(
-        volume.audit_heads.is_empty(),
-        "documents filed outside a change have no audit chain yet"
+    assert_eq!(
+        volume
+            .audit_heads
+            .iter()
+            .map(|h| (h.case.as_str(), h.seq))
+            .collect::<Vec<_>>(),
+        [("claim#C1", 1)],
+        "the heads of its cases' audit chains"
     );
     // Packed again from what the volume says, the same bytes.
     assert_eq!(swi_archiving::filing::package(&volume).unwrap(), tar);
@@ -384,4 +402,123 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // Checked at filing: every row passed.
+    let id = "J001-SB.2026-D50-GS08-001";
+    let (_, kept) = json_call(
+        &p,
+        "GET",
+        &format!("/api/volumes/{id}/checks"),
+        &archivist,
+        None,
+    )
+    .await;
+    assert_eq!(kept.as_array().unwrap().len(), 1, "{kept}");
+    assert_eq!(kept[0]["report"]["stage"], "filing");
+    assert_eq!(kept[0]["passed"], true, "{kept}");
+    assert_eq!(kept[0]["report"]["rows"].as_array().unwrap().len(), 13);
+
+    // Faults injected into the stores, each failing exactly its own row.
+    let path = |sha: &Sha256| {
+        dir.path()
+            .join("documents/sha256")
+            .join(&sha.hex()[..2])
+            .join(sha.hex())
+    };
+    let writable = |p: &std::path::Path| {
+        let mut perms = std::fs::metadata(p).unwrap().permissions();
+        #[allow(
+            clippy::permissions_set_readonly_false,
+            reason = "tampering, on purpose"
+        )]
+        perms.set_readonly(false);
+        std::fs::set_permissions(p, perms).unwrap();
+    };
+    let failed = |report: &Value| -> Vec<String> {
+        report["report"]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["passed"] == false)
+            .map(|r| r["item"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let check = |stage: &'static str| {
+        let p = p.clone();
+        let archivist = archivist.clone();
+        async move {
+            let (status, r) = json_call(
+                &p,
+                "POST",
+                &format!("/api/volumes/{id}/checks"),
+                &archivist,
+                Some(json!({ "stage": stage })),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{r}");
+            r
+        }
+    };
+    assert_eq!(failed(&check("preservation").await), Vec::<String>::new());
+
+    // One flipped byte in a scan.
+    let scan = path(&c1b);
+    let original = std::fs::read(&scan).unwrap();
+    writable(&scan);
+    let mut flipped = original.clone();
+    flipped[12] ^= 0x20;
+    std::fs::write(&scan, &flipped).unwrap();
+    let mut perms = std::fs::metadata(&scan).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&scan, perms.clone()).unwrap();
+    let r = check("preservation").await;
+    assert_eq!(failed(&r), ["fixity"], "{r}");
+    writable(&scan);
+    std::fs::write(&scan, &original).unwrap();
+    std::fs::set_permissions(&scan, perms).unwrap();
+
+    // A missing scan.
+    let aside = dir.path().join("aside");
+    std::fs::rename(&scan, &aside).unwrap();
+    assert_eq!(failed(&check("preservation").await), ["presence"]);
+    std::fs::rename(&aside, &scan).unwrap();
+
+    // Another valid package put in place of the filed one.
+    let key = swi_archiving::model::volume_key(id);
+    let item = p.state.get(&key).await.unwrap().unwrap();
+    let mut record: Value = item.body().unwrap();
+    let other = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["archive_number"] == "J001-SB·2026-D50-GS09-001")
+        .unwrap()["package"]
+        .clone();
+    let filed_package = record["package"].clone();
+    record["package"] = other;
+    let put = |body: &Value, version: u64| swi_store::TxOp::Put {
+        item: swi_store::Item::new(key.pk.clone(), key.sk.clone(), body)
+            .unwrap()
+            .with_gsi1("volumes#360702", "2026-06#GS08#D50"),
+        condition: swi_store::Condition::VersionIs(version),
+    };
+    p.state
+        .transact(vec![put(&record, item.version)])
+        .await
+        .unwrap();
+    assert_eq!(failed(&check("preservation").await), ["package_digest"]);
+    record["package"] = filed_package;
+    p.state
+        .transact(vec![put(&record, item.version + 1)])
+        .await
+        .unwrap();
+
+    // The last audit event of a case deleted.
+    p.state
+        .transact(vec![swi_store::TxOp::Delete {
+            key: swi_store::Key::new("audit#claim#C1", format!("seq#{:012}", 1)),
+            condition: swi_store::Condition::None,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(failed(&check("preservation").await), ["process_trail"]);
 }
