@@ -210,6 +210,95 @@ pub async fn open_ops(
     Ok((f, ops))
 }
 
+/// Opens the month's filing of every county (and of the city) whose archive has settings and
+/// whose month is not opened yet, each in a transaction of its own with its audit event, by
+/// `by` (the scheduled job, or `swi run archive --month`); answers the counties opened.
+///
+/// # Errors
+/// 400 a bad month; 422 the month has not ended; 503 the store.
+pub async fn open_month(p: &Platform, month: &str, by: &Actor) -> Result<Vec<String>, ApiError> {
+    let end = month_end(month)?;
+    if end >= p.clock.today() {
+        return Err(ApiError::refused(
+            ErrorCode::MonthInFuture,
+            "当月业务资料于月末后整理归档（第四十五条）",
+            "a month is filed once it has ended (Art. 45)",
+        ));
+    }
+    let mut opened = Vec::new();
+    let counties = swi_rules::ids::GANZHOU_COUNTIES
+        .iter()
+        .map(|(code, _)| code.to_string())
+        .chain(std::iter::once(swi_domain::access::CITY_CODE.to_owned()));
+    for county in counties {
+        let Some((s, _)) = settings(&*p.state, &county).await? else {
+            continue;
+        };
+        if p.state.get(&filing_key(&county, month)).await?.is_some() {
+            continue;
+        }
+        let (_, mut ops) = open_ops(p, &county, month, &s.compiled_by, by).await?;
+        ops.extend(
+            audit_ops(
+                p,
+                by,
+                &[Audit {
+                    case: format!("archive#{county}"),
+                    command: "archive.file_month".into(),
+                    change: json!({ "month": month, "basis": "Art. 45" }),
+                }],
+            )
+            .await?,
+        );
+        match p.state.transact(ops).await {
+            Ok(()) => opened.push(county),
+            // Opened meanwhile by another run or the archivist: theirs stands.
+            Err(StateError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(opened)
+}
+
+/// The daily job that opens last month's filing for every county with archive settings, once
+/// the month has ended (Art. 45: 每月整理归档); [`Archive`] then files it.
+pub struct ArchiveOpen;
+
+/// The opening job's name.
+pub const OPEN_NAME: &str = "archive-open";
+
+#[async_trait::async_trait]
+impl Job for ArchiveOpen {
+    fn name(&self) -> &'static str {
+        OPEN_NAME
+    }
+
+    fn describe(&self) -> &'static str {
+        "opens last month's filing of every county whose archive has settings (Art. 45)"
+    }
+
+    fn wake(&self) -> Wake {
+        Wake::Daily { hour: 4 }
+    }
+
+    async fn run(&self, p: &Platform, _deadline: Instant) -> Result<Report, ApiError> {
+        let today = p.clock.today();
+        let last = today
+            .with_day(1)
+            .and_then(|d| d.pred_opt())
+            .ok_or_else(|| ApiError::internal(&"no month before today"))?;
+        let month = last.format("%Y-%m").to_string();
+        let opened = open_month(p, &month, &job_actor(OPEN_NAME, "档案归档（定时）")).await?;
+        Ok(Report {
+            job: OPEN_NAME,
+            done: opened.len(),
+            summary: format!("{month}: filings opened {}", opened.len()),
+            detail: json!({ "month": month, "opened": opened }),
+            ..Report::default()
+        })
+    }
+}
+
 /// The refusal of a county without archive settings.
 #[must_use]
 pub fn settings_missing(county: &str) -> ApiError {

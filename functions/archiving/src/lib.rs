@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 /// The step's jobs, for the hosts that run them.
 #[must_use]
 pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
-    vec![Box::new(filing::Archive)]
+    vec![Box::new(filing::Archive), Box::new(filing::ArchiveOpen)]
 }
 
 /// The step's routes, each with its OpenAPI operation.

@@ -5,6 +5,7 @@
 //! gives operators the stores (`swi doc`, `swi store`) on the backend the environment names.
 //! `--today`/`SWI_TODAY` sets the business date of every command (tests run on a fixed day).
 
+mod archive_cmd;
 mod billing_cmd;
 mod demo;
 mod demo_accounts;
@@ -96,6 +97,7 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         seconds: Option<u64>,
         /// For `billing`: the month to bill, `YYYY-MM` (opened once; run again, it writes nothing).
+        /// For `archive`: the month to file, ended, for every county with archive settings.
         #[arg(long, value_name = "YYYY-MM")]
         month: Option<String>,
     },
@@ -285,8 +287,16 @@ fn run() -> Result<()> {
             seconds,
             month: Some(month),
         } => {
+            if job == swi_archiving::filing::NAME {
+                return runtime()?.block_on(archive_cmd::run_archive(
+                    clock,
+                    std::sync::Arc::new(params),
+                    &month,
+                    seconds,
+                ));
+            }
             if job != swi_premium_billing::run::NAME {
-                anyhow::bail!("--month is for `swi run billing`");
+                anyhow::bail!("--month is for `swi run billing` and `swi run archive`");
             }
             runtime()?.block_on(billing_cmd::run_billing(
                 clock,
