@@ -778,12 +778,10 @@ async fn fixity(
         media_type: h.media_type.map(str::to_owned),
         encrypted: h.encrypted,
         verified_at: p.clock.now().naive_local(),
+        round: 0,
+        outcome: crate::model::Outcome::Intact,
     };
-    let k = fixity_key(sha);
-    ops.push(TxOp::Put {
-        item: Item::new(k.pk, k.sk, &fx)?,
-        condition: Condition::NotExists,
-    });
+    ops.push(crate::model::fixity_put(&fx, Condition::NotExists)?);
     *hashed += 1;
     Ok(fx)
 }
@@ -894,22 +892,20 @@ async fn own_sheet(
         .map_err(|e| ApiError::unavailable(&e))?;
     let sha512 = swi_archive::bagit::digest_hex("sha512", &bytes).unwrap_or_default();
     let k = fixity_key(&meta.sha256.hex());
-    if p.state.get(&k).await?.is_none() {
-        ops.push(TxOp::Put {
-            item: Item::new(
-                k.pk,
-                k.sk,
-                &Fixity {
-                    sha256: meta.sha256.hex(),
-                    sha512: sha512.clone(),
-                    size: meta.size,
-                    media_type: Some("application/pdf".into()),
-                    encrypted: false,
-                    verified_at: p.clock.now().naive_local(),
-                },
-            )?,
-            condition: Condition::None,
-        });
+    if p.state.get(&k).await?.is_none() && !ops.iter().any(|o| o.key() == k) {
+        ops.push(crate::model::fixity_put(
+            &Fixity {
+                sha256: meta.sha256.hex(),
+                sha512: sha512.clone(),
+                size: meta.size,
+                media_type: Some("application/pdf".into()),
+                encrypted: false,
+                verified_at: p.clock.now().naive_local(),
+                round: 0,
+                outcome: crate::model::Outcome::Intact,
+            },
+            Condition::NotExists,
+        )?);
     }
     Ok(FileRef {
         path: path.to_owned(),

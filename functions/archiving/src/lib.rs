@@ -4,12 +4,14 @@
 //! - [`model`]: a county's archive settings, its volumes and items, each document's fixity;
 //! - [`filing`]: the job that files a county's month into volumes by class and period;
 //! - [`checking`]: the four checks (DA/T 70) of a stored volume, and its kept reports;
+//! - [`fixity`]: the scheduled fixity job, its rounds and preservation events;
 //! - [`hashing`]: one pass over a document's bytes for its digests, type and encryption;
 //! - [`sheets`]: a volume's cover, list of contents and notes sheet as PDFs;
 //! - [`routes_volumes`]: settings, filings on demand, volumes, packages, documents.
 
 pub mod checking;
 pub mod filing;
+pub mod fixity;
 pub mod hashing;
 pub mod model;
 pub mod routes_volumes;
@@ -23,7 +25,11 @@ use utoipa_axum::routes;
 /// The step's jobs, for the hosts that run them.
 #[must_use]
 pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
-    vec![Box::new(filing::Archive), Box::new(filing::ArchiveOpen)]
+    vec![
+        Box::new(filing::Archive),
+        Box::new(filing::ArchiveOpen),
+        Box::new(fixity::FixityJob),
+    ]
 }
 
 /// The step's routes, each with its OpenAPI operation.
@@ -40,6 +46,7 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_volumes::package))
         .routes(routes!(routes_volumes::run_checks, routes_volumes::checks))
         .routes(routes!(routes_volumes::document))
+        .routes(routes!(fixity::status))
 }
 
 /// The step's application alone (the platform's routes and the document included), as its

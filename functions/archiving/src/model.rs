@@ -281,9 +281,44 @@ pub struct Fixity {
     pub media_type: Option<String>,
     /// A PDF that declares encryption.
     pub encrypted: bool,
-    /// When its bytes last hashed to its name.
+    /// When its bytes were last checked.
     #[schema(value_type = String)]
     pub verified_at: NaiveDateTime,
+    /// The fixity round that checked it last (0: hashed when filed).
+    #[serde(default)]
+    pub round: u64,
+    /// What the last check found.
+    #[serde(default)]
+    pub outcome: Outcome,
+}
+
+/// What a fixity check found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Its bytes hash to its name (SHA-256 and the SHA-512 kept).
+    #[default]
+    Intact,
+    /// They do not.
+    Mismatch,
+    /// It is not in the store.
+    Missing,
+}
+
+/// The index partition of every document's fixity, by round: the oldest checked first.
+pub const FIXITY_INDEX: &str = "fixity";
+
+/// The operation writing a document's fixity under `condition`, indexed by its round.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn fixity_put(f: &Fixity, condition: Condition) -> Result<TxOp, ApiError> {
+    let k = fixity_key(&f.sha256);
+    Ok(TxOp::Put {
+        item: Item::new(k.pk, k.sk, f)?
+            .with_gsi1(FIXITY_INDEX, format!("{:010}#{}", f.round, f.sha256)),
+        condition,
+    })
 }
 
 /// The key of a document's fixity.

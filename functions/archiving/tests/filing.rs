@@ -521,4 +521,60 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
         .await
         .unwrap();
     assert_eq!(failed(&check("preservation").await), ["process_trail"]);
+
+    // The fixity job: a round checks every archived document once (the five documents and the
+    // three volumes' three sheets); stopped after its first transaction, the next run goes on
+    // and re-hashes none it finished.
+    let job = swi_archiving::fixity::FixityJob;
+    let first = job.run(&p, Instant::now()).await.unwrap();
+    assert_eq!((first.done, first.pending), (14, 1), "{first:?}");
+    let second = job
+        .run(&p, Instant::now() + Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(second.done, 0, "{second:?}");
+    assert_eq!(second.detail["checked"], 14, "{second:?}");
+    assert!(second.detail["finished_at"].is_string(), "{second:?}");
+    let (_, status) = json_call(&p, "GET", "/api/archive/fixity", &archivist, None).await;
+    assert_eq!(
+        (
+            status["round"]["round"].as_u64(),
+            status["oldest_days"].as_i64()
+        ),
+        (Some(1), Some(0)),
+        "{status}"
+    );
+
+    // A changed byte: the next round finds it, records it and alerts the supervisor once.
+    let victim = path(&c2);
+    let mut perms = std::fs::metadata(&victim).unwrap().permissions();
+    writable(&victim);
+    let mut bytes = std::fs::read(&victim).unwrap();
+    bytes[3] ^= 1;
+    std::fs::write(&victim, &bytes).unwrap();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&victim, perms).unwrap();
+    clock.set(at("2026-07-03"));
+    let third = job
+        .run(&p, Instant::now() + Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            third.detail["round"].as_u64(),
+            third.detail["mismatched"].as_u64()
+        ),
+        (Some(2), Some(1)),
+        "{third:?}"
+    );
+    assert_eq!(third.errors.len(), 1, "{third:?}");
+    let alert = p
+        .state
+        .get(&swi_platform::alerts::alert_key(&format!(
+            "fixity:{}",
+            c2.hex()
+        )))
+        .await
+        .unwrap();
+    assert!(alert.is_some(), "the supervisor is alerted");
 }
