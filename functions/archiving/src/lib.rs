@@ -5,6 +5,7 @@
 //! - [`filing`]: the job that files a county's month into volumes by class and period;
 //! - [`checking`]: the four checks (DA/T 70) of a stored volume, and its kept reports;
 //! - [`fixity`]: the scheduled fixity job, its rounds and preservation events;
+//! - [`handover`]: the export of a county's volumes as complete bags, and their checks;
 //! - [`hashing`]: one pass over a document's bytes for its digests, type and encryption;
 //! - [`sheets`]: a volume's cover, list of contents and notes sheet as PDFs;
 //! - [`routes_volumes`]: settings, filings on demand, volumes, packages, documents.
@@ -12,6 +13,7 @@
 pub mod checking;
 pub mod filing;
 pub mod fixity;
+pub mod handover;
 pub mod hashing;
 pub mod model;
 pub mod routes_volumes;

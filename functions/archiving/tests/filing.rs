@@ -512,15 +512,25 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
         .await
         .unwrap();
 
-    // The last audit event of a case deleted.
+    // The last audit event of a case deleted (and put back afterwards).
+    let event_key = swi_store::Key::new("audit#claim#C1", format!("seq#{:012}", 1));
+    let event = p.state.get(&event_key).await.unwrap().unwrap();
     p.state
         .transact(vec![swi_store::TxOp::Delete {
-            key: swi_store::Key::new("audit#claim#C1", format!("seq#{:012}", 1)),
+            key: event_key,
             condition: swi_store::Condition::None,
         }])
         .await
         .unwrap();
     assert_eq!(failed(&check("preservation").await), ["process_trail"]);
+    p.state
+        .transact(vec![swi_store::TxOp::Put {
+            item: event,
+            condition: swi_store::Condition::NotExists,
+        }])
+        .await
+        .unwrap();
+    assert_eq!(failed(&check("preservation").await), Vec::<String>::new());
 
     // The fixity job: a round checks every archived document once (the five documents and the
     // three volumes' three sheets); stopped after its first transaction, the next run goes on
@@ -577,4 +587,77 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
         .await
         .unwrap();
     assert!(alert.is_some(), "the supervisor is alerted");
+
+    // The changed document restored from its copy elsewhere.
+    writable(&victim);
+    bytes[3] ^= 1;
+    std::fs::write(&victim, &bytes).unwrap();
+
+    // Handover: every filed volume exported as a complete bag, with the register, the reports
+    // and the audit chains; each passes its checks as the receiving side runs them, and the
+    // Library of Congress's validator accepts each.
+    let out = tempfile::tempdir().unwrap();
+    let register = swi_archiving::handover::export(&p, "360702", out.path())
+        .await
+        .unwrap();
+    assert_eq!(register.volumes.len(), 3);
+    assert!(register.volumes.iter().all(|v| v.passed), "{register:?}");
+    let bagit = std::env::var("SWI_BAGIT")
+        .expect("SWI_BAGIT: the BagIt validator (bash infra/bagit prints it)");
+    for v in &register.volumes {
+        let dir = out.path().join(&v.id);
+        let run = std::process::Command::new(&bagit)
+            .arg("--validate")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "bagit.py --validate {}: {}",
+            v.id,
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+    // A stray file fails the carrier row (and the validator); a flipped byte fails fixity.
+    let vdir = out.path().join("J001-SB.2026-D50-GS09-001");
+    let gs09 = register
+        .volumes
+        .iter()
+        .find(|v| v.id == "J001-SB.2026-D50-GS09-001")
+        .unwrap()
+        .package
+        .clone();
+    let audit = out.path().join("audit");
+    std::fs::write(vdir.join("data/items/0001/99-stray.pdf"), b"%PDF-1.7 stray").unwrap();
+    let r = swi_archiving::handover::check_dir(&vdir, Some(&gs09), &audit)
+        .await
+        .unwrap();
+    let names = |r: &swi_archive::checks::Report| -> Vec<swi_archive::checks::CheckItem> {
+        r.failed().map(|row| row.item).collect()
+    };
+    assert_eq!(
+        names(&r),
+        [swi_archive::checks::CheckItem::Carrier],
+        "{r:?}"
+    );
+    let run = std::process::Command::new(&bagit)
+        .arg("--validate")
+        .arg(&vdir)
+        .output()
+        .unwrap();
+    assert!(!run.status.success(), "the validator finds the stray too");
+    std::fs::remove_file(vdir.join("data/items/0001/99-stray.pdf")).unwrap();
+    let receipts = std::fs::read_dir(vdir.join("data/items/0001"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&receipts).unwrap();
+    bytes[9] ^= 1;
+    std::fs::write(&receipts, &bytes).unwrap();
+    let r = swi_archiving::handover::check_dir(&vdir, Some(&gs09), &audit)
+        .await
+        .unwrap();
+    assert_eq!(names(&r), [swi_archive::checks::CheckItem::Fixity], "{r:?}");
 }
