@@ -1,7 +1,9 @@
-//! `swi run archive --month YYYY-MM`: opens the month's filing of every county whose archive has
-//! settings (the scheduled `archive-open` does after each month), then files it — volumes,
-//! hashes, sheets, packages, checks — showing each county's progress (a line rewritten on a
-//! terminal, a line every few seconds otherwise). Killed, the next run goes on where it was.
+//! The archive from the command line: `swi run archive --month YYYY-MM` opens the month's
+//! filing of every county whose archive has settings (the scheduled `archive-open` does after
+//! each month), then files it — volumes, hashes, sheets, packages, checks — showing each
+//! county's progress (a line rewritten on a terminal, a line every few seconds otherwise);
+//! killed, the next run goes on where it was. `swi archive export` hands a county's volumes over
+//! as complete bags; `swi archive check` checks a handover as the receiving side does.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -100,6 +102,88 @@ pub async fn run_archive(
                 return Ok(());
             }
         }
+    }
+    Ok(())
+}
+
+/// `swi archive export --county --out`.
+///
+/// # Errors
+/// The directory is not empty; the store; a volume that cannot be read.
+pub async fn export(
+    clock: Arc<dyn Clock>,
+    params: Arc<ParamSet>,
+    county: &str,
+    out: &std::path::Path,
+) -> Result<()> {
+    if out.exists() && std::fs::read_dir(out)?.next().is_some() {
+        anyhow::bail!("{} is not empty", out.display());
+    }
+    let p = crate::serve_cmd::job_platform(clock, params).await?;
+    let register = swi_archiving::handover::export(&p, county, out)
+        .await
+        .map_err(|e| anyhow!("{}: {}", e.code, e.en))?;
+    for v in &register.volumes {
+        println!(
+            "{}  {} items, {} documents, package {}  {}",
+            v.archive_number,
+            v.items,
+            v.documents,
+            &v.package[..16],
+            if v.passed {
+                "checks passed"
+            } else {
+                "CHECKS FAILED"
+            }
+        );
+    }
+    println!(
+        "handed over: {} volumes of {county} to {} (register: handover-register.csv)",
+        register.volumes.len(),
+        out.display()
+    );
+    if register.volumes.iter().any(|v| !v.passed) {
+        anyhow::bail!("some volumes failed their checks: see reports/");
+    }
+    Ok(())
+}
+
+/// `swi archive check DIR`.
+///
+/// # Errors
+/// No register; a volume failing a row.
+pub async fn check(dir: &std::path::Path) -> Result<()> {
+    let register = swi_archiving::handover::read_register(dir).map_err(|e| anyhow!("{}", e.en))?;
+    let mut failed = 0;
+    for v in &register.volumes {
+        let report = swi_archiving::handover::check_dir(
+            &swi_archiving::handover::volume_dir(dir, &v.id),
+            Some(&v.package),
+            &dir.join("audit"),
+        )
+        .await
+        .map_err(|e| anyhow!("{}", e.en))?;
+        if report.passed() {
+            println!(
+                "{}  all {} rows passed",
+                v.archive_number,
+                report.rows.len()
+            );
+        } else {
+            failed += 1;
+            for row in report.failed() {
+                println!(
+                    "{}  FAILED {} ({}): {}",
+                    v.archive_number,
+                    row.name,
+                    row.property.label(),
+                    row.detail
+                );
+            }
+        }
+    }
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} volumes failed", register.volumes.len());
     }
     Ok(())
 }

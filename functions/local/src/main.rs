@@ -77,6 +77,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The archive (Art. 45-47): hand a county's volumes over, check a handover.
+    Archive {
+        #[command(subcommand)]
+        command: ArchiveCommand,
+    },
     /// Serve every step's API locally (same paths as in AWS) on the configured store.
     Serve {
         /// Address to listen on (port 0: one the system picks, named when serving starts).
@@ -199,6 +204,26 @@ enum AuditCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ArchiveCommand {
+    /// Export a county's filed volumes as complete BagIt bags, with the register (移交清册),
+    /// each volume's four-check report and its cases' audit chains (Art. 47).
+    Export {
+        /// County code (or 360700, the city's own archive).
+        #[arg(long)]
+        county: String,
+        /// An empty directory to write to.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the four checks on a handover directory, as the receiving side does; exit non-zero
+    /// if any volume fails a row.
+    Check {
+        /// The handover directory (with handover.json).
+        dir: PathBuf,
+    },
+}
+
 fn load_params(path: Option<&PathBuf>) -> Result<ParamSet> {
     swi_platform::params::load(path.map(PathBuf::as_path)).map_err(anyhow::Error::msg)
 }
@@ -281,6 +306,17 @@ fn run() -> Result<()> {
             let report = store_cmd::audit_verify(&stores, from, today).await?;
             store_cmd::print_audit(&report)
         })?,
+        Command::Archive {
+            command: ArchiveCommand::Export { county, out },
+        } => runtime()?.block_on(archive_cmd::export(
+            clock,
+            std::sync::Arc::new(params),
+            &county,
+            &out,
+        ))?,
+        Command::Archive {
+            command: ArchiveCommand::Check { dir },
+        } => runtime()?.block_on(archive_cmd::check(&dir))?,
         Command::Run { job: None, .. } => serve_cmd::list_jobs(),
         Command::Run {
             job: Some(job),
