@@ -34,11 +34,18 @@ use crate::model::{
 /// The job's name.
 pub const NAME: &str = "archive";
 
+/// The most items a volume holds (件号 has four digits).
+pub const MAX_ITEMS: u32 = 9999;
+
 /// Registrations taken per transaction (each may open a volume: three writes).
 const PAGE: u32 = 24;
 
-/// Writes per transaction in the hashing phase.
-const HASH_OPS: usize = 60;
+/// Items written per transaction in the hashing phase.
+const HASH_ITEMS: usize = 20;
+
+/// Fixity records written ahead in a transaction of their own once this many wait (an item of
+/// many documents never makes a transaction of more than 100 writes).
+const FIXITY_AHEAD: usize = 60;
 
 /// Where a filing stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -76,8 +83,15 @@ pub struct Filing {
     pub cursor: Option<String>,
     /// Registrations taken.
     pub registrations: u64,
-    /// The month's volumes, by `class#period`.
+    /// The month's volumes, by `class#period` (the one taking items now).
     pub volumes: BTreeMap<String, String>,
+    /// Every volume of the month in the order allocated (a class and period whose volume
+    /// reached 9,999 items continues in another).
+    #[serde(default)]
+    pub sequence: Vec<String>,
+    /// How many volumes each `class#period` has.
+    #[serde(default)]
+    pub parts: BTreeMap<String, u32>,
     /// Each volume's last item.
     pub open: BTreeMap<String, OpenItem>,
     /// Hashing: the volume (index in `volumes`' order) and the next item.
@@ -139,8 +153,18 @@ pub async fn load_filing(
 /// # Errors
 /// 400 not a month.
 pub fn month_end(month: &str) -> Result<NaiveDate, ApiError> {
+    // Exactly YYYY-MM: the text names the month's partitions, so `2026-1` or ` 2026-01` must
+    // not open a filing of nothing.
+    let b = month.as_bytes();
+    let canonical = b.len() == 7
+        && b[4] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit());
     let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
-        .map_err(|_| ApiError::invalid("月份须为 YYYY-MM", "a month is YYYY-MM"))?;
+        .ok()
+        .filter(|_| canonical)
+        .ok_or_else(|| ApiError::invalid("月份须为 YYYY-MM", "a month is YYYY-MM"))?;
     first
         .checked_add_months(chrono::Months::new(1))
         .and_then(|d| d.pred_opt())
@@ -185,6 +209,8 @@ pub async fn open_ops(
         cursor: None,
         registrations: 0,
         volumes: BTreeMap::new(),
+        sequence: Vec::new(),
+        parts: BTreeMap::new(),
         open: BTreeMap::new(),
         hash_at: (0, 1),
         hashed: 0,
@@ -502,11 +528,19 @@ async fn collect(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiErr
             )
         })?;
         let slot = format!("{}#{}", r.class.code(), period.code());
+        // A volume holds at most 9,999 items (件号 has four digits): a new case then opens the
+        // next volume of the class and period.
+        let full = f
+            .volumes
+            .get(&slot)
+            .and_then(|id| f.open.get(id))
+            .is_some_and(|o| o.n >= MAX_ITEMS && o.case != r.case);
         // The volume of this class and period: allocated once, numbered in its year.
-        let id = match f.volumes.get(&slot) {
+        let id = match f.volumes.get(&slot).filter(|_| !full) {
             Some(id) => id.clone(),
             None => {
-                let (id, allocation) = allocate(p, &f, &s, &fonds, r.class, period, end).await?;
+                let part = f.parts.get(&slot).copied().unwrap_or(0) + 1;
+                let (id, allocation) = allocate(p, &f, &fonds, r.class, period, end, part).await?;
                 ops.extend(allocation.1);
                 opened.insert(
                     id.clone(),
@@ -516,7 +550,9 @@ async fn collect(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiErr
                         changed: true,
                     },
                 );
+                f.parts.insert(slot.clone(), part);
                 f.volumes.insert(slot, id.clone());
+                f.sequence.push(id.clone());
                 id
             }
         };
@@ -645,11 +681,11 @@ async fn collect(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiErr
 async fn allocate(
     p: &Platform,
     f: &Filing,
-    s: &Settings,
     fonds: &Fonds,
     class: RecordClass,
     period: Period,
     end: NaiveDate,
+    part: u32,
 ) -> Result<(String, (VolumeRecord, Vec<TxOp>)), ApiError> {
     let seq_k = seq_key(&f.county, end.year(), class, period);
     let read = p.state.get(&seq_k).await?;
@@ -689,9 +725,9 @@ async fn allocate(
         filed_on: None,
         compiled_by: f.compiled_by.clone(),
         paper: None,
+        frozen: None,
     };
-    let _ = s;
-    let alloc = allocation_key(&f.county, &f.month, class, period);
+    let alloc = allocation_key(&f.county, &f.month, class, period, part);
     let ops = vec![
         TxOp::Put {
             item: Item::new(seq_k.pk, seq_k.sk, &json!({ "last": last + 1 }))?,
@@ -707,7 +743,7 @@ async fn allocate(
 
 /// The volumes of a filing in the order hashing and packing take them.
 fn order(f: &Filing) -> Vec<String> {
-    f.volumes.values().cloned().collect()
+    f.sequence.clone()
 }
 
 /// One hashing step: the next items' documents, each hashed once (its fixity kept), their
@@ -716,7 +752,8 @@ async fn hash_step(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiE
     let volumes = order(&f);
     let (mut vi, mut n) = f.hash_at;
     let mut ops = Vec::new();
-    while ops.len() < HASH_OPS {
+    let mut fixes: Vec<TxOp> = Vec::new();
+    while ops.len() < HASH_ITEMS {
         let Some(id) = volumes.get(vi) else {
             f.phase = Phase::Pack;
             break;
@@ -728,7 +765,14 @@ async fn hash_step(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiE
         };
         let mut record: ItemRecord = item.body().map_err(|e| ApiError::internal(&e))?;
         for file in &mut record.files {
-            let fx = fixity(p, &file.sha256, &mut ops, &mut f.hashed).await?;
+            if fixes.len() >= FIXITY_AHEAD {
+                // Facts of their own: written ahead, found again by the next attempt.
+                match p.state.transact(std::mem::take(&mut fixes)).await {
+                    Ok(()) | Err(StateError::Conflict { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let fx = fixity(p, &file.sha256, &mut fixes, &mut f.hashed).await?;
             file.sha512 = fx.sha512;
             file.size = fx.size;
             file.media_type = fx
@@ -737,8 +781,12 @@ async fn hash_step(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiE
         }
         ops.push(item_put(id, &record, Condition::VersionIs(item.version))?);
         n += 1;
+        if ops.len() + fixes.len() >= FIXITY_AHEAD + HASH_ITEMS {
+            break;
+        }
     }
     f.hash_at = (vi, n);
+    ops.extend(fixes);
     ops.push(filing_put(&f, Condition::VersionIs(version))?);
     p.state.transact(ops).await.map_err(conflict)
 }
@@ -980,9 +1028,6 @@ async fn pack_step(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiE
             .await
             .map_err(conflict);
     };
-    let (s, _) = settings(&*p.state, &f.county)
-        .await?
-        .ok_or_else(|| settings_missing(&f.county))?;
     let (mut record, rv) = load_volume(&*p.state, &id)
         .await?
         .ok_or_else(|| ApiError::internal(&format!("volume {id} missing")))?;
@@ -991,9 +1036,28 @@ async fn pack_step(p: &Platform, mut f: Filing, version: u64) -> Result<(), ApiE
         .into_iter()
         .map(|(i, _)| i)
         .collect();
-    let filed_on = p.clock.today();
-    let heads = heads(p, list.iter().map(|i| i.case.as_str())).await?;
-    let mut v = volume_of(&record, &s, &list, filed_on, heads);
+    let Some(frozen) = record.frozen.clone() else {
+        // First, what the package is made from is fixed: a run killed after storing its
+        // sheets and package makes the same bytes again (stored once, content-addressed).
+        let (s, _) = settings(&*p.state, &f.county)
+            .await?
+            .ok_or_else(|| settings_missing(&f.county))?;
+        record.frozen = Some(crate::model::Frozen {
+            filed_on: p.clock.today(),
+            heads: heads(p, list.iter().map(|i| i.case.as_str())).await?,
+            settings: s,
+        });
+        return p
+            .state
+            .transact(vec![
+                volume_put(&record, Condition::VersionIs(rv))?,
+                filing_put(&f, Condition::VersionIs(version))?,
+            ])
+            .await
+            .map_err(conflict);
+    };
+    let filed_on = frozen.filed_on;
+    let mut v = volume_of(&record, &frozen.settings, &list, filed_on, frozen.heads);
     let mut ops = Vec::new();
     v.own = vec![
         own_sheet(

@@ -140,6 +140,22 @@ pub struct VolumeRecord {
     pub compiled_by: String,
     /// The paper copy, when recorded.
     pub paper: Option<PaperCopy>,
+    /// What its package is made from, fixed before it is packed: every attempt to pack it
+    /// makes the same bytes.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub frozen: Option<Frozen>,
+}
+
+/// What a volume's package is made from besides its items, fixed once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Frozen {
+    /// The day it is filed.
+    pub filed_on: NaiveDate,
+    /// The audit chain heads of its cases then.
+    pub heads: Vec<swi_archive::volume::AuditHead>,
+    /// The settings then.
+    pub settings: Settings,
 }
 
 /// The key of a volume.
@@ -250,12 +266,20 @@ pub async fn items(
         .collect()
 }
 
-/// The key of the volume allocated to a county's month, class and period.
+/// The key of the volume allocated to a county's month, class and period (`part` 2, 3, … when
+/// the first reached 9,999 items).
 #[must_use]
-pub fn allocation_key(county: &str, month: &str, class: RecordClass, period: Period) -> Key {
+pub fn allocation_key(
+    county: &str,
+    month: &str,
+    class: RecordClass,
+    period: Period,
+    part: u32,
+) -> Key {
+    let sk = format!("month#{month}#{}#{}", class.code(), period.code());
     Key::new(
         archive_partition(county),
-        format!("month#{month}#{}#{}", class.code(), period.code()),
+        if part > 1 { format!("{sk}#{part}") } else { sk },
     )
 }
 

@@ -47,6 +47,11 @@ pub fn may(actor: &Actor, action: Action, county: &str) -> Result<String, ApiErr
     Ok(c.code().to_string())
 }
 
+/// The claim of a fonds number by one archive.
+fn fonds_key(fonds: &str) -> swi_store::Key {
+    swi_store::Key::new(format!("archive-fonds#{fonds}"), "owner")
+}
+
 /// What an archivist sets for a county's archive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -96,6 +101,42 @@ pub async fn set_settings(
     wire::name(&req.compiled_by, "compiled_by")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let current = settings(&*p.state, &county).await?;
+        // A fonds number is one archive's: two archives numbering volumes alike would collide.
+        let mut ops = Vec::new();
+        let claim = fonds_key(fonds.as_str());
+        match p.state.get(&claim).await? {
+            Some(i)
+                if i.body::<Value>().map_err(|e| ApiError::internal(&e))?["county"]
+                    != county.as_str() =>
+            {
+                return Err(ApiError::conflict(
+                    swi_platform::ErrorCode::AlreadyImported,
+                    "该全宗号已由另一档案机构使用",
+                    "this fonds number is another archive's",
+                ));
+            }
+            Some(i) => ops.push(TxOp::Check {
+                key: claim.clone(),
+                condition: Condition::VersionIs(i.version),
+            }),
+            None => ops.push(TxOp::Put {
+                item: Item::new(
+                    claim.pk.clone(),
+                    claim.sk.clone(),
+                    &json!({ "county": county }),
+                )?,
+                condition: Condition::NotExists,
+            }),
+        }
+        if let Some((old, _)) = &current
+            && old.fonds != fonds.as_str()
+            && let Some(i) = p.state.get(&fonds_key(&old.fonds)).await?
+        {
+            ops.push(TxOp::Delete {
+                key: fonds_key(&old.fonds),
+                condition: Condition::VersionIs(i.version),
+            });
+        }
         let s = Settings {
             county: county.clone(),
             fonds: fonds.as_str().to_owned(),
@@ -108,11 +149,12 @@ pub async fn set_settings(
         };
         let k = settings_key(&county);
         let body = serde_json::to_value(&s).map_err(|e| ApiError::internal(&e))?;
+        ops.push(TxOp::Put {
+            item: Item::new(k.pk, k.sk, &s)?,
+            condition: current.map_or(Condition::NotExists, |(_, v)| Condition::VersionIs(v)),
+        });
         Ok(Change {
-            ops: vec![TxOp::Put {
-                item: Item::new(k.pk, k.sk, &s)?,
-                condition: current.map_or(Condition::NotExists, |(_, v)| Condition::VersionIs(v)),
-            }],
+            ops,
             audit: vec![Audit {
                 case: format!("archive#{county}"),
                 command: "archive.settings".into(),

@@ -74,9 +74,13 @@ pub async fn run_archive(
         loop {
             let step_until = Instant::now() + Duration::from_secs(2);
             let until = deadline.map_or(step_until, |d| d.min(step_until));
-            let (_, done) = filing::work(&p, &county, month, until)
+            let (steps, done) = filing::work(&p, &county, month, until)
                 .await
                 .map_err(|e| anyhow!("{county} {month}: {}: {}", e.code, e.en))?;
+            if steps == 0 && !done {
+                // Another run holds it: wait for it rather than spin.
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
             if let Some((f, _)) = filing::load_filing(&p, &county, month)
                 .await
                 .map_err(|e| anyhow!("{}", e.en))?

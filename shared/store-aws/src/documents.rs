@@ -558,10 +558,27 @@ impl Documents for S3Documents {
                         .await
                         .map_err(|e| unavailable(&e))?;
                 }
-                if now.held {
-                    self.hold(sha256, false).await?;
-                }
             }
+        }
+        self.protection(sha256)
+            .await?
+            .ok_or(DocError::NotFound(*sha256))
+    }
+
+    async fn release(&self, sha256: &Sha256) -> Result<Protection, DocError> {
+        let now = self
+            .protection(sha256)
+            .await?
+            .ok_or(DocError::NotFound(*sha256))?;
+        if now.until.is_none() {
+            return Err(DocError::Retained {
+                sha256: *sha256,
+                held: now.held,
+                until: None,
+            });
+        }
+        if now.held {
+            self.hold(sha256, false).await?;
         }
         self.protection(sha256)
             .await?

@@ -51,6 +51,17 @@ pub struct EmbeddedDocuments {
     root: PathBuf,
     public_url: String,
     upload_key: [u8; 32],
+    /// Serialises the read-modify-write of retention records (keep, release, destroy).
+    retention: std::sync::Arc<std::sync::Mutex<()>>,
+}
+
+/// Today in China (UTC+8) by the machine's clock.
+fn china_today() -> chrono::NaiveDate {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    chrono::DateTime::from_timestamp(secs + 8 * 3600, 0)
+        .map_or(chrono::NaiveDate::MIN, |d| d.date_naive())
 }
 
 fn fsync_dir(dir: &Path) -> std::io::Result<()> {
@@ -120,6 +131,7 @@ impl EmbeddedDocuments {
             root: root.to_owned(),
             public_url: public_url.trim_end_matches('/').to_owned(),
             upload_key,
+            retention: std::sync::Arc::default(),
         })
     }
 
@@ -128,6 +140,13 @@ impl EmbeddedDocuments {
     pub fn path_of(&self, sha256: &Sha256) -> PathBuf {
         let hex = sha256.hex();
         self.root.join("sha256").join(&hex[..2]).join(hex)
+    }
+
+    /// Holds the retention records still while one is read and written.
+    fn retention_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.retention
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Where a filed document's protection is kept.
@@ -744,6 +763,7 @@ impl Documents for EmbeddedDocuments {
     async fn keep(&self, sha256: &Sha256, keep: Keep) -> Result<Protection, DocError> {
         let (this, sha) = (self.clone(), *sha256);
         tokio::task::spawn_blocking(move || -> Result<Protection, DocError> {
+            let _one = this.retention_lock();
             let path = this.path_of(&sha);
             if !path.exists() {
                 return Err(DocError::NotFound(sha));
@@ -751,13 +771,33 @@ impl Documents for EmbeddedDocuments {
             let mut k = this.kept(&sha)?;
             match keep {
                 Keep::Permanently => k.held = true,
-                Keep::Until(day) => {
-                    k.until = Some(k.until.map_or(day, |u| u.max(day)));
-                    k.held = false;
-                }
+                Keep::Until(day) => k.until = Some(k.until.map_or(day, |u| u.max(day))),
             }
             this.write_kept(&sha, k)?;
             read_only(&path)?;
+            this.protection_now(&sha)?.ok_or(DocError::NotFound(sha))
+        })
+        .await
+        .map_err(|e| DocError::Unavailable(e.to_string()))?
+    }
+
+    async fn release(&self, sha256: &Sha256) -> Result<Protection, DocError> {
+        let (this, sha) = (self.clone(), *sha256);
+        tokio::task::spawn_blocking(move || -> Result<Protection, DocError> {
+            let _one = this.retention_lock();
+            if !this.path_of(&sha).exists() {
+                return Err(DocError::NotFound(sha));
+            }
+            let mut k = this.kept(&sha)?;
+            if k.until.is_none() {
+                return Err(DocError::Retained {
+                    sha256: sha,
+                    held: k.held,
+                    until: None,
+                });
+            }
+            k.held = false;
+            this.write_kept(&sha, k)?;
             this.protection_now(&sha)?.ok_or(DocError::NotFound(sha))
         })
         .await
@@ -774,7 +814,11 @@ impl Documents for EmbeddedDocuments {
     async fn destroy(&self, sha256: &Sha256, today: chrono::NaiveDate) -> Result<(), DocError> {
         let (this, sha) = (self.clone(), *sha256);
         tokio::task::spawn_blocking(move || -> Result<(), DocError> {
+            let _one = this.retention_lock();
             let p = this.protection_now(&sha)?.ok_or(DocError::NotFound(sha))?;
+            // The business date may be set (`--today`); the machine's own day in China bounds
+            // it, so that no date given removes a document before its lock has passed.
+            let today = today.min(china_today());
             if p.held || p.until.is_none_or(|u| u > today) {
                 return Err(DocError::Retained {
                     sha256: sha,

@@ -72,15 +72,37 @@ async fn the_embedded_backend_keeps_documents_for_their_period() {
     contract::retention(&h, today).await;
     let sha = h
         .docs
-        .put(&mut &b"kept until 2057"[..])
+        .put(&mut &b"kept until 2026-06-16"[..])
         .await
         .unwrap()
         .sha256;
-    let until = chrono::NaiveDate::from_ymd_opt(2057, 1, 1).unwrap();
+    let until = chrono::NaiveDate::from_ymd_opt(2026, 6, 16).unwrap();
     h.docs.keep(&sha, Keep::Until(until)).await.unwrap();
+    assert!(
+        matches!(
+            h.docs.destroy(&sha, until).await,
+            Err(DocError::Retained { held: true, .. })
+        ),
+        "held until released"
+    );
+    h.docs.release(&sha).await.unwrap();
     let before = until.pred_opt().unwrap();
     assert!(matches!(
         h.docs.destroy(&sha, before).await,
+        Err(DocError::Retained { .. })
+    ));
+    // A business date far ahead does not pass a lock the machine's own day has not passed.
+    let late = h
+        .docs
+        .put(&mut &b"kept until 2999"[..])
+        .await
+        .unwrap()
+        .sha256;
+    let far = chrono::NaiveDate::from_ymd_opt(2999, 1, 1).unwrap();
+    h.docs.keep(&late, Keep::Until(far)).await.unwrap();
+    h.docs.release(&late).await.unwrap();
+    assert!(matches!(
+        h.docs.destroy(&late, far).await,
         Err(DocError::Retained { .. })
     ));
     h.docs.destroy(&sha, until).await.unwrap();

@@ -479,14 +479,25 @@ pub async fn retention(h: &dyn Harness, today: chrono::NaiveDate) {
         d.destroy(&filed, today).await,
         Err(DocError::Retained { held: true, .. })
     ));
-    // Locked until tomorrow: the hold goes, the lock holds today.
+    // A hold is not released while nothing locks the document.
+    assert!(matches!(
+        d.release(&filed).await,
+        Err(DocError::Retained {
+            held: true,
+            until: None,
+            ..
+        })
+    ));
+    // Locked until tomorrow: the hold stays until released, then the lock holds today.
     let tomorrow = today.succ_opt().unwrap();
     let p = d.keep(&filed, Keep::Until(tomorrow)).await.unwrap();
     assert_eq!(
         (p.held, p.until),
-        (false, Some(tomorrow)),
-        "the lock replaces the hold"
+        (true, Some(tomorrow)),
+        "a lock never releases a hold"
     );
+    let p = d.release(&filed).await.unwrap();
+    assert_eq!((p.held, p.until), (false, Some(tomorrow)), "released");
     // Never shortened.
     let p = d.keep(&filed, Keep::Until(today)).await.unwrap();
     assert_eq!(p.until, Some(tomorrow), "a lock is never shortened");

@@ -387,12 +387,20 @@ pub trait Documents: Send + Sync {
     async fn verify_all(&self) -> Result<VerifyReport, DocError>;
 
     /// Sets how long a filed document is kept: `Permanently` places the legal hold;
-    /// `Until(day)` locks it until `day` — extended, never shortened — and releases the hold.
-    /// Answers its protection now.
+    /// `Until(day)` locks it until `day` — extended, never shortened. Neither releases a hold
+    /// (a document's hold goes only by [`Documents::release`], once the archive has weighed
+    /// every case that holds it). Answers its protection now.
     ///
     /// # Errors
     /// `NotFound` (not filed), `Unavailable`.
     async fn keep(&self, sha256: &Sha256, keep: Keep) -> Result<Protection, DocError>;
+
+    /// Releases a filed document's legal hold, leaving its lock: refused (`Retained`) when it
+    /// has no lock, so that a document is never left unprotected.
+    ///
+    /// # Errors
+    /// `Retained` (no lock to keep it), `NotFound`, `Unavailable`.
+    async fn release(&self, sha256: &Sha256) -> Result<Protection, DocError>;
 
     /// How a filed document is protected; `None` when it is not filed.
     ///
