@@ -7,6 +7,7 @@
 //! - [`fixity`]: the scheduled fixity job, its rounds and preservation events;
 //! - [`handover`]: the export of a county's volumes as complete bags, and their checks;
 //! - [`hashing`]: one pass over a document's bytes for its digests, type and encryption;
+//! - [`stored`]: what the bucket's object-created events say it holds (AWS);
 //! - [`sheets`]: a volume's cover, list of contents and notes sheet as PDFs;
 //! - [`routes_volumes`]: settings, filings on demand, volumes, packages, documents.
 
@@ -18,6 +19,7 @@ pub mod hashing;
 pub mod model;
 pub mod routes_volumes;
 pub mod sheets;
+pub mod stored;
 
 use axum::Router;
 use swi_platform::Platform;

@@ -36,6 +36,13 @@ pub async fn handle(
     deadline: Instant,
 ) -> Result<Value, String> {
     let woken = jobs::woken(event)?;
+    // Objects the bucket says were created are recorded first: nothing in it is unknown.
+    let stored = match &woken {
+        jobs::Woken::Documents(objects) => swi_archiving::stored::record(p, objects)
+            .await
+            .map_err(|e| format!("{}: {}", e.code, e.en))?,
+        _ => 0,
+    };
     let selected = jobs::select(all, &woken)?;
     let reports = jobs::run_all(p, &selected, deadline)
         .await
@@ -58,5 +65,5 @@ pub async fn handle(
     if !failed.is_empty() {
         return Err(format!("not done: {}", failed.join("; ")));
     }
-    Ok(json!({ "woken": format!("{woken:?}"), "reports": reports }))
+    Ok(json!({ "woken": format!("{woken:?}"), "stored": stored, "reports": reports }))
 }

@@ -132,3 +132,78 @@ async fn events_that_name_nothing_known_fail_and_show() {
     let answer = swi_jobs::handle(&p, &all, &other, later()).await.unwrap();
     assert_eq!(answer["reports"], json!([]), "{answer}");
 }
+
+/// The bucket's object-created events (recorded: AWS's shape, keys URL-encoded with `+` for a
+/// space) register every object: a filed document under its content address, an upload until it
+/// expires, anything else as unknown with one alert; a removal registers nothing, and an event
+/// delivered twice writes the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_the_bucket_reports_are_registered() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = seed::embedded(dir.path());
+    let all = swi_jobs::all();
+    let hex = "5e".repeat(32);
+    let record = |name: &str, key: &str| {
+        json!({
+            "eventVersion": "2.4", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+            "eventTime": "2026-06-15T01:30:00.000Z", "eventName": name,
+            "s3": { "s3SchemaVersion": "1.0", "configurationId": "documents",
+                "bucket": { "name": "swi-docs", "arn": "arn:aws:s3:::swi-docs" },
+                "object": { "key": key, "size": 2048, "eTag": "e", "versionId": "v1", "sequencer": "0A" } }
+        })
+    };
+    let event = json!({ "Records": [
+        record("ObjectCreated:Copy", &format!("sha256/{hex}")),
+        record("ObjectCreated:Put", "incoming/upload-0123456789abcdef0123456789abcdef"),
+        record("ObjectCreated:Put", "stray/%E6%89%AB%E6%8F%8F+1.pdf"),
+        record("ObjectRemoved:Delete", &format!("sha256/{}", "77".repeat(32))),
+    ]});
+    for _ in 0..2 {
+        let answer = swi_jobs::handle(&p, &all, &event, later()).await.unwrap();
+        assert_eq!(answer["stored"], 3, "{answer}");
+    }
+    let filed = p
+        .state
+        .get(&Key::new(format!("doc#{hex}"), "stored"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(filed.body["area"], "filed");
+    assert_eq!(filed.body["version"], "v1");
+    assert!(
+        p.state
+            .get(&Key::new(
+                "incoming#incoming/upload-0123456789abcdef0123456789abcdef",
+                "stored"
+            ))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let unknown = p
+        .state
+        .get(&Key::new("bucket-unknown", "stray/扫描 1.pdf"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(unknown.body["area"], "unknown", "the key decoded");
+    let id = format!(
+        "bucket_unknown:{}",
+        &swi_store::Sha256::of("stray/扫描 1.pdf".as_bytes()).hex()[..32]
+    );
+    let alert = p
+        .state
+        .get(&swi_platform::alerts::alert_key(&id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alert.version, 1, "raised once, though delivered twice");
+    assert!(
+        p.state
+            .get(&Key::new(format!("doc#{}", "77".repeat(32)), "stored"))
+            .await
+            .unwrap()
+            .is_none(),
+        "a removal registers nothing"
+    );
+}

@@ -102,8 +102,33 @@ pub enum Woken {
     Sweep,
     /// A schedule that names one job (`{"job": "retirement-check"}`).
     Named(String),
-    /// An S3 event: documents arrived or expired; nothing to run but the pointer sweep.
-    Documents,
+    /// An S3 event: objects were created in the document bucket (each registered as stored),
+    /// then the pointer sweep.
+    Documents(Vec<StoredObject>),
+}
+
+/// An object the bucket's event says was created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredObject {
+    /// Its key, decoded (S3 sends it URL-encoded, a space as `+`).
+    pub key: String,
+    /// Its length.
+    pub size: u64,
+    /// The event (`ObjectCreated:Put`, `ObjectCreated:Copy`, …).
+    pub event: String,
+    /// When (the event's time).
+    pub at: String,
+    /// Its version, in a versioned bucket.
+    pub version: Option<String>,
+}
+
+/// An S3 event record's key, decoded: `+` is a space, then percent-decoding (UTF-8).
+#[must_use]
+pub fn s3_key(raw: &str) -> String {
+    let spaced = raw.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Reads an invocation's event: DynamoDB stream records, an EventBridge Scheduler event (its
@@ -115,7 +140,7 @@ pub enum Woken {
 pub fn woken(event: &Value) -> Result<Woken, String> {
     if let Some(records) = event.get("Records").and_then(Value::as_array) {
         let mut jobs: Vec<String> = Vec::new();
-        let mut documents = false;
+        let mut documents = Vec::new();
         for r in records {
             match r.get("eventSource").and_then(Value::as_str) {
                 Some("aws:dynamodb") => {
@@ -129,12 +154,45 @@ pub fn woken(event: &Value) -> Result<Woken, String> {
                         jobs.push(name.to_owned());
                     }
                 }
-                Some("aws:s3") => documents = true,
+                Some("aws:s3") => {
+                    let event = r
+                        .get("eventName")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    // Only creations register; a removal (the lifecycle rule's) is not a
+                    // document arriving.
+                    if event.starts_with("ObjectCreated:") {
+                        documents.push(StoredObject {
+                            key: s3_key(
+                                r.pointer("/s3/object/key")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or_default(),
+                            ),
+                            size: r
+                                .pointer("/s3/object/size")
+                                .and_then(Value::as_u64)
+                                .unwrap_or(0),
+                            event: event.to_owned(),
+                            at: r
+                                .get("eventTime")
+                                .and_then(Value::as_str)
+                                .unwrap_or_default()
+                                .to_owned(),
+                            version: r
+                                .pointer("/s3/object/versionId")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                        });
+                    }
+                }
                 other => return Err(format!("an event record from {other:?}")),
             }
         }
-        return Ok(if jobs.is_empty() && documents {
-            Woken::Documents
+        let s3 = records
+            .iter()
+            .any(|r| r.get("eventSource").and_then(Value::as_str) == Some("aws:s3"));
+        return Ok(if jobs.is_empty() && s3 {
+            Woken::Documents(documents)
         } else {
             Woken::Pointers(jobs)
         });
@@ -174,7 +232,7 @@ pub fn select<'a>(all: &'a [Box<dyn Job>], woken: &Woken) -> Result<Vec<&'a dyn 
             })
             .collect(),
         Woken::Named(n) => Ok(vec![by_name(n)?]),
-        Woken::Documents | Woken::Sweep => Ok(all
+        Woken::Documents(_) | Woken::Sweep => Ok(all
             .iter()
             .map(AsRef::as_ref)
             .filter(|j| j.wake() == Wake::Pointer)
