@@ -2,7 +2,9 @@
 //! (`src/main.rs`) and by `swi serve` locally, at the same paths.
 //!
 //! - [`model`]: a county's archive settings, its volumes and items, each document's fixity;
-//! - [`filing`]: the job that files a county's month into volumes by class and period;
+//! - [`filing`]: the job that files a county's month into volumes by class and period, a
+//!   step at a time: [`month`] its record, [`collect`] the volumes and items, [`digest`] the
+//!   documents hashed once, [`pack`] the sheets, packages and checks;
 //! - [`checking`]: the four checks (DA/T 70) of a stored volume, and its kept reports;
 //! - [`fixity`]: the scheduled fixity job, its rounds and preservation events;
 //! - [`handover`]: the export of a county's volumes as complete bags, and their checks;
@@ -12,11 +14,15 @@
 //! - [`routes_volumes`]: settings, filings on demand, volumes, packages, documents.
 
 pub mod checking;
+pub mod collect;
+pub mod digest;
 pub mod filing;
 pub mod fixity;
 pub mod handover;
 pub mod hashing;
 pub mod model;
+pub mod month;
+pub mod pack;
 pub mod routes_volumes;
 pub mod sheets;
 pub mod stored;
