@@ -168,8 +168,13 @@ pub async fn run(p: &Platform, v: &VolumeRecord, stage: Stage) -> Result<Report,
                         },
                     );
                 }
-                // Every filed document is held until the archive sets its period.
-                required.insert(digest.clone(), None);
+                // As the archive decided: held (permanent, a case still open, or not decided
+                // yet), or locked until its day at least.
+                let day = match crate::retain::kept(p, digest).await? {
+                    Some(k) if !k.permanent && !k.pending => k.until,
+                    _ => None,
+                };
+                required.insert(digest.clone(), day);
                 seen.insert(digest.clone(), s);
             }
         }

@@ -72,6 +72,7 @@ pub async fn open_ops(
         parts: BTreeMap::new(),
         open: BTreeMap::new(),
         hash_at: (0, 1),
+        retain_at: (0, 0),
         hashed: 0,
         packed: 0,
         checked: 0,
@@ -277,6 +278,7 @@ pub async fn work(
             Phase::Collect => crate::collect::collect(p, f.clone(), version).await,
             Phase::Hash => crate::digest::hash_step(p, f.clone(), version).await,
             Phase::Pack => crate::pack::pack_step(p, f.clone(), version).await,
+            Phase::Retain => crate::retain::retain_step(p, f.clone(), version).await,
             Phase::Done => Ok(()),
         };
         match result {

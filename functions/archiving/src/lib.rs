@@ -11,6 +11,7 @@
 //! - [`hashing`]: one pass over a document's bytes for its digests, type and encryption;
 //! - [`stored`]: what the bucket's object-created events say it holds (AWS);
 //! - [`sheets`]: a volume's cover, list of contents and notes sheet as PDFs;
+//! - [`retain`]: each document's retention set in the store once its cases close;
 //! - [`routes_volumes`]: settings, filings on demand, volumes, packages, documents.
 
 pub mod checking;
@@ -23,6 +24,7 @@ pub mod hashing;
 pub mod model;
 pub mod month;
 pub mod pack;
+pub mod retain;
 pub mod routes_volumes;
 pub mod sheets;
 pub mod stored;
@@ -39,6 +41,7 @@ pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
         Box::new(filing::Archive),
         Box::new(filing::ArchiveOpen),
         Box::new(fixity::FixityJob),
+        Box::new(retain::ArchiveRetain),
     ]
 }
 

@@ -26,6 +26,8 @@ pub enum Phase {
     Hash,
     /// Packing each volume.
     Pack,
+    /// Setting each document's retention in the store.
+    Retain,
     /// Every volume filed.
     Done,
 }
@@ -72,6 +74,10 @@ pub struct Filing {
     /// Volumes checked once packed (the four checks at filing).
     #[serde(default)]
     pub checked: usize,
+    /// Setting retention: the volume (index in order) and the next item (0: its own
+    /// documents first).
+    #[serde(default)]
+    pub retain_at: (usize, u32),
     /// 整理人.
     pub compiled_by: String,
     /// Who opened it.

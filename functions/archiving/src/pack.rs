@@ -14,9 +14,7 @@ use crate::model::{
     Fixity, ItemRecord, Settings, VolumeRecord, VolumeStatus, fixity_key, items, load_volume,
     settings, volume_case, volume_put,
 };
-use crate::month::{
-    Filing, NAME, Phase, conflict, filing_put, order, pointer_key, settings_missing,
-};
+use crate::month::{Filing, NAME, Phase, conflict, filing_put, order, settings_missing};
 
 fn extension(media: &str) -> &'static str {
     match media {
@@ -198,17 +196,10 @@ pub(crate) async fn pack_step(p: &Platform, mut f: Filing, version: u64) -> Resu
             .map_err(conflict);
     }
     let Some(id) = volumes.get(f.packed).cloned() else {
-        f.phase = Phase::Done;
-        let k = pointer_key(&f.county, &f.month);
+        f.phase = Phase::Retain;
         return p
             .state
-            .transact(vec![
-                filing_put(&f, Condition::VersionIs(version))?,
-                TxOp::Delete {
-                    key: k,
-                    condition: Condition::None,
-                },
-            ])
+            .transact(vec![filing_put(&f, Condition::VersionIs(version))?])
             .await
             .map_err(conflict);
     };

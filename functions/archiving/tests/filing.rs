@@ -273,6 +273,72 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
     assert_eq!(filing["phase"], "done", "{filing}");
     assert_eq!(filing["registrations"], 5, "{filing}");
 
+    // Retention set in the store: the unit's registration is permanent (held for ever); the
+    // claims' documents wait for their claims to be decided (held); the volume's own sheets
+    // and package are locked for its 50 years from 1 January after filing, and released.
+    let protection = |sha: Sha256| {
+        let p = p.clone();
+        async move { p.docs.protection(&sha).await.unwrap().unwrap() }
+    };
+    let kept = |sha: Sha256| {
+        let p = p.clone();
+        async move {
+            swi_archiving::retain::kept(&p, &sha.hex())
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    assert!(kept(unit).await.permanent && protection(unit).await.held);
+    let k = kept(c1a).await;
+    assert!(k.pending && k.until.is_none(), "{k:?}");
+    assert!(protection(c1a).await.held);
+    let y2077 = chrono::NaiveDate::from_ymd_opt(2077, 1, 1).unwrap();
+    let own = p
+        .state
+        .get(&swi_archiving::model::volume_key(
+            "J001-SB.2026-D50-GS08-001",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .body::<Value>()
+        .unwrap()["package"]
+        .as_str()
+        .map(|s| Sha256::parse(s).unwrap())
+        .unwrap();
+    let pr = protection(own).await;
+    assert_eq!((pr.held, pr.until), (false, Some(y2077)), "{pr:?}");
+    // Claim 1 decided on 3 July: the daily job locks its documents for 50 years and releases
+    // them.
+    p.state
+        .transact(vec![
+            swi_platform::dossier::closed_op(
+                "claim#C1",
+                chrono::NaiveDate::from_ymd_opt(2026, 7, 3).unwrap(),
+            )
+            .unwrap(),
+        ])
+        .await
+        .unwrap();
+    let r = swi_archiving::retain::ArchiveRetain
+        .run(&p, Instant::now() + Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(r.detail["decided"], 2, "claim 1's two documents: {r:?}");
+    assert_eq!(r.detail["waiting"], 2, "claims 2 and 3 still wait: {r:?}");
+    let pr = protection(c1b).await;
+    assert_eq!((pr.held, pr.until), (false, Some(y2077)), "{pr:?}");
+    assert!(
+        matches!(
+            p.docs
+                .destroy(&c1b, chrono::NaiveDate::from_ymd_opt(2026, 7, 3).unwrap())
+                .await,
+            Err(swi_store::DocError::Retained { .. })
+        ),
+        "the store refuses to destroy it before its day"
+    );
+
     let (status, list) = json_call(
         &p,
         "GET",

@@ -268,6 +268,10 @@ pub async fn approve(
             assessment_form,
             application_form,
         };
+        // Decided: the claim's documents count their retention from now (Art. 45).
+        extra
+            .ops
+            .push(swi_platform::dossier::closed_op(&crate::claim::claim_case(&claim.id), on)?);
         claim.status = to;
         claim.assessment = Some(assessment.clone());
         claim.approval = Some(Approval {

@@ -263,6 +263,11 @@ pub async fn reject(
             let extra = Extra {
                 injury_changed: true,
                 injury_event: Some(("injury.claim_rejected", json!({ "claim": claim.id }))),
+                // Decided: the claim's documents count their retention from now (Art. 45).
+                ops: vec![swi_platform::dossier::closed_op(
+                    &crate::claim::claim_case(&claim.id),
+                    now.date(),
+                )?],
                 ..Extra::default()
             };
             Ok((claim, injury, detail, extra))

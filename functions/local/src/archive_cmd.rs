@@ -19,6 +19,7 @@ fn line(f: &Filing) -> String {
         Phase::Collect => "collecting",
         Phase::Hash => "hashing",
         Phase::Pack => "packing",
+        Phase::Retain => "setting retention",
         Phase::Done => "filed",
     };
     format!(

@@ -184,3 +184,73 @@ pub async fn registrations(p: &Platform, sha: &Sha256) -> Result<Vec<Registratio
         .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
         .collect()
 }
+
+/// That a case's business is done (a claim approved or rejected), on a day: its documents'
+/// retention periods count from 1 January of the year after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Closed {
+    /// The case.
+    pub case: String,
+    /// The day (China).
+    pub on: chrono::NaiveDate,
+}
+
+/// The key of a case's closing.
+#[must_use]
+pub fn closed_key(case: &str) -> Key {
+    Key::new(format!("case#{case}"), "closed")
+}
+
+/// Whether a case's documents wait for its closing (a claim, decided after its materials are
+/// filed) rather than closing with the act that files them (a registration, a verification, a
+/// bank's return: the business is the act).
+#[must_use]
+pub fn closes_later(case: &str) -> bool {
+    case.starts_with("claim#")
+}
+
+/// The operation recording that `case` closed on `on`, to write with the change that closes
+/// it. A case closing again (a claim resubmitted after its rejection, then decided) is written
+/// again: its documents count from the latest closing.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn closed_op(case: &str, on: chrono::NaiveDate) -> Result<TxOp, ApiError> {
+    let k = closed_key(case);
+    Ok(TxOp::Put {
+        item: Item::new(
+            k.pk,
+            k.sk,
+            &Closed {
+                case: case.to_owned(),
+                on,
+            },
+        )?,
+        condition: Condition::None,
+    })
+}
+
+/// The day a registration's case closed, if it has: the day it was filed for a case that closes
+/// with the act, else the case's recorded closing.
+///
+/// # Errors
+/// 503 the store.
+pub async fn closed_on(
+    p: &Platform,
+    r: &Registration,
+) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    if !closes_later(&r.case) {
+        return Ok(chrono::DateTime::parse_from_rfc3339(&r.at)
+            .ok()
+            .map(|d| d.date_naive()));
+    }
+    p.state
+        .get(&closed_key(&r.case))
+        .await?
+        .map(|i| {
+            i.body::<Closed>()
+                .map(|c| c.on)
+                .map_err(|e| ApiError::internal(&e))
+        })
+        .transpose()
+}
