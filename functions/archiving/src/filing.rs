@@ -147,7 +147,7 @@ pub async fn open_month(p: &Platform, month: &str, by: &Actor) -> Result<Vec<Str
 }
 
 /// The daily job that opens last month's filing for every county with archive settings, once
-/// the month has ended (Art. 45: 每月整理归档); [`Archive`] then files it.
+/// the month has ended (Art. 45: 业务档案资料应每月进行整理归档); [`Archive`] then files it.
 pub struct ArchiveOpen;
 
 /// The opening job's name.
