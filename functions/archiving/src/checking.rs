@@ -91,31 +91,48 @@ pub async fn reports(p: &Platform, volume: &str, limit: u32) -> Result<Vec<KeptR
         .collect()
 }
 
+/// A package's bytes as stored, whatever they hash to (the check compares), within its limits;
+/// `None` when it is not stored.
+async fn read_package(p: &Platform, sha: &Sha256) -> Result<Option<Vec<u8>>, ApiError> {
+    use tokio::io::AsyncReadExt;
+    let reader = match p.docs.get(sha).await {
+        Ok(r) => r,
+        Err(swi_store::DocError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(ApiError::unavailable(&e)),
+    };
+    let mut out = Vec::new();
+    match reader
+        .take(PACKAGE_LIMITS.total_bytes + 1)
+        .read_to_end(&mut out)
+        .await
+    {
+        // The store's own check fails at the end when the bytes changed: they are all read.
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {}
+        Err(e) => return Err(ApiError::unavailable(&e)),
+    }
+    Ok(Some(out))
+}
+
 /// Gathers what the stores show of `v` and judges it at `stage`.
 ///
 /// # Errors
 /// 503 the store.
 pub async fn run(p: &Platform, v: &VolumeRecord, stage: Stage) -> Result<Report, ApiError> {
     let package = v.package.as_deref().and_then(|s| Sha256::parse(s).ok());
-    let bytes = match &package {
-        Some(sha) => crate::hashing::hash(p, sha).await?.map(|h| (h, *sha)),
+    // Read once, within the package's limits: its digest is what the bytes hash to.
+    let raw = match &package {
+        Some(sha) => read_package(p, sha).await?,
         None => None,
     };
-    let (package_sha256, tag_files) = match (&bytes, &package) {
-        (Some((h, sha)), _) => {
-            let raw = swi_platform::documents::load_bounded(p, sha, PACKAGE_LIMITS.total_bytes)
-                .await
-                .ok();
-            let files = raw
-                .as_deref()
-                .ok_or_else(|| "the package cannot be read".to_owned())
-                .and_then(|b| {
-                    unpack(b, PACKAGE_LIMITS)
-                        .map(|(_, f)| f)
-                        .map_err(|e| e.to_string())
-                });
-            (h.sha256.clone(), files)
-        }
+    let bytes = raw.as_ref().map(|b| (Sha256::of(b).hex(), b.len() as u64));
+    let (package_sha256, tag_files) = match (&raw, &package) {
+        (Some(b), _) => (
+            Sha256::of(b).hex(),
+            unpack(b, PACKAGE_LIMITS)
+                .map(|(_, f)| f)
+                .map_err(|e| e.to_string()),
+        ),
         (None, Some(sha)) => (sha.hex(), Err("the package is missing".to_owned())),
         (None, None) => (String::new(), Err("the volume is not packed".to_owned())),
     };
@@ -123,10 +140,10 @@ pub async fn run(p: &Platform, v: &VolumeRecord, stage: Stage) -> Result<Report,
     let events = swi_platform::mutation::events(p, &volume_case(&v.id)).await?;
     let filed = events.iter().rev().find(|e| e.command == "volume.file");
     let audit = match (filed, &bytes) {
-        (Some(e), Some((h, _))) => {
-            let rebuilt = swi_domain::audit::digest(&filing_change(v, &h.sha256, h.size));
+        (Some(e), Some((digest, size))) => {
+            let rebuilt = swi_domain::audit::digest(&filing_change(v, digest, *size));
             Some(if rebuilt == e.digest {
-                h.sha256.clone()
+                digest.clone()
             } else {
                 "(another package)".to_owned()
             })

@@ -127,14 +127,6 @@ pub async fn export(p: &Platform, county: &str, dir: &Path) -> Result<Register, 
         for head in recorded_heads(&files) {
             cases.insert(head.case);
         }
-        let report = check_dir(&vdir, Some(&sha.hex()), &dir.join("audit")).await;
-        let passed = report.as_ref().is_ok_and(Report::passed);
-        tokio::fs::write(
-            dir.join("reports").join(format!("{}.json", v.id)),
-            serde_json::to_vec_pretty(&report.map_err(|e| e.en)).map_err(io)?,
-        )
-        .await
-        .map_err(io)?;
         register.volumes.push(Registered {
             id: v.id.clone(),
             archive_number: v.archive_number.clone(),
@@ -144,7 +136,8 @@ pub async fn export(p: &Platform, county: &str, dir: &Path) -> Result<Register, 
             documents: v.documents,
             bytes: v.bytes,
             package: sha.hex(),
-            passed,
+            // Checked below, once the audit chains it needs are written.
+            passed: false,
         });
     }
     for case in cases {
@@ -156,7 +149,7 @@ pub async fn export(p: &Platform, county: &str, dir: &Path) -> Result<Register, 
         .await
         .map_err(io)?;
     }
-    // The audit chains are written now: the reports are made again with them.
+    // Each volume checked as the receiving side will, with the audit chains handed over.
     for r in &mut register.volumes {
         let report = check_dir(&dir.join(&r.id), Some(&r.package), &dir.join("audit")).await;
         r.passed = report.as_ref().is_ok_and(Report::passed);
