@@ -23,8 +23,9 @@ use crate::month::{Filing, Phase, conflict, filing_put, month_end, settings_miss
 /// The most items a volume holds (件号 has four digits).
 pub const MAX_ITEMS: u32 = 9999;
 
-/// Registrations taken per transaction (each may open a volume: three writes).
-const PAGE: u32 = 24;
+/// Registrations taken per transaction (each may open a volume — three writes — write its
+/// item and record which volume its document is filed in: five writes).
+const PAGE: u32 = 16;
 
 /// A volume met while collecting: as read (or new), with what this step changes.
 struct Open {
@@ -77,6 +78,7 @@ pub(crate) async fn collect(p: &Platform, mut f: Filing, version: u64) -> Result
     let mut ops = Vec::new();
     let mut opened: BTreeMap<String, Open> = BTreeMap::new();
     let mut touched: BTreeMap<(String, u32), (ItemRecord, Option<u64>)> = BTreeMap::new();
+    let mut filed_in: std::collections::BTreeSet<(String, String)> = Default::default();
     for it in &page.items {
         let r: Registration = it.body().map_err(|e| ApiError::internal(&e))?;
         let period = retention::period(r.class, end).map_err(|e| {
@@ -166,6 +168,7 @@ pub(crate) async fn collect(p: &Platform, mut f: Filing, version: u64) -> Result
                     .iter()
                     .any(|x| x.sha256 == file.sha256 && x.material == file.material)
                 {
+                    filed_in.insert((file.sha256.clone(), id.clone()));
                     item.files.push(file);
                     item.first = item.first.min(day);
                     item.date = item.date.max(day);
@@ -176,6 +179,7 @@ pub(crate) async fn collect(p: &Platform, mut f: Filing, version: u64) -> Result
             }
             None => {
                 let n = f.open.get(&id).map_or(1, |o| o.n + 1);
+                filed_in.insert((file.sha256.clone(), id.clone()));
                 touched.insert(
                     (id.clone(), n),
                     (
@@ -205,6 +209,16 @@ pub(crate) async fn collect(p: &Platform, mut f: Filing, version: u64) -> Result
             }
         }
         f.registrations += 1;
+    }
+    for (sha, volume) in &filed_in {
+        ops.push(TxOp::Put {
+            item: Item::new(
+                format!("doc#{sha}"),
+                crate::model::filed_in_sk(volume),
+                &json!({ "volume": volume }),
+            )?,
+            condition: Condition::None,
+        });
     }
     for ((volume, _), (item, v)) in &touched {
         ops.push(item_put(
@@ -284,6 +298,8 @@ async fn allocate(
         filed_on: None,
         compiled_by: f.compiled_by.clone(),
         paper: None,
+        hold: None,
+        extended_until: None,
         frozen: None,
     };
     let alloc = allocation_key(&f.county, &f.month, class, period, part);

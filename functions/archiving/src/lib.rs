@@ -12,11 +12,16 @@
 //! - [`stored`]: what the bucket's object-created events say it holds (AWS);
 //! - [`sheets`]: a volume's cover, list of contents and notes sheet as PDFs;
 //! - [`retain`]: each document's retention set in the store once its cases close;
+//! - [`disposal`]: appraisal and destruction as records, [`destroy`] the job carrying them out;
+//! - [`routes_disposal`]: volumes past retention, appraisal, the agency's decision, two
+//!   witnesses, holds, paper copies;
 //! - [`routes_volumes`]: settings, filings on demand, volumes, packages, documents.
 
 pub mod checking;
 pub mod collect;
+pub mod destroy;
 pub mod digest;
+pub mod disposal;
 pub mod filing;
 pub mod fixity;
 pub mod handover;
@@ -25,6 +30,7 @@ pub mod model;
 pub mod month;
 pub mod pack;
 pub mod retain;
+pub mod routes_disposal;
 pub mod routes_volumes;
 pub mod sheets;
 pub mod stored;
@@ -42,6 +48,7 @@ pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
         Box::new(filing::ArchiveOpen),
         Box::new(fixity::FixityJob),
         Box::new(retain::ArchiveRetain),
+        Box::new(destroy::ArchiveDispose),
     ]
 }
 
@@ -60,6 +67,15 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_volumes::run_checks, routes_volumes::checks))
         .routes(routes!(routes_volumes::document))
         .routes(routes!(fixity::status))
+        .routes(routes!(routes_disposal::due))
+        .routes(routes!(routes_disposal::appraise))
+        .routes(routes!(routes_disposal::decide))
+        .routes(routes!(routes_disposal::witness))
+        .routes(routes!(routes_disposal::disposal))
+        .routes(routes!(routes_disposal::destruction_list))
+        .routes(routes!(routes_disposal::hold))
+        .routes(routes!(routes_disposal::release))
+        .routes(routes!(routes_disposal::set_paper))
 }
 
 /// The step's application alone (the platform's routes and the document included), as its

@@ -9,6 +9,8 @@
 //! - `volume#<id>` / `volume`: the volume (index `volumes#<county>` by month, class, period);
 //! - `volume#<id>` / `item#<NNNN>`: its items, numbered without gaps;
 //! - `doc#<sha256>` / `fixity`: the document's SHA-512, size and last verification.
+//! - `doc#<sha256>` / `in#<volume>`: a volume the document is filed in;
+//! - `volume#<id>` / `disposal`: its appraisal and destruction (see `disposal`).
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -100,6 +102,25 @@ pub enum VolumeStatus {
     Filing,
     /// Packed, its digest recorded.
     Filed,
+    /// Approved for destruction and witnessed: its documents are being destroyed.
+    Destroying,
+    /// Destroyed: its catalogue and its destruction list (销毁清册) remain.
+    Destroyed,
+}
+
+/// A hold on a volume (a dispute, an audit, a request of the archive administration): nothing
+/// of a held volume is destroyed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Hold {
+    /// Why.
+    pub reason: String,
+    /// Who placed it (subject).
+    pub by: String,
+    /// Their name.
+    pub by_name: String,
+    /// When.
+    #[schema(value_type = String)]
+    pub at: NaiveDateTime,
 }
 
 /// A volume as the state store keeps it.
@@ -140,11 +161,29 @@ pub struct VolumeRecord {
     pub compiled_by: String,
     /// The paper copy, when recorded.
     pub paper: Option<PaperCopy>,
+    /// A hold, while placed.
+    #[serde(default)]
+    pub hold: Option<Hold>,
+    /// A later day an appraisal kept it to (鉴定延期): never earlier than its period.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub extended_until: Option<NaiveDate>,
     /// What its package is made from, fixed before it is packed: every attempt to pack it
     /// makes the same bytes.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub frozen: Option<Frozen>,
+}
+
+impl VolumeRecord {
+    /// The day its retention has passed, counted from its filing (an appraisal's extension
+    /// included); `None` when permanent or not filed. A document whose case closed later keeps
+    /// its own later day, which destruction honours document by document.
+    #[must_use]
+    pub fn kept_until(&self) -> Option<NaiveDate> {
+        let base = self.period.retain_until(self.filed_on?)?;
+        Some(self.extended_until.map_or(base, |e| e.max(base)))
+    }
 }
 
 /// What a volume's package is made from besides its items, fixed once.
@@ -226,6 +265,29 @@ pub struct ItemRecord {
     /// Its documents (SHA-512 empty until hashed).
     #[schema(value_type = Vec<Object>)]
     pub files: Vec<FileRef>,
+}
+
+/// The sort key under `doc#<sha256>` recording that the document is filed in `volume`: a
+/// document two volumes hold is destroyed only with the last of them.
+#[must_use]
+pub fn filed_in_sk(volume: &str) -> String {
+    format!("in#{volume}")
+}
+
+/// The volumes a document is filed in.
+///
+/// # Errors
+/// 503 the store.
+pub async fn filed_in(state: &dyn StateStore, sha256: &str) -> Result<Vec<String>, ApiError> {
+    Ok(state
+        .query_all(
+            &swi_store::Query::partition(format!("doc#{sha256}"))
+                .range(swi_store::SkRange::Prefix("in#".into())),
+        )
+        .await?
+        .into_iter()
+        .filter_map(|i| i.sk.strip_prefix("in#").map(str::to_owned))
+        .collect())
 }
 
 /// The key of an item.

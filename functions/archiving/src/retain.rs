@@ -232,6 +232,9 @@ pub(crate) async fn retain_step(p: &Platform, mut f: Filing, version: u64) -> Re
     let (mut vi, mut n) = f.retain_at;
     let mut ops = Vec::new();
     let mut decided = 0usize;
+    // A document in two items (or two volumes) of one step is decided once: its decision
+    // covers every registration, and a transaction writes a record once.
+    let mut seen = std::collections::BTreeSet::new();
     while decided < RETAIN_DOCS {
         let Some(id) = volumes.get(vi) else {
             f.phase = Phase::Done;
@@ -251,6 +254,9 @@ pub(crate) async fn retain_step(p: &Platform, mut f: Filing, version: u64) -> Re
                 .map(|fz| fz.filed_on)
                 .ok_or_else(|| ApiError::internal(&format!("volume {id} not packed")))?;
             for sha in own_documents(p, &v).await? {
+                if !seen.insert(sha.clone()) {
+                    continue;
+                }
                 let k = own(&sha, v.period, filed_on);
                 apply(p, &k).await?;
                 ops.push(keep_op(&k)?);
@@ -266,6 +272,9 @@ pub(crate) async fn retain_step(p: &Platform, mut f: Filing, version: u64) -> Re
         };
         let record: crate::model::ItemRecord = item.body().map_err(|e| ApiError::internal(&e))?;
         for file in &record.files {
+            if !seen.insert(file.sha256.clone()) {
+                continue;
+            }
             let sha = Sha256::parse(&file.sha256).map_err(|e| ApiError::internal(&e))?;
             let k = decide(p, &sha).await?;
             apply(p, &k).await?;
@@ -280,7 +289,7 @@ pub(crate) async fn retain_step(p: &Platform, mut f: Filing, version: u64) -> Re
 }
 
 /// A volume's own documents: its package and the sheets its manifest lists under `data/volume/`.
-async fn own_documents(
+pub(crate) async fn own_documents(
     p: &Platform,
     v: &crate::model::VolumeRecord,
 ) -> Result<Vec<String>, ApiError> {

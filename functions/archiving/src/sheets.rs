@@ -133,3 +133,74 @@ fn field(label: &str, value: &str) -> Field {
         value: value.into(),
     }
 }
+
+/// The destruction list (销毁清册) of a volume: what was appraised, who approved and who
+/// witnessed, and a row per document with its item's archive number and digest, destroyed or
+/// kept with why. Kept for ever (class GS16).
+///
+/// # Errors
+/// 503 the font is missing; a character it cannot show.
+pub fn destruction_list(
+    v: &crate::model::VolumeRecord,
+    d: &crate::disposal::Disposal,
+    rows: &[crate::disposal::ListRow],
+    on: chrono::NaiveDate,
+) -> Result<Vec<u8>, ApiError> {
+    let table = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.archive_number.clone(),
+                r.title.clone(),
+                r.material.clone(),
+                r.sha256.clone(),
+                match r.fate {
+                    crate::disposal::Fate::Destroyed => "销毁".to_owned(),
+                    crate::disposal::Fate::Kept => {
+                        format!("留存：{}", r.why.as_deref().unwrap_or(""))
+                    }
+                },
+            ]
+        })
+        .collect();
+    let who = |s: &crate::disposal::Signed| format!("{}（{}）", s.name, chinese_date(s.at.date()));
+    let report = Report {
+        title: "档案销毁清册".into(),
+        number: format!("案卷档号：{}", v.archive_number),
+        serial: format!("销毁日期：{}", chinese_date(on)),
+        lines: vec![
+            format!("案卷题名：{}", v.title),
+            format!(
+                "保管期限：{}；归档日期：{}",
+                v.period.label(),
+                v.filed_on.map_or_else(String::new, chinese_date)
+            ),
+            format!("鉴定意见：{}（{}）", d.proposed.note, who(&d.proposed)),
+            format!(
+                "批准：{}",
+                d.decided
+                    .as_ref()
+                    .map_or_else(String::new, |s| format!("{} {}", who(s), s.note))
+            ),
+            format!(
+                "监销人：{}",
+                d.witnesses.iter().map(who).collect::<Vec<_>>().join("、")
+            ),
+        ],
+        tables: vec![Table {
+            caption: format!("销毁 {} 份，留存 {} 份", d.destroyed, d.kept),
+            columns: vec![
+                Column::text("档号", 2.2),
+                Column::text("题名", 1.6),
+                Column::text("材料", 1.2),
+                Column::text("SHA-256", 2.6),
+                Column::text("处置", 1.4),
+            ],
+            rows: table,
+        }],
+        statement: "本清册永久保存。".into(),
+        signatures: vec!["监销人（签字）".into(), "监销人（签字）".into()],
+        date_line: chinese_date(on),
+    };
+    swi_forms::report::render_report(&*font()?, &report).map_err(|e| ApiError::internal(&e))
+}

@@ -75,7 +75,8 @@ async fn recorded_events_wake_the_jobs_they_name() {
                 "rerating-apply",
                 "payment-runs",
                 "payment-returns",
-                "archive"
+                "archive",
+                "archive-dispose"
             ],
             "{answer}"
         );

@@ -263,6 +263,13 @@ pub enum Action {
     KeepArchive,
     /// Read the archive: volumes, their contents and checks, the documents' registrations.
     ReadArchive,
+    /// Approve or refuse a destruction the archivist proposed (鉴定销毁: the agency decides,
+    /// the archive proposes).
+    ApproveDisposal,
+    /// Witness an approved destruction (监销): two people, each confirming it.
+    WitnessDisposal,
+    /// Place or lift a hold on a volume (a dispute, an audit): nothing held is destroyed.
+    HoldArchive,
 }
 
 /// Why an actor may not.
@@ -351,6 +358,9 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::ReadPayments => &[Finance, AgencyOfficer, Supervisor],
         Action::KeepArchive => &[Archivist],
         Action::ReadArchive => &[Archivist, Supervisor],
+        Action::ApproveDisposal => &[AgencyOfficer],
+        Action::WitnessDisposal => &[Archivist, Supervisor],
+        Action::HoldArchive => &[Archivist, Supervisor],
     }
 }
 

@@ -181,6 +181,10 @@ error_codes! {
     /// 422: the county's archive has no settings yet (its fonds number, archive-house number and
     /// filing unit, which every cover carries, Art. 46).
     ArchiveSettingsMissing = "archive_settings_missing",
+    /// 409: the volume is on hold (a dispute, an audit): it is not destroyed while held.
+    ArchiveHeld = "archive_held",
+    /// 422: the volume's retention period has not passed: it is not appraised for destruction.
+    RetentionNotPassed = "retention_not_passed",
     // 5xx
     /// 500: an internal error (its cause is logged, never sent).
     Internal = "internal",

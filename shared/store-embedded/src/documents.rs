@@ -53,6 +53,18 @@ pub struct EmbeddedDocuments {
     upload_key: [u8; 32],
     /// Serialises the read-modify-write of retention records (keep, release, destroy).
     retention: std::sync::Arc<std::sync::Mutex<()>>,
+    /// The machine's day in China, which bounds any business date a removal is asked for.
+    machine_day: MachineDay,
+}
+
+/// Where the machine's day comes from.
+#[derive(Clone)]
+struct MachineDay(std::sync::Arc<dyn Fn() -> chrono::NaiveDate + Send + Sync>);
+
+impl std::fmt::Debug for MachineDay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MachineDay({})", (self.0)())
+    }
 }
 
 /// Today in China (UTC+8) by the machine's clock.
@@ -132,7 +144,19 @@ impl EmbeddedDocuments {
             public_url: public_url.trim_end_matches('/').to_owned(),
             upload_key,
             retention: std::sync::Arc::default(),
+            machine_day: MachineDay(std::sync::Arc::new(china_today)),
         })
+    }
+
+    /// The same directory with another source of the machine's day: for a test that stands in
+    /// the day, years on, when a document's lock has passed. Nothing configures it.
+    #[must_use]
+    pub fn with_machine_day(
+        mut self,
+        day: impl Fn() -> chrono::NaiveDate + Send + Sync + 'static,
+    ) -> Self {
+        self.machine_day = MachineDay(std::sync::Arc::new(day));
+        self
     }
 
     /// Where a filed document lives.
@@ -818,7 +842,7 @@ impl Documents for EmbeddedDocuments {
             let p = this.protection_now(&sha)?.ok_or(DocError::NotFound(sha))?;
             // The business date may be set (`--today`); the machine's own day in China bounds
             // it, so that no date given removes a document before its lock has passed.
-            let today = today.min(china_today());
+            let today = today.min((this.machine_day.0)());
             if p.held || p.until.is_none_or(|u| u > today) {
                 return Err(DocError::Retained {
                     sha256: sha,
