@@ -127,6 +127,8 @@ pub async fn export(p: &Platform, county: &str, dir: &Path) -> Result<Register, 
         for head in recorded_heads(&files) {
             cases.insert(head.case);
         }
+        // The volume's own chain too: its filing's event vouches for its package.
+        cases.insert(crate::model::volume_case(&v.id));
         register.volumes.push(Registered {
             id: v.id.clone(),
             archive_number: v.archive_number.clone(),
@@ -367,7 +369,7 @@ fn check_dir_blocking(
 }
 
 /// Tag files in the order a bag writes them (what `pack` was given when the volume was filed).
-fn ordered(files: &BTreeMap<String, Vec<u8>>) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn ordered(files: &BTreeMap<String, Vec<u8>>) -> Vec<(String, Vec<u8>)> {
     let fixed = [
         "bagit.txt",
         "bag-info.txt",

@@ -8,6 +8,7 @@
 //! - [`checking`]: the four checks (DA/T 70) of a stored volume, and its kept reports;
 //! - [`fixity`]: the scheduled fixity job, its rounds and preservation events;
 //! - [`handover`]: the export of a county's volumes as complete bags, and their checks;
+//!   [`import`] the receiving side taking such an export in;
 //! - [`hashing`]: one pass over a document's bytes for its digests, type and encryption;
 //! - [`stored`]: what the bucket's object-created events say it holds (AWS);
 //! - [`sheets`]: a volume's cover, list of contents and notes sheet as PDFs;
@@ -26,6 +27,7 @@ pub mod filing;
 pub mod fixity;
 pub mod handover;
 pub mod hashing;
+pub mod import;
 pub mod model;
 pub mod month;
 pub mod pack;

@@ -551,6 +551,35 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
             String::from_utf8_lossy(&run.stderr)
         );
     }
+    // A fresh swi on the embedded store takes the handover in: every volume, each passing
+    // the four checks again on its own stores; run again, it takes nothing twice.
+    let fresh_dir = tempfile::tempdir().unwrap();
+    let fresh = platform(fresh_dir.path(), clock.clone());
+    let agency = swi_platform::jobs::job_actor("import", "经办机构档案室");
+    let received = swi_archiving::import::import(&fresh, out.path(), &agency)
+        .await
+        .unwrap();
+    assert_eq!(received.len(), 3);
+    for r in &received {
+        assert!(r.imported, "{}", r.id);
+        assert!(r.report.passed(), "{}: {:?}", r.id, r.report);
+    }
+    let again = swi_archiving::import::import(&fresh, out.path(), &agency)
+        .await
+        .unwrap();
+    assert!(
+        again.iter().all(|r| !r.imported && r.report.passed()),
+        "{again:?}"
+    );
+    let (_, v) = json_call(
+        &fresh,
+        "GET",
+        "/api/volumes/J001-SB.2026-D50-GS09-001",
+        &archivist,
+        None,
+    )
+    .await;
+    assert_eq!(v["volume"]["status"], "filed", "{v}");
     // A stray file fails the carrier row (and the validator); a flipped byte fails fixity.
     let vdir = out.path().join("J001-SB.2026-D50-GS09-001");
     let gs09 = register

@@ -3,7 +3,8 @@
 //! each month), then files it — volumes, hashes, sheets, packages, checks — showing each
 //! county's progress (a line rewritten on a terminal, a line every few seconds otherwise);
 //! killed, the next run goes on where it was. `swi archive export` hands a county's volumes over
-//! as complete bags; `swi archive check` checks a handover as the receiving side does.
+//! as complete bags; `swi archive check` checks a handover as the receiving side does, and
+//! `swi archive import` takes it in.
 
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
@@ -189,6 +190,48 @@ pub async fn check(dir: &std::path::Path) -> Result<()> {
     }
     if failed > 0 {
         anyhow::bail!("{failed} of {} volumes failed", register.volumes.len());
+    }
+    Ok(())
+}
+
+/// `swi archive import DIR`.
+///
+/// # Errors
+/// No register; the store; a volume that fails its checks, as handed over or once taken in.
+pub async fn import(
+    clock: Arc<dyn Clock>,
+    params: Arc<ParamSet>,
+    dir: &std::path::Path,
+) -> Result<()> {
+    let p = crate::serve_cmd::job_platform(clock, params).await?;
+    let actor = swi_platform::jobs::job_actor("archive-import", "命令行：移交接收");
+    let received = swi_archiving::import::import(&p, dir, &actor)
+        .await
+        .map_err(|e| anyhow!("{}: {}", e.code, e.en))?;
+    let mut failed = 0;
+    for r in &received {
+        let what = if r.imported {
+            "taken in"
+        } else {
+            "not taken in"
+        };
+        if r.report.passed() {
+            println!("{}  {what}, all {} rows passed", r.id, r.report.rows.len());
+        } else {
+            failed += 1;
+            for row in r.report.failed() {
+                println!("{}  {what}, FAILED {}: {}", r.id, row.name, row.detail);
+            }
+        }
+    }
+    println!(
+        "handover {}: {} volumes, {} taken in by this run",
+        dir.display(),
+        received.len(),
+        received.iter().filter(|r| r.imported).count()
+    );
+    if failed > 0 {
+        anyhow::bail!("{failed} of {} volumes failed", received.len());
     }
     Ok(())
 }

@@ -222,6 +222,13 @@ enum ArchiveCommand {
         /// The handover directory (with handover.json).
         dir: PathBuf,
     },
+    /// Take a handover in (移交接收): each volume checked as handed over, its documents,
+    /// package, audit chains and items stored, then checked again on this store; run again, it
+    /// takes nothing twice. Exit non-zero if any volume fails.
+    Import {
+        /// The handover directory (with handover.json).
+        dir: PathBuf,
+    },
 }
 
 fn load_params(path: Option<&PathBuf>) -> Result<ParamSet> {
@@ -317,6 +324,13 @@ fn run() -> Result<()> {
         Command::Archive {
             command: ArchiveCommand::Check { dir },
         } => runtime()?.block_on(archive_cmd::check(&dir))?,
+        Command::Archive {
+            command: ArchiveCommand::Import { dir },
+        } => runtime()?.block_on(archive_cmd::import(
+            clock,
+            std::sync::Arc::new(params),
+            &dir,
+        ))?,
         Command::Run { job: None, .. } => serve_cmd::list_jobs(),
         Command::Run {
             job: Some(job),

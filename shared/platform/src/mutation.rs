@@ -272,6 +272,19 @@ fn event_op(day: chrono::NaiveDate, at: &str, event: &Event) -> Result<TxOp, Api
     })
 }
 
+/// The operation writing an event handed over from another system's chain as it was (a
+/// handover's audit chains): at its own position, indexed by its own day, never over an event
+/// already there. The caller verifies the chain it comes from.
+///
+/// # Errors
+/// The event's time is not RFC 3339.
+pub fn handed_over_op(event: &Event) -> Result<TxOp, ApiError> {
+    let day = chrono::DateTime::parse_from_rfc3339(&event.at)
+        .map_err(|e| ApiError::invalid("审计事件时间有误", format!("event time: {e}")))?
+        .date_naive();
+    event_op(day, &event.at, event)
+}
+
 /// The operations writing the first event of cases that the same transaction creates (a bill
 /// the monthly run issues): no read of an earlier event, since there is none; the `NotExists`
 /// condition on the first position makes the transaction fail if the case had one after all.
