@@ -213,13 +213,14 @@ async fn copy_out(p: &Platform, sha: &Sha256, to: &Path) -> Result<(), ApiError>
     Ok(())
 }
 
-fn hash_file(path: &Path) -> std::io::Result<(String, String, u64, Vec<u8>)> {
+fn hash_file(path: &Path) -> std::io::Result<(String, String, u64, Option<&'static str>)> {
     use sha2::Digest;
     use std::io::Read;
     let mut f = std::fs::File::open(path)?;
     let (mut a, mut b) = (sha2::Sha256::new(), sha2::Sha512::new());
     let mut buf = vec![0u8; 1 << 20];
     let mut head = Vec::new();
+    let mut text = swi_archive::text::TextSniffer::default();
     let mut size = 0u64;
     loop {
         let n = f.read(&mut buf)?;
@@ -231,13 +232,14 @@ fn hash_file(path: &Path) -> std::io::Result<(String, String, u64, Vec<u8>)> {
         }
         a.update(&buf[..n]);
         b.update(&buf[..n]);
+        text.feed(&buf[..n]);
         size += n as u64;
     }
     Ok((
         hex::encode(a.finalize()),
         hex::encode(b.finalize()),
         size,
-        head,
+        swi_platform::documents::sniff(&head).or_else(|| text.kind()),
     ))
 }
 
@@ -318,11 +320,11 @@ fn check_dir_blocking(
     let mut seen = BTreeMap::new();
     for (path, digest) in &manifest {
         let s = match hash_file(&vdir.join(path)) {
-            Ok((a, b, size, head)) => Seen::Read {
+            Ok((a, b, size, kind)) => Seen::Read {
                 sha256: a,
                 sha512: b,
                 size,
-                media_type: swi_platform::documents::sniff(&head).map(str::to_owned),
+                media_type: kind.map(str::to_owned),
                 encrypted: false,
             },
             Err(_) => Seen::Missing,

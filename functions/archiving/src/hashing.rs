@@ -1,5 +1,5 @@
 //! Reading a document whole: its SHA-256 and SHA-512 as its bytes pass, its length, the type
-//! its first bytes show and whether a PDF declares encryption — what a volume's manifest and the
+//! its first bytes show (or plain text, seen whole) and whether a PDF declares encryption — what a volume's manifest and the
 //! four checks need, in one pass over the bytes.
 
 use sha2::{Digest, Sha256 as H256, Sha512 as H512};
@@ -57,6 +57,7 @@ pub async fn hash(p: &Platform, sha: &Sha256) -> Result<Option<Hashed>, ApiError
     let mut head: Vec<u8> = Vec::with_capacity(8);
     let mut encrypted = false;
     let mut tail: Vec<u8> = Vec::new();
+    let mut text = swi_archive::text::TextSniffer::default();
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match reader.read(&mut buf).await {
@@ -69,6 +70,7 @@ pub async fn hash(p: &Platform, sha: &Sha256) -> Result<Option<Hashed>, ApiError
         let chunk = &buf[..n];
         a.update(chunk);
         b.update(chunk);
+        text.feed(chunk);
         if head.len() < 8 {
             head.extend(chunk.iter().take(8 - head.len()));
         }
@@ -80,7 +82,7 @@ pub async fn hash(p: &Platform, sha: &Sha256) -> Result<Option<Hashed>, ApiError
         }
         size += n as u64;
     }
-    let media_type = swi_platform::documents::sniff(&head);
+    let media_type = swi_platform::documents::sniff(&head).or_else(|| text.kind());
     Ok(Some(Hashed {
         sha256: hex::encode(a.finalize()),
         sha512: hex::encode(b.finalize()),

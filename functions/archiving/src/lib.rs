@@ -66,6 +66,7 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_volumes::filing))
         .routes(routes!(routes_volumes::volume))
         .routes(routes!(routes_volumes::package))
+        .routes(routes!(routes_volumes::sheet))
         .routes(routes!(routes_volumes::run_checks, routes_volumes::checks))
         .routes(routes!(routes_volumes::document))
         .routes(routes!(fixity::status))

@@ -23,6 +23,7 @@ fn extension(media: &str) -> &'static str {
         "image/png" => "png",
         "image/tiff" => "tif",
         "text/csv" => "csv",
+        "text/plain" => "txt",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => "xlsx",
         _ => "bin",
     }

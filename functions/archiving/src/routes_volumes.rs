@@ -506,3 +506,59 @@ pub async fn checks(
     readable(&p, &actor, &id).await?;
     Ok(axum::Json(crate::checking::reports(&p, &id, 50).await?))
 }
+
+/// `GET /api/volumes/{id}/sheets/{sheet}`: one of the volume's own sheets as filed — `cover`
+/// (案卷封面), `contents` (卷内目录) or `notes` (备考表) — read through its package's manifest.
+///
+/// # Errors
+/// 403; 404 no such volume or sheet, or not packed.
+#[utoipa::path(get, path = "/api/volumes/{id}/sheets/{sheet}", tag = "archive",
+    params(("id" = String, Path), ("sheet" = String, Path, description = "cover, contents or notes")),
+    responses((status = 200, description = "the sheet", content_type = "application/pdf", body = Vec<u8>),
+        (status = "4XX", description = "refused", body = swi_platform::error::ErrorBody)),
+    security(("bearer" = [])))]
+pub async fn sheet(
+    State(p): State<Platform>,
+    Authenticated(actor): Authenticated,
+    Path((id, sheet)): Path<(String, String)>,
+) -> Result<impl IntoResponse, ApiError> {
+    let v = readable(&p, &actor, &id).await?;
+    if !["cover", "contents", "notes"].contains(&sheet.as_str()) {
+        return Err(ApiError::not_found(
+            "没有该卷内表单",
+            "a sheet is cover, contents or notes",
+        ));
+    }
+    let missing = || ApiError::not_found("该案卷尚未封装", "the volume is not packed yet");
+    let package = v
+        .package
+        .as_deref()
+        .and_then(|s| Sha256::parse(s).ok())
+        .ok_or_else(missing)?;
+    let raw = swi_platform::documents::load_bounded(
+        &p,
+        &package,
+        swi_archive::package::PACKAGE_LIMITS.total_bytes,
+    )
+    .await?;
+    let (_, files) = swi_archive::package::unpack(&raw, swi_archive::package::PACKAGE_LIMITS)
+        .map_err(|e| ApiError::internal(&e))?;
+    let bag = swi_archive::bagit::parse(&files).map_err(|e| ApiError::internal(&e))?;
+    let sha = bag
+        .manifests
+        .get("sha256")
+        .and_then(|m| m.get(&format!("data/volume/{sheet}.pdf")))
+        .and_then(|s| Sha256::parse(s).ok())
+        .ok_or_else(missing)?;
+    let bytes = swi_platform::documents::load_bounded(&p, &sha, 64 << 20).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}-{sheet}.pdf\"", v.id),
+            ),
+        ],
+        bytes,
+    ))
+}

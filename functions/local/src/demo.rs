@@ -12,6 +12,9 @@ use crate::seeder::Seeder;
 /// The demo's first unit.
 pub const UNIT: &str = "91360702MA35G6QL6T";
 
+/// The county's archivist (档案管理).
+pub const ARCHIVIST: &str = "demo-archivist-360702";
+
 /// What the demo holds, for the log's "where to look".
 #[derive(Debug, Default)]
 pub struct Seeded {
@@ -246,6 +249,21 @@ impl Seeder {
         };
         let claims = crate::demo_claims::seed(&s.platform).await?;
         let payments = crate::demo_payments::seed(&s.platform).await?;
+        // The county's archive: its fonds and the names every cover carries (Art. 46); each
+        // month is filed after it ends by the scheduled job, or by the archivist on demand.
+        let archivist = s.token(ARCHIVIST, "archivist", "360702", None)?;
+        s.call(
+            "PUT",
+            "/api/archive/settings/360702",
+            &archivist,
+            Some("demo-archive-settings"),
+            json!({
+                "fonds": "J001", "archive_house_number": "136070",
+                "filing_unit": "章贡区补充工伤保险承办机构", "classification_level": "内部",
+                "compiled_by": "章贡区档案管理员"
+            }),
+        )
+        .await?;
         Ok(Seeded {
             declaration,
             project: Some((pid, certified)),

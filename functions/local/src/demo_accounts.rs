@@ -18,7 +18,7 @@ type Spec = (
 );
 
 /// Every demo account.
-const ACCOUNTS: [Spec; 13] = [
+const ACCOUNTS: [Spec; 14] = [
     (
         "acceptor-360702",
         "demo-acceptor-360702",
@@ -114,6 +114,14 @@ const ACCOUNTS: [Spec; 13] = [
         "360700",
         None,
         "市稽核内控",
+    ),
+    (
+        "archivist-360702",
+        crate::demo::ARCHIVIST,
+        Role::Archivist,
+        "360702",
+        None,
+        "章贡区档案管理员",
     ),
     (
         "officer-city",

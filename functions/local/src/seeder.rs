@@ -168,6 +168,7 @@ fn role_name(role: &str) -> &'static str {
         "finance" => "财务",
         "agency_officer" => "业务科室",
         "supervisor" => "稽核内控",
+        "archivist" => "档案管理",
         _ => "用户",
     }
 }

@@ -5,6 +5,9 @@
 //!   the file and sees it reviewed and applied;
 //! - a citizen files her own claim and its missing material; four clerks — each their own
 //!   person (Art. 5) — take it to its approved forms, which she downloads;
+//! - the archivist finds June filed by the scheduled job after the month ended, reads a
+//!   volume's cover and contents, runs its checks, records its paper copy, holds it and
+//!   extends its period, and the supervisor reads it;
 //!
 //! and the unit's clerk and the supervisor read theirs. Uploads run as the page's script does
 //! them (hashed with WebCrypto, PUT to the store); the plain form path without script is
@@ -30,7 +33,7 @@ use serde_json::{Value, json};
 
 mod support;
 
-use support::{Announces, Server, TODAY, accounts, announced, demo_server};
+use support::{Announces, Server, TODAY, accounts, announced, demo_server, demo_server_on};
 
 /// A demo server, chromedriver and a browser on them; dropped together.
 struct Setup {
@@ -44,6 +47,11 @@ struct Setup {
 async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let server = demo_server(dir.path());
+    browse(dir, server).await
+}
+
+/// A browser on `server`, whose data is in `dir`.
+async fn browse(dir: tempfile::TempDir, server: Server) -> Setup {
     let port = server.port;
     let accounts = accounts(dir.path());
     let mut chromedriver = Command::new(env("CHROMEDRIVER", "chromedriver"));
@@ -988,6 +996,145 @@ async fn the_agency_officer_approves_the_payment_request_and_the_citizen_sees_he
             && page.contains("6218 **** ")
             && !page.contains("62188000000169"),
         "payments-citizen",
+        page.clone(),
+    )
+    .await;
+    b.c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium, chromedriver and axe-core: infra/test installs them (infra/browser) and runs it"]
+async fn the_archivist_reads_the_month_filed_after_it_ended_and_keeps_a_volume() {
+    // The demo's June, seeded on its day; then the same store on 2 July, when the daily
+    // archive-open has filed June.
+    let dir = tempfile::tempdir().unwrap();
+    drop(demo_server(dir.path()));
+    let server = demo_server_on(dir.path(), "2026-07-02");
+    let Setup {
+        mut b,
+        accounts,
+        dir: _dir,
+        _server,
+        _driver,
+    } = browse(dir, server).await;
+    b.sign_in("archivist-360702", &accounts["archivist-360702"])
+        .await;
+    b.click("a[href='/archive']", "to-archive").await;
+    b.accessible("archive").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("全宗号 J001") && page.contains("立即归档"),
+        "archive-settings",
+        page.clone(),
+    )
+    .await;
+    b.until("/archive?month=2026-06", "J001-SB", "archive-june")
+        .await;
+    b.accessible("archive-june").await;
+    // Filed once: the archivist asking again is told so.
+    b.go("/archive", "archive-again").await;
+    b.c.execute(
+        "document.querySelector('#month').value = '2026-06'; return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.submit("form[action='/archive/filings'] button", "file-again")
+        .await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("该月已在归档或已归档"),
+        "file-again",
+        page.clone(),
+    )
+    .await;
+    b.accessible("file-again").await;
+    // A volume: its cover and contents, its sheets as PDFs, its package.
+    b.go("/archive?month=2026-06", "archive-june").await;
+    let page = b.source().await;
+    // A volume of a fixed period (a permanent one is never appraised).
+    let Some(at) = page.find("href=\"/archive/volumes/J001-SB%2E2026-D") else {
+        b.fail("volume-link", page).await;
+    };
+    let rest = &page[at + 6..];
+    let href = rest[..rest.find('"').unwrap()].to_owned();
+    b.go(&href, "volume").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("案卷封面")
+            && page.contains("卷内目录")
+            && page.contains("章贡区补充工伤保险承办机构")
+            && page.contains("0001"),
+        "volume",
+        page.clone(),
+    )
+    .await;
+    for sheet in ["cover.pdf", "contents.pdf", "notes.pdf"] {
+        let got = b.fetch(&format!("{href}/{sheet}")).await;
+        b.ensure(got[0] == 200 && got[2] == "%PDF-", sheet, got.to_string())
+            .await;
+    }
+    let tar = b.fetch_bytes(&format!("{href}/package.tar")).await;
+    b.ensure(
+        tar.len() > 512 && tar[257..262] == *b"ustar",
+        "package",
+        format!("{} bytes", tar.len()),
+    )
+    .await;
+    // The four checks now: every row passes.
+    b.submit("form[action$='/checks'] button", "checks").await;
+    b.accessible("checks").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("长期保存环节") && page.contains("全部通过"),
+        "checks",
+        page.clone(),
+    )
+    .await;
+    // Its paper copy's place; a hold and its release; an extension of its period.
+    b.fill("#box", "2026-06-01").await;
+    b.fill("#shelf", "A-03-2").await;
+    b.submit("form[action$='/paper'] button", "paper").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("2026-06-01 盒 A-03-2 架（以纸质为准）"),
+        "paper",
+        page.clone(),
+    )
+    .await;
+    b.fill("#hold-reason", "稽核调阅").await;
+    b.submit("form[action$='/hold'] button", "hold").await;
+    let page = b.source().await;
+    b.ensure(page.contains("本卷已冻结：稽核调阅"), "hold", page.clone())
+        .await;
+    b.accessible("held").await;
+    b.fill("#hold-reason", "调阅完毕").await;
+    b.submit("form[action$='/release'] button", "release").await;
+    let page = b.source().await;
+    b.ensure(page.contains("未冻结"), "release", page.clone())
+        .await;
+    b.fill("#appraisal-reason", "涉及长期待遇，延长保管").await;
+    b.fill("#years", "10").await;
+    b.c.execute(
+        "document.querySelector('#decision').value = 'extend'; return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.submit("form[action$='/appraisal'] button", "appraise")
+        .await;
+    b.until(&href, "延长保管期限：已执行", "extended").await;
+    b.accessible("extended").await;
+    b.sign_out().await;
+
+    // The supervisor reads it.
+    b.sign_in("supervisor-city", &accounts["supervisor-city"])
+        .await;
+    b.go(&href, "volume-supervisor").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("案卷封面") && page.contains("延长保管期限：已执行"),
+        "volume-supervisor",
         page.clone(),
     )
     .await;

@@ -109,6 +109,15 @@ pub fn router(platform: Platform, api: Router, oidc: Option<std::sync::Arc<oidc:
             get(pages::payments::request_doc),
         )
         .route("/payments/books/{month}", get(pages::payments::books))
+        .route("/archive", get(pages::archive::home))
+        .route("/archive/settings", post(pages::archive::settings))
+        .route("/archive/filings", post(pages::archive::file_month))
+        .route("/archive/appraisal", get(pages::archive::appraisal))
+        .route("/archive/volumes/{id}", get(pages::archive::volume))
+        .route(
+            "/archive/volumes/{id}/{action}",
+            get(pages::archive::file).post(pages::archive::act),
+        )
         .route("/parameters", get(pages::oversight::parameters))
         .route(
             "/parameters/city",

@@ -267,12 +267,13 @@ pub struct Evidence {
 }
 
 /// Media types that are open formats for long-term keeping.
-pub const OPEN_FORMATS: [&str; 6] = [
+pub const OPEN_FORMATS: [&str; 7] = [
     "application/pdf",
     "image/jpeg",
     "image/png",
     "image/tiff",
     "text/csv",
+    "text/plain",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 ];
 

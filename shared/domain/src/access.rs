@@ -261,7 +261,8 @@ pub enum Action {
     /// Keep the archive (Art. 45-47): its settings, a month's filing, the paper copies'
     /// places, appraisal, destruction and handover.
     KeepArchive,
-    /// Read the archive: volumes, their contents and checks, the documents' registrations.
+    /// Read the archive: volumes, their contents and checks, the documents' registrations (the
+    /// agency's officers too: they decide its destructions).
     ReadArchive,
     /// Approve or refuse a destruction the archivist proposed (鉴定销毁: the agency decides,
     /// the archive proposes).
@@ -357,7 +358,7 @@ const fn roles_for(action: Action) -> &'static [Role] {
         Action::Pay => &[Finance],
         Action::ReadPayments => &[Finance, AgencyOfficer, Supervisor],
         Action::KeepArchive => &[Archivist],
-        Action::ReadArchive => &[Archivist, Supervisor],
+        Action::ReadArchive => &[Archivist, Supervisor, AgencyOfficer],
         Action::ApproveDisposal => &[AgencyOfficer],
         Action::WitnessDisposal => &[Archivist, Supervisor],
         Action::HoldArchive => &[Archivist, Supervisor],

@@ -117,10 +117,16 @@ pub fn serve(mut cmd: Command, log: Option<&std::path::Path>) -> Server {
 /// until it serves (its demo accounts written).
 /// With `SWI_TEST_SERVER_LOG=FILE`, the server logs every request to `FILE` (for debugging).
 pub fn demo_server(data: &std::path::Path) -> Server {
+    demo_server_on(data, TODAY)
+}
+
+/// `swi serve --demo` on `data` on the business date `today` (a store seeded before is left as
+/// it is: the same data, days later).
+pub fn demo_server_on(data: &std::path::Path, today: &str) -> Server {
     let log = std::env::var_os("SWI_TEST_SERVER_LOG");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_swi"));
     cmd.args(["serve", "--demo"])
-        .env("SWI_TODAY", TODAY)
+        .env("SWI_TODAY", today)
         .env("SWI_STORE", "embedded")
         .env("SWI_DATA_DIR", data)
         .env("SWI_LOG", if log.is_some() { "info" } else { "error" });

@@ -2,6 +2,7 @@
 //! template; what every page shares — the header with the signed-in person and the sign-out
 //! form, the error page, the 404 — is here.
 
+pub mod archive;
 pub mod bills;
 pub mod citizen;
 pub mod city;
@@ -132,6 +133,11 @@ pub fn links(role: Role) -> Vec<Link> {
             v.push(l("/work", "各环节队列"));
             v.push(l("/alerts", "风险预警"));
             v.push(l("/payments", "待遇支付"));
+            v.push(l("/archive", "档案"));
+        }
+        Role::Archivist => {
+            v.push(l("/archive", "档案管理"));
+            v.push(l("/archive/appraisal", "鉴定与销毁"));
         }
         Role::Finance => {
             v.push(l("/payments", "待遇支付与资金周期"));
@@ -140,6 +146,7 @@ pub fn links(role: Role) -> Vec<Link> {
             v.push(l("/payments", "资金周期"));
             v.push(l("/alerts", "风险预警"));
             v.push(l("/parameters/city", "市里发布的数值"));
+            v.push(l("/archive/appraisal", "档案销毁审批"));
         }
         _ => {}
     }
@@ -271,4 +278,31 @@ pub async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Re
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
     r
+}
+
+/// An API file passed on as a download named `name` (ASCII).
+pub async fn attachment(portal: &crate::Portal, s: &Session, path: &str, name: &str) -> Response {
+    use axum::http::header::{self, HeaderValue};
+    match portal.get(s, path).await {
+        Ok(a) if a.ok() => {
+            let kind = a
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let mut r = (StatusCode::OK, a.bytes).into_response();
+            if let Ok(v) = HeaderValue::from_str(&kind) {
+                r.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(crate::headers::FILE_CSP),
+            );
+            r
+        }
+        Ok(a) => error_page_for(Some(s), &a.refusal()),
+        Err(e) => error_page_for(Some(s), &e),
+    }
 }

@@ -26,7 +26,7 @@ use swi_payment_batch::model::{Batch, BatchStatus, LineView, Source};
 use swi_payment_batch::routes_payments::Due;
 
 use super::forms::fresh_key;
-use super::{Chrome, Signed, error_page_for, html, not_found, segment};
+use super::{Chrome, Signed, attachment, error_page_for, html, not_found, segment};
 use crate::Portal;
 use crate::session::Session;
 
@@ -593,33 +593,6 @@ pub async fn bank_file(
         &format!("{}-{}.{format}", segment(&id), segment(&bank)),
     )
     .await
-}
-
-/// An API file passed on as a download named `name` (ASCII).
-async fn attachment(portal: &Portal, s: &Session, path: &str, name: &str) -> Response {
-    use axum::http::header::{self, HeaderValue};
-    match portal.get(s, path).await {
-        Ok(a) if a.ok() => {
-            let kind = a
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".into());
-            let mut r = (StatusCode::OK, a.bytes).into_response();
-            if let Ok(v) = HeaderValue::from_str(&kind) {
-                r.headers_mut().insert(header::CONTENT_TYPE, v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
-            r.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(crate::headers::FILE_CSP),
-            );
-            r
-        }
-        Ok(a) => error_page_for(Some(s), &a.refusal()),
-        Err(e) => error_page_for(Some(s), &e),
-    }
 }
 
 /// The cycle page.
