@@ -178,3 +178,12 @@ pub fn platform_years_on(dir: &std::path::Path, clock: Arc<SetClock>) -> Platfor
             .with_machine_day(move || swi_platform::clock::Clock::today(&*day));
     assemble(state, Arc::new(docs), clock)
 }
+
+/// A platform on DynamoDB and S3 (`SWI_TABLE`, `SWI_BUCKET`, `AWS_ENDPOINT_URL`).
+pub async fn platform_aws(clock: Arc<SetClock>) -> Platform {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} must be set"));
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+    let (state, docs) =
+        swi_store_aws::open(&var("SWI_TABLE"), &var("SWI_BUCKET"), endpoint.as_deref()).await;
+    assemble(Arc::new(state), Arc::new(docs), clock)
+}
