@@ -13,6 +13,11 @@
 //! [`Report`] prints tables (the payment request, the books, reconciliations, the annual
 //! report) with [`render_report`].
 //!
+//! Every document identifies itself as PDF/A-2b (ISO 19005-2, level B: an archive keeps it as
+//! printed): XMP metadata with `pdfaid:part` 2 and `pdfaid:conformance` B, an output intent
+//! with an embedded sRGB profile (`icc/`), and a file identifier derived from its content, so
+//! that the same form renders the same bytes.
+//!
 //! [`OneTimeNotice`] builds the one-time notice (一次性告知书, Art. 34) every step returns cases
 //! with; [`chinese_date`] writes dates as forms do.
 
@@ -32,8 +37,9 @@ pub use shared::font;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
-use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str};
+use pdf_writer::types::{CidFontType, FontFlags, OutputIntentSubtype, SystemInfo, UnicodeCmap};
+use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
+use sha2::Digest;
 
 /// Why a form cannot be made.
 #[derive(Debug, thiserror::Error)]
@@ -430,8 +436,24 @@ fn finish(font: &Font, mut glyphs: Glyphs<'_>, mut pages: Vec<Page>) -> Result<V
     let descriptor = id();
     let file_id = id();
     let cmap_id = id();
+    let metadata_id = id();
+    let icc_id = id();
     let page_ids: Vec<(Ref, Ref)> = (0..pages.len()).map(|_| (id(), id())).collect();
-    pdf.catalog(catalog).pages(tree);
+    // What the file identifier is derived from: every page's content and the font's subset.
+    let mut identity = sha2::Sha256::new();
+    {
+        let mut c = pdf.catalog(catalog);
+        c.pages(tree).metadata(metadata_id);
+        c.output_intents()
+            .push()
+            .subtype(OutputIntentSubtype::PDFA)
+            .output_condition_identifier(TextStr("sRGB"))
+            .info(TextStr("sRGB IEC61966-2.1"))
+            .dest_output_profile(icc_id);
+    }
+    pdf.icc_profile(icc_id, SRGB)
+        .n(3)
+        .range([0.0, 1.0, 0.0, 1.0, 0.0, 1.0]);
     pdf.pages(tree)
         .kids(page_ids.iter().map(|(p, _)| *p))
         .count(i32::try_from(pages.len()).unwrap_or(i32::MAX));
@@ -443,6 +465,7 @@ fn finish(font: &Font, mut glyphs: Glyphs<'_>, mut pages: Vec<Page>) -> Result<V
         p.resources().fonts().pair(Name(b"F1"), font_id);
         p.finish();
         let data = deflate(&page.content.finish());
+        identity.update(&data);
         pdf.stream(*content_id, &data).filter(Filter::FlateDecode);
     }
 
@@ -496,6 +519,7 @@ fn finish(font: &Font, mut glyphs: Glyphs<'_>, mut pages: Vec<Page>) -> Result<V
         .stem_v(80.0)
         .font_file2(file_id);
     let compressed = deflate(&subset);
+    identity.update(&compressed);
     pdf.stream(file_id, &compressed)
         .filter(Filter::FlateDecode)
         .pair(
@@ -508,5 +532,21 @@ fn finish(font: &Font, mut glyphs: Glyphs<'_>, mut pages: Vec<Page>) -> Result<V
     }
     let cmap = cmap.finish();
     pdf.stream(cmap_id, &cmap);
+    let doc_id = identity.finalize()[..16].to_vec();
+    let hex: String = doc_id.iter().map(|b| format!("{b:02x}")).collect();
+    let mut xmp = xmp_writer::XmpWriter::new();
+    xmp.format("application/pdf")
+        .producer("swi")
+        .pdfa_part(2)
+        .pdfa_conformance("B")
+        .document_id(&format!("uuid:{hex}"))
+        .instance_id(&format!("uuid:{hex}"));
+    let xmp = xmp.finish(None);
+    // PDF/A: the metadata stream is not compressed.
+    pdf.metadata(metadata_id, xmp.as_bytes());
+    pdf.set_file_id((doc_id.clone(), doc_id));
     Ok(pdf.finish())
 }
+
+/// The sRGB profile of every form's PDF/A output intent (CC0, `icc/README.md`).
+const SRGB: &[u8] = include_bytes!("../icc/sRGB-v4.icc");

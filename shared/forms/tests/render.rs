@@ -183,3 +183,36 @@ fn a_long_report_runs_over_pages_repeating_its_header_with_amounts_to_the_fen() 
     assert!(text.contains("第3页"), "{text}");
     assert!(text.contains("借方合计等于贷方合计"));
 }
+
+#[test]
+fn a_form_identifies_itself_as_pdf_a_2b_and_renders_the_same_bytes_twice() {
+    let pdf = render(&font(), &form()).unwrap();
+    assert_eq!(pdf, render(&font(), &form()).unwrap(), "deterministic");
+    let text = String::from_utf8_lossy(&pdf);
+    // The XMP packet is stored uncompressed, as PDF/A requires.
+    assert!(text.contains("<pdfaid:part>2</pdfaid:part>"), "pdfaid:part");
+    assert!(
+        text.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
+        "pdfaid:conformance"
+    );
+    assert!(text.contains("/Type /Metadata"), "a metadata stream");
+    assert!(text.contains("/S /GTS_PDFA1"), "a PDF/A output intent");
+    assert!(text.contains("/DestOutputProfile"), "with its ICC profile");
+    assert!(text.contains("/ID ["), "a file identifier");
+    // Another form: another identifier.
+    let mut other = form();
+    other.serial = "编号：P-2025-0002".into();
+    let id = |b: &[u8]| {
+        let t = String::from_utf8_lossy(b).into_owned();
+        t[t.find("/ID [").unwrap()..].lines().next().unwrap().to_owned()
+    };
+    assert_ne!(id(&pdf), id(&render(&font(), &other).unwrap()));
+    // poppler reads it as before.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let info = Command::new("pdfinfo").arg(&path).output();
+    if let Ok(out) = info {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+}
