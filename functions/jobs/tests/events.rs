@@ -208,3 +208,42 @@ async fn objects_the_bucket_reports_are_registered() {
         "a removal registers nothing"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_reported_through_eventbridge_are_registered() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = seed::embedded(dir.path());
+    let all = swi_jobs::all();
+    let hex = "6a".repeat(32);
+    // As S3 sends it to EventBridge, and the template's rule passes it on: the key as it is.
+    let event = json!({
+        "version": "0", "id": "2b9a3c9e-0000-4000-8000-000000000001",
+        "detail-type": "Object Created", "source": "aws.s3", "account": "123456789012",
+        "time": "2026-06-15T01:30:00Z", "region": "cn-north-1",
+        "resources": ["arn:aws-cn:s3:::swi-docs"],
+        "detail": {
+            "version": "0", "bucket": { "name": "swi-docs" },
+            "object": { "key": format!("sha256/{hex}"), "size": 4096, "etag": "e",
+                "version-id": "v7", "sequencer": "0B" },
+            "request-id": "R", "requester": "123456789012", "reason": "CopyObject"
+        }
+    });
+    for _ in 0..2 {
+        let answer = swi_jobs::handle(&p, &all, &event, later()).await.unwrap();
+        assert_eq!(answer["stored"], 1, "{answer}");
+    }
+    let filed = p
+        .state
+        .get(&Key::new(format!("doc#{hex}"), "stored"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(filed.body["area"], "filed");
+    assert_eq!(filed.body["version"], "v7");
+    assert_eq!(filed.body["size"], 4096);
+    // Another kind of S3 event the rule would not pass on registers nothing.
+    let mut removed = event.clone();
+    removed["detail-type"] = json!("Object Deleted");
+    let answer = swi_jobs::handle(&p, &all, &removed, later()).await.unwrap();
+    assert_eq!(answer["stored"], 0, "{answer}");
+}

@@ -204,7 +204,11 @@ fn a_form_identifies_itself_as_pdf_a_2b_and_renders_the_same_bytes_twice() {
     other.serial = "编号：P-2025-0002".into();
     let id = |b: &[u8]| {
         let t = String::from_utf8_lossy(b).into_owned();
-        t[t.find("/ID [").unwrap()..].lines().next().unwrap().to_owned()
+        t[t.find("/ID [").unwrap()..]
+            .lines()
+            .next()
+            .unwrap()
+            .to_owned()
     };
     assert_ne!(id(&pdf), id(&render(&font(), &other).unwrap()));
     // poppler reads it as before.
@@ -213,6 +217,10 @@ fn a_form_identifies_itself_as_pdf_a_2b_and_renders_the_same_bytes_twice() {
     std::fs::write(&path, &pdf).unwrap();
     let info = Command::new("pdfinfo").arg(&path).output();
     if let Ok(out) = info {
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

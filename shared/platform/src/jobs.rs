@@ -133,7 +133,7 @@ pub fn s3_key(raw: &str) -> String {
 
 /// Reads an invocation's event: DynamoDB stream records, an EventBridge Scheduler event (its
 /// input as the template sets it: `{"job": …}` for a daily job, `{"sweep": true}` for the
-/// sweep), or S3 records.
+/// sweep), S3 records, or an S3 event delivered by EventBridge (`Object Created`).
 ///
 /// # Errors
 /// An event of none of these shapes (the invocation fails and shows).
@@ -196,6 +196,39 @@ pub fn woken(event: &Value) -> Result<Woken, String> {
         } else {
             Woken::Pointers(jobs)
         });
+    }
+    // The bucket's notifications through EventBridge (the template's way: a direct S3
+    // notification would make the bucket depend on the function that depends on the bucket).
+    if event.get("source").and_then(Value::as_str) == Some("aws.s3") {
+        if event.get("detail-type").and_then(Value::as_str) != Some("Object Created") {
+            return Ok(Woken::Documents(Vec::new()));
+        }
+        let reason = event
+            .pointer("/detail/reason")
+            .and_then(Value::as_str)
+            .unwrap_or("Put");
+        return Ok(Woken::Documents(vec![StoredObject {
+            // EventBridge sends the key as it is, not URL-encoded.
+            key: event
+                .pointer("/detail/object/key")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            size: event
+                .pointer("/detail/object/size")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            event: format!("ObjectCreated:{reason}"),
+            at: event
+                .get("time")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            version: event
+                .pointer("/detail/object/version-id")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        }]));
     }
     if let Some(job) = event.get("job").and_then(Value::as_str) {
         return Ok(Woken::Named(job.to_owned()));
