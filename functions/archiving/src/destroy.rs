@@ -17,14 +17,15 @@ use swi_archive::retention::RecordClass;
 use swi_platform::jobs::{Job, Report, Wake, job_actor, pointer_partition};
 use swi_platform::mutation::{Audit, audit_ops};
 use swi_platform::{ApiError, ErrorCode, Platform};
-use swi_store::{Condition, DocError, Item, Keep, Key, Query, Sha256, TxOp};
+use swi_store::{Condition, DocError, Item, Keep, Query, Sha256, TxOp};
 
 use crate::disposal::{
     Disposal, DisposalKind, DisposalStatus, Fate, ListRow, NAME, disposal_put, load, pointer_key,
     row_key, rows,
 };
 use crate::model::{
-    VolumeRecord, VolumeStatus, filed_in, fixity_key, item_key, load_volume, volume_key, volume_put,
+    VolumeRecord, VolumeStatus, destroyed_key, filed_in, fixity_key, item_key, load_volume,
+    volume_key, volume_put,
 };
 use crate::retain::{keep_op, kept, own, own_documents};
 
@@ -101,11 +102,11 @@ pub async fn work(
     let mut steps = 0;
     loop {
         let Some((d, dv)) = load(p, volume).await? else {
-            drop_pointer(p, volume).await?;
+            drop_pointer(p, volume, None).await?;
             return Ok((steps, true));
         };
         if d.status != DisposalStatus::Working {
-            drop_pointer(p, volume).await?;
+            drop_pointer(p, volume, Some(dv)).await?;
             return Ok((steps, true));
         }
         if steps > 0 && Instant::now() > deadline {
@@ -119,14 +120,27 @@ pub async fn work(
     }
 }
 
-async fn drop_pointer(p: &Platform, volume: &str) -> Result<(), ApiError> {
-    p.state
-        .transact(vec![TxOp::Delete {
-            key: pointer_key(volume),
-            condition: Condition::None,
-        }])
-        .await?;
-    Ok(())
+/// Deletes the pointer of a disposal that needs no job, conditioned on the disposal as read: a
+/// hold released meanwhile (the disposal working again, its pointer written again) keeps it.
+async fn drop_pointer(p: &Platform, volume: &str, read: Option<u64>) -> Result<(), ApiError> {
+    let key = crate::disposal::disposal_key(volume);
+    match p
+        .state
+        .transact(vec![
+            TxOp::Check {
+                key,
+                condition: read.map_or(Condition::NotExists, Condition::VersionIs),
+            },
+            TxOp::Delete {
+                key: pointer_key(volume),
+                condition: Condition::None,
+            },
+        ])
+        .await
+    {
+        Ok(()) | Err(swi_store::StateError::Conflict { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn conflict(e: swi_store::StateError) -> ApiError {
@@ -147,12 +161,34 @@ async fn step(p: &Platform, mut d: Disposal, dv: u64) -> Result<(), ApiError> {
         .ok_or_else(|| ApiError::internal(&format!("volume {} missing", d.volume)))?;
     let today = p.clock.today();
     let mut ops = Vec::new();
-    // What the last step decided is removed now; a removal the store refuses is kept after all.
+    // A hold stops it before anything more is removed (what the last step decided waits too).
+    if d.kind == DisposalKind::Destroy && v.hold.is_some() {
+        d.status = DisposalStatus::Held;
+        ops.push(disposal_put(&d, Condition::VersionIs(dv))?);
+        ops.push(TxOp::Check {
+            key: volume_key(&v.id),
+            condition: Condition::VersionIs(vv),
+        });
+        ops.push(TxOp::Delete {
+            key: pointer_key(&d.volume),
+            condition: Condition::None,
+        });
+        return p.state.transact(ops).await.map_err(conflict);
+    }
+    // What the last step decided is removed now, and its fixity record with it; a removal the
+    // store refuses is kept after all.
     for (n, sha) in std::mem::take(&mut d.pending) {
         let hex = Sha256::parse(&sha).map_err(|e| ApiError::internal(&e))?;
         match p.docs.destroy(&hex, today).await {
-            Ok(()) | Err(DocError::NotFound(_)) => {}
+            Ok(()) | Err(DocError::NotFound(_)) => ops.push(TxOp::Delete {
+                key: fixity_key(&sha),
+                condition: Condition::None,
+            }),
             Err(DocError::Retained { held, until, .. }) => {
+                ops.push(TxOp::Delete {
+                    key: destroyed_key(&sha),
+                    condition: Condition::None,
+                });
                 let key = row_key(&d.volume, n, &sha);
                 if let Some(item) = p.state.get(&key).await? {
                     let mut row: ListRow = item.body().map_err(|e| ApiError::internal(&e))?;
@@ -169,18 +205,11 @@ async fn step(p: &Platform, mut d: Disposal, dv: u64) -> Result<(), ApiError> {
             Err(e) => return Err(ApiError::unavailable(&e)),
         }
     }
-    if d.kind == DisposalKind::Destroy && v.hold.is_some() {
-        d.status = DisposalStatus::Held;
-        ops.push(disposal_put(&d, Condition::VersionIs(dv))?);
-        ops.push(TxOp::Delete {
-            key: pointer_key(&d.volume),
-            condition: Condition::None,
-        });
-        return p.state.transact(ops).await.map_err(conflict);
-    }
     let mut decided = 0usize;
-    // A document in two items of the volume is decided (and counted) once.
-    let mut seen = std::collections::BTreeSet::new();
+    // A document in two items of the volume is decided once, and listed under each item.
+    let mut seen: std::collections::BTreeMap<String, Option<String>> =
+        std::collections::BTreeMap::new();
+    let mut listed = std::collections::BTreeSet::new();
     while decided < STEP_DOCS {
         if d.next > v.items + 1 {
             // Finished in a step of its own, once every removal is made and every row
@@ -191,8 +220,13 @@ async fn step(p: &Platform, mut d: Disposal, dv: u64) -> Result<(), ApiError> {
             return finish(p, d, dv, v, vv).await;
         }
         let docs: Vec<(String, String, String, u64)> = if d.next == v.items + 1 {
-            own_documents(p, &v)
-                .await?
+            // Listed once, from the package, before the package itself is removed.
+            if d.own.is_none() {
+                d.own = Some(own_documents(p, &v).await?);
+            }
+            d.own
+                .clone()
+                .unwrap_or_default()
                 .into_iter()
                 .map(|sha| {
                     (
@@ -231,18 +265,50 @@ async fn step(p: &Platform, mut d: Disposal, dv: u64) -> Result<(), ApiError> {
                 break;
             }
             decided += 1;
-            if !seen.insert(sha.clone()) || p.state.get(&destroyed_key(&sha)).await?.is_some() {
+            if !listed.insert((n, sha.clone())) {
                 continue;
             }
             match d.kind {
                 DisposalKind::Extend => {
+                    if seen.insert(sha.clone(), None).is_some() {
+                        continue;
+                    }
                     let until = d.until.unwrap_or(today);
                     if let Some(op) = extend(p, &v, &sha, n == 0, until).await? {
                         ops.push(op);
                     }
                 }
                 DisposalKind::Destroy => {
-                    let why = keeps(p, &v, &sha, n == 0, today).await?;
+                    let why = if let Some(why) = seen.get(&sha) {
+                        why.clone()
+                    } else if p.state.get(&destroyed_key(&sha)).await?.is_some() {
+                        // Destroyed by an earlier step (another item of this volume).
+                        seen.insert(sha.clone(), None);
+                        None
+                    } else {
+                        let why = keeps(p, &v, &sha, n == 0, today).await?;
+                        if why.is_none() {
+                            d.pending.push((n, sha.clone()));
+                            let gone = destroyed_key(&sha);
+                            ops.push(TxOp::Put {
+                                item: Item::new(
+                                    gone.pk,
+                                    gone.sk,
+                                    &json!({ "volume": d.volume, "on": today }),
+                                )?,
+                                condition: Condition::None,
+                            });
+                        }
+                        seen.insert(sha.clone(), why.clone());
+                        why
+                    };
+                    let fate = if why.is_some() {
+                        d.kept += 1;
+                        Fate::Kept
+                    } else {
+                        d.destroyed += 1;
+                        Fate::Destroyed
+                    };
                     let row = ListRow {
                         n,
                         archive_number: archive_number.clone(),
@@ -250,33 +316,10 @@ async fn step(p: &Platform, mut d: Disposal, dv: u64) -> Result<(), ApiError> {
                         material,
                         sha256: sha.clone(),
                         size,
-                        fate: if why.is_some() {
-                            Fate::Kept
-                        } else {
-                            Fate::Destroyed
-                        },
+                        fate,
                         why,
                     };
                     let k = row_key(&d.volume, n, &sha);
-                    if row.fate == Fate::Destroyed {
-                        d.destroyed += 1;
-                        d.pending.push((n, sha.clone()));
-                        ops.push(TxOp::Delete {
-                            key: fixity_key(&sha),
-                            condition: Condition::None,
-                        });
-                        let gone = destroyed_key(&sha);
-                        ops.push(TxOp::Put {
-                            item: Item::new(
-                                gone.pk,
-                                gone.sk,
-                                &json!({ "volume": d.volume, "on": today }),
-                            )?,
-                            condition: Condition::None,
-                        });
-                    } else {
-                        d.kept += 1;
-                    }
                     ops.push(TxOp::Put {
                         item: Item::new(k.pk, k.sk, &row)?,
                         condition: Condition::None,
@@ -328,17 +371,18 @@ async fn keeps(
                 return Ok(Some(format!("亦归于案卷 {}，随该卷保管", o.archive_number)));
             }
         }
-        match kept(p, sha).await? {
-            None => return Ok(Some("尚未确定保管期限".to_owned())),
-            Some(k) if k.permanent => return Ok(Some("所属案件类别永久保管".to_owned())),
-            Some(k) if k.pending => return Ok(Some("所属案件尚未办结".to_owned())),
-            Some(k) if k.until.is_none_or(|u| u > today) => {
-                return Ok(Some(format!(
-                    "保管至 {}",
-                    k.until.map_or_else(|| "—".to_owned(), |u| u.to_string())
-                )));
-            }
-            Some(_) => {}
+        // Decided again from every registration now: a case that registered the same bytes
+        // since (a scan reused in a new claim) keeps them.
+        let hex = Sha256::parse(sha).map_err(|e| ApiError::internal(&e))?;
+        let k = crate::retain::decide(p, &hex).await?;
+        if k.permanent {
+            return Ok(Some("所属案件类别永久保管".to_owned()));
+        }
+        if k.pending {
+            return Ok(Some("所属案件尚未办结".to_owned()));
+        }
+        if let Some(until) = k.until.filter(|u| *u > today) {
+            return Ok(Some(format!("保管至 {until}")));
         }
     }
     let hex = Sha256::parse(sha).map_err(|e| ApiError::internal(&e))?;
@@ -450,10 +494,4 @@ async fn finish(
     });
     ops.extend(audit_ops(p, &actor, &audit).await?);
     p.state.transact(ops).await.map_err(conflict)
-}
-
-/// The key under which a destroyed document is remembered.
-#[must_use]
-pub fn destroyed_key(sha256: &str) -> Key {
-    Key::new(format!("doc#{sha256}"), "destroyed")
 }

@@ -96,6 +96,10 @@ pub struct Disposal {
     /// The next document of that item.
     #[serde(default)]
     pub at_file: usize,
+    /// The volume's own documents (its package and sheets), listed once from the package
+    /// before it is removed.
+    #[serde(default)]
+    pub own: Option<Vec<String>>,
     /// Documents decided for destruction by the last step and removed after it: `(item, sha)`.
     pub pending: Vec<(u32, String)>,
     /// Documents destroyed.

@@ -147,6 +147,19 @@ impl Job for FixityJob {
             let now = p.clock.now().naive_local();
             let mut alerts = Vec::new();
             for ((fx, v), (outcome, actual, bytes)) in batch.iter().zip(checked) {
+                // Destroyed with its volume (鉴定销毁) since it was found: no longer checked.
+                if outcome == Outcome::Missing
+                    && p.state
+                        .get(&crate::model::destroyed_key(&fx.sha256))
+                        .await?
+                        .is_some()
+                {
+                    ops.push(TxOp::Delete {
+                        key: crate::model::fixity_key(&fx.sha256),
+                        condition: Condition::VersionIs(*v),
+                    });
+                    continue;
+                }
                 round.checked += 1;
                 round.bytes += bytes;
                 match outcome {

@@ -64,6 +64,17 @@ pub async fn import(p: &Platform, dir: &Path, by: &Actor) -> Result<Vec<Received
             });
             continue;
         }
+        if load_volume(&*p.state, &r.id).await?.is_some() {
+            // Another volume under the same number: nothing of this one is written.
+            return Err(ApiError::conflict(
+                swi_platform::ErrorCode::AlreadyImported,
+                format!("案卷 {} 已在本档案中且内容不同，未予接收", r.archive_number),
+                format!(
+                    "volume {} is here already with another package: not taken in",
+                    r.id
+                ),
+            ));
+        }
         let vdir = crate::handover::volume_dir(dir, &r.id);
         let handed = crate::handover::check_dir(&vdir, Some(&r.package), &audit_dir).await?;
         if !handed.passed() {
@@ -134,8 +145,10 @@ async fn store(
         return Err(io(format!("{} handed over as {digest}", meta.sha256)));
     }
     let mine = own(digest, period, filed_on);
+    // A decision already made stands when it keeps the document as long or longer, or still
+    // waits for a case (held meanwhile).
     let decision = match kept(p, digest).await? {
-        Some(k) if k.permanent || k.until >= mine.until => k,
+        Some(k) if k.permanent || k.pending || k.until >= mine.until => k,
         _ => mine,
     };
     apply_keep(p, &meta.sha256, &decision).await?;
@@ -183,8 +196,13 @@ async fn take_in(
     let id = number.file_name();
     let bag = swi_archive::bagit::parse(&tags).map_err(io)?;
     let mut ops = Vec::new();
-    // The documents, each stored and kept before anything names it.
+    // The documents, each stored and kept before anything names it (once each: a document in
+    // two items is under two paths).
+    let mut stored = std::collections::BTreeSet::new();
     for (path, digest) in bag.manifests.get("sha256").into_iter().flatten() {
+        if !stored.insert(digest.clone()) {
+            continue;
+        }
         let mut f = tokio::fs::File::open(vdir.join(path)).await.map_err(io)?;
         let (_, op) = store(p, &mut f, digest, volume.period, volume.filed_on).await?;
         ops.push(op);
@@ -227,6 +245,7 @@ async fn take_in(
     // The items, with where each document is filed and its fixity as handed over.
     let mut documents = 0u32;
     let mut bytes_total = 0u64;
+    let mut recorded = std::collections::BTreeSet::new();
     for i in &volume.items {
         let record = ItemRecord {
             n: i.n,
@@ -248,6 +267,9 @@ async fn take_in(
         for f in &i.files {
             documents += 1;
             bytes_total += f.size;
+            if !recorded.insert(f.sha256.clone()) {
+                continue;
+            }
             ops.push(TxOp::Put {
                 item: Item::new(
                     format!("doc#{}", f.sha256),

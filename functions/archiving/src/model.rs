@@ -10,6 +10,7 @@
 //! - `volume#<id>` / `item#<NNNN>`: its items, numbered without gaps;
 //! - `doc#<sha256>` / `fixity`: the document's SHA-512, size and last verification.
 //! - `doc#<sha256>` / `in#<volume>`: a volume the document is filed in;
+//! - `doc#<sha256>` / `destroyed`: the document was destroyed with a volume;
 //! - `volume#<id>` / `disposal`: its appraisal and destruction (see `disposal`).
 
 use chrono::{NaiveDate, NaiveDateTime};
@@ -116,6 +117,10 @@ pub struct Hold {
     pub reason: String,
     /// Who placed it (subject).
     pub by: String,
+    /// Their role (a supervisor's hold is lifted by a supervisor).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub by_role: Option<swi_domain::Role>,
     /// Their name.
     pub by_name: String,
     /// When.
@@ -272,6 +277,12 @@ pub struct ItemRecord {
 #[must_use]
 pub fn filed_in_sk(volume: &str) -> String {
     format!("in#{volume}")
+}
+
+/// The key under which a document destroyed with a volume is remembered (`volume`, `on`).
+#[must_use]
+pub fn destroyed_key(sha256: &str) -> Key {
+    Key::new(format!("doc#{sha256}"), "destroyed")
 }
 
 /// The volumes a document is filed in.

@@ -10,7 +10,7 @@ use axum::response::IntoResponse;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use swi_domain::{Action, Actor, Denied};
+use swi_domain::{Action, Actor, Denied, Role};
 use swi_platform::auth::Authenticated;
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
@@ -26,13 +26,21 @@ use crate::model::{
 };
 use crate::routes_volumes::may;
 
-/// Free text of a person's act (reasons, notes): 1-500 characters, lines allowed.
-fn note(v: &str, field: &str) -> Result<String, ApiError> {
-    let t = v.trim();
-    if t.is_empty() || t.chars().count() > 500 || t.chars().any(|c| c.is_control() && c != '\n') {
+/// Free text of a person's act (reasons, notes): 1-500 characters, lines allowed (a browser's
+/// `\r\n` taken as a line break); `zh` names the field.
+fn note(v: &str, field: &str, zh: &str) -> Result<String, ApiError> {
+    let t = v.replace("\r\n", "\n");
+    let t = t.trim();
+    if t.is_empty() || t.chars().count() > 500 {
         return Err(ApiError::invalid(
-            format!("{field} 须为 1-500 个字符"),
+            format!("{zh}须为 1-500 个字"),
             format!("`{field}` must be 1-500 characters"),
+        ));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ApiError::invalid(
+            format!("{zh}含有不可见的控制字符"),
+            format!("`{field}` holds control characters"),
         ));
     }
     Ok(t.to_owned())
@@ -121,18 +129,18 @@ pub async fn due(
     };
     let all = p
         .state
-        .query_index(
+        .query_index_all(
             Index::Gsi1,
-            &swi_store::Query::partition(volumes_partition(&county)).limit(1000),
+            &swi_store::Query::partition(volumes_partition(&county)).limit(500),
         )
         .await?;
     let mut out = Vec::new();
-    for item in &all.items {
+    for item in &all {
         let v: VolumeRecord = item.body().map_err(|e| ApiError::internal(&e))?;
         let Some(until) = v.kept_until() else {
             continue;
         };
-        if until > on || v.status == VolumeStatus::Filing {
+        if until > on || v.status != VolumeStatus::Filed {
             continue;
         }
         let disposal = load(&p, &v.id).await?.map(|(d, _)| d);
@@ -178,7 +186,7 @@ pub async fn appraise(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/appraisal"), &req);
     volume_for(&p, &actor, &id, Action::KeepArchive).await?;
-    let reasons = note(&req.reasons, "reasons")?;
+    let reasons = note(&req.reasons, "reasons", "理由")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut v, vv) = volume_for(&p, &actor, &id, Action::KeepArchive).await?;
         if v.status != VolumeStatus::Filed {
@@ -217,6 +225,7 @@ pub async fn appraise(
             witnesses: Vec::new(),
             next: 1,
             at_file: 0,
+            own: None,
             pending: Vec::new(),
             destroyed: 0,
             kept: 0,
@@ -308,7 +317,7 @@ pub async fn decide(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/disposal/decision"), &req);
     volume_for(&p, &actor, &id, Action::ApproveDisposal).await?;
-    let reasons = note(&req.reasons, "reasons")?;
+    let reasons = note(&req.reasons, "reasons", "理由")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (v, vv) = volume_for(&p, &actor, &id, Action::ApproveDisposal).await?;
         let (mut d, dv) = load(&p, &v.id)
@@ -377,7 +386,7 @@ pub async fn witness(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/disposal/witness"), &req);
     volume_for(&p, &actor, &id, Action::WitnessDisposal).await?;
-    let text = note(&req.note, "note")?;
+    let text = note(&req.note, "note", "监销确认")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut v, vv) = volume_for(&p, &actor, &id, Action::WitnessDisposal).await?;
         let (mut d, dv) = load(&p, &v.id)
@@ -389,6 +398,9 @@ pub async fn witness(
         }
         if d.decided.as_ref().is_some_and(|s| s.sub == actor.sub) {
             return Err(Denied::Duties("审批人不得担任监销人".into()).into());
+        }
+        if d.proposed.sub == actor.sub {
+            return Err(Denied::Duties("提出销毁的人不得担任监销人".into()).into());
         }
         held(&v)?;
         d.witnesses.push(signed(&p, &actor, text.clone()));
@@ -511,7 +523,7 @@ pub async fn hold(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/hold"), &req);
     volume_for(&p, &actor, &id, Action::HoldArchive).await?;
-    let reason = note(&req.reason, "reason")?;
+    let reason = note(&req.reason, "reason", "理由")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut v, vv) = volume_for(&p, &actor, &id, Action::HoldArchive).await?;
         if v.hold.is_some() {
@@ -526,6 +538,7 @@ pub async fn hold(
         v.hold = Some(Hold {
             reason: reason.clone(),
             by: actor.sub.clone(),
+            by_role: Some(actor.role),
             by_name: actor.name.clone(),
             at: p.clock.now().naive_local(),
         });
@@ -563,11 +576,16 @@ pub async fn release(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/hold/release"), &req);
     volume_for(&p, &actor, &id, Action::HoldArchive).await?;
-    let reason = note(&req.reason, "reason")?;
+    let reason = note(&req.reason, "reason", "理由")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut v, vv) = volume_for(&p, &actor, &id, Action::HoldArchive).await?;
-        if v.hold.take().is_none() {
+        let Some(h) = v.hold.take() else {
             return Err(transition("该案卷未被冻结", "the volume is not on hold"));
+        };
+        // A hold the supervision placed (an audit) is lifted by the supervision: the archive
+        // that proposes destructions does not lift it.
+        if h.by_role == Some(Role::Supervisor) && actor.role != Role::Supervisor {
+            return Err(Denied::Duties("稽核人员冻结的案卷须由稽核人员解除冻结".into()).into());
         }
         let mut ops = vec![volume_put(&v, Condition::VersionIs(vv))?];
         if let Some((mut d, dv)) = load(&p, &v.id).await?

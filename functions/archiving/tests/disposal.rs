@@ -1,8 +1,9 @@
 //! Appraisal and destruction on the embedded store, years on: a volume of 10-year records is
 //! not destroyed before its day; an appraisal extends it by a year, raising every document's
 //! lock; past that day it is listed, proposed, approved by the agency (a second role) and
-//! witnessed by two people — one witness alone, the same person twice, or the approver
-//! witnessing destroys nothing — and a hold stops it, before and while it runs. Destroyed:
+//! witnessed by two people — one witness alone, the same person twice, the proposer or the
+//! approver witnessing destroys nothing — and a hold stops it, before and while it runs (a
+//! supervisor's hold lifted only by a supervisor). Destroyed:
 //! every document no other volume keeps, with a destruction list (销毁清册) kept for ever that
 //! names each by archive number and digest; a document a permanent volume also holds stays,
 //! and the store itself refuses to remove it.
@@ -207,12 +208,22 @@ async fn a_volume_past_retention_is_destroyed_only_as_approved_witnessed_and_unh
         "{body}"
     );
     let release = format!("/api/volumes/{id}/hold/release");
+    // The supervision's hold is not lifted by the archive.
+    let (_, body) = json_call(
+        &p,
+        "POST",
+        &release,
+        &archivist,
+        Some(json!({ "reason": "调阅完毕" })),
+    )
+    .await;
+    assert_eq!(body["error"]["code"], "separation_of_duties", "{body}");
     let (status, body) = json_call(
         &p,
         "POST",
         &release,
         &supervisor,
-        Some(json!({ "reason": "稽核完毕" })),
+        Some(json!({ "reason": "稽核完毕\r\n已归还" })),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -229,16 +240,22 @@ async fn a_volume_past_retention_is_destroyed_only_as_approved_witnessed_and_unh
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "approved");
 
-    // One witness is not enough; the same one twice is refused; the approver may not witness.
+    // One witness is not enough; the same one twice is refused; neither the proposer nor the
+    // approver may witness.
     let witness = format!("/api/volumes/{id}/disposal/witness");
     let seen = json!({ "note": "已核对清册" });
-    let (status, body) = json_call(&p, "POST", &witness, &archivist, Some(seen.clone())).await;
+    let (_, body) = json_call(&p, "POST", &witness, &archivist, Some(seen.clone())).await;
+    assert_eq!(
+        body["error"]["code"], "separation_of_duties",
+        "the proposer: {body}"
+    );
+    let (status, body) = json_call(&p, "POST", &witness, &archivist2, Some(seen.clone())).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(
         body["status"], "approved",
         "one witness: not carried out: {body}"
     );
-    let (_, body) = json_call(&p, "POST", &witness, &archivist, Some(seen.clone())).await;
+    let (_, body) = json_call(&p, "POST", &witness, &archivist2, Some(seen.clone())).await;
     assert_eq!(body["error"]["code"], "separation_of_duties", "{body}");
     let (status, _) = json_call(&p, "POST", &witness, &officer, Some(seen.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN);

@@ -207,13 +207,14 @@ pub fn woken(event: &Value) -> Result<Woken, String> {
             .pointer("/detail/reason")
             .and_then(Value::as_str)
             .unwrap_or("Put");
+        let key = event
+            .pointer("/detail/object/key")
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+            .ok_or("an S3 Object Created event without its object's key")?;
         return Ok(Woken::Documents(vec![StoredObject {
             // EventBridge sends the key as it is, not URL-encoded.
-            key: event
-                .pointer("/detail/object/key")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            key: key.to_owned(),
             size: event
                 .pointer("/detail/object/size")
                 .and_then(Value::as_u64)
