@@ -16,6 +16,7 @@
 //! - [`disposal`]: appraisal and destruction as records, [`destroy`] the job carrying them out;
 //! - [`routes_disposal`]: volumes past retention, appraisal, the agency's decision, two
 //!   witnesses, holds, paper copies;
+//! - [`routes_handover`]: the handover register (移交清册) to sign;
 //! - [`routes_volumes`]: settings, filings on demand, volumes, packages, documents.
 
 pub mod checking;
@@ -33,6 +34,7 @@ pub mod month;
 pub mod pack;
 pub mod retain;
 pub mod routes_disposal;
+pub mod routes_handover;
 pub mod routes_volumes;
 pub mod sheets;
 pub mod stored;
@@ -79,6 +81,7 @@ pub fn routes() -> Routes {
         .routes(routes!(routes_disposal::hold))
         .routes(routes!(routes_disposal::release))
         .routes(routes!(routes_disposal::set_paper))
+        .routes(routes!(routes_handover::register))
 }
 
 /// The step's application alone (the platform's routes and the document included), as its

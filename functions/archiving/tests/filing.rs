@@ -526,6 +526,52 @@ async fn a_month_is_filed_into_volumes_by_class_and_period() {
     bytes[3] ^= 1;
     std::fs::write(&victim, &bytes).unwrap();
 
+    // The handover register to sign: every filed volume, its package, its last checks.
+    let (status, register) =
+        json_call(&p, "GET", "/api/archive/handover/360702", &archivist, None).await;
+    assert_eq!(status, StatusCode::OK, "{register}");
+    let rows = register.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{register}");
+    assert!(
+        rows.iter()
+            .all(|r| r["passed"] == true && r["package"].as_str().unwrap().len() == 64),
+        "{register}"
+    );
+    let (status, csv) = call(
+        &p,
+        "GET",
+        "/api/archive/handover/360702?format=csv",
+        &archivist,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.starts_with("archive_number,") && csv.lines().count() == 4,
+        "{csv}"
+    );
+    let (_, xlsx) = call(
+        &p,
+        "GET",
+        "/api/archive/handover/360702?format=xlsx",
+        &archivist,
+        None,
+    )
+    .await;
+    assert!(xlsx.starts_with(b"PK"));
+    let (status, _) = call(
+        &p,
+        "GET",
+        "/api/archive/handover/360702?format=pdf",
+        &archivist,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = call(&p, "GET", "/api/archive/handover/360703", &archivist, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another county's register");
+
     // Handover: every filed volume exported as a complete bag, with the register, the reports
     // and the audit chains; each passes its checks as the receiving side runs them, and the
     // Library of Congress's validator accepts each.

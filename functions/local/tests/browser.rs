@@ -1125,6 +1125,23 @@ async fn the_archivist_reads_the_month_filed_after_it_ended_and_keeps_a_volume()
         .await;
     b.until(&href, "延长保管期限：已执行", "extended").await;
     b.accessible("extended").await;
+    // The handover register: the volume listed with its paper copy, to download and sign.
+    b.click("a[href='/archive/handover']", "to-handover").await;
+    b.accessible("handover").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("移交清册") && page.contains("A-03-2") && page.contains("swi archive import"),
+        "handover",
+        page.clone(),
+    )
+    .await;
+    let xlsx = b.fetch("/archive/handover/register.xlsx").await;
+    b.ensure(
+        xlsx[0] == 200 && xlsx[2].as_str().is_some_and(|h| h.starts_with("PK")),
+        "handover-xlsx",
+        xlsx.to_string(),
+    )
+    .await;
     b.sign_out().await;
 
     // The supervisor reads it.

@@ -113,6 +113,11 @@ pub fn router(platform: Platform, api: Router, oidc: Option<std::sync::Arc<oidc:
         .route("/archive/settings", post(pages::archive::settings))
         .route("/archive/filings", post(pages::archive::file_month))
         .route("/archive/appraisal", get(pages::archive::appraisal))
+        .route("/archive/handover", get(pages::archive::handover))
+        .route(
+            "/archive/handover/{file}",
+            get(pages::archive::handover_file),
+        )
         .route("/archive/volumes/{id}", get(pages::archive::volume))
         .route(
             "/archive/volumes/{id}/{action}",

@@ -736,3 +736,99 @@ pub async fn appraisal(State(portal): State<Portal>, Signed(s): Signed) -> Respo
         },
     )
 }
+
+/// A register row as the handover page shows it.
+#[derive(Debug, Clone)]
+pub struct RegisterView {
+    href: String,
+    number: String,
+    title: String,
+    period: String,
+    items: u32,
+    documents: u32,
+    package: String,
+    paper: String,
+    checks: String,
+    failed: bool,
+}
+
+/// The handover page.
+#[derive(Template)]
+#[template(path = "archive_handover.html")]
+pub struct HandoverPage {
+    chrome: Chrome,
+    county: String,
+    rows: Vec<RegisterView>,
+    unchecked: usize,
+    failed: usize,
+}
+
+/// `GET /archive/handover`: the county's handover register (移交清册, Art. 47).
+pub async fn handover(State(portal): State<Portal>, Signed(s): Signed) -> Response {
+    if !may_read(&s) {
+        return not_found();
+    }
+    let rows: Vec<swi_archiving::routes_handover::RegisterRow> = match portal
+        .get(&s, &format!("/api/archive/handover/{}", segment(&s.county)))
+        .await
+        .and_then(|a| a.into())
+    {
+        Ok(r) => r,
+        Err(e) => return error_page_for(Some(&s), &e),
+    };
+    let view: Vec<RegisterView> = rows
+        .iter()
+        .map(|r| RegisterView {
+            href: format!("/archive/volumes/{}", segment(&r.id)),
+            number: r.archive_number.clone(),
+            title: r.title.clone(),
+            period: r.period.clone(),
+            items: r.items,
+            documents: r.documents,
+            package: r.package.chars().take(16).collect(),
+            paper: match (&r.paper, r.authoritative) {
+                (Some(p), Some(a)) => format!("{p}（{}）", authoritative_zh(a)),
+                _ => "未登记".to_owned(),
+            },
+            checks: match (r.checked_at, r.passed) {
+                (Some(at), Some(true)) => format!("{} 通过", at.format("%Y-%m-%d")),
+                (Some(at), Some(false)) => format!("{} 未通过", at.format("%Y-%m-%d")),
+                _ => "未检测".to_owned(),
+            },
+            failed: r.passed == Some(false),
+        })
+        .collect();
+    html(
+        StatusCode::OK,
+        &HandoverPage {
+            chrome: Chrome::of(&s),
+            county: super::words::county(&s.county),
+            unchecked: rows.iter().filter(|r| r.passed.is_none()).count(),
+            failed: rows.iter().filter(|r| r.passed == Some(false)).count(),
+            rows: view,
+        },
+    )
+}
+
+/// `GET /archive/handover/{file}`: the register to sign, `register.xlsx` or `register.csv`.
+pub async fn handover_file(
+    State(portal): State<Portal>,
+    Signed(s): Signed,
+    Path(file): Path<String>,
+) -> Response {
+    let format = match file.as_str() {
+        "register.xlsx" => "xlsx",
+        "register.csv" => "csv",
+        _ => return not_found(),
+    };
+    super::attachment(
+        &portal,
+        &s,
+        &format!(
+            "/api/archive/handover/{}?format={format}",
+            segment(&s.county)
+        ),
+        &format!("handover-{}.{format}", segment(&s.county)),
+    )
+    .await
+}

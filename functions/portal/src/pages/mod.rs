@@ -138,6 +138,7 @@ pub fn links(role: Role) -> Vec<Link> {
         Role::Archivist => {
             v.push(l("/archive", "档案管理"));
             v.push(l("/archive/appraisal", "鉴定与销毁"));
+            v.push(l("/archive/handover", "移交"));
         }
         Role::Finance => {
             v.push(l("/payments", "待遇支付与资金周期"));
