@@ -27,8 +27,10 @@ mod support;
 
 use support::*;
 
+/// A fixed business day.
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    let fixed = NaiveDate::from_ymd_opt(y, m, d);
+    fixed.unwrap()
 }
 
 async fn dispose(p: &swi_platform::Platform) -> swi_platform::jobs::Report {
