@@ -208,6 +208,7 @@ impl Job for FixityJob {
                         _ => format!("存档文件 {sha} 的内容已改变，与其摘要不符"),
                     },
                     en: format!("archived document {sha}: {outcome:?}"),
+                    ..Alert::default()
                 };
                 // One alert per document: raised once, worked in the register.
                 if p.state.get(&alert_key(&alert.id)).await?.is_none() {

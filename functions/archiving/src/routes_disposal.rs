@@ -26,26 +26,6 @@ use crate::model::{
 };
 use crate::routes_volumes::may;
 
-/// Free text of a person's act (reasons, notes): 1-500 characters, lines allowed (a browser's
-/// `\r\n` taken as a line break); `zh` names the field.
-fn note(v: &str, field: &str, zh: &str) -> Result<String, ApiError> {
-    let t = v.replace("\r\n", "\n");
-    let t = t.trim();
-    if t.is_empty() || t.chars().count() > 500 {
-        return Err(ApiError::invalid(
-            format!("{zh}须为 1-500 个字"),
-            format!("`{field}` must be 1-500 characters"),
-        ));
-    }
-    if t.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::invalid(
-            format!("{zh}含有不可见的控制字符"),
-            format!("`{field}` holds control characters"),
-        ));
-    }
-    Ok(t.to_owned())
-}
-
 fn signed(p: &Platform, actor: &Actor, text: String) -> Signed {
     Signed {
         sub: actor.sub.clone(),
@@ -186,7 +166,7 @@ pub async fn appraise(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/appraisal"), &req);
     volume_for(&p, &actor, &id, Action::KeepArchive).await?;
-    let reasons = note(&req.reasons, "reasons", "理由")?;
+    let reasons = wire::note(&req.reasons, "reasons", "理由")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut v, vv) = volume_for(&p, &actor, &id, Action::KeepArchive).await?;
         if v.status != VolumeStatus::Filed {
@@ -317,7 +297,7 @@ pub async fn decide(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/disposal/decision"), &req);
     volume_for(&p, &actor, &id, Action::ApproveDisposal).await?;
-    let reasons = note(&req.reasons, "reasons", "理由")?;
+    let reasons = wire::note(&req.reasons, "reasons", "理由")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (v, vv) = volume_for(&p, &actor, &id, Action::ApproveDisposal).await?;
         let (mut d, dv) = load(&p, &v.id)
@@ -386,7 +366,7 @@ pub async fn witness(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/disposal/witness"), &req);
     volume_for(&p, &actor, &id, Action::WitnessDisposal).await?;
-    let text = note(&req.note, "note", "监销确认")?;
+    let text = wire::note(&req.note, "note", "监销确认")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut v, vv) = volume_for(&p, &actor, &id, Action::WitnessDisposal).await?;
         let (mut d, dv) = load(&p, &v.id)
@@ -523,7 +503,7 @@ pub async fn hold(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/hold"), &req);
     volume_for(&p, &actor, &id, Action::HoldArchive).await?;
-    let reason = note(&req.reason, "reason", "理由")?;
+    let reason = wire::note(&req.reason, "reason", "理由")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut v, vv) = volume_for(&p, &actor, &id, Action::HoldArchive).await?;
         if v.hold.is_some() {
@@ -576,7 +556,7 @@ pub async fn release(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let fp = fingerprint(&format!("POST /api/volumes/{id}/hold/release"), &req);
     volume_for(&p, &actor, &id, Action::HoldArchive).await?;
-    let reason = note(&req.reason, "reason", "理由")?;
+    let reason = wire::note(&req.reason, "reason", "理由")?;
     let (status, body) = apply(&p, &actor, &key, &fp, async {
         let (mut v, vv) = volume_for(&p, &actor, &id, Action::HoldArchive).await?;
         let Some(h) = v.hold.take() else {

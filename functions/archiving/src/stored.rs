@@ -108,6 +108,7 @@ pub async fn record(p: &Platform, objects: &[StoredObject]) -> Result<usize, Api
                         assignee: None,
                         zh: "文件库中出现不属于本系统的对象".into(),
                         en: format!("an object swi does not know is in the bucket: {}", s.key),
+                        ..Alert::default()
                     })?;
                     ops.push(op);
                     audit.push(a);

@@ -19,6 +19,7 @@ pub fn all() -> Vec<Box<dyn Job>> {
     all.extend(swi_premium_billing::jobs());
     all.extend(swi_payment_batch::jobs());
     all.extend(swi_archiving::jobs());
+    all.extend(swi_supervision::jobs());
     all
 }
 

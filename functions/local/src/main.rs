@@ -187,21 +187,14 @@ enum DocCommand {
 #[derive(Subcommand)]
 enum StoreCommand {
     /// Check that the state and document stores answer, and that the audit ledger is intact.
-    Health {
-        /// The first day of the ledger to check (China).
-        #[arg(long, value_name = "YYYY-MM-DD", default_value = "2025-01-01")]
-        audit_from: NaiveDate,
-    },
+    Health,
 }
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check every case's chain of audit events; exit non-zero if any is broken.
-    Verify {
-        /// The first day of the ledger to check (China).
-        #[arg(long, value_name = "YYYY-MM-DD", default_value = "2025-01-01")]
-        from: NaiveDate,
-    },
+    /// Check every daily anchor and every case's chain of audit events against them; exit
+    /// non-zero if any is broken.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -299,18 +292,18 @@ fn run() -> Result<()> {
             }
         })?,
         Command::Store {
-            command: StoreCommand::Health { audit_from },
+            command: StoreCommand::Health,
         } => runtime()?.block_on(async {
             let stores = store_cmd::open().await?;
             store_cmd::health(&stores).await?;
-            let report = store_cmd::audit_verify(&stores, audit_from, today).await?;
+            let report = store_cmd::audit_verify(&stores, today).await?;
             store_cmd::print_audit(&report)
         })?,
         Command::Audit {
-            command: AuditCommand::Verify { from },
+            command: AuditCommand::Verify,
         } => runtime()?.block_on(async {
             let stores = store_cmd::open().await?;
-            let report = store_cmd::audit_verify(&stores, from, today).await?;
+            let report = store_cmd::audit_verify(&stores, today).await?;
             store_cmd::print_audit(&report)
         })?,
         Command::Archive {

@@ -10,5 +10,6 @@ pub fn all() -> Vec<swi_platform::api::Routes> {
         swi_premium_billing::routes(),
         swi_payment_batch::routes(),
         swi_archiving::routes(),
+        swi_supervision::routes(),
     ]
 }

@@ -191,88 +191,30 @@ pub async fn health(stores: &Stores) -> Result<()> {
     Ok(())
 }
 
-/// What `swi audit verify` found.
-#[derive(Debug, Default)]
-pub struct AuditReport {
-    /// Days of the ledger read.
-    pub days: usize,
-    /// Cases whose chains were checked.
-    pub cases: usize,
-    /// Events checked.
-    pub events: usize,
-    /// Cases whose chain is broken, with where and why.
-    pub broken: Vec<swi_domain::audit::ChainBroken>,
-}
-
-/// Checks the audit chain of every case that has an event on a day from `from` to `to`: the
-/// days' ledger index names the cases, and each case's events are checked from its first (every
-/// event numbered without gaps, true to its hash, pointing at the hash before it).
+/// `swi audit verify`: every anchor and every case's chain (`swi_supervision::verify`).
 ///
 /// # Errors
 /// The state store cannot be read.
 pub async fn audit_verify(
     stores: &Stores,
-    from: chrono::NaiveDate,
-    to: chrono::NaiveDate,
-) -> Result<AuditReport> {
-    use swi_store::{Index, Query};
-    let mut report = AuditReport::default();
-    let mut cases = std::collections::BTreeSet::new();
-    let mut day = from;
-    while day <= to {
-        report.days += 1;
-        for item in stores
-            .state
-            .query_index_all(
-                Index::Gsi1,
-                &Query::partition(format!("audit-day#{day}")).limit(1000),
-            )
-            .await?
-        {
-            cases.insert(item.pk.trim_start_matches("audit#").to_owned());
-        }
-        day = day.succ_opt().unwrap_or(to + chrono::TimeDelta::days(1));
-    }
-    for case in cases {
-        let mut events = Vec::new();
-        for item in stores
-            .state
-            .query_all(
-                &Query::partition(swi_platform::mutation::audit_partition(&case)).limit(1000),
-            )
-            .await?
-        {
-            match item.body::<swi_domain::audit::Event>() {
-                Ok(e) => events.push(e),
-                Err(_) => {
-                    report.broken.push(swi_domain::audit::ChainBroken {
-                        case: case.clone(),
-                        seq: events.len() as u64 + 1,
-                        reason: "an event that does not read as an event",
-                    });
-                    break;
-                }
-            }
-        }
-        report.cases += 1;
-        report.events += events.len();
-        if let Err(broken) = swi_domain::audit::verify_chain(&events) {
-            report.broken.push(broken);
-        }
-    }
-    Ok(report)
+    today: chrono::NaiveDate,
+) -> Result<swi_supervision::verify::Verification> {
+    swi_supervision::verify::verify_all(stores.state.as_ref(), stores.docs.as_ref(), today)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.en))
 }
 
-/// Prints an audit report; an error when a chain is broken.
+/// Prints what the verification found; an error when the ledger is broken.
 ///
 /// # Errors
-/// A broken chain.
-pub fn print_audit(report: &AuditReport) -> Result<()> {
+/// A broken chain or anchor.
+pub fn print_audit(report: &swi_supervision::verify::Verification) -> Result<()> {
     println!(
-        "audit: {} cases, {} events over {} days checked; {} broken",
+        "audit: {} anchors, {} days, {} case-days, {} events checked; {} broken",
+        report.anchors,
+        report.days,
         report.cases,
         report.events,
-        report.days,
         report.broken.len()
     );
     for b in &report.broken {

@@ -497,7 +497,7 @@ fn an_altered_audit_event_is_found_by_audit_verify_and_health() {
     assert!(ok.status.success(), "{text}");
     assert!(text.contains("; 0 broken"), "{text}");
     assert!(
-        !text.contains(" 0 cases"),
+        !text.contains(" 0 case-days"),
         "the demo's changes are on the ledger: {text}"
     );
     // Someone with the database file rewrites what an event says was done.

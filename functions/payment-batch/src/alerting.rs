@@ -2,11 +2,9 @@
 //! transaction of its own with its audit event; raised again, nothing happens.
 
 use swi_domain::Actor;
-use swi_platform::alerts::{Alert, AlertStatus, raise};
-use swi_platform::mutation::audit_ops;
+use swi_platform::alerts::{Alert, AlertStatus, raise_once};
 use swi_platform::{ApiError, Platform};
 use swi_rules::ids::County;
-use swi_store::StateError;
 
 /// An alert to raise.
 pub struct Raise {
@@ -30,6 +28,12 @@ pub struct Raise {
 /// The store is unavailable.
 pub async fn alert(p: &Platform, actor: &Actor, r: Raise) -> Result<bool, ApiError> {
     let (zh, en) = r.says;
+    let basis = r
+        .evidence
+        .get("basis")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned);
+    let links = vec![r.subject.clone()];
     let a = Alert {
         id: r.id,
         kind: r.kind,
@@ -42,20 +46,9 @@ pub async fn alert(p: &Platform, actor: &Actor, r: Raise) -> Result<bool, ApiErr
         assignee: None,
         zh,
         en,
+        basis,
+        links,
+        ..Alert::default()
     };
-    if p.state
-        .get(&swi_platform::alerts::alert_key(&a.id))
-        .await?
-        .is_some()
-    {
-        return Ok(false);
-    }
-    let (op, audit) = raise(&a)?;
-    let mut ops = vec![op];
-    ops.extend(audit_ops(p, actor, &[audit]).await?);
-    match p.state.transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(StateError::Conflict { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
+    raise_once(p, actor, &a).await
 }

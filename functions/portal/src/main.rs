@@ -16,6 +16,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             swi_premium_billing::routes(),
             swi_payment_batch::routes(),
             swi_archiving::routes(),
+            swi_supervision::routes(),
         ],
     );
     swi_platform::telemetry::init();

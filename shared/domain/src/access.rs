@@ -227,8 +227,15 @@ pub enum Action {
     Read,
     /// Read the audit ledger.
     ReadAudit,
-    /// Read and work risk alerts (Art. 42-44).
+    /// Read risk alerts and the supervision register (Art. 42-44).
     ReadAlerts,
+    /// Work risk alerts — assign, investigate, close with a finding — and keep the yearly
+    /// supervision plan (Art. 44, chapter 8).
+    WorkAlerts,
+    /// Read the statistics and the fund's analysis (Art. 41).
+    ReadStatistics,
+    /// Record the use of the prevention fund (Art. 50).
+    RecordPreventionUse,
     /// Record or confirm a city parameter (a figure the city sets, its calendar).
     SetParameters,
     /// Verify a citizen's identity at the window (link an account to an ID number) or record a
@@ -345,6 +352,9 @@ const fn roles_for(action: Action) -> &'static [Role] {
         ],
         Action::ReadAudit => &[Supervisor, AgencyOfficer],
         Action::ReadAlerts => &[Supervisor, AgencyOfficer],
+        Action::WorkAlerts => &[Supervisor],
+        Action::ReadStatistics => &[Supervisor, AgencyOfficer, Finance],
+        Action::RecordPreventionUse => &[AgencyOfficer],
         Action::SetParameters => &[AgencyOfficer],
         Action::VerifyIdentity => &[Acceptor],
         Action::RunJobs => &[Operator, AgencyOfficer],

@@ -1,27 +1,25 @@
 //! Alerts (风险提示, GLOSSARY `alert`): one record for every warning a step must give the people
 //! who supervise (Art. 42-44) — what kind, about which case, the evidence, who or what raised it,
-//! where it stands and who works it. Steps raise them inside their own transactions
-//! ([`raise`]); supervisors read them by county and status (`GET /api/alerts`); the supervision
-//! issue adds the rules that raise most of them and the register they are worked in.
+//! where it stands, who works it, what was done and what was found. Steps and the supervision
+//! step's risk rules raise them inside their own transactions ([`raise`]); the supervision step
+//! (`functions/supervision`) lists them, and its supervisors assign, investigate and close them
+//! with a finding: the internal supervision register (内部监督记录和台账, Art. 44).
 
-use axum::extract::{Query, State};
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use swi_domain::access::Owner;
-use swi_domain::{Action, Actor};
 use swi_rules::ids::County;
-use swi_store::{Condition, Index, Item, Query as StoreQuery, SkRange, TxOp};
+use swi_store::{Condition, Item, TxOp};
 
-use crate::auth::Authenticated;
 use crate::ledger::Audit;
 use crate::{ApiError, Platform};
 
 /// Where an alert stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlertStatus {
     /// Raised, nobody works it yet.
+    #[default]
     Open,
     /// Someone works it.
     Assigned,
@@ -30,7 +28,16 @@ pub enum AlertStatus {
 }
 
 impl AlertStatus {
-    const fn key(self) -> &'static str {
+    /// Every status, in the order an alert moves through them.
+    pub const ALL: [AlertStatus; 3] = [
+        AlertStatus::Open,
+        AlertStatus::Assigned,
+        AlertStatus::Closed,
+    ];
+
+    /// The identifier (`open`, `assigned`, `closed`).
+    #[must_use]
+    pub const fn key(self) -> &'static str {
         match self {
             AlertStatus::Open => "open",
             AlertStatus::Assigned => "assigned",
@@ -39,8 +46,57 @@ impl AlertStatus {
     }
 }
 
-/// An alert.
+/// What a supervisor did with an alert, as the register keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// Given to someone to work (分派).
+    Assigned,
+    /// A step of the investigation (核查记录).
+    Note,
+    /// Closed with a finding (办结).
+    Closed,
+}
+
+/// One line of an alert's register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Entry {
+    /// What was done.
+    pub kind: EntryKind,
+    /// When (China time).
+    #[schema(value_type = String, example = "2026-03-02T10:15:00")]
+    pub at: NaiveDateTime,
+    /// By whom (token subject).
+    pub by: String,
+    /// Their name.
+    pub name: String,
+    /// What they wrote (for an assignment: to whom, and why).
+    pub text: String,
+}
+
+/// How an alert ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The risk was real (情况属实): the measures taken are recorded.
+    Confirmed,
+    /// Looked into and not a risk (经核查无异常).
+    Unfounded,
+}
+
+/// The finding an alert is closed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Finding {
+    /// Real or not.
+    pub outcome: Outcome,
+    /// What was found.
+    pub text: String,
+    /// What was done about it (required when confirmed).
+    pub measures: Option<String>,
+}
+
+/// An alert.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Alert {
     /// Id: the kind and the subject (one alert per kind and subject).
     pub id: String,
@@ -59,15 +115,37 @@ pub struct Alert {
     pub raised_at: DateTime<FixedOffset>,
     /// Where it stands.
     pub status: AlertStatus,
-    /// Who works it.
+    /// Who works it (token subject).
     pub assignee: Option<String>,
+    /// Their name.
+    #[serde(default)]
+    pub assignee_name: Option<String>,
     /// What it says (中文).
     pub zh: String,
     /// What it says (English).
     pub en: String,
+    /// The risk rule that raised it and the rule's version (`claim_soon_after_enrolment@2025-01-01`),
+    /// if a rule did.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// The article it rests on (`Art. 43`).
+    #[serde(default)]
+    pub basis: Option<String>,
+    /// The cases it concerns (`claim#c-…`, `enrolment#e-…`), the subject first; never a
+    /// person's ID number or key.
+    #[serde(default)]
+    pub links: Vec<String>,
+    /// The register: what was done, oldest first.
+    #[serde(default)]
+    pub record: Vec<Entry>,
+    /// The finding it was closed with.
+    #[serde(default)]
+    pub finding: Option<Finding>,
 }
 
-fn partition(county: Option<County>) -> String {
+/// The index partition of a county's alerts (`None`: the city's own).
+#[must_use]
+pub fn partition(county: Option<County>) -> String {
     format!(
         "alerts#{}",
         county.map_or_else(
@@ -90,19 +168,9 @@ pub fn alert_key(id: &str) -> swi_store::Key {
 /// # Errors
 /// Serialization (it does not fail).
 pub fn raise(alert: &Alert) -> Result<(TxOp, Audit), ApiError> {
-    let k = alert_key(&alert.id);
-    let item = Item::new(k.pk, k.sk, alert)?.with_gsi1(
-        partition(alert.county),
-        format!(
-            "{}#{}#{}",
-            alert.status.key(),
-            alert.raised_at.to_rfc3339(),
-            alert.id
-        ),
-    );
     Ok((
         TxOp::Put {
-            item,
+            item: alert_item(alert)?,
             condition: Condition::NotExists,
         },
         Audit {
@@ -115,61 +183,44 @@ pub fn raise(alert: &Alert) -> Result<(TxOp, Audit), ApiError> {
     ))
 }
 
-/// `?county=…&status=…`.
-#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
-pub struct AlertQuery {
-    /// A county code, or `360700` for the city's own alerts; default the asker's jurisdiction.
-    #[serde(default)]
-    pub county: Option<String>,
-    /// `open` (default), `assigned` or `closed`.
-    #[serde(default)]
-    pub status: Option<AlertStatus>,
-}
-
-/// `GET /api/alerts`: a county's alerts of one status, newest last.
+/// The item an alert is stored as: indexed by its county, status and when it was raised, so
+/// that a county's open, assigned or closed alerts are read in the order they came.
 ///
 /// # Errors
-/// 400 unknown county; 403 not a supervisor or agency officer of that county.
-#[utoipa::path(get, path = "/api/alerts", tag = "supervision", params(AlertQuery),
-    responses((status = 200, description = "the alerts", body = [Alert]),
-        (status = "4XX", description = "refused: see `code`", body = crate::error::ErrorBody)),
-    security(("bearer" = [])))]
-pub async fn list(
-    State(p): State<Platform>,
-    Authenticated(actor): Authenticated,
-    Query(q): Query<AlertQuery>,
-) -> Result<axum::Json<Vec<Alert>>, ApiError> {
-    let code = q.county.unwrap_or_else(|| actor.jurisdiction.code());
-    let county = if code == swi_domain::access::CITY_CODE {
-        None
-    } else {
-        Some(County::parse(&code).map_err(|e| ApiError::invalid("县（市、区）代码不正确", e))?)
-    };
-    may_read(&actor, county)?;
-    let status = q.status.unwrap_or(AlertStatus::Open);
-    let items = p
-        .state
-        .query_index_all(
-            Index::Gsi1,
-            &StoreQuery::partition(partition(county))
-                .range(SkRange::Prefix(format!("{}#", status.key())))
-                .limit(500),
-        )
-        .await?;
-    items
-        .iter()
-        .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
-        .collect::<Result<Vec<_>, _>>()
-        .map(axum::Json)
+/// Serialization (it does not fail).
+pub fn alert_item(alert: &Alert) -> Result<Item, ApiError> {
+    let k = alert_key(&alert.id);
+    Ok(Item::new(k.pk, k.sk, alert)?.with_gsi1(
+        partition(alert.county),
+        format!(
+            "{}#{}#{}",
+            alert.status.key(),
+            alert.raised_at.to_rfc3339(),
+            alert.id
+        ),
+    ))
 }
 
-fn may_read(actor: &Actor, county: Option<County>) -> Result<(), ApiError> {
-    if county.is_none() && actor.jurisdiction != swi_domain::Jurisdiction::City {
-        return Err(ApiError::from(swi_domain::Denied::County {
-            record: swi_domain::access::CITY_CODE.to_owned(),
-            actor: actor.jurisdiction.code(),
-        }));
+/// Raises `alert` once, in a transaction of its own with its audit event by `actor`: answers
+/// whether it was raised now (an alert of the same id raised before, or meanwhile, is left as
+/// it is — it is being worked in the register).
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn raise_once(
+    p: &Platform,
+    actor: &swi_domain::Actor,
+    alert: &Alert,
+) -> Result<bool, ApiError> {
+    if p.state.get(&alert_key(&alert.id)).await?.is_some() {
+        return Ok(false);
     }
-    actor.may(Action::ReadAlerts, county, Owner::Nobody)?;
-    Ok(())
+    let (op, audit) = raise(alert)?;
+    let mut ops = vec![op];
+    ops.extend(crate::mutation::audit_ops(p, actor, &[audit]).await?);
+    match p.state.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(swi_store::StateError::Conflict { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }

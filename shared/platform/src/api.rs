@@ -76,7 +76,6 @@ pub fn platform_routes() -> Routes {
         .routes(routes!(crate::documents::register_form))
         .routes(routes!(crate::reports::get))
         .routes(routes!(health))
-        .routes(routes!(crate::alerts::list))
         .routes(routes!(crate::city::in_force_on))
         .routes(routes!(crate::city::record, crate::city::list))
         .routes(routes!(crate::city::confirm))

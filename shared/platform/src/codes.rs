@@ -53,6 +53,8 @@ error_codes! {
     IdentityNotVerified = "identity_not_verified",
     /// 403: a citizen acts only for their own verified ID number (or as kin on record).
     NotOwnId = "not_own_id",
+    /// 403: only the supervisor an alert is assigned to works it (Art. 44).
+    NotAssignee = "not_assignee",
     /// 404: no such record or route.
     NotFound = "not_found",
     /// 405: the route does not take that method.

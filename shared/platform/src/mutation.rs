@@ -323,6 +323,9 @@ async fn chain_broken(p: &Platform, case: &str, last: &Event) -> ApiError {
             "event {} of {case}'s audit trail was altered after it was written",
             last.seq
         ),
+        basis: Some("Art. 44".into()),
+        links: vec![case.to_owned()],
+        ..crate::alerts::Alert::default()
     };
     let system = crate::jobs::job_actor("audit", "系统：审计链校验");
     if let Ok((op, audit)) = crate::alerts::raise(&alert) {

@@ -105,6 +105,29 @@ pub fn rate_band(class: IndustryClass, band: Decimal) -> Result<(), ApiError> {
     }
 }
 
+/// Free text of a person's act (reasons, notes): 1-500 characters, lines allowed (a browser's
+/// `\r\n` taken as a line break); `zh` names the field.
+///
+/// # Errors
+/// 400 naming the field.
+pub fn note(v: &str, field: &str, zh: &str) -> Result<String, ApiError> {
+    let t = v.replace("\r\n", "\n");
+    let t = t.trim();
+    if t.is_empty() || t.chars().count() > 500 {
+        return Err(ApiError::invalid(
+            format!("{zh}须为 1-500 个字"),
+            format!("`{field}` must be 1-500 characters"),
+        ));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(ApiError::invalid(
+            format!("{zh}含有不可见的控制字符"),
+            format!("`{field}` holds control characters"),
+        ));
+    }
+    Ok(t.to_owned())
+}
+
 /// At most 40 characters of a value for an error message.
 #[must_use]
 pub fn clip(s: &str) -> String {

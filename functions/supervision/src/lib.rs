@@ -1,0 +1,44 @@
+//! The supervision step (监督管理, Art. 41-44, 48, 50) as an `axum::Router`: served by Lambda in
+//! AWS (`src/main.rs`) and by `swi serve` locally, at the same paths (`/api/alerts`,
+//! `/api/statistics`, `/api/audit`).
+//!
+//! - [`register`]: the internal supervision register — alerts assigned, investigated and closed
+//!   with a finding, and the register of a year to sign (Art. 44);
+//! - [`anchor`]: the audit ledger's daily anchors, chained and kept under lock;
+//!   [`verify`] every case's chain checked against them (a command and a daily job, an alert for
+//!   every break); [`trail`] any case's trail for the people who supervise.
+
+pub mod anchor;
+pub mod register;
+pub mod trail;
+pub mod verify;
+
+use axum::Router;
+use swi_platform::Platform;
+use swi_platform::api::Routes;
+use utoipa_axum::routes;
+
+/// The step's jobs (run by the jobs host).
+#[must_use]
+pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
+    vec![Box::new(anchor::AuditAnchor), Box::new(verify::AuditVerify)]
+}
+
+/// The step's routes with their OpenAPI operations.
+#[must_use]
+pub fn routes() -> Routes {
+    Routes::new()
+        .routes(routes!(register::list))
+        .routes(routes!(register::register))
+        .routes(routes!(register::get))
+        .routes(routes!(register::assign))
+        .routes(routes!(register::note))
+        .routes(routes!(register::close))
+        .routes(routes!(trail::status))
+        .routes(routes!(trail::trail))
+}
+
+/// The step's router on `platform`, with the platform's own routes (its Lambda serves it).
+pub fn router(platform: Platform) -> Router {
+    swi_platform::api::app(platform, vec![routes()]).0
+}
