@@ -21,7 +21,7 @@ use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, audit_ops, fingerprint};
 use swi_platform::{ApiError, Platform, wire};
 use swi_registry::enrolment::{Member, enrolment_case, load_enrolment, write_ops};
-use swi_registry::unit::{facts_key, load_facts, load_unit, unit_case, unit_put};
+use swi_registry::unit::{facts_put, load_facts, load_unit, unit_case, unit_put};
 use swi_rules::ids::County;
 use swi_store::{Condition, Item, Key, Query, Sha256, SkRange, TxOp};
 
@@ -122,11 +122,7 @@ pub async fn move_unit(
         let mut ops: Vec<TxOp> = registered.into_iter().collect();
         if let Some((mut facts, fv)) = load_facts(&p, &unit.code).await? {
             facts.county = to;
-            let k = facts_key(&unit.code);
-            ops.push(TxOp::Put {
-                item: Item::new(k.pk, k.sk, &facts)?,
-                condition: Condition::VersionIs(fv),
-            });
+            ops.push(facts_put(&facts, Condition::VersionIs(fv))?);
         }
         unit.county = to;
         unit.moving_members = true;

@@ -20,7 +20,7 @@ use swi_platform::jobs::{self, Job, Report, Wake};
 use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, audit_ops, fingerprint};
 use swi_platform::{ApiError, Platform, wire};
-use swi_registry::unit::{WorkInjuryFacts, facts_key, load_facts, unit_case};
+use swi_registry::unit::{WorkInjuryFacts, facts_put, load_facts, unit_case};
 use swi_rules::category::IndustryClass;
 use swi_rules::ids::{County, CreditCode};
 use swi_store::{Condition, Item, Key, Sha256, TxOp};
@@ -180,12 +180,11 @@ fn roster_rows(
 
 /// The write of one row's facts, conditioned on the facts as read (absent, or at `version`).
 fn facts_change(f: &WorkInjuryFacts, version: Option<u64>) -> Result<(TxOp, Audit), ApiError> {
-    let key = facts_key(&f.code);
     Ok((
-        TxOp::Put {
-            item: Item::new(key.pk, key.sk, f)?,
-            condition: version.map_or(Condition::NotExists, Condition::VersionIs),
-        },
+        facts_put(
+            f,
+            version.map_or(Condition::NotExists, Condition::VersionIs),
+        )?,
         Audit {
             case: unit_case(&f.code),
             command: "work_injury.import_facts".into(),

@@ -20,12 +20,12 @@ use swi_platform::json::ApiJson;
 use swi_platform::mutation::{Audit, Change, IdempotencyKey, apply, fingerprint};
 use swi_platform::{ApiError, Platform};
 use swi_registry::unit::{
-    Account, Contact, Unit, UnitStatus, WorkInjuryFacts, facts_key, load_facts, load_unit,
-    unit_case, unit_key, unit_put,
+    Account, Contact, Unit, UnitStatus, WorkInjuryFacts, facts_key, facts_put, load_facts,
+    load_unit, unit_case, unit_key, unit_put,
 };
 use swi_rules::category::IndustryClass;
 use swi_rules::ids::{County, CreditCode};
-use swi_store::{Condition, Item, Sha256, TxOp};
+use swi_store::{Condition, Sha256};
 
 use swi_platform::wire;
 
@@ -214,10 +214,7 @@ pub async fn record_facts(
         .await?;
         let condition = current.map_or(Condition::NotExists, |i| Condition::VersionIs(i.version));
         let body = serde_json::to_value(&facts).map_err(|e| ApiError::internal(&e))?;
-        let mut ops = vec![TxOp::Put {
-            item: Item::new(key.pk, key.sk, &facts)?,
-            condition,
-        }];
+        let mut ops = vec![facts_put(&facts, condition)?];
         ops.extend(registered);
         Ok(Change {
             ops,

@@ -54,7 +54,8 @@ async fn recorded_events_wake_the_jobs_they_name() {
         .unwrap();
     assert_eq!((d.status, d.applied), (ReviewStatus::Approved, s.rows));
 
-    // The sweep runs every pointer job and no daily one; an S3 batch does the same.
+    // The sweep runs every pointer job and every job that follows the ledger, and no daily one;
+    // an S3 batch does the same.
     for event in [json!({ "sweep": true }), seed::s3_event()] {
         let answer = swi_jobs::handle(&p, &all, &event, later()).await.unwrap();
         let names: Vec<&str> = answer["reports"]
@@ -76,11 +77,29 @@ async fn recorded_events_wake_the_jobs_they_name() {
                 "payment-runs",
                 "payment-returns",
                 "archive",
-                "archive-dispose"
+                "archive-dispose",
+                "risk-watch"
             ],
             "{answer}"
         );
     }
+
+    // A change's audit event on the stream wakes the jobs that follow the ledger (with the
+    // pointer jobs it names), and nothing else.
+    let change = json!({ "Records": [
+        { "eventSource": "aws:dynamodb", "eventName": "INSERT",
+          "dynamodb": { "Keys": { "pk": { "S": "audit#unit#91360702MA35G6QL6T" }, "sk": { "S": "seq#000000000001" } } } },
+        { "eventSource": "aws:dynamodb", "eventName": "INSERT",
+          "dynamodb": { "Keys": { "pk": { "S": "jobs#billing" }, "sk": { "S": "2026-03" } } } }
+    ]});
+    let answer = swi_jobs::handle(&p, &all, &change, later()).await.unwrap();
+    let names: Vec<&str> = answer["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["job"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["billing", "risk-watch"], "{answer}");
 
     // The daily schedule names its job: one joiner reaches the retirement age today, and her
     // unit gets exactly one reminder, once.

@@ -257,6 +257,7 @@ pub fn list_jobs() {
     for job in swi_jobs::all() {
         let wake = match job.wake() {
             Wake::Pointer => "woken by its pointers".to_owned(),
+            Wake::Ledger => "woken by every change".to_owned(),
             Wake::Daily { hour } => format!("daily at {hour:02}:00 China time"),
         };
         println!("{:<20} {} ({wake})", job.name(), job.describe());

@@ -8,86 +8,14 @@
 //! before every attempt: a line goes into a batch only with an account held by its payee.
 
 use chrono::{NaiveDate, NaiveDateTime};
-use serde::{Deserialize, Serialize};
 use swi_payables::account::PayeeAccount;
-use swi_platform::{ApiError, Platform};
-use swi_store::{Condition, Item, Key, TxOp};
+use swi_platform::ApiError;
+use swi_store::{Condition, Item, TxOp};
 
 /// The accounts an account replaced, kept (most recent last).
 pub const HISTORY_KEPT: usize = 20;
 
-/// A payee's account as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct AccountRecord {
-    /// The account.
-    pub account: PayeeAccount,
-    /// The day recorded.
-    pub recorded_on: NaiveDate,
-    /// When recorded (China time).
-    pub recorded_at: NaiveDateTime,
-    /// By whom (name and role).
-    pub by: String,
-    /// The accounts it replaced (masked), with the day each was replaced.
-    pub replaced: Vec<(String, NaiveDate)>,
-}
-
-/// An account as answered: the number masked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct AccountView {
-    /// Kind.
-    pub kind: swi_payables::account::AccountKind,
-    /// Bank.
-    pub bank: swi_payables::account::Bank,
-    /// Branch.
-    pub branch: String,
-    /// The number, masked.
-    pub number: String,
-    /// Holder.
-    pub holder: String,
-    /// The day recorded.
-    pub recorded_on: NaiveDate,
-    /// By whom.
-    pub by: String,
-    /// The accounts it replaced (masked), with the day each was replaced.
-    pub replaced: Vec<(String, NaiveDate)>,
-}
-
-impl AccountRecord {
-    /// As answered.
-    #[must_use]
-    pub fn view(&self) -> AccountView {
-        AccountView {
-            kind: self.account.kind,
-            bank: self.account.bank,
-            branch: self.account.branch.clone(),
-            number: self.account.masked(),
-            holder: self.account.holder.clone(),
-            recorded_on: self.recorded_on,
-            by: self.by.clone(),
-            replaced: self.replaced.clone(),
-        }
-    }
-}
-
-/// The key of a payee's account (`payee` is the payee's index partition).
-#[must_use]
-pub fn account_key(payee: &str) -> Key {
-    Key::new(format!("account#{payee}"), "current")
-}
-
-/// Loads a payee's account.
-///
-/// # Errors
-/// The store is unavailable.
-pub async fn load(p: &Platform, payee: &str) -> Result<Option<(AccountRecord, u64)>, ApiError> {
-    match p.state.get(&account_key(payee)).await? {
-        Some(item) => Ok(Some((
-            item.body().map_err(|e| ApiError::internal(&e))?,
-            item.version,
-        ))),
-        None => Ok(None),
-    }
-}
+pub use swi_payables::account::{AccountRecord, AccountView, account_key, load};
 
 /// The record replacing `previous` with `account`, and its write conditioned on what was read.
 ///

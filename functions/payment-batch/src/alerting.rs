@@ -2,7 +2,8 @@
 //! transaction of its own with its audit event; raised again, nothing happens.
 
 use swi_domain::Actor;
-use swi_platform::alerts::{Alert, AlertStatus, raise_once};
+use swi_platform::alerts::{Alert, AlertStatus};
+use swi_platform::mutation::raise_once;
 use swi_platform::{ApiError, Platform};
 use swi_rules::ids::County;
 

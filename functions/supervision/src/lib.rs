@@ -4,14 +4,26 @@
 //!
 //! - [`register`]: the internal supervision register — alerts assigned, investigated and closed
 //!   with a finding, and the register of a year to sign (Art. 44);
+//! - [`catalogue`]: the risk rules, each named and dated with its article and thresholds;
+//!   [`watch`] runs them on every change the ledger records and nightly; the rules themselves
+//!   in [`rules_registry`] (enrolment, Art. 42, 48), [`rules_claims`] (benefits, Art. 43),
+//!   [`rules_accounts`] (payees' accounts) and [`rules_conduct`] (operations, Art. 44), reading
+//!   other steps' records through [`views`];
 //! - [`anchor`]: the audit ledger's daily anchors, chained and kept under lock;
 //!   [`verify`] every case's chain checked against them (a command and a daily job, an alert for
 //!   every break); [`trail`] any case's trail for the people who supervise.
 
 pub mod anchor;
+pub mod catalogue;
 pub mod register;
+pub mod rules_accounts;
+pub mod rules_claims;
+pub mod rules_conduct;
+pub mod rules_registry;
 pub mod trail;
 pub mod verify;
+pub mod views;
+pub mod watch;
 
 use axum::Router;
 use swi_platform::Platform;
@@ -21,7 +33,12 @@ use utoipa_axum::routes;
 /// The step's jobs (run by the jobs host).
 #[must_use]
 pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
-    vec![Box::new(anchor::AuditAnchor), Box::new(verify::AuditVerify)]
+    vec![
+        Box::new(watch::RiskWatch),
+        Box::new(watch::RiskSweep),
+        Box::new(anchor::AuditAnchor),
+        Box::new(verify::AuditVerify),
+    ]
 }
 
 /// The step's routes with their OpenAPI operations.
@@ -30,6 +47,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .routes(routes!(register::list))
         .routes(routes!(register::register))
+        .routes(routes!(catalogue::rules))
         .routes(routes!(register::get))
         .routes(routes!(register::assign))
         .routes(routes!(register::note))

@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 use support::*;
-use swi_platform::alerts::{Alert, raise_once};
+use swi_platform::alerts::Alert;
 use swi_platform::clock::SetClock;
+use swi_platform::mutation::raise_once;
 
 async fn planted(p: &swi_platform::Platform) {
     let alert = Alert {

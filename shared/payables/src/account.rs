@@ -11,8 +11,14 @@
 //! - A line is paid only to an account whose holder is the payee ([`same_holder`]): the names are
 //!   compared as written, after the differences that are not differences (spaces, full-width
 //!   letters and digits, the forms of the middle dot in minority and foreign names).
+//! - One current account per payee ([`AccountRecord`], `account#<payee>` / `current`, the payee
+//!   being its index partition, never shown), with the accounts it replaced: the payment step
+//!   records and reads it; supervision looks for payees sharing one.
 
+use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
+use swi_platform::{ApiError, Platform};
+use swi_store::Key;
 
 /// The longest account number taken as written (spaces and hyphens included).
 pub const MAX_NUMBER_CHARS: usize = 40;
@@ -510,5 +516,78 @@ mod tests {
         )
         .unwrap();
         assert!(a.held_by("李四") && !a.held_by("李思"));
+    }
+}
+
+/// A payee's account as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AccountRecord {
+    /// The account.
+    pub account: PayeeAccount,
+    /// The day recorded.
+    pub recorded_on: NaiveDate,
+    /// When recorded (China time).
+    pub recorded_at: NaiveDateTime,
+    /// By whom (name and role).
+    pub by: String,
+    /// The accounts it replaced (masked), with the day each was replaced.
+    pub replaced: Vec<(String, NaiveDate)>,
+}
+
+/// An account as answered: the number masked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AccountView {
+    /// Kind.
+    pub kind: AccountKind,
+    /// Bank.
+    pub bank: Bank,
+    /// Branch.
+    pub branch: String,
+    /// The number, masked.
+    pub number: String,
+    /// Holder.
+    pub holder: String,
+    /// The day recorded.
+    pub recorded_on: NaiveDate,
+    /// By whom.
+    pub by: String,
+    /// The accounts it replaced (masked), with the day each was replaced.
+    pub replaced: Vec<(String, NaiveDate)>,
+}
+
+impl AccountRecord {
+    /// As answered.
+    #[must_use]
+    pub fn view(&self) -> AccountView {
+        AccountView {
+            kind: self.account.kind,
+            bank: self.account.bank,
+            branch: self.account.branch.clone(),
+            number: self.account.masked(),
+            holder: self.account.holder.clone(),
+            recorded_on: self.recorded_on,
+            by: self.by.clone(),
+            replaced: self.replaced.clone(),
+        }
+    }
+}
+
+/// The key of a payee's account (`payee` is the payee's index partition).
+#[must_use]
+pub fn account_key(payee: &str) -> Key {
+    Key::new(format!("account#{payee}"), "current")
+}
+
+/// Loads a payee's account.
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn load(p: &Platform, payee: &str) -> Result<Option<(AccountRecord, u64)>, ApiError> {
+    match p.state.get(&account_key(payee)).await? {
+        Some(item) => Ok(Some((
+            item.body().map_err(|e| ApiError::internal(&e))?,
+            item.version,
+        ))),
+        None => Ok(None),
     }
 }

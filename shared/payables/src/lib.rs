@@ -396,3 +396,24 @@ pub fn refund_put(r: &RefundLine) -> Result<TxOp, ApiError> {
         condition: Condition::NotExists,
     })
 }
+
+/// The index partition of a payee's lines: a person's (the same as their injuries') or a unit's.
+///
+/// # Errors
+/// The payee names neither a valid ID number nor a unit.
+pub fn payee_partition(p: &Platform, payee: &Payee) -> Result<String, ApiError> {
+    if let Some(n) = payee.id_number.as_deref()
+        && let Ok(id) = swi_rules::ids::ResidentId::parse(n)
+    {
+        return Ok(swi_registry::enrolment::person_partition(
+            &p.persons.of(&id),
+        ));
+    }
+    if let Some(code) = payee.unit.as_deref() {
+        return Ok(format!("payee-unit#{code}"));
+    }
+    Err(ApiError::invalid(
+        "收款人既无有效身份证号码也无单位代码",
+        "the payee names neither a valid ID number nor a unit",
+    ))
+}

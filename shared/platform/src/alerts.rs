@@ -11,8 +11,8 @@ use serde_json::Value;
 use swi_rules::ids::County;
 use swi_store::{Condition, Item, TxOp};
 
+use crate::ApiError;
 use crate::ledger::Audit;
-use crate::{ApiError, Platform};
 
 /// Where an alert stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -199,28 +199,4 @@ pub fn alert_item(alert: &Alert) -> Result<Item, ApiError> {
             alert.id
         ),
     ))
-}
-
-/// Raises `alert` once, in a transaction of its own with its audit event by `actor`: answers
-/// whether it was raised now (an alert of the same id raised before, or meanwhile, is left as
-/// it is — it is being worked in the register).
-///
-/// # Errors
-/// The store is unavailable.
-pub async fn raise_once(
-    p: &Platform,
-    actor: &swi_domain::Actor,
-    alert: &Alert,
-) -> Result<bool, ApiError> {
-    if p.state.get(&alert_key(&alert.id)).await?.is_some() {
-        return Ok(false);
-    }
-    let (op, audit) = raise(alert)?;
-    let mut ops = vec![op];
-    ops.extend(crate::mutation::audit_ops(p, actor, &[audit]).await?);
-    match p.state.transact(ops).await {
-        Ok(()) => Ok(true),
-        Err(swi_store::StateError::Conflict { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
 }

@@ -103,11 +103,15 @@ pub fn app(platform: Platform, steps: Vec<Routes>) -> (Router, utoipa::openapi::
     doc.merge(own);
     let served = std::sync::Arc::new(doc.clone());
     let router = router
-        .with_state(platform)
+        .with_state(platform.clone())
         .route(
             "/api/openapi.json",
             axum::routing::get(openapi).with_state(served),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            platform,
+            crate::refusals::record,
+        ))
         .layer(axum::middleware::from_fn(crate::error::json_errors))
         .layer(axum::middleware::from_fn(crate::telemetry::request_ids));
     (router, doc)

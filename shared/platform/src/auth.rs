@@ -192,22 +192,36 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(GatewayClaims(claims)) = parts.extensions.get::<GatewayClaims>() {
-            return actor_of(claims.clone()).map(Authenticated);
-        }
-        let platform = Platform::from_ref(state);
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::unauthenticated("an Authorization: Bearer token is required")
-            })?;
-        let token = header.strip_prefix("Bearer ").ok_or_else(|| {
-            ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
-        })?;
-        platform.tokens.verify(token.trim()).map(Authenticated)
+        actor_from(
+            &Platform::from_ref(state),
+            &parts.headers,
+            &parts.extensions,
+        )
+        .map(Authenticated)
     }
+}
+
+/// The actor a request is made by: the gateway's claims where a gateway put them, else the
+/// bearer token verified.
+///
+/// # Errors
+/// 401 without a valid bearer token.
+pub fn actor_from(
+    platform: &Platform,
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> Result<Actor, ApiError> {
+    if let Some(GatewayClaims(claims)) = extensions.get::<GatewayClaims>() {
+        return actor_of(claims.clone());
+    }
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| ApiError::unauthenticated("an Authorization: Bearer token is required"))?;
+    let token = header.strip_prefix("Bearer ").ok_or_else(|| {
+        ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
+    })?;
+    platform.tokens.verify(token.trim())
 }
 
 #[cfg(test)]

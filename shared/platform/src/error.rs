@@ -202,7 +202,10 @@ impl IntoResponse for ApiError {
                 en: &self.en,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        // What the answer refused, for the layers that act on it (`crate::refusals`).
+        response.extensions_mut().insert(self.code);
+        response
     }
 }
 

@@ -23,6 +23,10 @@ pub enum Wake {
         /// The hour, 0-23.
         hour: u8,
     },
+    /// Every change: a write of any case's audit event (a stream record of an `audit#`
+    /// partition), the regular sweep, and every round of the `swi serve` worker. For the jobs
+    /// that follow the audit ledger (the risk rules' watch).
+    Ledger,
 }
 
 /// What a run of a job did.
@@ -97,6 +101,9 @@ pub enum Woken {
     /// DynamoDB stream records: the pointer-woken jobs whose `jobs#<name>` partitions were
     /// written (names, deduplicated, in order of first appearance).
     Pointers(Vec<String>),
+    /// DynamoDB stream records among which are audit events (changes): the pointer jobs named,
+    /// and every job that follows the ledger.
+    Changes(Vec<String>),
     /// The regular sweep (a schedule with `{"sweep": true}`): every pointer-woken job, in case
     /// a stream record was lost.
     Sweep,
@@ -141,6 +148,7 @@ pub fn woken(event: &Value) -> Result<Woken, String> {
     if let Some(records) = event.get("Records").and_then(Value::as_array) {
         let mut jobs: Vec<String> = Vec::new();
         let mut documents = Vec::new();
+        let mut changes = false;
         for r in records {
             match r.get("eventSource").and_then(Value::as_str) {
                 Some("aws:dynamodb") => {
@@ -153,6 +161,7 @@ pub fn woken(event: &Value) -> Result<Woken, String> {
                     {
                         jobs.push(name.to_owned());
                     }
+                    changes |= pk.starts_with("audit#");
                 }
                 Some("aws:s3") => {
                     let event = r
@@ -193,6 +202,8 @@ pub fn woken(event: &Value) -> Result<Woken, String> {
             .any(|r| r.get("eventSource").and_then(Value::as_str) == Some("aws:s3"));
         return Ok(if jobs.is_empty() && s3 {
             Woken::Documents(documents)
+        } else if changes {
+            Woken::Changes(jobs)
         } else {
             Woken::Pointers(jobs)
         });
@@ -241,8 +252,8 @@ pub fn woken(event: &Value) -> Result<Woken, String> {
 }
 
 /// The jobs of `all` that an event wakes: pointer jobs by name (a stream record of an unknown
-/// `jobs#` partition is an error that shows), every pointer job for the sweep, one job by
-/// name.
+/// `jobs#` partition is an error that shows), with every ledger job when changes were written;
+/// every pointer and ledger job for the sweep; one job by name.
 ///
 /// # Errors
 /// A job name no job has.
@@ -253,8 +264,8 @@ pub fn select<'a>(all: &'a [Box<dyn Job>], woken: &Woken) -> Result<Vec<&'a dyn 
             .find(|j| j.name() == n)
             .ok_or_else(|| format!("no job is called `{n}`"))
     };
-    match woken {
-        Woken::Pointers(names) => names
+    let pointers = |names: &[String]| -> Result<Vec<&'a dyn Job>, String> {
+        names
             .iter()
             .map(|n| {
                 let j = by_name(n)?;
@@ -264,12 +275,25 @@ pub fn select<'a>(all: &'a [Box<dyn Job>], woken: &Woken) -> Result<Vec<&'a dyn 
                     Err(format!("`{n}` is not woken by pointers"))
                 }
             })
-            .collect(),
+            .collect()
+    };
+    let ledger = || {
+        all.iter()
+            .map(AsRef::as_ref)
+            .filter(|j| j.wake() == Wake::Ledger)
+    };
+    match woken {
+        Woken::Pointers(names) => pointers(names),
+        Woken::Changes(names) => {
+            let mut jobs = pointers(names)?;
+            jobs.extend(ledger());
+            Ok(jobs)
+        }
         Woken::Named(n) => Ok(vec![by_name(n)?]),
         Woken::Documents(_) | Woken::Sweep => Ok(all
             .iter()
             .map(AsRef::as_ref)
-            .filter(|j| j.wake() == Wake::Pointer)
+            .filter(|j| matches!(j.wake(), Wake::Pointer | Wake::Ledger))
             .collect()),
     }
 }

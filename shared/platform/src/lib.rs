@@ -39,6 +39,7 @@ pub mod ledger;
 pub mod mutation;
 pub mod params;
 pub mod pseudonym;
+pub mod refusals;
 pub mod reports;
 pub mod telemetry;
 pub mod verification;

@@ -440,3 +440,31 @@ where
         }
     }
 }
+
+/// Raises `alert` once, in a transaction of its own with its audit event by `actor`: answers
+/// whether it was raised now (an alert of the same id raised before, or meanwhile, is left as
+/// it is — it is being worked in the register).
+///
+/// # Errors
+/// The store is unavailable.
+pub async fn raise_once(
+    p: &Platform,
+    actor: &swi_domain::Actor,
+    alert: &crate::alerts::Alert,
+) -> Result<bool, ApiError> {
+    if p.state
+        .get(&crate::alerts::alert_key(&alert.id))
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    let (op, audit) = crate::alerts::raise(alert)?;
+    let mut ops = vec![op];
+    ops.extend(audit_ops(p, actor, &[audit]).await?);
+    match p.state.transact(ops).await {
+        Ok(()) => Ok(true),
+        Err(swi_store::StateError::Conflict { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}

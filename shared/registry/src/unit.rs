@@ -159,6 +159,26 @@ pub fn facts_key(code: &str) -> Key {
     Key::new(format!("wi#{code}"), "facts")
 }
 
+/// The index partition of the work-injury facts recorded for a county's units: how supervision
+/// finds units of the scheme that are not enrolled here (Art. 42).
+#[must_use]
+pub fn facts_partition(county: County) -> String {
+    format!("wi-units#{county}")
+}
+
+/// The operation writing a unit's work-injury facts under `condition`, indexed by county.
+///
+/// # Errors
+/// Serialization (it does not fail).
+pub fn facts_put(facts: &WorkInjuryFacts, condition: Condition) -> Result<TxOp, ApiError> {
+    let k = facts_key(&facts.code);
+    Ok(TxOp::Put {
+        item: Item::new(k.pk, k.sk, facts)?
+            .with_gsi1(facts_partition(facts.county), facts.code.clone()),
+        condition,
+    })
+}
+
 /// The audit case of a unit (its facts' changes are audited there too).
 #[must_use]
 pub fn unit_case(code: &str) -> String {

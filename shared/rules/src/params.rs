@@ -168,6 +168,10 @@ pub enum Unit {
     WorkingDays,
     /// Hours.
     Hours,
+    /// Minutes.
+    Minutes,
+    /// A count of cases.
+    Count,
     /// Years of age.
     Years,
     /// A day of the month.
@@ -192,6 +196,8 @@ impl Unit {
             Unit::Days => "days",
             Unit::WorkingDays => "working_days",
             Unit::Hours => "hours",
+            Unit::Minutes => "minutes",
+            Unit::Count => "count",
             Unit::Years => "years",
             Unit::DayOfMonth => "day_of_month",
             Unit::Multiple => "multiple",
@@ -435,13 +441,17 @@ pub struct ParamSet {
 }
 
 /// The embedded parameter files, in the order they are merged.
-pub const BUILTIN_FILES: [(&str, &str); 6] = [
+pub const BUILTIN_FILES: [(&str, &str); 7] = [
     ("rates.toml", include_str!("../params/rates.toml")),
     ("wages.toml", include_str!("../params/wages.toml")),
     ("terms.toml", include_str!("../params/terms.toml")),
     ("benefits.toml", include_str!("../params/benefits.toml")),
     ("calendar.toml", include_str!("../params/calendar.toml")),
     ("retirement.toml", include_str!("../params/retirement.toml")),
+    (
+        "supervision.toml",
+        include_str!("../params/supervision.toml"),
+    ),
 ];
 
 static BUILTIN: OnceLock<Result<ParamSet, ParamError>> = OnceLock::new();

@@ -1,0 +1,148 @@
+//! What the risk rules read of other steps' records, as those steps store them: the claim
+//! (`claim#<id>` / `profile`), its injury (`injury#<id>` / `profile`) and a payment line
+//! (`payline#<id>` / `line`). Supervision never writes them and never links the steps' crates:
+//! it reads the stored JSON through these views, each field it needs required (a record that no
+//! longer reads so fails the rule's run, and shows, instead of passing in silence); what it does
+//! not need is ignored. Units, enrolments, schedules and accounts are read through their shared
+//! crates (`swi_registry`, `swi_payables`).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use swi_domain::duties::Performed;
+use swi_platform::{ApiError, Platform};
+use swi_rules::ids::County;
+use swi_store::Key;
+
+/// A claim, as claim review stores it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClaimView {
+    /// Id (`c-…`).
+    pub id: String,
+    /// Its injury's id.
+    pub injury: String,
+    /// County.
+    pub county: County,
+    /// The unit holding the cover.
+    pub unit: Option<String>,
+    /// Status (`submitted`, `first_review`, `approved`, …).
+    pub status: String,
+    /// Who did which review step.
+    pub steps: Vec<Performed>,
+    /// Submitted (China time).
+    pub submitted_at: NaiveDateTime,
+    /// Handling's record.
+    pub handling: Option<HandlingView>,
+    /// The first review's facts.
+    pub review: Option<ReviewView>,
+}
+
+/// Handling's record: its finding on treatment outside the agreement institutions.
+#[derive(Debug, Clone, Deserialize)]
+pub struct HandlingView {
+    /// `emergency`, `approved`, `unapproved` or none.
+    pub transfer: Option<String>,
+}
+
+/// The first review's facts: its fee lines.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReviewView {
+    /// Every fee line as judged.
+    pub fee_lines: Vec<FeeLineView>,
+}
+
+/// A fee line as judged.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FeeLineView {
+    /// The item (`medical`, `out_of_catalogue`, …).
+    pub item: String,
+    /// The invoice number.
+    pub invoice_number: String,
+    /// The provider.
+    pub provider: String,
+    /// A work-injury agreement institution.
+    pub agreement_institution: bool,
+    /// The day of the fee.
+    pub date: NaiveDate,
+    /// The amount invoiced.
+    pub amount: Decimal,
+    /// `within` or `outside` the catalogues.
+    pub catalogue: String,
+    /// The amount allowed.
+    pub allowed: Decimal,
+}
+
+/// An injury, as claim review stores it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InjuryView {
+    /// Id.
+    pub id: String,
+    /// County.
+    pub county: County,
+    /// What covered the person on the day.
+    pub covered_by: CoveredByView,
+    /// The recognition.
+    pub recognition: RecognitionView,
+}
+
+/// What covered the person: an enrolment or a construction project.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CoveredByView {
+    /// `enrolment` or `project`.
+    pub kind: String,
+    /// The enrolment's or project's id.
+    pub id: String,
+}
+
+/// The recognition's facts the rules read.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecognitionView {
+    /// The day of the injury.
+    pub injured_on: NaiveDate,
+    /// The body part recorded.
+    pub body_part: String,
+}
+
+/// A payment line: its payee.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaylineView {
+    /// The payee.
+    pub payee: swi_payables::Payee,
+    /// County.
+    pub county: County,
+}
+
+async fn read<T: serde::de::DeserializeOwned>(
+    p: &Platform,
+    key: Key,
+) -> Result<Option<T>, ApiError> {
+    p.state
+        .get(&key)
+        .await?
+        .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
+        .transpose()
+}
+
+/// A claim, if stored.
+///
+/// # Errors
+/// The store is unavailable, or the record no longer reads.
+pub async fn claim(p: &Platform, id: &str) -> Result<Option<ClaimView>, ApiError> {
+    read(p, Key::new(format!("claim#{id}"), "profile")).await
+}
+
+/// An injury, if stored.
+///
+/// # Errors
+/// As [`claim`].
+pub async fn injury(p: &Platform, id: &str) -> Result<Option<InjuryView>, ApiError> {
+    read(p, Key::new(format!("injury#{id}"), "profile")).await
+}
+
+/// A payment line, if stored.
+///
+/// # Errors
+/// As [`claim`].
+pub async fn payline(p: &Platform, id: &str) -> Result<Option<PaylineView>, ApiError> {
+    read(p, Key::new(format!("payline#{id}"), "line")).await
+}
