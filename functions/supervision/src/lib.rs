@@ -9,12 +9,14 @@
 //!   in [`rules_registry`] (enrolment, Art. 42, 48), [`rules_claims`] (benefits, Art. 43),
 //!   [`rules_accounts`] (payees' accounts) and [`rules_conduct`] (operations, Art. 44), reading
 //!   other steps' records through [`views`];
+//! - [`plan`]: the yearly supervision plan, its checks due and their results linked;
 //! - [`anchor`]: the audit ledger's daily anchors, chained and kept under lock;
 //!   [`verify`] every case's chain checked against them (a command and a daily job, an alert for
 //!   every break); [`trail`] any case's trail for the people who supervise.
 
 pub mod anchor;
 pub mod catalogue;
+pub mod plan;
 pub mod register;
 pub mod rules_accounts;
 pub mod rules_claims;
@@ -48,6 +50,8 @@ pub fn routes() -> Routes {
         .routes(routes!(register::list))
         .routes(routes!(register::register))
         .routes(routes!(catalogue::rules))
+        .routes(routes!(plan::get, plan::put))
+        .routes(routes!(plan::result))
         .routes(routes!(register::get))
         .routes(routes!(register::assign))
         .routes(routes!(register::note))

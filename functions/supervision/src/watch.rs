@@ -272,12 +272,16 @@ impl Job for RiskSweep {
         let today = p.clock.today();
         let start = today.pred_opt().unwrap_or(today);
         let (events, raised, caught_up) = walk(p, SWEEP, start, 0, deadline).await?;
-        let units = raise(
+        let mut units = raise(
             p,
             SWEEP,
             rules_registry::units_not_enrolled(p, today).await?,
         )
         .await?;
+        let actor = job_actor(SWEEP, "系统：风险提示规则");
+        for alert in crate::plan::overdue(p, today).await? {
+            units += usize::from(raise_once(p, &actor, &alert).await?);
+        }
         Ok(Report {
             job: SWEEP,
             done: usize::try_from(events).unwrap_or(usize::MAX) + units,
@@ -287,7 +291,7 @@ impl Job for RiskSweep {
                 "{events} change(s) read again, {} alert(s) raised",
                 raised as usize + units
             ),
-            detail: json!({ "events": events, "raised": raised, "units_not_enrolled": units, "caught_up": caught_up }),
+            detail: json!({ "events": events, "raised": raised, "waiting_on_time": units, "caught_up": caught_up }),
         })
     }
 }

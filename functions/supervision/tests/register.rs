@@ -9,6 +9,7 @@
 mod support;
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use support::*;
@@ -262,4 +263,97 @@ async fn a_supervisor_takes_over_an_alert_and_the_city_reads_only_its_own() {
     )
     .await;
     assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn the_yearly_plan_is_recorded_its_checks_done_with_their_alerts_and_overdue_ones_alerted() {
+    use swi_platform::jobs::Job;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(SetClock::new(at("2026-03-02")));
+    let p = platform(dir.path(), clock.clone());
+    planted(&p).await;
+    let sup = token(&p, "sup-1", "supervisor", "360702");
+    let officer = token(&p, "officer-1", "agency_officer", "360702");
+    let path = "/api/alerts/plans/360702/2026";
+    let plan = json!({ "aims": "年度参保、待遇与内部监督", "checks": [
+        { "title": "重复报销专项检查", "area": "benefits", "rules": ["invoice_reused"], "due": "2026-06-30" },
+        { "title": "参保单位比对", "area": "enrolment", "rules": ["unit_not_enrolled"], "due": "2026-03-01" },
+    ]});
+    let (s, body) = json_call(&p, "PUT", path, &officer, Some(plan.clone())).await;
+    assert_eq!(s, 403, "officers read, supervisors keep it: {body}");
+    let (s, bad) = json_call(
+        &p,
+        "PUT",
+        path,
+        &sup,
+        Some(json!({ "aims": "x", "checks": [
+        { "title": "t", "area": "benefits", "due": "2027-01-01" }]})),
+    )
+    .await;
+    assert_eq!(s, 400, "{bad}");
+    let (s, recorded) = json_call(&p, "PUT", path, &sup, Some(plan.clone())).await;
+    assert_eq!(s, 200, "{recorded}");
+    assert_eq!(recorded["checks"][1]["n"], 2);
+
+    // The first check done: the invoice alert of the year is linked with it.
+    let (s, done) = json_call(
+        &p,
+        "POST",
+        &format!("{path}/checks/1/result"),
+        &sup,
+        Some(json!({ "finding": "抽查 40 件，发现 1 件重复报销，已追回" })),
+    )
+    .await;
+    assert_eq!(s, 200, "{done}");
+    assert_eq!(
+        done["checks"][0]["result"]["alerts"],
+        json!(["invoice_reused:FP-001"])
+    );
+    let (s, _) = json_call(
+        &p,
+        "POST",
+        &format!("{path}/checks/1/result"),
+        &sup,
+        Some(json!({ "finding": "again" })),
+    )
+    .await;
+    assert_eq!(s, 409);
+    // A revision may not drop a done check.
+    let (s, _) = json_call(
+        &p,
+        "PUT",
+        path,
+        &sup,
+        Some(json!({ "aims": "改", "checks": [
+        { "title": "参保单位比对", "area": "enrolment", "due": "2026-09-01" }]})),
+    )
+    .await;
+    assert_eq!(s, 409);
+    let (s, read) = json_call(&p, "GET", path, &officer, None).await;
+    assert_eq!(s, 200, "{read}");
+
+    // The second check was due on 1 March and has no result: the nightly sweep alerts it once.
+    swi_supervision::watch::RiskSweep
+        .run(&p, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    swi_supervision::watch::RiskSweep
+        .run(&p, Instant::now() + Duration::from_secs(60))
+        .await
+        .unwrap();
+    let (_, open) = json_call(&p, "GET", "/api/alerts?county=360702", &sup, None).await;
+    let ids: Vec<&str> = open
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids.iter()
+            .filter(|i| i.starts_with("plan_check_overdue:"))
+            .count(),
+        1,
+        "{ids:?}"
+    );
+    assert!(ids.contains(&"plan_check_overdue:360702#2026:2"), "{ids:?}");
 }
