@@ -10,18 +10,25 @@
 //!   [`rules_accounts`] (payees' accounts) and [`rules_conduct`] (operations, Art. 44), reading
 //!   other steps' records through [`views`];
 //! - [`plan`]: the yearly supervision plan, its checks due and their results linked;
+//! - [`stats`]: the statistics' counters, kept with every change; [`figures`] a year of them
+//!   with the fund from the books, [`chart`] as SVG, [`routes_statistics`] with the prevention
+//!   fund (Art. 41, 50);
 //! - [`anchor`]: the audit ledger's daily anchors, chained and kept under lock;
 //!   [`verify`] every case's chain checked against them (a command and a daily job, an alert for
 //!   every break); [`trail`] any case's trail for the people who supervise.
 
 pub mod anchor;
 pub mod catalogue;
+pub mod chart;
+pub mod figures;
 pub mod plan;
 pub mod register;
+pub mod routes_statistics;
 pub mod rules_accounts;
 pub mod rules_claims;
 pub mod rules_conduct;
 pub mod rules_registry;
+pub mod stats;
 pub mod trail;
 pub mod verify;
 pub mod views;
@@ -38,6 +45,7 @@ pub fn jobs() -> Vec<Box<dyn swi_platform::jobs::Job>> {
     vec![
         Box::new(watch::RiskWatch),
         Box::new(watch::RiskSweep),
+        Box::new(stats::Statistics),
         Box::new(anchor::AuditAnchor),
         Box::new(verify::AuditVerify),
     ]
@@ -52,6 +60,10 @@ pub fn routes() -> Routes {
         .routes(routes!(catalogue::rules))
         .routes(routes!(plan::get, plan::put))
         .routes(routes!(plan::result))
+        .routes(routes!(routes_statistics::statistics))
+        .routes(routes!(routes_statistics::chart))
+        .routes(routes!(routes_statistics::prevention))
+        .routes(routes!(routes_statistics::record_use))
         .routes(routes!(register::get))
         .routes(routes!(register::assign))
         .routes(routes!(register::note))

@@ -25,6 +25,10 @@ pub struct ClaimView {
     pub county: County,
     /// The unit holding the cover.
     pub unit: Option<String>,
+    /// The person's category.
+    pub category: String,
+    /// The items claimed.
+    pub items: Vec<String>,
     /// Status (`submitted`, `first_review`, `approved`, …).
     pub status: String,
     /// Who did which review step.
@@ -35,6 +39,39 @@ pub struct ClaimView {
     pub handling: Option<HandlingView>,
     /// The first review's facts.
     pub review: Option<ReviewView>,
+    /// The assessment (first review on).
+    pub assessment: Option<AssessmentView>,
+    /// On approval.
+    pub approval: Option<DecidedView>,
+    /// On rejection.
+    pub rejection: Option<DecidedView>,
+}
+
+/// The assessment: what each item comes to.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AssessmentView {
+    /// The items.
+    pub items: Vec<AssessedView>,
+    /// The lump sums in all.
+    pub lump_sum_total: Decimal,
+}
+
+/// An assessed item.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AssessedView {
+    /// The item.
+    pub item: String,
+    /// Its amount (a lump sum, or a month of a periodic item), when granted.
+    pub amount: Option<Decimal>,
+    /// A monthly item.
+    pub monthly: bool,
+}
+
+/// A decision's day.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecidedView {
+    /// The day.
+    pub on: NaiveDate,
 }
 
 /// Handling's record: its finding on treatment outside the agreement institutions.

@@ -100,6 +100,26 @@ pub async fn raise(p: &Platform, job: &str, flags: Vec<Flag>) -> Result<usize, A
     Ok(n)
 }
 
+/// What a walk over the ledger does with each event.
+#[async_trait::async_trait]
+pub trait Reader: Send + Sync {
+    /// Reads one event: answers what it made of it (alerts raised, figures moved).
+    ///
+    /// # Errors
+    /// The store is unavailable, or a record no longer reads.
+    async fn read(&self, p: &Platform, e: &Event) -> Result<u64, ApiError>;
+}
+
+/// The risk rules as a reader: each event's flags raised as alerts by `job`.
+pub struct Rules(pub &'static str);
+
+#[async_trait::async_trait]
+impl Reader for Rules {
+    async fn read(&self, p: &Platform, e: &Event) -> Result<u64, ApiError> {
+        Ok(raise(p, self.0, on_event(p, e).await?).await? as u64)
+    }
+}
+
 /// How far a walk over the ledger got.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cursor {
@@ -110,7 +130,7 @@ pub struct Cursor {
     pub after: String,
     /// Events read in all.
     pub events: u64,
-    /// Alerts raised in all.
+    /// What the reader made of them in all (alerts raised, figures moved).
     pub raised: u64,
 }
 
@@ -131,7 +151,8 @@ pub async fn cursor(p: &Platform, job: &str) -> Result<Option<(Cursor, u64)>, Ap
 }
 
 /// Walks the ledger from `job`'s cursor (first: from `start`) up to now less `lag` seconds, until
-/// `deadline`. Answers the events read, the alerts raised, and whether it caught up.
+/// `deadline`, giving each event to `reader`. Answers the events read, what the reader made of
+/// them, and whether it caught up.
 ///
 /// # Errors
 /// The store is unavailable, a rule failed, or another run moved the cursor meanwhile.
@@ -141,6 +162,7 @@ pub async fn walk(
     start: NaiveDate,
     lag: i64,
     deadline: Instant,
+    reader: &dyn Reader,
 ) -> Result<(u64, u64, bool), ApiError> {
     let today = p.clock.today();
     let horizon = (p.clock.now() - TimeDelta::seconds(lag)).to_rfc3339();
@@ -186,11 +208,11 @@ pub async fn walk(
                 waiting = true;
                 break;
             }
-            let n = raise(p, job, on_event(p, &e).await?).await?;
-            raised += n as u64;
+            let n = reader.read(p, &e).await?;
+            raised += n;
             events += 1;
             c.events += 1;
-            c.raised += n as u64;
+            c.raised += n;
             c.after = sk;
             moved = true;
         }
@@ -239,7 +261,7 @@ impl Job for RiskWatch {
 
     async fn run(&self, p: &Platform, deadline: Instant) -> Result<Report, ApiError> {
         let (events, raised, caught_up) =
-            walk(p, WATCH, p.clock.today(), LAG_SECS, deadline).await?;
+            walk(p, WATCH, p.clock.today(), LAG_SECS, deadline, &Rules(WATCH)).await?;
         Ok(Report {
             job: WATCH,
             done: usize::try_from(events).unwrap_or(usize::MAX),
@@ -271,7 +293,7 @@ impl Job for RiskSweep {
     async fn run(&self, p: &Platform, deadline: Instant) -> Result<Report, ApiError> {
         let today = p.clock.today();
         let start = today.pred_opt().unwrap_or(today);
-        let (events, raised, caught_up) = walk(p, SWEEP, start, 0, deadline).await?;
+        let (events, raised, caught_up) = walk(p, SWEEP, start, 0, deadline, &Rules(SWEEP)).await?;
         let mut units = raise(
             p,
             SWEEP,

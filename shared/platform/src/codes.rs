@@ -157,6 +157,8 @@ error_codes! {
     MaterialsMissing = "materials_missing",
     /// 422: a review record the rules refuse (unpaid institutions, catalogue, dates, invoices).
     ReviewRefused = "review_refused",
+    /// 422: more than is left of the year's prevention fund (Art. 50).
+    PreventionFundExceeded = "prevention_fund_exceeded",
     /// 422: a hospital stay outside the paid-leave period (Art. 26).
     StayOutsidePaidLeave = "stay_outside_paid_leave",
     /// 409: the enrolment is billed; its payment comes from the tax bureau's receipt (Art. 8, 19).
