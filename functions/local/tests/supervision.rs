@@ -164,6 +164,32 @@ fn the_demos_records_read_through_the_views_and_a_refused_second_step_is_alerted
     };
     assert_eq!(alert["subject"], format!("claim#{id}"), "{alert}");
     assert_eq!(alert["evidence"]["sub"], "demo-acceptor-360702");
+
+    // The statistics the worker keeps from the ledger count every claim the demo submitted.
+    let submitted = claims
+        .iter()
+        .filter(|c| c.contains("\"submitted_at\":\"2026-"))
+        .count();
+    let started = Instant::now();
+    loop {
+        let (s, body) = request(
+            port,
+            "GET",
+            "/api/statistics/360702?year=2026",
+            &supervisor,
+            None,
+        );
+        assert_eq!(s, 200, "{body}");
+        let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if stats["year_total"]["claims_submitted"] == submitted.to_string() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{submitted} claims: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
     drop(server);
 
     // The ledger anchored: intact; then a case's last event deleted is found.

@@ -210,9 +210,10 @@ async fn overlapping_enrolments_of_one_person_and_a_wage_below_the_floor_are_ale
 }
 
 fn claim(id: &str, injury: &str, status: &str, transfer: Option<&str>, lines: Value) -> Value {
-    json!({ "id": id, "injury": injury, "county": "360702", "unit": "U1", "status": status,
-        "steps": [], "submitted_at": "2026-02-01T09:00:00",
-        "handling": { "transfer": transfer }, "review": { "fee_lines": lines } })
+    json!({ "id": id, "injury": injury, "county": "360702", "unit": "U1", "category": "employee",
+        "items": ["medical"], "status": status, "steps": [], "submitted_at": "2026-02-01T09:00:00",
+        "handling": { "transfer": transfer }, "review": { "fee_lines": lines },
+        "assessment": null, "approval": null, "rejection": null })
 }
 
 fn line(invoice: &str, date: &str, amount: &str, catalogue: &str, agreement: bool) -> Value {
