@@ -18,7 +18,7 @@ type Spec = (
 );
 
 /// Every demo account.
-const ACCOUNTS: [Spec; 14] = [
+const ACCOUNTS: [Spec; 15] = [
     (
         "acceptor-360702",
         "demo-acceptor-360702",
@@ -114,6 +114,14 @@ const ACCOUNTS: [Spec; 14] = [
         "360700",
         None,
         "市稽核内控",
+    ),
+    (
+        "supervisor-360702",
+        crate::demo_supervision::SUPERVISOR,
+        Role::Supervisor,
+        "360702",
+        None,
+        "章贡区稽核内控",
     ),
     (
         "archivist-360702",

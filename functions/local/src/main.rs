@@ -11,6 +11,7 @@ mod demo;
 mod demo_accounts;
 mod demo_claims;
 mod demo_payments;
+mod demo_supervision;
 mod params_cmd;
 mod seeder;
 mod serve_cmd;

@@ -48,6 +48,31 @@ impl Seeder {
             .map_err(|e| anyhow::anyhow!("{}", e.en))
     }
 
+    /// A request whose refusal is the point: answers its status.
+    pub(crate) async fn status(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> Result<u16> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json");
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        let res = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body.to_string()))?)
+            .await?;
+        Ok(res.status().as_u16())
+    }
+
     pub(crate) async fn call(
         &self,
         method: &str,

@@ -1157,3 +1157,144 @@ async fn the_archivist_reads_the_month_filed_after_it_ended_and_keeps_a_volume()
     .await;
     b.c.close().await.unwrap();
 }
+
+#[tokio::test]
+#[ignore = "needs Chromium, chromedriver and axe-core: infra/test installs them (infra/browser) and runs it"]
+async fn the_supervisor_works_an_alert_from_raised_to_closed_and_reads_the_statistics() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo_server(dir.path());
+    let Setup {
+        mut b,
+        accounts,
+        dir: _dir,
+        _server,
+        _driver,
+    } = browse(dir, server).await;
+    b.sign_in("supervisor-360702", &accounts["supervisor-360702"])
+        .await;
+    // The demo's acceptor tried to handle a claim she accepted: refused, and raised.
+    b.click("a[href='/alerts']", "to-alerts").await;
+    b.accessible("alerts").await;
+    let page = b.source().await;
+    let Some(at) = page.find("href=\"/alerts/duties_refused") else {
+        b.fail("alert-listed", page).await;
+    };
+    let rest = &page[at + 6..];
+    let href = rest[..rest.find('"').unwrap()].to_owned();
+    b.go(&href, "alert").await;
+    b.accessible("alert").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("demo-acceptor-360702") && page.contains("第五条") && page.contains("待分派"),
+        "alert",
+        page.clone(),
+    )
+    .await;
+    // Taken by the supervisor herself, investigated, closed with a finding.
+    b.fill("#assign_text", "调取审核日志核查").await;
+    b.submit("form[action$='/act/assign'] button", "assign")
+        .await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("核查中") && page.contains("已分派"),
+        "assigned",
+        page.clone(),
+    )
+    .await;
+    b.fill(
+        "#note_text",
+        "经查：受理人员误用承办岗位账号，系统已拒绝，未造成办理。",
+    )
+    .await;
+    b.submit("form[action$='/act/note'] button", "note").await;
+    b.accessible("noted").await;
+    b.c.execute(
+        "document.querySelector('#outcome').value = 'confirmed'; return true;",
+        vec![],
+    )
+    .await
+    .unwrap();
+    b.fill("#finding", "受理人员试图办理同一申领的承办环节")
+        .await;
+    b.fill("#measures", "约谈提醒，重申岗位分离要求").await;
+    b.submit("form[action$='/act/close'] button", "close").await;
+    b.accessible("closed").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("已办结") && page.contains("情况属实") && page.contains("重申岗位分离要求"),
+        "closed",
+        page.clone(),
+    )
+    .await;
+    // The register of the year lists it, with its XLSX.
+    b.click("a[href='/alerts/register']", "to-register").await;
+    b.accessible("register").await;
+    let page = b.source().await;
+    b.ensure(page.contains("约谈提醒"), "register", page.clone())
+        .await;
+    let xlsx = b.fetch("/alerts/register.xlsx").await;
+    b.ensure(
+        xlsx[0] == 200 && xlsx[2].as_str().is_some_and(|h| h.starts_with("PK")),
+        "register-xlsx",
+        xlsx.to_string(),
+    )
+    .await;
+    // The alert's case trail.
+    b.go(
+        "/audit?case=alert%23duties_refused%3Ademo-acceptor-360702%3A1",
+        "trail",
+    )
+    .await;
+    b.accessible("trail").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("alert.close") && page.contains("记录链完整"),
+        "trail",
+        page.clone(),
+    )
+    .await;
+    // The statistics, with a chart drawn on the server.
+    b.click("a[href='/statistics']", "to-statistics").await;
+    b.accessible("statistics").await;
+    let page = b.source().await;
+    b.ensure(
+        page.contains("月度统计") && page.contains("/statistics/charts/360702/persons_covered"),
+        "statistics",
+        page.clone(),
+    )
+    .await;
+    let svg = b
+        .fetch("/statistics/charts/360702/persons_covered?year=2026")
+        .await;
+    b.ensure(
+        svg[0] == 200
+            && svg[1]
+                .as_str()
+                .is_some_and(|t| t.starts_with("image/svg+xml"))
+            && svg[2] == "<svg ",
+        "chart",
+        svg.to_string(),
+    )
+    .await;
+    let drawn = b
+        .c
+        .execute(
+            "return Array.from(document.querySelectorAll('figure img')).filter(i => i.complete && i.naturalWidth > 0).length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.ensure(
+        drawn.as_u64().unwrap_or(0) >= 1,
+        "charts-drawn",
+        drawn.to_string(),
+    )
+    .await;
+    // The year's plan the demo recorded.
+    b.click("a[href='/plans']", "to-plans").await;
+    b.accessible("plans").await;
+    let page = b.source().await;
+    b.ensure(page.contains("审核环节岗位分离"), "plans", page.clone())
+        .await;
+    b.c.close().await.unwrap();
+}

@@ -129,7 +129,29 @@ pub fn router(platform: Platform, api: Router, oidc: Option<std::sync::Arc<oidc:
             get(pages::city::show).post(pages::city::record),
         )
         .route("/parameters/city/{id}/confirm", post(pages::city::confirm))
-        .route("/alerts", get(pages::oversight::alerts))
+        .route("/alerts", get(pages::supervision::alerts))
+        .route("/alerts/register", get(pages::supervision::register))
+        .route(
+            "/alerts/register.xlsx",
+            get(pages::supervision::register_xlsx),
+        )
+        .route("/alerts/rules", get(pages::supervision::rules))
+        .route("/alerts/{id}", get(pages::supervision::alert))
+        .route("/alerts/{id}/act/{action}", post(pages::supervision::act))
+        .route("/audit", get(pages::supervision::audit))
+        .route("/statistics", get(pages::supervision::statistics))
+        .route("/statistics.xlsx", get(pages::supervision::statistics_xlsx))
+        .route(
+            "/statistics/charts/{county}/{metric}",
+            get(pages::supervision::chart),
+        )
+        .route(
+            "/plans",
+            get(pages::supervision::plan).post(pages::supervision::record_plan),
+        )
+        .route("/plans/checks/{n}", post(pages::supervision::check_result))
+        .route("/prevention", get(pages::supervision::prevention))
+        .route("/prevention/uses", post(pages::supervision::record_use))
         .route("/verify", get(pages::verify::start))
         .route(
             "/verify/{code}",

@@ -58,13 +58,13 @@ pub struct RuleView {
     #[schema(value_type = String, example = "2025-01-01")]
     pub since: NaiveDate,
     /// The article.
-    pub basis: &'static str,
+    pub basis: String,
     /// What it looks for (中文).
-    pub zh: &'static str,
+    pub zh: String,
     /// What it looks for (English).
-    pub en: &'static str,
+    pub en: String,
     /// When it runs.
-    pub runs: &'static str,
+    pub runs: String,
     /// Its thresholds on the day asked, each with its status.
     pub thresholds: Vec<Threshold>,
 }
@@ -73,7 +73,7 @@ pub struct RuleView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Threshold {
     /// The parameter.
-    pub name: &'static str,
+    pub name: String,
     /// Its value on the day (none while pending).
     pub value: Option<String>,
     /// `confirmed`, `secondary`, `assumed` or `pending`.
@@ -315,21 +315,21 @@ pub async fn rules(
                 RuleView {
                     id: *r,
                     since: r.since(),
-                    basis: r.basis(),
-                    zh,
-                    en,
-                    runs: r.runs(),
+                    basis: r.basis().to_owned(),
+                    zh: zh.to_owned(),
+                    en: en.to_owned(),
+                    runs: r.runs().to_owned(),
                     thresholds: r
                         .thresholds()
                         .iter()
                         .map(|name| match params.value_on(name, on) {
                             Ok(f) => Threshold {
-                                name,
+                                name: (*name).to_owned(),
                                 value: Some(f.value.to_string()),
                                 status: f.entry.status.as_str().to_owned(),
                             },
                             Err(_) => Threshold {
-                                name,
+                                name: (*name).to_owned(),
                                 value: None,
                                 status: "pending".into(),
                             },

@@ -14,7 +14,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use swi_archiving::checking::KeptReport;
 use swi_archiving::disposal::{DisposalKind, DisposalStatus, Fate};
 use swi_archiving::fixity::FixityStatus;
@@ -24,7 +24,7 @@ use swi_archiving::routes_volumes::VolumeView;
 use swi_domain::Role;
 
 use super::forms::fresh_key;
-use super::{Chrome, Signed, error_page_for, html, not_found, segment, url_encode};
+use super::{Chrome, Signed, clip, error_page_for, html, not_found, segment, send, url_encode};
 use crate::Portal;
 use crate::session::Session;
 
@@ -230,29 +230,6 @@ pub async fn home(
             message: done_message(q.done.as_deref()),
         },
     )
-}
-
-async fn send(
-    portal: &Portal,
-    s: &Session,
-    method: Method,
-    path: &str,
-    body: &Value,
-    idem: &str,
-    next: String,
-) -> Response {
-    if idem.len() < 8 || idem.len() > 128 {
-        return error_page_for(Some(s), &crate::pages::csrf_refused());
-    }
-    match portal.call(s, method, path, Some(body), Some(idem)).await {
-        Ok(a) if a.ok() => Redirect::to(&next).into_response(),
-        Ok(a) => error_page_for(Some(s), &a.refusal()),
-        Err(e) => error_page_for(Some(s), &e),
-    }
-}
-
-fn clip(s: &str, n: usize) -> String {
-    s.chars().take(n).collect()
 }
 
 /// The settings form.

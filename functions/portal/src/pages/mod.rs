@@ -18,6 +18,7 @@ pub mod payments;
 pub mod queue;
 pub mod signed;
 pub mod signin;
+pub mod supervision;
 pub mod unit;
 pub mod uploads;
 pub mod verify;
@@ -131,7 +132,11 @@ pub fn links(role: Role) -> Vec<Link> {
         }
         Role::Supervisor => {
             v.push(l("/work", "各环节队列"));
-            v.push(l("/alerts", "风险预警"));
+            v.push(l("/alerts", "风险提示"));
+            v.push(l("/alerts/register", "监督台账"));
+            v.push(l("/plans", "监督计划"));
+            v.push(l("/audit", "审计追溯"));
+            v.push(l("/statistics", "统计分析"));
             v.push(l("/payments", "待遇支付"));
             v.push(l("/archive", "档案"));
         }
@@ -142,10 +147,13 @@ pub fn links(role: Role) -> Vec<Link> {
         }
         Role::Finance => {
             v.push(l("/payments", "待遇支付与资金周期"));
+            v.push(l("/statistics", "统计分析"));
         }
         Role::AgencyOfficer => {
             v.push(l("/payments", "资金周期"));
-            v.push(l("/alerts", "风险预警"));
+            v.push(l("/alerts", "风险提示"));
+            v.push(l("/statistics", "统计分析"));
+            v.push(l("/prevention", "工伤预防费"));
             v.push(l("/parameters/city", "市里发布的数值"));
             v.push(l("/archive/appraisal", "档案销毁审批"));
         }
@@ -301,6 +309,59 @@ pub async fn attachment(portal: &crate::Portal, s: &Session, path: &str, name: &
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(crate::headers::FILE_CSP),
             );
+            r
+        }
+        Ok(a) => error_page_for(Some(s), &a.refusal()),
+        Err(e) => error_page_for(Some(s), &e),
+    }
+}
+
+/// Sends a form's request to the API with the form's idempotency key, and goes to `next` once it
+/// is accepted (the API's refusal as the error page otherwise).
+pub async fn send(
+    portal: &crate::Portal,
+    s: &Session,
+    method: axum::http::Method,
+    path: &str,
+    body: &serde_json::Value,
+    idem: &str,
+    next: String,
+) -> Response {
+    if idem.len() < 8 || idem.len() > 128 {
+        return error_page_for(Some(s), &crate::pages::csrf_refused());
+    }
+    match portal.call(s, method, path, Some(body), Some(idem)).await {
+        Ok(a) if a.ok() => axum::response::Redirect::to(&next).into_response(),
+        Ok(a) => error_page_for(Some(s), &a.refusal()),
+        Err(e) => error_page_for(Some(s), &e),
+    }
+}
+
+/// At most `n` characters of a form field (the API checks the rest).
+#[must_use]
+pub fn clip(s: &str, n: usize) -> String {
+    s.chars().take(n).collect()
+}
+
+/// An API file passed on to be shown in the page (an image, a chart).
+pub async fn inline(portal: &crate::Portal, s: &Session, path: &str) -> Response {
+    use axum::http::header::{self, HeaderValue};
+    match portal.get(s, path).await {
+        Ok(a) if a.ok() => {
+            let kind = a
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into());
+            let mut r = (StatusCode::OK, a.bytes).into_response();
+            if let Ok(v) = HeaderValue::from_str(&kind) {
+                r.headers_mut().insert(header::CONTENT_TYPE, v);
+            }
+            r.headers_mut().insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(crate::headers::FILE_CSP),
+            );
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Ok(a) => error_page_for(Some(s), &a.refusal()),
