@@ -249,7 +249,7 @@ impl Seeder {
         };
         let claims = crate::demo_claims::seed(&s.platform).await?;
         let payments = crate::demo_payments::seed(&s.platform).await?;
-        crate::demo_supervision::seed(&s, &claims).await?;
+        crate::demo_supervision::seed(s, &claims).await?;
         // The county's archive: its fonds and the names every cover carries (Art. 46); each
         // month is filed after it ends by the scheduled job, or by the archivist on demand.
         let archivist = s.token(ARCHIVIST, "archivist", "360702", None)?;
