@@ -78,7 +78,8 @@ async fn recorded_events_wake_the_jobs_they_name() {
                 "payment-returns",
                 "archive",
                 "archive-dispose",
-                "risk-watch"
+                "risk-watch",
+                "statistics"
             ],
             "{answer}"
         );
@@ -99,7 +100,7 @@ async fn recorded_events_wake_the_jobs_they_name() {
         .iter()
         .map(|r| r["job"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["billing", "risk-watch"], "{answer}");
+    assert_eq!(names, ["billing", "risk-watch", "statistics"], "{answer}");
 
     // The daily schedule names its job: one joiner reaches the retirement age today, and her
     // unit gets exactly one reminder, once.

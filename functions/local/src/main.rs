@@ -189,6 +189,19 @@ enum DocCommand {
 enum StoreCommand {
     /// Check that the state and document stores answer, and that the audit ledger is intact.
     Health,
+    /// Copy the embedded store whole into a new directory, consistently, while `swi serve` goes
+    /// on (in AWS: the table's point-in-time recovery and the bucket's versions; README).
+    Backup {
+        /// A new (or empty) directory.
+        dir: PathBuf,
+    },
+    /// Put a backup into the data directory (`SWI_DATA_DIR`, which must hold no store yet),
+    /// every document checked against its name, then verify the restored store's documents
+    /// and audit ledger.
+    Restore {
+        /// The backup's directory (with manifest.json).
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -300,6 +313,41 @@ fn run() -> Result<()> {
             let report = store_cmd::audit_verify(&stores, today).await?;
             store_cmd::print_audit(&report)
         })?,
+        Command::Store {
+            command: StoreCommand::Backup { dir },
+        } => {
+            let data = store_cmd::embedded_dir()?;
+            let m = swi_store_embedded::backup::backup(&data, &dir)?;
+            println!(
+                "backup of {} in {}: state {} bytes (sha256 {}), {} document files ({} bytes), keys {}; taken at {}",
+                data.display(),
+                dir.display(),
+                m.state_bytes,
+                m.state_sha256,
+                m.documents,
+                m.document_bytes,
+                m.keys.join(" "),
+                m.taken_at
+            );
+        }
+        Command::Store {
+            command: StoreCommand::Restore { dir },
+        } => {
+            let data = store_cmd::embedded_dir()?;
+            let m = swi_store_embedded::backup::restore(&dir, &data)?;
+            println!(
+                "restored the backup taken at {} into {}: {} document files, each true to its name",
+                m.taken_at,
+                data.display(),
+                m.documents
+            );
+            runtime()?.block_on(async {
+                let stores = store_cmd::open().await?;
+                store_cmd::verify(&stores).await?;
+                let report = store_cmd::audit_verify(&stores, today).await?;
+                store_cmd::print_audit(&report)
+            })?;
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => runtime()?.block_on(async {

@@ -78,6 +78,20 @@ pub async fn open_at(
     }
 }
 
+/// The data directory of the embedded store the configuration names.
+///
+/// # Errors
+/// The configuration names the AWS backend, whose backups are the table's point-in-time
+/// recovery and the bucket's versions.
+pub fn embedded_dir() -> Result<PathBuf> {
+    match StoreConfig::from_env()? {
+        StoreConfig::Embedded { data_dir } => Ok(data_dir),
+        StoreConfig::Aws { .. } => bail!(
+            "swi store backup and restore are for the embedded store; in AWS the table keeps 35 days of point-in-time recovery and the bucket every version (README, \"Backups and restore\")"
+        ),
+    }
+}
+
 /// The largest file `swi doc put` uploads (S3's largest single upload).
 const MAX_PUT_BYTES: u64 = 5 << 30;
 

@@ -2,6 +2,7 @@
 //! in a directory sharded by hash prefix. Chosen by configuration (`SWI_STORE=embedded`), never
 //! a test double: the local binary runs every step on it.
 
+pub mod backup;
 mod documents;
 mod state;
 mod upload;
