@@ -34,6 +34,18 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Kills it with SIGKILL, as a crash would (then reaps it).
+    pub fn kill9(self) {
+        drop(self);
+    }
+}
+
 /// Which of a server's streams announces its port.
 #[derive(Clone, Copy)]
 pub enum Announces {
