@@ -95,7 +95,20 @@ async fn an_altered_event_and_a_deleted_last_event_are_found_and_alerted() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(SetClock::new(at("2026-03-02")));
     let p = platform(dir.path(), clock.clone());
-    ledger(&p, &clock).await;
+    altered_and_deleted(&p, &clock).await;
+}
+
+#[tokio::test]
+#[ignore = "needs DynamoDB and S3: infra/test runs it on LocalStack with a fresh table and bucket"]
+async fn an_altered_event_and_a_deleted_last_event_are_found_on_dynamodb_and_s3() {
+    let clock = Arc::new(SetClock::new(at("2026-03-02")));
+    let p = platform_aws(clock.clone()).await;
+    altered_and_deleted(&p, &clock).await;
+}
+
+async fn altered_and_deleted(p: &swi_platform::Platform, clock: &SetClock) {
+    let p = p.clone();
+    ledger(&p, clock).await;
 
     // Someone with the table rewrites what event 3 of claim#c-1 says was done.
     let item = event_item(&p, "claim#c-1", 3).await;

@@ -417,8 +417,21 @@ async fn the_counters_equal_a_recount_from_the_raw_items_before_and_after_change
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(SetClock::new(at("2026-04-15")));
     let p = platform(dir.path(), clock.clone());
+    counters_equal_a_recount(&p, &clock).await;
+}
+
+#[tokio::test]
+#[ignore = "needs DynamoDB and S3: infra/test runs it on LocalStack with a fresh table and bucket"]
+async fn the_counters_equal_a_recount_on_dynamodb_and_s3() {
+    let clock = Arc::new(SetClock::new(at("2026-04-15")));
+    let p = platform_aws(clock.clone()).await;
+    counters_equal_a_recount(&p, &clock).await;
+}
+
+async fn counters_equal_a_recount(p: &Platform, clock: &SetClock) {
+    let p = p.clone();
     let records = plant(&p).await;
-    run(&p, &clock).await;
+    run(&p, clock).await;
     let sup = token(&p, "sup", "supervisor", "360702");
     let (s, stats) = json_call(&p, "GET", "/api/statistics/360702?year=2026", &sup, None).await;
     assert_eq!(s, 200, "{stats}");
@@ -462,7 +475,7 @@ async fn the_counters_equal_a_recount_from_the_raw_items_before_and_after_change
     e1["cover_end"] = "2026-03-31".into();
     put(&p, "enrolment#e1", "profile", &e1, None).await;
     change(&p, &clerk(), "enrolment#e1", "enrolment.terminate").await;
-    run(&p, &clock).await;
+    run(&p, clock).await;
     let (_, stats) = json_call(&p, "GET", "/api/statistics/360702?year=2026", &sup, None).await;
     assert_eq!(answered(&stats), recount(&p, &records).await, "{stats}");
     assert_eq!(stats["months"][3]["claims_approved"], "1");

@@ -35,6 +35,24 @@ pub fn at_time(day: &str, time: &str) -> DateTime<chrono::FixedOffset> {
 
 pub fn platform(dir: &std::path::Path, clock: Arc<SetClock>) -> Platform {
     let (state, docs) = swi_store_embedded::open(dir, "http://127.0.0.1:1").unwrap();
+    assemble(state, docs, clock)
+}
+
+/// A platform on DynamoDB and S3 (`SWI_TABLE`, `SWI_BUCKET`, `AWS_ENDPOINT_URL`): what
+/// `infra/test` runs the `--ignored` tests on, LocalStack's table and bucket made for them.
+pub async fn platform_aws(clock: Arc<SetClock>) -> Platform {
+    let var = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("{k} must be set"));
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").ok();
+    let (state, docs) =
+        swi_store_aws::open(&var("SWI_TABLE"), &var("SWI_BUCKET"), endpoint.as_deref()).await;
+    assemble(Arc::new(state), Arc::new(docs), clock)
+}
+
+fn assemble(
+    state: Arc<dyn swi_store::StateStore>,
+    docs: Arc<dyn swi_store::Documents>,
+    clock: Arc<SetClock>,
+) -> Platform {
     Platform {
         state,
         docs,
