@@ -68,3 +68,20 @@ pub async fn handle(
     }
     Ok(json!({ "woken": format!("{woken:?}"), "stored": stored, "reports": reports }))
 }
+
+/// The event to run again for a message of the dead-letter queue: a schedule's or the bucket's
+/// rule's event as it was (their dead letters carry it as sent); an asynchronous invocation's
+/// failure record unwrapped to the event it was invoked with (`requestPayload`); a stream batch
+/// that failed (its records are not in the letter, only their place) as the sweep, since every
+/// pointer job and every follower of the ledger resumes from what is stored. `None` for a
+/// message of no known shape (it stays in the queue, and shows).
+#[must_use]
+pub fn replayed(body: &Value) -> Option<Value> {
+    if let Some(payload) = body.get("requestPayload") {
+        return replayed(payload);
+    }
+    if body.get("DDBStreamBatchInfo").is_some() {
+        return Some(json!({ "sweep": true }));
+    }
+    jobs::woken(body).ok().map(|_| body.clone())
+}

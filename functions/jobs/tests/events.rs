@@ -267,3 +267,27 @@ async fn objects_reported_through_eventbridge_are_registered() {
     let answer = swi_jobs::handle(&p, &all, &removed, later()).await.unwrap();
     assert_eq!(answer["stored"], 0, "{answer}");
 }
+
+#[test]
+fn dead_letters_are_replayed_as_the_events_they_were() {
+    // A schedule's dead letter is its input; the bucket's rule's is its event.
+    let scheduled = json!({ "job": "audit-anchor" });
+    assert_eq!(swi_jobs::replayed(&scheduled), Some(scheduled.clone()));
+    let object = json!({ "source": "aws.s3", "detail-type": "Object Created", "time": "2026-06-15T01:00:00Z",
+        "detail": { "bucket": { "name": "b" }, "object": { "key": "sha256/00", "size": 3 } } });
+    assert_eq!(swi_jobs::replayed(&object), Some(object.clone()));
+    // An asynchronous invocation's failure record carries the event it was invoked with.
+    let invocation = json!({ "version": "1.0", "timestamp": "2026-06-15T01:00:00Z",
+        "requestContext": { "requestId": "r", "condition": "RetriesExhausted", "approximateInvokeCount": 3 },
+        "requestPayload": { "job": "statistics" }, "responseContext": { "statusCode": 200 } });
+    assert_eq!(
+        swi_jobs::replayed(&invocation),
+        Some(json!({ "job": "statistics" }))
+    );
+    // A stream batch's letter has only its place: the sweep resumes every job from the store.
+    let stream = json!({ "requestContext": { "condition": "RetryAttemptsExhausted" },
+        "DDBStreamBatchInfo": { "shardId": "s", "startSequenceNumber": "1", "endSequenceNumber": "9", "batchSize": 9 } });
+    assert_eq!(swi_jobs::replayed(&stream), Some(json!({ "sweep": true })));
+    // Anything else stays in the queue.
+    assert_eq!(swi_jobs::replayed(&json!({ "what": "?" })), None);
+}

@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The jobs' dead letters (AWS): work again what could not be delivered.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// The archive (Art. 45-47): hand a county's volumes over, check a handover.
     Archive {
         #[command(subcommand)]
@@ -201,6 +206,19 @@ enum StoreCommand {
     Restore {
         /// The backup's directory (with manifest.json).
         dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Work again every message of the jobs' dead-letter queue on the configured store (a
+    /// schedule's job, an object the bucket reported, a stream batch as the sweep), deleting
+    /// each one worked; exit non-zero if any is left, with why.
+    Replay {
+        /// The queue's URL (the stack's output `JobsDeadLetterQueueUrl`); default
+        /// `SWI_DEAD_LETTERS`.
+        #[arg(long)]
+        queue: Option<String>,
     },
 }
 
@@ -347,6 +365,20 @@ fn run() -> Result<()> {
                 let report = store_cmd::audit_verify(&stores, today).await?;
                 store_cmd::print_audit(&report)
             })?;
+        }
+        Command::Jobs {
+            command: JobsCommand::Replay { queue },
+        } => {
+            let queue = queue
+                .or_else(|| std::env::var("SWI_DEAD_LETTERS").ok())
+                .ok_or_else(|| {
+                    anyhow::anyhow!("name the queue: --queue URL or SWI_DEAD_LETTERS")
+                })?;
+            runtime()?.block_on(serve_cmd::replay(
+                clock,
+                std::sync::Arc::new(params),
+                &queue,
+            ))?;
         }
         Command::Audit {
             command: AuditCommand::Verify,

@@ -7,6 +7,7 @@
 //! (LocalStack), with path-style S3 addressing; throttling is retried by the SDK's standard retry
 //! with backoff, and unprocessed batch items are retried here.
 
+pub mod dead_letters;
 mod documents;
 mod state;
 
