@@ -231,6 +231,46 @@ fn soak(backend: &Backend, env: &[(String, String)]) {
         ("page", "/".into(), String::new()),
     ];
     let mut handles = Vec::new();
+    // Finance opens the day's run and the month's periodic run again and again (each opens once;
+    // the serve worker batches them): no line may go to the bank twice for one attempt.
+    {
+        let (seen, stop, port, finance) =
+            (seen.clone(), stop.clone(), port.clone(), finance.clone());
+        handles.push(std::thread::spawn(move || {
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let body = if n % 2 == 0 {
+                    r#"{"county":"360702","kind":"daily"}"#.to_owned()
+                } else {
+                    r#"{"county":"360702","kind":"periodic","month":"2026-06"}"#.to_owned()
+                };
+                let t0 = Instant::now();
+                let (s, b) = send(
+                    port.load(Ordering::Relaxed),
+                    "POST",
+                    "/api/payments/runs",
+                    &finance,
+                    Some((&format!("soak-run-{n:06}"), &body)),
+                );
+                let mut g = seen.lock().unwrap();
+                if (200..300).contains(&s) {
+                    g.latencies
+                        .entry("write")
+                        .or_default()
+                        .push(t0.elapsed().as_micros());
+                } else if s >= 500 {
+                    g.errors
+                        .entry(format!("run {s}"))
+                        .and_modify(|c| *c += 1)
+                        .or_insert(1);
+                    g.examples.entry(format!("run {s}")).or_insert(b);
+                }
+                drop(g);
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }));
+    }
     for worker in 0..6u64 {
         let (seen, outage, stop, next, requests, port, employer, reads) = (
             seen.clone(),
@@ -371,6 +411,43 @@ fn soak(backend: &Backend, env: &[(String, String)]) {
             lost.push(format!("{key} → {id}: {s}"));
         }
     }
+    // Nothing went to the bank twice: every line and attempt is in one payment file only.
+    let (s, batches) = send(
+        p,
+        "GET",
+        "/api/payments/batches?county=360702",
+        &finance,
+        None,
+    );
+    assert_eq!(s, 200, "{batches}");
+    let batches: serde_json::Value = serde_json::from_str(&batches).unwrap();
+    let mut sent: BTreeMap<String, String> = BTreeMap::new();
+    let mut twice = Vec::new();
+    for b in batches.as_array().unwrap() {
+        let id = b["id"].as_str().unwrap();
+        for bank in b["banks"].as_object().unwrap().keys() {
+            let code =
+                serde_json::from_value::<swi_payables::account::Bank>(serde_json::json!(bank))
+                    .unwrap()
+                    .code();
+            let (s, csv) = send(
+                p,
+                "GET",
+                &format!("/api/payments/batches/{id}/files/{code}?format=csv"),
+                &finance,
+                None,
+            );
+            if s != 200 {
+                continue;
+            }
+            for row in csv.lines().skip(1).filter(|r| !r.trim().is_empty()) {
+                let reference = row.split(',').nth(2).unwrap_or_default().to_owned();
+                if let Some(other) = sent.insert(reference.clone(), id.to_owned()) {
+                    twice.push(format!("{reference} in {other} and {id}"));
+                }
+            }
+        }
+    }
     // The books of the month balance.
     let (s, books) = send(
         p,
@@ -412,11 +489,13 @@ fn soak(backend: &Backend, env: &[(String, String)]) {
         println!("  e.g. {kind}: {e}");
     }
     println!(
-        "  enrolments acknowledged {}, all there: {}; retries {} (same answer: {}); swi serve RSS {} kB at start, {} kB at end",
+        "  enrolments acknowledged {}, all there: {}; retries {} (same answer: {}); lines sent to the bank {} (none twice: {}); swi serve RSS {} kB at start, {} kB at end",
         seen.acked.len(),
         lost.is_empty(),
         seen.retries,
         seen.retries_differing.is_empty(),
+        sent.len(),
+        twice.is_empty(),
         rss_start,
         rss_end
     );
@@ -433,6 +512,7 @@ fn soak(backend: &Backend, env: &[(String, String)]) {
         "{:?}",
         seen.retries_differing
     );
+    assert!(twice.is_empty(), "sent to the bank twice: {twice:?}");
     assert!(
         seen.server_errors_outside.is_empty(),
         "5xx outside the outage: {:?}",
