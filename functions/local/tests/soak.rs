@@ -240,7 +240,7 @@ fn soak(backend: &Backend, env: &[(String, String)]) {
             let mut n = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
-                let body = if n % 2 == 0 {
+                let body = if n.is_multiple_of(2) {
                     r#"{"county":"360702","kind":"daily"}"#.to_owned()
                 } else {
                     r#"{"county":"360702","kind":"periodic","month":"2026-06"}"#.to_owned()
