@@ -16,24 +16,10 @@ Exits non-zero, naming each gap.
 """
 
 import sys
+import re
 import tomllib
 
-import yaml
-
-
-class CfnLoader(yaml.SafeLoader):
-    pass
-
-
-def _tag(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        return {suffix: loader.construct_scalar(node)}
-    if isinstance(node, yaml.SequenceNode):
-        return {suffix: loader.construct_sequence(node, deep=True)}
-    return {suffix: loader.construct_mapping(node, deep=True)}
-
-
-CfnLoader.add_multi_constructor("!", _tag)
+import cfn_yaml
 
 
 def refs(value):
@@ -47,7 +33,6 @@ def refs(value):
                 out.add((v if isinstance(v, str) else v[0]).split(".")[0])
             elif k == "Sub":
                 text = v if isinstance(v, str) else v[0]
-                import re
                 out.update(m.split(".")[0] for m in re.findall(r"\$\{([^}!]+)\}", text))
             else:
                 out |= refs(v)
@@ -58,8 +43,7 @@ def refs(value):
 
 
 def main(template_path, samconfig_path):
-    with open(template_path, encoding="utf-8") as f:
-        t = yaml.load(f, Loader=CfnLoader)
+    t = cfn_yaml.load(template_path)
     res = t["Resources"]
     gaps = []
     alarms = {n: r["Properties"] for n, r in res.items() if r["Type"] == "AWS::CloudWatch::Alarm"}

@@ -48,6 +48,30 @@ impl Seeder {
             .map_err(|e| anyhow::anyhow!("{}", e.en))
     }
 
+    /// One request through the router, as a client sends it.
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        key: Option<&str>,
+        body: Value,
+    ) -> Result<axum::response::Response> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json");
+        if let Some(k) = key {
+            req = req.header("idempotency-key", k);
+        }
+        Ok(self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body.to_string()))?)
+            .await?)
+    }
+
     /// A request whose refusal is the point: answers its status.
     pub(crate) async fn status(
         &self,
@@ -57,20 +81,11 @@ impl Seeder {
         key: Option<&str>,
         body: Value,
     ) -> Result<u16> {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json");
-        if let Some(k) = key {
-            req = req.header("idempotency-key", k);
-        }
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::from(body.to_string()))?)
-            .await?;
-        Ok(res.status().as_u16())
+        Ok(self
+            .send(method, path, token, key, body)
+            .await?
+            .status()
+            .as_u16())
     }
 
     pub(crate) async fn call(
@@ -81,19 +96,7 @@ impl Seeder {
         key: Option<&str>,
         body: Value,
     ) -> Result<Value> {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(path)
-            .header("authorization", format!("Bearer {token}"))
-            .header("content-type", "application/json");
-        if let Some(k) = key {
-            req = req.header("idempotency-key", k);
-        }
-        let res = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::from(body.to_string()))?)
-            .await?;
+        let res = self.send(method, path, token, key, body).await?;
         let status = res.status();
         let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await?;
         let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);

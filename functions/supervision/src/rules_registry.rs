@@ -12,17 +12,7 @@ use swi_rules::money::round_fen;
 use swi_store::{Index, Query};
 
 use crate::catalogue::{Flag, RuleId, threshold};
-
-async fn body<T: serde::de::DeserializeOwned>(
-    p: &Platform,
-    key: &swi_store::Key,
-) -> Result<Option<T>, ApiError> {
-    p.state
-        .get(key)
-        .await?
-        .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
-        .transpose()
-}
+use crate::views::record;
 
 /// A unit insured in the work-injury scheme (as its facts recorded here say) and not enrolled
 /// here — never registered, or cancelled — once the term after the facts' day has passed.
@@ -34,7 +24,7 @@ pub async fn unit_not_enrolled(
     code: &str,
     today: NaiveDate,
 ) -> Result<Option<Flag>, ApiError> {
-    let Some(facts) = body::<WorkInjuryFacts>(p, &facts_key(code)).await? else {
+    let Some(facts) = record::<WorkInjuryFacts>(p, &facts_key(code)).await? else {
         return Ok(None);
     };
     if !facts.insured {
@@ -46,7 +36,7 @@ pub async fn unit_not_enrolled(
     if facts.as_of + TimeDelta::days(grace) > today {
         return Ok(None);
     }
-    let unit = body::<Unit>(p, &unit_key(code)).await?;
+    let unit = record::<Unit>(p, &unit_key(code)).await?;
     let cancelled_on = match &unit {
         Some(u) if u.status == UnitStatus::Active => return Ok(None),
         Some(u) => u.cancelled_on,
@@ -140,7 +130,7 @@ fn covering(e: &Enrolment) -> bool {
 /// # Errors
 /// The store is unavailable.
 pub async fn enrolment_overlap(p: &Platform, id: &str) -> Result<Vec<Flag>, ApiError> {
-    let Some(e) = body::<Enrolment>(p, &enrolment_key(id)).await? else {
+    let Some(e) = record::<Enrolment>(p, &enrolment_key(id)).await? else {
         return Ok(Vec::new());
     };
     if e.person.is_empty() || !covering(&e) {
@@ -197,7 +187,7 @@ pub async fn enrolment_overlap(p: &Platform, id: &str) -> Result<Vec<Flag>, ApiE
 /// # Errors
 /// The store is unavailable, or a figure of the year is not in force.
 pub async fn wage_below_base(p: &Platform, id: &str) -> Result<Option<Flag>, ApiError> {
-    let Some(e) = body::<Enrolment>(p, &enrolment_key(id)).await? else {
+    let Some(e) = record::<Enrolment>(p, &enrolment_key(id)).await? else {
         return Ok(None);
     };
     let Some(unit) = e.unit.clone() else {

@@ -124,17 +124,6 @@ impl Counts {
     }
 }
 
-async fn read<T: serde::de::DeserializeOwned>(
-    p: &Platform,
-    key: &Key,
-) -> Result<Option<T>, ApiError> {
-    p.state
-        .get(key)
-        .await?
-        .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
-        .transpose()
-}
-
 fn snake<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v)
         .ok()
@@ -153,7 +142,7 @@ pub async fn contribution(p: &Platform, case: &str) -> Result<Option<Vec<Count>>
     };
     let counts = match kind {
         "unit" => {
-            let Some(u) = read::<Unit>(p, &unit_key(id)).await? else {
+            let Some(u) = views::record::<Unit>(p, &unit_key(id)).await? else {
                 return Ok(Some(Vec::new()));
             };
             let mut c = Counts {
@@ -169,7 +158,7 @@ pub async fn contribution(p: &Platform, case: &str) -> Result<Option<Vec<Count>>
             c.out
         }
         "enrolment" => {
-            let Some(e) = read::<Enrolment>(p, &enrolment_key(id)).await? else {
+            let Some(e) = views::record::<Enrolment>(p, &enrolment_key(id)).await? else {
                 return Ok(Some(Vec::new()));
             };
             let mut c = Counts {
@@ -179,7 +168,7 @@ pub async fn contribution(p: &Platform, case: &str) -> Result<Option<Vec<Count>>
             if let Some(start) = e.cover_start {
                 let mut dims = vec![format!("category:{}", snake(&e.category))];
                 if let Some(unit) = &e.unit
-                    && let Some(u) = read::<Unit>(p, &unit_key(unit)).await?
+                    && let Some(u) = views::record::<Unit>(p, &unit_key(unit)).await?
                 {
                     dims.push(format!("class:{}", u.industry_class));
                 }
@@ -188,7 +177,9 @@ pub async fn contribution(p: &Platform, case: &str) -> Result<Option<Vec<Count>>
             c.out
         }
         "bill" => {
-            let Some(b) = read::<swi_bills::Bill>(p, &swi_bills::bill::bill_key(id)).await? else {
+            let Some(b) =
+                views::record::<swi_bills::Bill>(p, &swi_bills::bill::bill_key(id)).await?
+            else {
                 return Ok(Some(Vec::new()));
             };
             let mut c = Counts {

@@ -149,12 +149,16 @@ pub struct PaylineView {
     pub county: County,
 }
 
-async fn read<T: serde::de::DeserializeOwned>(
+/// A stored record, if there is one, as `T`.
+///
+/// # Errors
+/// The store is unavailable, or the record does not read as `T`.
+pub async fn record<T: serde::de::DeserializeOwned>(
     p: &Platform,
-    key: Key,
+    key: &Key,
 ) -> Result<Option<T>, ApiError> {
     p.state
-        .get(&key)
+        .get(key)
         .await?
         .map(|i| i.body().map_err(|e| ApiError::internal(&e)))
         .transpose()
@@ -165,7 +169,7 @@ async fn read<T: serde::de::DeserializeOwned>(
 /// # Errors
 /// The store is unavailable, or the record no longer reads.
 pub async fn claim(p: &Platform, id: &str) -> Result<Option<ClaimView>, ApiError> {
-    read(p, Key::new(format!("claim#{id}"), "profile")).await
+    record(p, &Key::new(format!("claim#{id}"), "profile")).await
 }
 
 /// An injury, if stored.
@@ -173,7 +177,7 @@ pub async fn claim(p: &Platform, id: &str) -> Result<Option<ClaimView>, ApiError
 /// # Errors
 /// As [`claim`].
 pub async fn injury(p: &Platform, id: &str) -> Result<Option<InjuryView>, ApiError> {
-    read(p, Key::new(format!("injury#{id}"), "profile")).await
+    record(p, &Key::new(format!("injury#{id}"), "profile")).await
 }
 
 /// A payment line, if stored.
@@ -181,5 +185,5 @@ pub async fn injury(p: &Platform, id: &str) -> Result<Option<InjuryView>, ApiErr
 /// # Errors
 /// As [`claim`].
 pub async fn payline(p: &Platform, id: &str) -> Result<Option<PaylineView>, ApiError> {
-    read(p, Key::new(format!("payline#{id}"), "line")).await
+    record(p, &Key::new(format!("payline#{id}"), "line")).await
 }

@@ -291,29 +291,13 @@ pub async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Re
 
 /// An API file passed on as a download named `name` (ASCII).
 pub async fn attachment(portal: &crate::Portal, s: &Session, path: &str, name: &str) -> Response {
-    use axum::http::header::{self, HeaderValue};
-    match portal.get(s, path).await {
-        Ok(a) if a.ok() => {
-            let kind = a
-                .content_type
-                .clone()
-                .unwrap_or_else(|| "application/octet-stream".into());
-            let mut r = (StatusCode::OK, a.bytes).into_response();
-            if let Ok(v) = HeaderValue::from_str(&kind) {
-                r.headers_mut().insert(header::CONTENT_TYPE, v);
-            }
-            if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-            }
-            r.headers_mut().insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(crate::headers::FILE_CSP),
-            );
-            r
-        }
-        Ok(a) => error_page_for(Some(s), &a.refusal()),
-        Err(e) => error_page_for(Some(s), &e),
-    }
+    file(
+        portal,
+        s,
+        path,
+        Some(&format!("attachment; filename=\"{name}\"")),
+    )
+    .await
 }
 
 /// Sends a form's request to the API with the form's idempotency key, and goes to `next` once it
@@ -343,8 +327,25 @@ pub fn clip(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// An API file passed on to be shown in the page (an image, a chart).
+/// An API file passed on to be shown in the page (an image, a chart), never kept by the browser.
 pub async fn inline(portal: &crate::Portal, s: &Session, path: &str) -> Response {
+    let mut r = file(portal, s, path, None).await;
+    if r.status().is_success() {
+        r.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+    }
+    r
+}
+
+/// An API file passed on with its content type, the file policy and `disposition` if any.
+async fn file(
+    portal: &crate::Portal,
+    s: &Session,
+    path: &str,
+    disposition: Option<&str>,
+) -> Response {
     use axum::http::header::{self, HeaderValue};
     match portal.get(s, path).await {
         Ok(a) if a.ok() => {
@@ -356,12 +357,15 @@ pub async fn inline(portal: &crate::Portal, s: &Session, path: &str) -> Response
             if let Ok(v) = HeaderValue::from_str(&kind) {
                 r.headers_mut().insert(header::CONTENT_TYPE, v);
             }
+            if let Some(d) = disposition
+                && let Ok(v) = HeaderValue::from_str(d)
+            {
+                r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+            }
             r.headers_mut().insert(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static(crate::headers::FILE_CSP),
             );
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Ok(a) => error_page_for(Some(s), &a.refusal()),
