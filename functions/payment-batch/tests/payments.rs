@@ -1235,3 +1235,49 @@ async fn a_return_failing_one_line_in_every_part_is_requeued_within_each_transac
         "the payroll waits for the account to be corrected"
     );
 }
+
+#[tokio::test]
+async fn a_line_past_its_ten_working_days_is_alerted_once_and_one_within_them_is_not() {
+    // The funeral grant approved on 1 March 2027 is due by the 15th (Art. 38); its payee has no
+    // account yet, so it waits in the queue.
+    let f = fixture("2027-03-10");
+    let p = &f.platform;
+    seed(p).await;
+    let far = Instant::now() + Duration::from_secs(60);
+    // The payment step's line of it.
+    let alert = swi_platform::alerts::alert_key("payment_overdue:ls:c-9:funeral");
+    swi_payment_batch::runs::PaymentBatch
+        .run(p, far)
+        .await
+        .unwrap();
+    assert!(
+        p.state.get(&alert).await.unwrap().is_none(),
+        "within its days"
+    );
+    f.clock.set(at("2027-03-16"));
+    swi_payment_batch::runs::PaymentBatch
+        .run(p, far)
+        .await
+        .unwrap();
+    let raised: swi_platform::alerts::Alert = p
+        .state
+        .get(&alert)
+        .await
+        .unwrap()
+        .expect("past its days: alerted")
+        .body()
+        .unwrap();
+    assert_eq!(raised.kind, "payment_overdue");
+    assert_eq!(raised.basis.as_deref(), Some("Art. 38"));
+    assert_eq!(raised.evidence["due"], "2027-03-15");
+    // The next day's run raises nothing twice.
+    f.clock.set(at("2027-03-17"));
+    swi_payment_batch::runs::PaymentBatch
+        .run(p, far)
+        .await
+        .unwrap();
+    let events = swi_platform::mutation::events(p, "alert#payment_overdue:ls:c-9:funeral")
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 1);
+}
